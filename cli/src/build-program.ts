@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import type { Logger } from '@kaudit/logging';
+import type { RepoPaths } from './repo-paths.js';
+import { registerStackCommand } from './commands/stack-command.js';
+import { registerStartCommand } from './commands/start-command.js';
+
+/** Everything commands need from the outside world, injected so they can be tested without a process. */
+export interface CliDeps {
+  env: Readonly<Record<string, string | undefined>>;
+  paths: RepoPaths;
+  logger: Logger;
+  out: (text: string) => void;
+  setExitCode: (code: number) => void;
+}
+
+export function buildProgram(deps: CliDeps): Command {
+  const program = new Command('kaudit')
+    .description('Kubernetes audit across clusters: who did what, to which object, from where, with what result, and when.')
+    .showHelpAfterError();
+  registerStackCommand(program, deps);
+  registerStartCommand(program, deps);
+  return program;
+}

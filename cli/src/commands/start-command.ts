@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { createClickHouse, runMigrations } from '@kaudit/clickhouse';
+import { createKafkaClient, DEFAULT_TOPIC_SPECS } from '@kaudit/kafka';
+import type { CliDeps } from '../build-program.js';
+import { createLocalStack } from './stack-command.js';
+
+/** The services in pipeline order; each runs as a child process with its own env (ports per DESIGN.md). */
+const SERVICES = [
+  { name: 'ingest', port: 8080 },
+  { name: 'enrich', port: 9101 },
+  { name: 'sink', port: 9102 },
+  { name: 'alert', port: 9103 },
+] as const;
+
+const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
+
+/** Writes the dev clusters file: cluster `local` with a fresh token, stored only as its SHA-256. */
+function writeDevClusters(stateDir: string): { file: string; token: string } {
+  const token = randomBytes(24).toString('base64url');
+  const file = join(stateDir, 'clusters.dev.yaml');
+  const sha256 = createHash('sha256').update(token).digest('hex');
+  writeFileSync(file, `# Written by \`npm start\` for local development; regenerated on every start.\nclusters:\n  local:\n    tokens:\n      - sha256: ${sha256}\n`, { mode: 0o600 });
+  return { file, token };
+}
+
+function pipePrefixed(child: ChildProcess, name: string, color: string, out: (line: string) => void): void {
+  const prefix = `${color}${name.padEnd(6)}\x1b[0m |`;
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) => out(`${prefix} ${line}`));
+  }
+}
+
+export function registerStartCommand(program: Command, deps: CliDeps): void {
+  program
+    .command('start')
+    .description('run the whole pipeline locally: engines, topics, migrations and every service; Ctrl-C stops it all')
+    .action(async () => {
+      const log = deps.logger.child({ component: 'start' });
+      const stack = createLocalStack(deps);
+      const before = await stack.status();
+      const ep = await stack.up();
+      const startedEngines = before.some((s) => s.mode === 'local' && s.state !== 'running');
+
+      const kafka = createKafkaClient({ brokers: [ep.kafkaBrokers], clientId: 'kaudit-start', logger: deps.logger });
+      const admin = kafka.admin();
+      await admin.start();
+      await admin.ensureTopics(DEFAULT_TOPIC_SPECS);
+      await admin.stop();
+      log.info({ event: 'topics_ready', topics: DEFAULT_TOPIC_SPECS.map((t) => t.topic) }, 'topics_ready');
+
+      const migrations = join(deps.paths.root, 'migrations', 'clickhouse');
+      if (existsSync(migrations)) {
+        const client = createClickHouse({ url: ep.clickhouseUrl });
+        const result = await runMigrations({ client, dir: migrations, database: deps.env.CLICKHOUSE_DATABASE ?? 'kaudit', logger: deps.logger, vars: { retention_days: deps.env.KAUDIT_RETENTION_DAYS ?? '365' } });
+        await client.close();
+        log.info({ event: 'migrations_ready', applied: result.applied.length, skipped: result.skipped.length }, 'migrations_ready');
+      }
+
+      mkdirSync(deps.paths.state, { recursive: true });
+      const dev = writeDevClusters(deps.paths.state);
+      const children: { name: string; child: ChildProcess }[] = [];
+      const tsx = join(deps.paths.root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+      for (const [i, svc] of SERVICES.entries()) {
+        const entry = join(deps.paths.root, 'services', svc.name, 'src', 'main.ts');
+        if (!existsSync(entry)) continue;
+        const child = spawn(process.execPath, [tsx, entry], {
+          cwd: deps.paths.root,
+          env: {
+            ...deps.env,
+            KAFKA_BROKERS: ep.kafkaBrokers,
+            CLICKHOUSE_URL: ep.clickhouseUrl,
+            HTTP_HOST: '127.0.0.1',
+            HTTP_PORT: String(svc.port),
+            CLUSTERS_FILE: dev.file,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        pipePrefixed(child, svc.name, COLORS[i % COLORS.length] ?? '', deps.out);
+        children.push({ name: svc.name, child });
+      }
+      const running = children.map((c) => c.name);
+      deps.out(`\nkaudit is running: ${running.length > 0 ? running.join(', ') : 'engines only (no services yet)'}`);
+      deps.out(`Kafka: ${ep.kafkaBrokers}   ClickHouse: ${ep.clickhouseUrl}`);
+      if (running.includes('ingest')) deps.out(`Ingest: http://127.0.0.1:8080/v1/clusters/local/audit  token: ${dev.token}`);
+      deps.out('Press Ctrl-C to stop.\n');
+
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      deps.out('\nstopping…');
+      // Reverse pipeline order: the ingest stops accepting before consumers drain and stop.
+      for (const { name, child } of [...children].reverse()) {
+        if (child.exitCode !== null) continue;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+        log.info({ event: 'service_stopped', service: name }, 'service_stopped');
+      }
+      if (startedEngines) for (const r of await stack.down()) deps.out(`${r.engine}: ${r.outcome}`);
+      else deps.out('engines were already running before `start`; left running (npm run stack:down stops them)');
+    });
+}

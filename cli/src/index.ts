@@ -1,0 +1,1 @@
+export { buildProgram, type CliDeps } from './build-program.js';

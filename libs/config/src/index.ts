@@ -1,0 +1,4 @@
+export { loadConfig, type ConfigSource, type EnvMap } from './load-config.js';
+export { Secret, secret } from './secret.js';
+export { csvList, booleanish, readEnv, readConfigFile } from './env.js';
+export { ConfigError, type ConfigProblem } from './config-error.js';

@@ -1,0 +1,21 @@
+export type {
+  BatchConsumer,
+  BatchContext,
+  BatchHandler,
+  ClusterInfo,
+  ConsumerOptions,
+  GroupDescription,
+  IncomingRecord,
+  KafkaAdmin,
+  KafkaClient,
+  OutgoingRecord,
+  ProduceAck,
+  Producer,
+  ProducerOptions,
+  RecordBatch,
+  TopicSpec,
+} from './types.js';
+export { createKafkaClient, type KafkaClientOptions } from './kafkajs-adapter.js';
+export { TOPICS, DEFAULT_TOPIC_SPECS, type TopicName } from './topics.js';
+export { DeadLetterWriter, DLQ_HEADERS, type DeadLetterReason, type DeadLetterOriginal } from './dead-letter-writer.js';
+export { headerString } from './headers.js';

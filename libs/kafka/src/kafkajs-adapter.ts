@@ -1,0 +1,410 @@
+/**
+ * The only module that imports kafkajs (CONVENTIONS §13). kafkajs is in maintenance mode; everything
+ * else in kaudit talks to the interfaces in types.ts, so a client swap is contained here.
+ */
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type LogEntry,
+  type Producer as KjsProducer,
+} from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KauditError } from '@kaudit/errors';
+import type { Logger } from '@kaudit/logging';
+import type {
+  BatchConsumer,
+  BatchHandler,
+  ClusterInfo,
+  ConsumerOptions,
+  GroupDescription,
+  IncomingRecord,
+  KafkaAdmin,
+  KafkaClient,
+  OutgoingRecord,
+  ProduceAck,
+  Producer,
+  ProducerOptions,
+  RecordBatch,
+  TopicSpec,
+} from './types.js';
+
+export interface KafkaClientOptions {
+  brokers: readonly string[];
+  clientId: string;
+  logger: Logger;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+function toKafkajsLogger(logger: Logger) {
+  const log = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ level, log: entry }: LogEntry) => {
+      const { message, ...fields } = entry;
+      // kafkajs reports every reconnect attempt as ERROR; our own code decides what is an error.
+      if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(fields, message);
+      else if (level === logLevel.INFO) log.debug(fields, message);
+    };
+}
+
+function isRetriableKafkaError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return true;
+  const e = err as { retriable?: boolean; name?: string };
+  if (e.name === 'KafkaJSNonRetriableError' || e.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  return e.retriable !== false;
+}
+
+function wrapKafkaError(err: unknown, what: string): KauditError {
+  if (err instanceof KauditError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return isRetriableKafkaError(err)
+    ? new KauditError('KAFKA_UNAVAILABLE', `${what}: ${message}`, { cause: err })
+    : new KauditError('KAFKA_ERROR', `${what}: ${message}`, { cause: err });
+}
+
+function toHeaders(headers: IHeaders | undefined): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  if (!headers) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first === undefined) continue;
+    out[name] = typeof first === 'string' ? Buffer.from(first) : first;
+  }
+  return out;
+}
+
+class KjsProducerAdapter implements Producer {
+  readonly #producer: KjsProducer;
+  readonly #sendTimeoutMs: number;
+  #connected = false;
+
+  constructor(kafka: Kafka, options: ProducerOptions) {
+    this.#producer = kafka.producer({
+      // Idempotence needs acks=-1 and makes broker-side retries safe (no duplicates from retried requests).
+      idempotent: true,
+      // kafkajs can reorder or fail sequence checks with >1 in-flight request per broker when idempotent.
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 10 },
+      allowAutoTopicCreation: false,
+    });
+    this.#sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.#producer.connect();
+      this.#connected = true;
+    } catch (err) {
+      throw wrapKafkaError(err, 'producer connect failed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#connected) return;
+    this.#connected = false;
+    await this.#producer.disconnect();
+  }
+
+  async send(topic: string, records: readonly OutgoingRecord[]): Promise<ProduceAck[]> {
+    if (records.length === 0) return [];
+    if (!this.#connected) throw new KauditError('KAFKA_UNAVAILABLE', 'producer is not started');
+    const sending = this.#producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((r) => ({
+        key: r.key,
+        value: r.value,
+        ...(r.headers ? { headers: r.headers } : {}),
+        ...(r.partition !== undefined ? { partition: r.partition } : {}),
+      })),
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new KauditError('KAFKA_UNAVAILABLE', `Kafka did not acknowledge ${records.length} record(s) to ${topic} within ${this.#sendTimeoutMs} ms`),
+          ),
+        this.#sendTimeoutMs,
+      );
+    });
+    // The losing send keeps running inside kafkajs; swallow its late rejection so it is not unhandled.
+    sending.catch(() => undefined);
+    try {
+      const meta = await Promise.race([sending, deadline]);
+      return meta.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: m.baseOffset ?? '-1' }));
+    } catch (err) {
+      throw wrapKafkaError(err, `produce to ${topic} failed`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+class KjsBatchConsumer implements BatchConsumer {
+  readonly #consumer: Consumer;
+  readonly #options: ConsumerOptions;
+  readonly #logger: Logger;
+  #stopping = false;
+  #paused = false;
+  #assigned = false;
+  #assignmentWaiters: (() => void)[] = [];
+  #started = false;
+  /** The batch being handled now; stop() waits for it so its commit is not lost. */
+  #inflight: Promise<void> | undefined;
+
+  constructor(kafka: Kafka, options: ConsumerOptions, logger: Logger) {
+    this.#options = options;
+    this.#logger = logger.child({ component: 'consumer', groupId: options.groupId });
+    this.#consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      allowAutoTopicCreation: false,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => {
+      this.#assigned = true;
+      for (const resolve of this.#assignmentWaiters.splice(0)) resolve();
+    });
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    try {
+      await this.#consumer.connect();
+      await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: this.#options.fromBeginning ?? true });
+    } catch (err) {
+      throw wrapKafkaError(err, `consumer ${this.#options.groupId} failed to start`);
+    }
+    this.#started = true;
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload) => {
+        if (this.#stopping) return; // not handled, not committed: redelivered after restart
+        const running = this.#runBatch(payload, handler);
+        this.#inflight = running.catch(() => undefined);
+        try {
+          await running;
+        } finally {
+          this.#inflight = undefined;
+        }
+      },
+    });
+  }
+
+  async #runBatch(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0) return;
+    const records: IncomingRecord[] = batch.messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+      headers: toHeaders(m.headers),
+      timestamp: m.timestamp,
+    }));
+    const first = records[0] as IncomingRecord;
+    const last = records[records.length - 1] as IncomingRecord;
+    const recordBatch: RecordBatch = {
+      topic: batch.topic,
+      partition: batch.partition,
+      records,
+      firstOffset: first.offset,
+      lastOffset: last.offset,
+      highWatermark: batch.highWatermark,
+    };
+    const isRunning = () => !this.#stopping && payload.isRunning() && !payload.isStale();
+    const ctx = { heartbeat: () => payload.heartbeat(), isRunning };
+    const initial = this.#options.retryInitialMs ?? 200;
+    const max = this.#options.retryMaxMs ?? 10_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await handler(recordBatch, ctx);
+        break;
+      } catch (err) {
+        this.#options.onHandlerError?.(err, recordBatch, attempt);
+        if (!isRunning()) return; // not committed: the batch is redelivered to whoever owns it next
+        const delay = Math.min(max, initial * 2 ** Math.min(attempt - 1, 16));
+        // Sleep in slices so group heartbeats continue and stop() is honoured promptly.
+        for (let waited = 0; waited < delay && isRunning(); waited += 500) {
+          await sleep(Math.min(500, delay - waited));
+          await payload.heartbeat().catch(() => undefined);
+        }
+        if (!isRunning()) return;
+      }
+    }
+    payload.resolveOffset(last.offset);
+    const next = (BigInt(last.offset) + 1n).toString();
+    // Commit only after the handler made the work durable (CONVENTIONS §7).
+    await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    await payload.heartbeat();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (!this.#started) {
+      await this.#consumer.disconnect().catch(() => undefined);
+      return;
+    }
+    // Finish (and commit) the batch in hand while still a group member; start no new one.
+    this.#consumer.pause(this.#options.topics.map((topic) => ({ topic })));
+    await this.#inflight;
+    await this.#consumer.disconnect();
+  }
+
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#consumer.pause(this.#options.topics.map((topic) => ({ topic })));
+    this.#logger.debug({ event: 'consumer_paused' }, 'consumer_paused');
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#consumer.resume(this.#options.topics.map((topic) => ({ topic })));
+    this.#logger.debug({ event: 'consumer_resumed' }, 'consumer_resumed');
+  }
+
+  isPaused(): boolean {
+    return this.#paused;
+  }
+
+  waitForAssignment(timeoutMs = 30_000): Promise<void> {
+    if (this.#assigned) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new KauditError('KAFKA_UNAVAILABLE', `consumer ${this.#options.groupId} not assigned within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.#assignmentWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+class KjsAdminAdapter implements KafkaAdmin {
+  readonly #admin: Admin;
+  constructor(kafka: Kafka) {
+    this.#admin = kafka.admin();
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.#admin.connect();
+    } catch (err) {
+      throw wrapKafkaError(err, 'admin connect failed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#admin.disconnect();
+  }
+
+  async describeCluster(): Promise<ClusterInfo> {
+    const c = await this.#admin.describeCluster();
+    return { clusterId: c.clusterId, controller: c.controller, brokers: c.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })) };
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    const existing = new Set(await this.#admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length > 0) {
+      await this.#admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions,
+          replicationFactor: s.replicationFactor ?? -1, // -1: the broker's default.replication.factor
+          configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    const present = specs.filter((s) => existing.has(s.topic));
+    if (present.length === 0) return;
+    const meta = await this.#admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+    const grow = present.filter((s) => {
+      const m = meta.topics.find((t) => t.name === s.topic);
+      return m !== undefined && m.partitions.length < s.partitions;
+    });
+    if (grow.length > 0) {
+      await this.#admin.createPartitions({ topicPartitions: grow.map((s) => ({ topic: s.topic, count: s.partitions })) });
+    }
+    const withConfigs = present.filter((s) => Object.keys(s.configs ?? {}).length > 0);
+    if (withConfigs.length > 0) {
+      await this.#admin.alterConfigs({
+        validateOnly: false,
+        resources: withConfigs.map((s) => ({
+          type: 2, // ConfigResourceTypes.TOPIC
+          name: s.topic,
+          configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+  }
+
+  async deleteTopics(topics: readonly string[]): Promise<void> {
+    await this.#admin.deleteTopics({ topics: [...topics] });
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.#admin.listTopics();
+  }
+
+  async listGroups(): Promise<{ groupId: string; protocolType: string }[]> {
+    const { groups } = await this.#admin.listGroups();
+    return groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType }));
+  }
+
+  async describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    const { groups } = await this.#admin.describeGroups([...groupIds]);
+    return groups.map((g) => ({
+      groupId: g.groupId,
+      state: g.state,
+      protocolType: g.protocolType,
+      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })),
+    }));
+  }
+
+  async fetchCommittedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]> {
+    const res = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
+    const forTopic = res.find((r) => r.topic === topic);
+    return (forTopic?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
+  }
+
+  async fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string; low: string }[]> {
+    // Refresh metadata first: kafkajs caches it, and partitions may have been added since.
+    await this.#admin.fetchTopicMetadata({ topics: [topic] });
+    const res = await this.#admin.fetchTopicOffsets(topic);
+    return res.map((p) => ({ partition: p.partition, high: p.high, low: p.low }));
+  }
+}
+
+/** Creates kaudit's Kafka client for a broker list. Nothing connects until a component's start(). */
+export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    logLevel: logLevel.WARN,
+    logCreator: toKafkajsLogger(options.logger),
+  });
+  return {
+    producer: (producerOptions = {}) => new KjsProducerAdapter(kafka, producerOptions),
+    consumer: (consumerOptions) => new KjsBatchConsumer(kafka, consumerOptions, options.logger),
+    admin: () => new KjsAdminAdapter(kafka),
+  };
+}

@@ -1,0 +1,25 @@
+import type { TopicSpec } from './types.js';
+
+/** Topic names are part of the product (see DESIGN.md); versioned so a format change is a new topic. */
+export const TOPICS = {
+  raw: 'kaudit.audit.raw.v1',
+  enriched: 'kaudit.audit.enriched.v1',
+  alerts: 'kaudit.alerts.v1',
+  dlq: 'kaudit.dlq.v1',
+} as const;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+
+const WEEK_MS = String(7 * 24 * 3600 * 1000);
+const MONTH_MS = String(30 * 24 * 3600 * 1000);
+
+/**
+ * Defaults for a small deployment; partitions bound consumer parallelism (grow them, never shrink).
+ * The DLQ keeps a month so an operator has time to look at what was rejected.
+ */
+export const DEFAULT_TOPIC_SPECS: readonly TopicSpec[] = [
+  { topic: TOPICS.raw, partitions: 6, configs: { 'retention.ms': WEEK_MS, 'compression.type': 'producer' } },
+  { topic: TOPICS.enriched, partitions: 6, configs: { 'retention.ms': WEEK_MS } },
+  { topic: TOPICS.alerts, partitions: 3, configs: { 'retention.ms': MONTH_MS } },
+  { topic: TOPICS.dlq, partitions: 3, configs: { 'retention.ms': MONTH_MS } },
+];

@@ -1,0 +1,132 @@
+/**
+ * kaudit's own Kafka interface. Only kafkajs-adapter.ts implements it, so swapping kafkajs (in
+ * maintenance mode) for another client touches one file.
+ */
+
+export interface OutgoingRecord {
+  key: string | Buffer | null;
+  value: string | Buffer;
+  headers?: Record<string, string | Buffer>;
+  partition?: number;
+}
+
+export interface IncomingRecord {
+  topic: string;
+  partition: number;
+  /** Offsets stay strings: they are int64 and must not lose precision. */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+  /** Broker/producer timestamp, ms since epoch, as a string (int64). */
+  timestamp: string;
+}
+
+export interface RecordBatch {
+  topic: string;
+  partition: number;
+  records: IncomingRecord[];
+  firstOffset: string;
+  lastOffset: string;
+  highWatermark: string;
+}
+
+export interface ProduceAck {
+  topic: string;
+  partition: number;
+  baseOffset: string;
+}
+
+export interface ProducerOptions {
+  /** A send not acknowledged by then fails with KAFKA_UNAVAILABLE (the write may still land later). */
+  sendTimeoutMs?: number;
+}
+
+export interface Producer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves only when every record is acknowledged by all in-sync replicas (acks=-1, idempotent). */
+  send(topic: string, records: readonly OutgoingRecord[]): Promise<ProduceAck[]>;
+}
+
+export interface BatchContext {
+  /** Keep group membership alive during long work. */
+  heartbeat(): Promise<void>;
+  /** False once stop() was called or the partition was revoked: stop early, the batch will be redelivered. */
+  isRunning(): boolean;
+}
+
+/**
+ * Processes one batch of one partition. Resolving means the work is durable; the consumer then
+ * commits lastOffset+1. Throwing means "try again": the consumer retries with backoff, never skips.
+ * Bad records must be dead-lettered by the handler, not thrown.
+ */
+export type BatchHandler = (batch: RecordBatch, ctx: BatchContext) => Promise<void>;
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: readonly string[];
+  /** Where a group with no committed offset starts. */
+  fromBeginning?: boolean;
+  sessionTimeoutMs?: number;
+  /** Upper bound of bytes fetched per partition per request; bounds memory per batch. */
+  maxBytesPerPartition?: number;
+  /** Backoff between handler retries. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Called when a handler attempt failed and will be retried. */
+  onHandlerError?: (err: unknown, batch: RecordBatch, attempt: number) => void;
+}
+
+export interface BatchConsumer {
+  start(handler: BatchHandler): Promise<void>;
+  stop(): Promise<void>;
+  /** Stop fetching (backpressure); in-flight batches finish. */
+  pause(): void;
+  resume(): void;
+  isPaused(): boolean;
+  /** Resolves once the consumer has joined its group and been assigned partitions. */
+  waitForAssignment(timeoutMs?: number): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+}
+
+export interface ClusterInfo {
+  clusterId: string;
+  controller: number | null;
+  brokers: { nodeId: number; host: string; port: number }[];
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: string;
+  protocolType: string;
+  members: { memberId: string; clientId: string; clientHost: string }[];
+}
+
+export interface KafkaAdmin {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  describeCluster(): Promise<ClusterInfo>;
+  /** Creates missing topics, grows partition counts, and applies configs. Idempotent. */
+  ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  listGroups(): Promise<{ groupId: string; protocolType: string }[]>;
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
+  /** Committed offset per partition for a group (-1 when none). */
+  fetchCommittedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
+  /** Latest offset (high watermark) per partition. */
+  fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string; low: string }[]>;
+}
+
+export interface KafkaClient {
+  producer(options?: ProducerOptions): Producer;
+  consumer(options: ConsumerOptions): BatchConsumer;
+  admin(): KafkaAdmin;
+}

@@ -1,0 +1,130 @@
+import { openSync, closeSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KauditError } from '@kaudit/errors';
+
+/** PID recorded in a file, or undefined when the file is missing or its process is gone. */
+export function readLivePid(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return isAlive(pid) ? pid : undefined;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie (exited, not yet reaped by its parent) still answers kill(0); it is not serving.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return true;
+  }
+}
+
+/** Resident memory of a process in MiB (Linux /proc), or undefined. */
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SpawnDetachedOptions {
+  command: string;
+  args: readonly string[];
+  logFile: string;
+  pidFile: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts a process in its own process group with output appended to a log file and its PID
+ * recorded, so it outlives the command that started it (`stack:up`) and can be stopped by PID.
+ */
+export function spawnDetached(options: SpawnDetachedOptions): number {
+  const out = openSync(options.logFile, 'a');
+  try {
+    const child = spawn(options.command, [...options.args], {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', out, out],
+    });
+    if (child.pid === undefined) throw new KauditError('STACK_START_FAILED', `could not start ${options.command}`);
+    child.unref();
+    writeFileSync(options.pidFile, `${child.pid}\n`);
+    return child.pid;
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** SIGTERM, wait up to `graceMs` for exit, then SIGKILL the whole group; removes the PID file. */
+export async function stopPid(pid: number, pidFile: string, graceMs: number): Promise<'stopped' | 'killed'> {
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal); // the group: children such as the chdb worker go too
+    } catch {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  signalGroup('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  let outcome: 'stopped' | 'killed' = 'stopped';
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) {
+      signalGroup('SIGKILL');
+      outcome = 'killed';
+      await sleep(200);
+      break;
+    }
+    await sleep(100);
+  }
+  rmSync(pidFile, { force: true });
+  return outcome;
+}
+
+/** Resolves true when nothing listens on host:port. */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** An ephemeral port the OS considers free right now (tests use these, never the fixed defaults). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Last lines of a log file, for error messages that explain why an engine did not come up. */
+export function tailFile(path: string, lines = 20): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

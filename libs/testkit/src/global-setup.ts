@@ -1,0 +1,38 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { readEnv } from '@kaudit/config';
+import { createLogger } from '@kaudit/logging';
+import { LocalStack, freePort } from '@kaudit/stack';
+import type {} from './provided-context.js';
+
+/**
+ * One real Kafka and one real ClickHouse for the whole suite, on free ports (never the dev
+ * defaults), under .kaudit/stack/test (vitest.config.ts names this file as globalSetup). Tests isolate themselves by unique topic and database
+ * names. With KAFKA_BROKERS / CLICKHOUSE_URL set, those engines are used and nothing is started.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const env = readEnv();
+  const root = join(import.meta.dirname, '..', '..', '..', '.kaudit');
+  const logger = createLogger({ service: 'test-stack', level: env.KAUDIT_TEST_LOG ?? 'warn' });
+  const name = 'test';
+  rmSync(join(root, 'stack', name), { recursive: true, force: true });
+  const stack = new LocalStack({
+    root,
+    name,
+    kafkaPort: await freePort(),
+    kafkaControllerPort: await freePort(),
+    clickhouseHttpPort: await freePort(),
+    ...(env.KAFKA_BROKERS ? { externalKafka: env.KAFKA_BROKERS } : {}),
+    ...(env.CLICKHOUSE_URL ? { externalClickHouse: env.CLICKHOUSE_URL } : {}),
+    logger,
+  });
+  const began = Date.now();
+  const endpoints = await stack.up();
+  console.log(`[global-setup] test stack ready in ${Date.now() - began} ms: kafka ${endpoints.kafkaBrokers}, clickhouse ${endpoints.clickhouseUrl}`);
+  project.provide('kafkaBrokers', endpoints.kafkaBrokers);
+  project.provide('clickhouseUrl', endpoints.clickhouseUrl);
+  return async () => {
+    await stack.down();
+  };
+}

@@ -1,0 +1,2 @@
+export { testEndpoints, uniqueName, silentLogger, type TestEndpoints } from './test-endpoints.js';
+export { consumeAll } from './consume-all.js';
