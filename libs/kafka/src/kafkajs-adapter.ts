@@ -341,6 +341,13 @@ class KjsAdminAdapter implements KafkaAdmin {
     });
     if (grow.length > 0) {
       await this.#admin.createPartitions({ topicPartitions: grow.map((s) => ({ topic: s.topic, count: s.partitions })) });
+      // New partitions reach the metadata a moment later; return only once clients can see them.
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const now = await this.#admin.fetchTopicMetadata({ topics: grow.map((s) => s.topic) });
+        const visible = grow.every((s) => (now.topics.find((t) => t.name === s.topic)?.partitions.length ?? 0) >= s.partitions);
+        if (visible) break;
+        await sleep(200);
+      }
     }
     const withConfigs = present.filter((s) => Object.keys(s.configs ?? {}).length > 0);
     if (withConfigs.length > 0) {

@@ -1,17 +1,16 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestProject } from 'vitest/node';
 import { readEnv } from '@kaudit/config';
 import { createLogger } from '@kaudit/logging';
 import { LocalStack, freePort } from '@kaudit/stack';
-import type {} from './provided-context.js';
+import { TEST_ENV } from './test-env.js';
 
 /**
  * One real Kafka and one real ClickHouse for the whole suite, on free ports (never the dev
  * defaults), under .kaudit/stack/test (vitest.config.ts names this file as globalSetup). Tests isolate themselves by unique topic and database
  * names. With KAFKA_BROKERS / CLICKHOUSE_URL set, those engines are used and nothing is started.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export default async function setup(): Promise<() => Promise<void>> {
   const env = readEnv();
   const root = join(import.meta.dirname, '..', '..', '..', '.kaudit');
   const logger = createLogger({ service: 'test-stack', level: env.KAUDIT_TEST_LOG ?? 'warn' });
@@ -30,8 +29,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const began = Date.now();
   const endpoints = await stack.up();
   console.log(`[global-setup] test stack ready in ${Date.now() - began} ms: kafka ${endpoints.kafkaBrokers}, clickhouse ${endpoints.clickhouseUrl}`);
-  project.provide('kafkaBrokers', endpoints.kafkaBrokers);
-  project.provide('clickhouseUrl', endpoints.clickhouseUrl);
+  // Test workers are forked after this runs and inherit the environment. (vitest's provide/inject
+  // would be nicer, but its ProvidedContext type cannot be augmented reliably through 'vitest'.)
+  process.env[TEST_ENV.kafkaBrokers] = endpoints.kafkaBrokers;
+  process.env[TEST_ENV.clickhouseUrl] = endpoints.clickhouseUrl;
   return async () => {
     await stack.down();
   };

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { inject } from 'vitest';
+import { readEnv } from '@kaudit/config';
+import { KauditError } from '@kaudit/errors';
+import { TEST_ENV } from './test-env.js';
 import { createLogger, type Logger } from '@kaudit/logging';
 
 export interface TestEndpoints {
@@ -10,7 +12,13 @@ export interface TestEndpoints {
 
 /** The one real Kafka and ClickHouse the whole suite shares (started by global-setup.ts). */
 export function testEndpoints(): TestEndpoints {
-  return { kafkaBrokers: inject('kafkaBrokers'), clickhouseUrl: inject('clickhouseUrl') };
+  const env = readEnv();
+  const kafkaBrokers = env[TEST_ENV.kafkaBrokers];
+  const clickhouseUrl = env[TEST_ENV.clickhouseUrl];
+  if (!kafkaBrokers || !clickhouseUrl) {
+    throw new KauditError('INTERNAL', 'test engines are not set up: integration tests run in the vitest `integration` project, whose globalSetup starts them');
+  }
+  return { kafkaBrokers, clickhouseUrl };
 }
 
 /** A topic/database/group name no other test uses, so tests share engines without sharing state. */

@@ -1,0 +1,26 @@
+export {
+  auditEventSchema,
+  auditEventListSchema,
+  userInfoSchema,
+  objectReferenceSchema,
+  responseStatusSchema,
+  describeIssues,
+  AUDIT_API_VERSIONS,
+  AUDIT_STAGES,
+  AUDIT_LEVELS,
+  type AuditEvent,
+  type AuditEventList,
+} from './k8s-audit-event.js';
+export {
+  auditRecordSchema,
+  userSchema,
+  PROVIDERS,
+  ACTOR_KINDS,
+  OPERATION_CLASSES,
+  type AuditRecord,
+  type Provider,
+  type ActorKind,
+  type OperationClass,
+} from './audit-record.js';
+export { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from './audit-record-codec.js';
+export { sampleAuditRecord } from './sample-audit-record.js';
