@@ -1,0 +1,26 @@
+import type { Logger } from '@kaudit/logging';
+
+/** What every benchmark gets: the engines of this run (started once by bench/main.ts) and a logger. */
+export interface BenchContext {
+  kafkaBrokers: string;
+  clickhouseUrl: string;
+  logger: Logger;
+  /** Scale knob: 1 = the default size; `npm run bench -- --scale 0.2 ingest` for a quick look. */
+  scale: number;
+}
+
+/** One measured figure. A figure with `baseline` is reported as value/baseline next to it. */
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+  /** The raw baseline measured in the same run (raw kafkajs, raw @clickhouse/client insert), same unit. */
+  baseline?: number;
+  /** What the baseline is, e.g. `raw kafkajs producer, same bytes`. */
+  baselineName?: string;
+  /** The goal from the issue, e.g. `>= 0.8x` or `p99 < 1000 ms`, shown beside the figure. */
+  goal?: string;
+}
+
+/** A benchmark module: `bench/<name>.ts` exports `run`. */
+export type BenchRun = (ctx: BenchContext) => Promise<BenchFigure[]>;
