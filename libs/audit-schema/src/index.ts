@@ -24,3 +24,4 @@ export {
 } from './audit-record.js';
 export { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from './audit-record-codec.js';
 export { sampleAuditRecord } from './sample-audit-record.js';
+export { alertRecordSchema, SEVERITIES, type AlertRecord, type Severity } from './alert-record.js';
