@@ -16,6 +16,6 @@ export type {
   TopicSpec,
 } from './types.js';
 export { createKafkaClient, type KafkaClientOptions } from './kafkajs-adapter.js';
-export { TOPICS, DEFAULT_TOPIC_SPECS, type TopicName } from './topics.js';
+export { TOPICS, DEFAULT_TOPIC_SPECS, RAW_HEADERS, type TopicName } from './topics.js';
 export { DeadLetterWriter, DLQ_HEADERS, type DeadLetterReason, type DeadLetterOriginal } from './dead-letter-writer.js';
 export { headerString } from './headers.js';

@@ -23,3 +23,20 @@ export const DEFAULT_TOPIC_SPECS: readonly TopicSpec[] = [
   { topic: TOPICS.alerts, partitions: 3, configs: { 'retention.ms': MONTH_MS } },
   { topic: TOPICS.dlq, partitions: 3, configs: { 'retention.ms': MONTH_MS } },
 ];
+
+/**
+ * Headers of every record on `kaudit.audit.raw.v1` (one record = one audit event's JSON bytes,
+ * key = cluster). Ingest writes them; enrich reads them.
+ */
+export const RAW_HEADERS = {
+  /** Cluster name from the verified ingest identity (token or client certificate), never from the body. */
+  cluster: 'cluster',
+  /** When ingest received the request: ISO 8601 UTC with milliseconds. */
+  receivedAt: 'received-at',
+  /** `webhook` or `import`. */
+  source: 'source',
+  /** Which ingest instance (hostname/pid) accepted it. */
+  instance: 'ingest-instance',
+  /** Present (`requestObject,responseObject`) when ingest dropped oversize objects to stay under the per-event limit. */
+  truncated: 'kaudit-truncated',
+} as const;
