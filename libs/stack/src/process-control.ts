@@ -27,15 +27,37 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Resident memory of a process in MiB (Linux /proc), or undefined. */
-export function rssMiB(pid: number): number | undefined {
+function ownRssKb(pid: number): number {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? 0 : Number(kb);
   } catch {
-    return undefined;
+    return 0;
   }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Resident memory in MiB of a process and its descendants (Linux /proc), or undefined when it is
+ * gone. Descendants count because the ClickHouse launcher's engine runs in a child process.
+ */
+export function rssMiB(pid: number): number | undefined {
+  if (!isAlive(pid)) return undefined;
+  let kb = 0;
+  const queue = [pid];
+  while (queue.length > 0) {
+    const next = queue.pop() as number;
+    kb += ownRssKb(next);
+    queue.push(...childPids(next));
+  }
+  return Math.round(kb / 1024);
 }
 
 export interface SpawnDetachedOptions {
