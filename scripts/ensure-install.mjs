@@ -11,7 +11,10 @@ const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs);
 if (stale) {
-  console.log('[kaudit] installing dependencies (npm ci)…');
+  console.log('[kaudit] installing dependencies (npm install, pinned by package-lock.json)…');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // `npm install`, not `npm ci`: npm 11 leaves rollup's per-platform optional packages out of the
+  // lockfile and `npm ci` then refuses it as out of sync. With a lockfile present, `npm install`
+  // still installs exactly the locked versions.
+  execFileSync(npm, ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
