@@ -1,0 +1,113 @@
+/**
+ * `npm run bench [-- [--scale N] [name …]]`: runs the benchmarks (all by default) against one pair of
+ * engines started for this run, prints one table with each figure's ratio to its raw baseline
+ * measured in the same run, and writes it to bench/results/<date>.json.
+ *
+ * Benchmarks are measurements, never pass/fail tests; goals from the issues are shown beside them.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readEnv } from '@kaudit/config';
+import { createLogger } from '@kaudit/logging';
+import { LocalStack, freePort } from '@kaudit/stack';
+import type { BenchFigure, BenchRun } from './bench-types.js';
+
+const ALL = ['ingest', 'enrich', 'sink', 'alert', 'freshness', 'queries', 'rss'] as const;
+
+interface Args {
+  names: string[];
+  scale: number;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const names: string[] = [];
+  let scale = 1;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--scale') {
+      scale = Number(argv[++i]);
+      if (!(scale > 0)) throw new Error('--scale takes a positive number');
+    } else if (arg.startsWith('-')) {
+      throw new Error(`unknown option ${arg}`);
+    } else names.push(arg);
+  }
+  return { names: names.length > 0 ? names : [...ALL], scale };
+}
+
+function fmt(n: number): string {
+  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
+  if (Math.abs(n) >= 10) return n.toFixed(1);
+  return n.toFixed(3).replace(/\.?0+$/, '') || '0';
+}
+
+function render(rows: { bench: string; figure: BenchFigure }[]): string {
+  const table = rows.map(({ bench, figure: f }) => ({
+    bench,
+    figure: f.name,
+    value: `${fmt(f.value)} ${f.unit}`,
+    baseline: f.baseline === undefined ? '' : `${fmt(f.baseline)} ${f.unit}${f.baselineName ? ` (${f.baselineName})` : ''}`,
+    ratio: f.baseline ? `${(f.value / f.baseline).toFixed(2)}x` : '',
+    goal: f.goal ?? '',
+  }));
+  const cols = ['bench', 'figure', 'value', 'baseline', 'ratio', 'goal'] as const;
+  const width = cols.map((c) => Math.max(c.length, ...table.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i] ?? 0)).join('  ').trimEnd();
+  return [line(cols.map((c) => c.toUpperCase())), ...table.map((r) => line(cols.map((c) => r[c])))].join('\n');
+}
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  const args = parseArgs(process.argv.slice(2));
+  const logger = createLogger({ service: 'bench', level: env.KAUDIT_LOG_LEVEL ?? 'warn' });
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const root = join(here, '..', '.kaudit');
+  const name = 'bench';
+  rmSync(join(root, 'stack', name), { recursive: true, force: true });
+  const stack = new LocalStack({
+    root,
+    name,
+    kafkaPort: await freePort(),
+    kafkaControllerPort: await freePort(),
+    clickhouseHttpPort: await freePort(),
+    ...(env.KAFKA_BROKERS ? { externalKafka: env.KAFKA_BROKERS } : {}),
+    ...(env.CLICKHOUSE_URL ? { externalClickHouse: env.CLICKHOUSE_URL } : {}),
+    logger,
+  });
+  const ep = await stack.up();
+  process.stderr.write(`engines: kafka ${ep.kafkaBrokers}, clickhouse ${ep.clickhouseUrl}\n`);
+  const rows: { bench: string; figure: BenchFigure }[] = [];
+  const skipped: string[] = [];
+  try {
+    for (const bench of args.names) {
+      const file = join(here, `${bench}.ts`);
+      if (!existsSync(file)) {
+        skipped.push(bench);
+        continue;
+      }
+      process.stderr.write(`running ${bench}…\n`);
+      const mod = (await import(pathToFileURL(file).href)) as { run?: BenchRun };
+      if (typeof mod.run !== 'function') throw new Error(`bench/${bench}.ts does not export run()`);
+      const began = Date.now();
+      const figures = await mod.run({ kafkaBrokers: ep.kafkaBrokers, clickhouseUrl: ep.clickhouseUrl, logger, scale: args.scale });
+      for (const figure of figures) rows.push({ bench, figure });
+      process.stderr.write(`  ${bench} done in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
+    }
+  } finally {
+    await stack.down();
+  }
+  const output = render(rows);
+  process.stdout.write(`\n${output}\n`);
+  if (skipped.length > 0) process.stdout.write(`\nnot available: ${skipped.join(', ')} (no bench/<name>.ts)\n`);
+  const resultsDir = join(here, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
+  const file = join(resultsDir, `${stamp}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ at: new Date().toISOString(), scale: args.scale, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, results: rows.map((r) => ({ bench: r.bench, ...r.figure, ratio: r.figure.baseline ? r.figure.value / r.figure.baseline : undefined })), skipped }, null, 2)}\n`,
+  );
+  process.stdout.write(`\nwritten to ${file}\n`);
+}
+
+await main();
