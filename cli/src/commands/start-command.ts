@@ -19,13 +19,25 @@ const SERVICES = [
 
 const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
 
-/** Writes the dev clusters file: cluster `local` with a fresh token, stored only as its SHA-256. */
-function writeDevClusters(stateDir: string): { file: string; token: string } {
-  const token = randomBytes(24).toString('base64url');
+/** Clusters `npm start` configures: `local` for your own apiserver, and the ones `kaudit demo` posts as. */
+export const DEV_CLUSTERS = ['local', 'prod-eu-1', 'prod-us-1', 'staging-1'] as const;
+
+/**
+ * Writes the dev clusters file (each cluster with a fresh token, stored only as its SHA-256) and the
+ * tokens themselves to dev-tokens.json (mode 0600) for `kaudit demo`. Regenerated on every start.
+ */
+export function writeDevClusters(stateDir: string): { file: string; tokens: Record<string, string> } {
+  const tokens: Record<string, string> = {};
+  const lines = ['# Written by `npm start` for local development; regenerated on every start.', 'clusters:'];
+  for (const cluster of DEV_CLUSTERS) {
+    const token = randomBytes(24).toString('base64url');
+    tokens[cluster] = token;
+    lines.push(`  ${cluster}:`, '    tokens:', `      - sha256: ${createHash('sha256').update(token).digest('hex')}`);
+  }
   const file = join(stateDir, 'clusters.dev.yaml');
-  const sha256 = createHash('sha256').update(token).digest('hex');
-  writeFileSync(file, `# Written by \`npm start\` for local development; regenerated on every start.\nclusters:\n  local:\n    tokens:\n      - sha256: ${sha256}\n`, { mode: 0o600 });
-  return { file, token };
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(join(stateDir, 'dev-tokens.json'), `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
+  return { file, tokens };
 }
 
 function pipePrefixed(child: ChildProcess, name: string, color: string, out: (line: string) => void): void {
@@ -87,7 +99,7 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
       const running = children.map((c) => c.name);
       deps.out(`\nkaudit is running: ${running.length > 0 ? running.join(', ') : 'engines only (no services yet)'}`);
       deps.out(`Kafka: ${ep.kafkaBrokers}   ClickHouse: ${ep.clickhouseUrl}`);
-      if (running.includes('ingest')) deps.out(`Ingest: http://127.0.0.1:8080/v1/clusters/local/audit  token: ${dev.token}`);
+      if (running.includes('ingest')) deps.out(`Ingest: http://127.0.0.1:8080/v1/clusters/local/audit  token: ${dev.tokens.local ?? ''}`);
       deps.out('Press Ctrl-C to stop.\n');
 
       await new Promise<void>((resolve) => {
