@@ -1,2 +1,3 @@
 export { testEndpoints, uniqueName, silentLogger, type TestEndpoints } from './test-endpoints.js';
 export { consumeAll } from './consume-all.js';
+export { ServiceProcess, type ServiceProcessOptions } from './service-process.js';

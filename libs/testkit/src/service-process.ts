@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { KauditError } from '@kaudit/errors';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface ServiceProcessOptions {
+  /** Folder under services/, e.g. `sink`. */
+  service: string;
+  /** Full environment of the child (nothing is inherited but PATH and HOME). */
+  env: Record<string, string>;
+  /** Port of the service's /readyz; the child gets it as HTTP_PORT. */
+  httpPort: number;
+  /** Where the child's output goes (appended), for debugging failed tests. */
+  logDir: string;
+}
+
+/**
+ * A kaudit service running as a real child process, so tests can SIGKILL it mid-stream and start it
+ * again — the only honest way to test crash guarantees.
+ */
+export class ServiceProcess {
+  readonly #o: ServiceProcessOptions;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+
+  constructor(options: ServiceProcessOptions) {
+    this.#o = options;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Starts the service and resolves when its /readyz answers 200. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    mkdirSync(this.#o.logDir, { recursive: true });
+    const log = createWriteStream(join(this.#o.logDir, `${this.#o.service}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO, 'services', this.#o.service, 'src', 'main.ts')], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.#o.httpPort), ...this.#o.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    this.#child = child;
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) {
+        throw new KauditError('INTERNAL', `${this.#o.service} exited with ${child.exitCode} during start; see ${join(this.#o.logDir, `${this.#o.service}.log`)}`);
+      }
+      try {
+        const res = await fetch(`http://127.0.0.1:${this.#o.httpPort}/readyz`, { signal: AbortSignal.timeout(1000) });
+        if (res.ok) return;
+      } catch {
+        /* not up yet */
+      }
+      await sleep(200);
+    }
+    throw new KauditError('INTERNAL', `${this.#o.service} not ready within ${timeoutMs} ms; see ${this.#o.logDir}`);
+  }
+
+  /** SIGKILL: no shutdown hooks, no flush — a crash. */
+  async kill(): Promise<void> {
+    if (this.#child && this.#child.exitCode === null) {
+      this.#child.kill('SIGKILL');
+      await this.#exited;
+    }
+  }
+
+  /** SIGTERM and wait for a graceful exit (SIGKILL after `graceMs`). */
+  async stop(graceMs = 20_000): Promise<number | null> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+    return child.exitCode;
+  }
+}
