@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { readEnv } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -39,9 +40,10 @@ export class ServiceProcess {
   async start(timeoutMs = 60_000): Promise<void> {
     mkdirSync(this.#o.logDir, { recursive: true });
     const log = createWriteStream(join(this.#o.logDir, `${this.#o.service}.log`), { flags: 'a' });
+    const host = readEnv();
     const child = spawn(process.execPath, [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO, 'services', this.#o.service, 'src', 'main.ts')], {
       cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.#o.httpPort), ...this.#o.env },
+      env: { PATH: host.PATH ?? '', HOME: host.HOME ?? '', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.#o.httpPort), ...this.#o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log, { end: false });
