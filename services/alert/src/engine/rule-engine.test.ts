@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { sampleAuditRecord, type AlertRecord, type AuditRecord } from '@kaudit/audit-schema';
+import { loadRuleSources } from '../rules/load-rules.js';
+import { RuleEngine } from './rule-engine.js';
+
+const T0 = 1_763_800_000_000_000;
+const S = 1_000_000;
+
+function engineFor(rulesYaml: string): RuleEngine {
+  const { rules, problems } = loadRuleSources([{ file: 't.yaml', text: rulesYaml }]);
+  expect(problems).toEqual([]);
+  return new RuleEngine({ rules, nowUs: () => T0 });
+}
+
+function rec(atS: number, patch: Partial<AuditRecord> = {}, n = atS): AuditRecord {
+  return sampleAuditRecord({ auditID: `a-${n}`, requestReceivedUs: T0 + atS * S, ...patch });
+}
+
+const forbidden = { response: { code: 403, status: 'Failure', reason: 'Forbidden', message: null } };
+
+function run(engine: RuleEngine, records: AuditRecord[]): AlertRecord[] {
+  const out: AlertRecord[] = [];
+  for (const r of records) out.push(...engine.process(r));
+  return out;
+}
+
+describe('RuleEngine', () => {
+  it('match rules alert immediately with a rendered summary and a deterministic id', () => {
+    const yaml = `rules:
+  - id: delete-deploy
+    name: Deployment deleted
+    severity: high
+    tags: [T1485]
+    output: "{actor.displayName} deleted {objectRef.resource}/{objectRef.name}"
+    match: { all: [{ field: verb, equals: delete }, { field: objectRef.resource, equals: deployments }] }
+`;
+    const r = rec(0, { verb: 'delete', objectRef: { ...sampleAuditRecord().objectRef, resource: 'deployments', name: 'nginx' } });
+    const first = run(engineFor(yaml), [r, rec(1)]);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ ruleId: 'delete-deploy', severity: 'high', tags: ['T1485'], summary: 'Alice Example deleted deployments/nginx', count: 1 });
+    const again = run(engineFor(yaml), [r]);
+    expect(again[0]?.alertId).toBe(first[0]?.alertId);
+  });
+
+  it('threshold counts per group over a sliding window', () => {
+    const engine = engineFor(`rules:
+  - id: storm
+    name: 403 storm
+    severity: medium
+    output: "{actor.displayName} got {count} 403s"
+    match: { field: response.code, equals: 403 }
+    threshold: { count: 5, window: 10s, groupBy: [actor.id] }
+`);
+    // 4 in the window, then a gap that slides the first ones out: no alert.
+    expect(run(engine, [0, 1, 2, 3, 20, 21].map((t) => rec(t, forbidden)))).toHaveLength(0);
+    // Another user's 403s do not count toward alice's.
+    const bob = { ...sampleAuditRecord().actor, id: 'user:bob' };
+    expect(run(engine, [22, 23].map((t) => rec(t, { ...forbidden, actor: bob })))).toHaveLength(0);
+    const fired = run(engine, [24, 25, 26].map((t) => rec(t, forbidden)));
+    expect(fired).toHaveLength(1);
+    expect(fired[0]?.summary).toBe('Alice Example got 5 403s');
+    expect(fired[0]?.firstSeenUs).toBe(T0 + 20 * S);
+  });
+
+  it('distinct-count thresholds count distinct values only', () => {
+    const engine = engineFor(`rules:
+  - id: enum
+    name: secrets enumeration
+    severity: high
+    output: x
+    match: { field: operation, equals: secret-read }
+    threshold: { count: 3, window: 1m, distinct: objectRef.name }
+`);
+    const read = (t: number, name: string) => rec(t, { operation: 'secret-read', objectRef: { ...sampleAuditRecord().objectRef, resource: 'secrets', name } });
+    expect(run(engine, [read(0, 'a'), read(1, 'a'), read(2, 'b'), read(3, 'b')])).toHaveLength(0);
+    expect(run(engine, [read(4, 'c')])).toMatchObject([{ count: 3 }]);
+  });
+
+  it('sequence: A then B by the same key within the window', () => {
+    const yaml = `rules:
+  - id: rbac-then-workload
+    name: RBAC change then workload change
+    severity: high
+    output: x
+    sequence:
+      window: 5m
+      steps:
+        - { name: rbac, match: { field: operation, equals: rbac-change } }
+        - { name: workload, match: { field: objectRef.resource, in: [deployments, daemonsets] } }
+`;
+    const rbac = (t: number) => rec(t, { operation: 'rbac-change' });
+    const deploy = (t: number, actorId = 'user:alice@example.com') =>
+      rec(t, { operation: 'create', objectRef: { ...sampleAuditRecord().objectRef, resource: 'deployments' }, actor: { ...sampleAuditRecord().actor, id: actorId } });
+    expect(run(engineFor(yaml), [deploy(0), rbac(1)])).toHaveLength(0); // wrong order
+    expect(run(engineFor(yaml), [rbac(0), deploy(400)])).toHaveLength(0); // outside 5 min
+    expect(run(engineFor(yaml), [rbac(0), deploy(10, 'user:bob')])).toHaveLength(0); // another actor
+    expect(run(engineFor(yaml), [rbac(0), deploy(10)])).toHaveLength(1);
+  });
+
+  it('dedup folds 1,000 repeats into one alert saying 1,000, closed by the watermark or idleness', () => {
+    const engine = engineFor(`rules:
+  - id: exec
+    name: exec
+    severity: high
+    output: "{actor.displayName} exec'd into {objectRef.name}"
+    match: { field: operation, equals: exec }
+    dedup: { window: 1m, by: [actor.id] }
+`);
+    const events = Array.from({ length: 1000 }, (_, i) => rec(i * 0.05, { operation: 'exec' }, i));
+    expect(run(engine, events)).toHaveLength(0);
+    expect(engine.flush()).toHaveLength(0); // watermark is still inside the window
+    const closed = engine.flush({ idleNowUs: T0 + 61 * S });
+    expect(closed).toHaveLength(1);
+    expect(closed[0]?.count).toBe(1000);
+    expect(closed[0]?.summary).toBe("Alice Example exec'd into web-0 — 1,000 times in 1 minute");
+    expect(closed[0]?.auditIDs).toHaveLength(10);
+    // A later event past the window opens a new window; the old one closes by watermark.
+    const next = engineFor(`rules:
+  - id: exec
+    name: exec
+    severity: high
+    output: x
+    match: { field: operation, equals: exec }
+    dedup: { window: 1m }
+`);
+    run(next, [rec(0, { operation: 'exec' }), rec(1, { operation: 'exec' })]);
+    run(next, [rec(90)]);
+    expect(next.flush()).toMatchObject([{ count: 2 }]);
+  });
+
+  it('a snapshot restores mid-window state exactly', () => {
+    const yaml = `rules:
+  - id: storm
+    name: storm
+    severity: medium
+    output: x
+    match: { field: response.code, equals: 403 }
+    threshold: { count: 4, window: 1m }
+    dedup: { window: 1m }
+`;
+    const a = engineFor(yaml);
+    run(a, [0, 1, 2].map((t) => rec(t, forbidden)));
+    const b = engineFor(yaml);
+    b.restore(JSON.parse(JSON.stringify(a.snapshot())) as ReturnType<RuleEngine['snapshot']>);
+    run(b, [3, 4, 5, 6, 7].map((t) => rec(t, forbidden)));
+    expect(b.flush({ idleNowUs: T0 + 3600 * S })).toMatchObject([{ count: 8 }]);
+  });
+});

@@ -1,0 +1,313 @@
+import type { AlertRecord, AuditRecord } from '@kaudit/audit-schema';
+import type { CompiledRule } from '../rules/compiled-rule.js';
+import { fieldText } from '../rules/field-path.js';
+import { alertId } from './alert-id.js';
+import { foldedSuffix, renderTemplate } from './render-template.js';
+
+/** An alert being folded inside a dedup window (also what a snapshot stores). */
+interface OpenAlert {
+  alertId: string;
+  windowEndUs: number;
+  count: number;
+  firstSeenUs: number;
+  lastSeenUs: number;
+  summary: string;
+  cluster: string;
+  actor: AlertRecord['actor'];
+  objectRef: AlertRecord['objectRef'];
+  ownerTeam: string | null;
+  auditIDs: string[];
+}
+
+interface ThresholdGroup {
+  /** Event times in the window (count mode); at most `count` long because it resets on firing. */
+  times: number[];
+  /** distinct value → last time seen (distinct mode). */
+  values: Record<string, number>;
+}
+
+interface SequenceProgress {
+  /** Index of the next step to match. */
+  step: number;
+  startUs: number;
+}
+
+/** JSON-serialisable engine state, checkpointed after every batch so a restart resumes mid-window. */
+export interface EngineSnapshot {
+  version: 1;
+  watermarkUs: number;
+  threshold: Record<string, Record<string, ThresholdGroup>>;
+  sequence: Record<string, Record<string, SequenceProgress>>;
+  dedup: Record<string, Record<string, OpenAlert>>;
+}
+
+export interface RuleEngineOptions {
+  rules: readonly CompiledRule[];
+  /** Wall clock in µs, for `createdUs` only (never for window logic, which runs on event time). */
+  nowUs: () => number;
+  /** Bound on per-rule group state; the oldest group is dropped beyond it (bounded memory). */
+  maxGroupsPerRule?: number;
+  /** Audit IDs kept per alert for drill-down. */
+  maxAuditIds?: number;
+}
+
+/** What a rule produced for one event, before dedup folding. */
+interface Hit {
+  rule: CompiledRule;
+  record: AuditRecord;
+  groupKey: string;
+  count: number;
+  firstSeenUs: number;
+  auditIDs: string[];
+}
+
+const SEP = '\u001f';
+
+function keyOf(record: AuditRecord, fields: readonly string[]): string {
+  return fields.map((f) => fieldText(record, f)).join(SEP);
+}
+
+/** Inserts into a bounded map-of-groups; evicts the oldest-inserted group past the bound. */
+function boundedSet<T>(groups: Map<string, T>, key: string, value: T, max: number): void {
+  groups.delete(key);
+  groups.set(key, value);
+  if (groups.size > max) {
+    const oldest = groups.keys().next();
+    if (!oldest.done) groups.delete(oldest.value);
+  }
+}
+
+/**
+ * Evaluates compiled rules over canonical records of ONE partition (records are keyed by
+ * cluster/actor, so per-actor windows are partition-local). Windows use event time
+ * (requestReceivedUs); dedup windows close when the partition's event-time watermark passes their
+ * end, or on `flush({ idleNowUs })` when the partition has gone quiet. Pure apart from `nowUs`.
+ */
+export class RuleEngine {
+  readonly #rules: readonly CompiledRule[];
+  readonly #nowUs: () => number;
+  readonly #maxGroups: number;
+  readonly #maxAuditIds: number;
+  #watermarkUs = 0;
+  readonly #threshold = new Map<string, Map<string, ThresholdGroup>>();
+  readonly #sequence = new Map<string, Map<string, SequenceProgress>>();
+  readonly #dedup = new Map<string, Map<string, OpenAlert>>();
+
+  constructor(options: RuleEngineOptions) {
+    this.#rules = options.rules;
+    this.#nowUs = options.nowUs;
+    this.#maxGroups = options.maxGroupsPerRule ?? 100_000;
+    this.#maxAuditIds = options.maxAuditIds ?? 10;
+  }
+
+  get watermarkUs(): number {
+    return this.#watermarkUs;
+  }
+
+  /** Evaluates one record; returns the alerts that are complete now (rules without dedup, or closed windows). */
+  process(record: AuditRecord): AlertRecord[] {
+    const ts = record.requestReceivedUs;
+    if (ts > this.#watermarkUs) this.#watermarkUs = ts;
+    const out: AlertRecord[] = [];
+    for (const rule of this.#rules) {
+      const hit = this.#evaluate(rule, record);
+      if (hit) {
+        const alert = this.#emit(hit);
+        if (alert) out.push(alert);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Closes dedup windows whose end the watermark passed (or `idleNowUs`, when the caller knows the
+   * partition is idle) and prunes expired threshold/sequence state. Returns the closed alerts.
+   */
+  flush(options: { idleNowUs?: number } = {}): AlertRecord[] {
+    const closeBefore = Math.max(this.#watermarkUs, options.idleNowUs ?? 0);
+    const out: AlertRecord[] = [];
+    for (const rule of this.#rules) {
+      const open = this.#dedup.get(rule.id);
+      if (open) {
+        for (const [key, alert] of open) {
+          if (alert.windowEndUs <= closeBefore) {
+            open.delete(key);
+            out.push(this.#toRecord(rule, alert));
+          }
+        }
+      }
+      if (rule.threshold) {
+        const horizon = this.#watermarkUs - rule.threshold.windowMs * 1000;
+        const groups = this.#threshold.get(rule.id);
+        for (const [key, g] of groups ?? []) {
+          const newest = Math.max(g.times[g.times.length - 1] ?? 0, ...Object.values(g.values));
+          if (newest <= horizon) groups?.delete(key);
+        }
+      }
+      if (rule.sequence) {
+        const horizon = this.#watermarkUs - rule.sequence.windowMs * 1000;
+        const progress = this.#sequence.get(rule.id);
+        for (const [key, p] of progress ?? []) if (p.startUs < horizon) progress?.delete(key);
+      }
+    }
+    return out;
+  }
+
+  /** How many open groups/windows the engine holds (a gauge for memory). */
+  stateSize(): number {
+    let n = 0;
+    for (const m of [this.#threshold, this.#sequence, this.#dedup]) for (const groups of m.values()) n += groups.size;
+    return n;
+  }
+
+  snapshot(): EngineSnapshot {
+    const toObj = <T>(m: Map<string, Map<string, T>>) =>
+      Object.fromEntries([...m].filter(([, g]) => g.size > 0).map(([rule, g]) => [rule, Object.fromEntries(g)]));
+    return {
+      version: 1,
+      watermarkUs: this.#watermarkUs,
+      threshold: toObj(this.#threshold),
+      sequence: toObj(this.#sequence),
+      dedup: toObj(this.#dedup),
+    };
+  }
+
+  /** Replaces the state with a snapshot; state of rules that no longer exist is dropped. */
+  restore(snapshot: EngineSnapshot): void {
+    const known = new Set(this.#rules.map((r) => r.id));
+    const load = <T>(target: Map<string, Map<string, T>>, source: Record<string, Record<string, T>>) => {
+      target.clear();
+      for (const [rule, groups] of Object.entries(source)) if (known.has(rule)) target.set(rule, new Map(Object.entries(groups)));
+    };
+    this.#watermarkUs = snapshot.watermarkUs;
+    load(this.#threshold, snapshot.threshold);
+    load(this.#sequence, snapshot.sequence);
+    load(this.#dedup, snapshot.dedup);
+  }
+
+  #groups<T>(m: Map<string, Map<string, T>>, ruleId: string): Map<string, T> {
+    let groups = m.get(ruleId);
+    if (!groups) {
+      groups = new Map();
+      m.set(ruleId, groups);
+    }
+    return groups;
+  }
+
+  #evaluate(rule: CompiledRule, record: AuditRecord): Hit | undefined {
+    if (!rule.match(record) || rule.excepted(record)) return undefined;
+    const ts = record.requestReceivedUs;
+    if (rule.threshold) {
+      const t = rule.threshold;
+      const groupKey = keyOf(record, t.groupBy);
+      const groups = this.#groups(this.#threshold, rule.id);
+      const g = groups.get(groupKey) ?? { times: [], values: {} };
+      const cutoff = ts - t.windowMs * 1000;
+      let count: number;
+      let firstSeenUs: number;
+      if (t.distinct !== undefined) {
+        const value = fieldText(record, t.distinct);
+        for (const [v, at] of Object.entries(g.values)) if (at <= cutoff) delete g.values[v];
+        g.values[value] = ts;
+        const times = Object.values(g.values);
+        count = times.length;
+        firstSeenUs = Math.min(...times);
+      } else {
+        g.times = g.times.filter((at) => at > cutoff);
+        g.times.push(ts);
+        count = g.times.length;
+        firstSeenUs = g.times[0] ?? ts;
+      }
+      if (count < t.count) {
+        boundedSet(groups, groupKey, g, this.#maxGroups);
+        return undefined;
+      }
+      // Fired: start counting afresh so the next alert needs another full threshold.
+      groups.delete(groupKey);
+      return { rule, record, groupKey, count, firstSeenUs, auditIDs: [record.auditID] };
+    }
+    if (rule.sequence) {
+      const s = rule.sequence;
+      const key = keyOf(record, s.by);
+      const progress = this.#groups(this.#sequence, rule.id);
+      let p = progress.get(key);
+      if (p && ts - p.startUs > s.windowMs * 1000) {
+        progress.delete(key);
+        p = undefined;
+      }
+      const next = p ? s.steps[p.step] : undefined;
+      if (p && next?.match(record)) {
+        p.step += 1;
+        if (p.step >= s.steps.length) {
+          progress.delete(key);
+          return { rule, record, groupKey: key, count: 1, firstSeenUs: p.startUs, auditIDs: [record.auditID] };
+        }
+        return undefined;
+      }
+      // A fresh first step restarts the window when nothing past it matched yet.
+      if (s.steps[0]?.match(record) && (!p || p.step === 1)) boundedSet(progress, key, { step: 1, startUs: ts }, this.#maxGroups);
+      return undefined;
+    }
+    return { rule, record, groupKey: `${record.cluster}${SEP}${record.auditID}`, count: 1, firstSeenUs: ts, auditIDs: [record.auditID] };
+  }
+
+  #emit(hit: Hit): AlertRecord | undefined {
+    const { rule, record } = hit;
+    const ts = record.requestReceivedUs;
+    if (!rule.dedup) {
+      return this.#toRecord(rule, this.#open(hit, alertId(rule.id, hit.groupKey, hit.firstSeenUs), ts));
+    }
+    const key = keyOf(record, rule.dedup.by);
+    const windows = this.#groups(this.#dedup, rule.id);
+    const open = windows.get(key);
+    if (open && ts < open.windowEndUs) {
+      open.count += hit.count;
+      open.lastSeenUs = Math.max(open.lastSeenUs, ts);
+      for (const id of hit.auditIDs) if (open.auditIDs.length < this.#maxAuditIds) open.auditIDs.push(id);
+      return undefined;
+    }
+    // The previous window for this key (if the watermark has not closed it yet) ends now.
+    const closed = open ? this.#toRecord(rule, open) : undefined;
+    const windowStartUs = hit.firstSeenUs;
+    const fresh = this.#open(hit, alertId(rule.id, key, windowStartUs), windowStartUs + rule.dedup.windowMs * 1000);
+    boundedSet(windows, key, fresh, this.#maxGroups);
+    return closed;
+  }
+
+  #open(hit: Hit, id: string, windowEndUs: number): OpenAlert {
+    const r = hit.record;
+    return {
+      alertId: id,
+      windowEndUs,
+      count: hit.count,
+      firstSeenUs: hit.firstSeenUs,
+      lastSeenUs: r.requestReceivedUs,
+      summary: renderTemplate(hit.rule.output, { ...r, count: hit.count }),
+      cluster: r.cluster,
+      actor: { id: r.actor.id, displayName: r.actor.displayName, team: r.actor.team },
+      objectRef: { resource: r.objectRef.resource, namespace: r.objectRef.namespace, name: r.objectRef.name },
+      ownerTeam: r.ownerTeam,
+      auditIDs: hit.auditIDs.slice(0, this.#maxAuditIds),
+    };
+  }
+
+  #toRecord(rule: CompiledRule, open: OpenAlert): AlertRecord {
+    return {
+      alertId: open.alertId,
+      ruleId: rule.id,
+      ruleName: rule.name,
+      severity: rule.severity,
+      tags: [...rule.tags],
+      cluster: open.cluster,
+      summary: open.summary + (rule.dedup ? foldedSuffix(open.count, rule.dedup.windowMs) : ''),
+      count: open.count,
+      firstSeenUs: open.firstSeenUs,
+      lastSeenUs: open.lastSeenUs,
+      actor: open.actor,
+      objectRef: open.objectRef,
+      ownerTeam: open.ownerTeam,
+      auditIDs: open.auditIDs,
+      createdUs: Math.trunc(this.#nowUs()),
+    };
+  }
+}

@@ -1,0 +1,82 @@
+import { auditRecordSchema, sampleAuditRecord, type AlertRecord, type AuditRecord } from '@kaudit/audit-schema';
+import type { CompiledRule } from '../rules/compiled-rule.js';
+import type { RuleTestSpec } from '../rules/rule-schema.js';
+import { RuleEngine } from './rule-engine.js';
+
+export interface RuleTestResult {
+  ruleId: string;
+  test: string;
+  source: string;
+  passed: boolean;
+  /** Why it failed (or the alert count when it passed). */
+  detail: string;
+}
+
+/** Test time zero: fixed, so results never depend on when the tests run. */
+const T0_US = 1_763_800_000_000_000;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep-merges a partial record over the sample; arrays and scalars replace, `{i}` becomes the repeat index. */
+function merge(base: unknown, patch: unknown, index: number): unknown {
+  if (typeof patch === 'string') return patch.replaceAll('{i}', String(index));
+  if (Array.isArray(patch)) return patch.map((p) => merge(undefined, p, index));
+  if (!isPlainObject(patch)) return patch;
+  const out: Record<string, unknown> = isPlainObject(base) ? { ...base } : {};
+  for (const [k, v] of Object.entries(patch)) out[k] = merge(out[k], v, index);
+  return out;
+}
+
+/** Expands a test's event specs into valid canonical records in time order. */
+export function buildTestRecords(ruleId: string, test: RuleTestSpec): AuditRecord[] {
+  const records: AuditRecord[] = [];
+  let nextAtS = 0;
+  let n = 0;
+  for (const event of test.events) {
+    const startS = event.at ?? nextAtS;
+    for (let i = 0; i < event.repeat; i++) {
+      const atUs = T0_US + Math.round((startS + i * event.every) * 1_000_000);
+      const defaults = { ...sampleAuditRecord(), auditID: `test-${ruleId}-${n}`, requestReceivedUs: atUs, stageUs: atUs + 10_000, ingestedUs: atUs + 500_000 };
+      // Parsing catches test events that could never come from enrich (e.g. response.code as a string).
+      records.push(auditRecordSchema.parse(merge(defaults, event.record, i)));
+      n++;
+    }
+    nextAtS = startS + (event.repeat - 1) * event.every + 1;
+  }
+  return records.sort((a, b) => a.requestReceivedUs - b.requestReceivedUs);
+}
+
+/** Runs one rule's tests offline: a fresh engine per test, every window closed at the end. */
+export function runRuleTests(rule: CompiledRule): RuleTestResult[] {
+  const source = `${rule.source.file}:${rule.source.line}`;
+  if (rule.tests.length === 0) return [{ ruleId: rule.id, test: '(none)', source, passed: false, detail: 'the rule has no test events' }];
+  const results: RuleTestResult[] = rule.tests.map((test) => {
+    const base = { ruleId: rule.id, test: test.name, source };
+    let records: AuditRecord[];
+    try {
+      records = buildTestRecords(rule.id, test);
+    } catch (err) {
+      return { ...base, passed: false, detail: `invalid test event: ${(err as Error).message.slice(0, 500)}` };
+    }
+    const engine = new RuleEngine({ rules: [rule], nowUs: () => T0_US });
+    const alerts: AlertRecord[] = [];
+    for (const r of records) alerts.push(...engine.process(r));
+    alerts.push(...engine.flush({ idleNowUs: Number.MAX_SAFE_INTEGER }));
+    const problems: string[] = [];
+    if (alerts.length !== test.expect) problems.push(`expected ${test.expect} alert(s), got ${alerts.length}`);
+    const first = alerts[0];
+    if (test.summaryContains !== undefined && !first?.summary.includes(test.summaryContains)) {
+      problems.push(`summary ${JSON.stringify(first?.summary ?? null)} does not contain ${JSON.stringify(test.summaryContains)}`);
+    }
+    if (test.count !== undefined && first?.count !== test.count) problems.push(`expected count ${test.count}, got ${first?.count ?? 'no alert'}`);
+    return { ...base, passed: problems.length === 0, detail: problems.length === 0 ? `${alerts.length} alert(s)` : problems.join('; ') };
+  });
+  const hasPositive = rule.tests.some((t) => t.expect > 0);
+  const hasNegative = rule.tests.some((t) => t.expect === 0);
+  if (!hasPositive || !hasNegative) {
+    results.push({ ruleId: rule.id, test: '(coverage)', source, passed: false, detail: 'every rule needs a positive (expect > 0) and a negative (expect: 0) test' });
+  }
+  return results;
+}
