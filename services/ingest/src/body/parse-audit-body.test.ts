@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { isKauditError } from '@kaudit/errors';
+import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
+import { exceedsJsonDepth, parseAuditBody } from './parse-audit-body.js';
+
+const opts = { maxDepth: 32 };
+const problemOf = (bytes: Buffer): unknown => {
+  try {
+    parseAuditBody(bytes, opts);
+  } catch (err) {
+    return isKauditError(err, 'INPUT_INVALID') ? err.details.problem : err;
+  }
+  return 'accepted';
+};
+
+describe('parseAuditBody', () => {
+  it('accepts an EventList (v1 and v1beta1) and a single Event', () => {
+    const list = parseAuditBody(Buffer.from(JSON.stringify(sampleEventList([sampleAuditEvent(1), sampleAuditEvent(2)]))), opts);
+    expect(list).toMatchObject({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1' });
+    expect(list.items).toHaveLength(2);
+    const beta = parseAuditBody(Buffer.from(JSON.stringify(sampleEventList([], 'audit.k8s.io/v1beta1'))), opts);
+    expect(beta.apiVersion).toBe('audit.k8s.io/v1beta1');
+    const single = parseAuditBody(Buffer.from(JSON.stringify(sampleAuditEvent(3))), opts);
+    expect(single.kind).toBe('Event');
+    expect(single.items).toHaveLength(1);
+  });
+
+  it('names each kind of bad body', () => {
+    expect(problemOf(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))).toBe('invalid-utf8');
+    expect(problemOf(Buffer.from('{"kind":"EventList",'))).toBe('malformed-json');
+    expect(problemOf(Buffer.from('['.repeat(100) + ']'.repeat(100)))).toBe('too-deep');
+    expect(problemOf(Buffer.from('{"kind":"Pod","apiVersion":"v1"}'))).toBe('wrong-kind');
+    expect(problemOf(Buffer.from('{"kind":"EventList","apiVersion":"audit.k8s.io/v2","items":[]}'))).toBe('wrong-kind');
+    expect(problemOf(Buffer.from('{"kind":"Event","apiVersion":"v1"}'))).toBe('wrong-kind');
+    expect(problemOf(Buffer.from('[]'))).toBe('wrong-kind');
+  });
+
+  it('counts depth outside strings only', () => {
+    expect(exceedsJsonDepth(`{"a":"${'['.repeat(50)}\\"${'{'.repeat(50)}"}`, 3)).toBe(false);
+    expect(exceedsJsonDepth('{"a":{"b":{"c":{}}}}', 3)).toBe(true);
+    expect(exceedsJsonDepth('{"a":{"b":{"c":1}}}', 3)).toBe(false);
+  });
+});

@@ -1,0 +1,69 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { csvList, loadConfig, type EnvMap } from '@kaudit/config';
+import { TOPICS } from '@kaudit/kafka';
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+export const ingestConfigSchema = z.object({
+  kafka: z.object({
+    brokers: csvList().pipe(z.array(z.string()).min(1, 'at least one broker (host:port)')),
+    clientId: z.string().default('kaudit-ingest'),
+    /** Topic overrides exist for tests (unique topics on a shared broker); production keeps the defaults. */
+    rawTopic: z.string().min(1).default(TOPICS.raw),
+    dlqTopic: z.string().min(1).default(TOPICS.dlq),
+    /** A batch Kafka has not acknowledged by then is answered 503 (the apiserver retries it). */
+    produceTimeoutMs: z.coerce.number().int().min(100).default(8000),
+  }),
+  http: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    tls: z
+      .object({
+        certFile: z.string().optional(),
+        keyFile: z.string().optional(),
+        /** CA that signs client certificates; when set, client certificates are requested and mapped to clusters. */
+        clientCaFile: z.string().optional(),
+      })
+      .default({}),
+  }),
+  clustersFile: z.string().min(1, 'path of clusters.yaml (which cluster accepts which token)'),
+  limits: z.object({
+    /** The apiserver's default batch is 400 events; 400 × a few KiB fits well under this. */
+    maxBodyBytes: z.coerce.number().int().min(1024).default(16 * MIB),
+    /** Larger events are kept without requestObject/responseObject (Falco drops them at 256 KiB). */
+    maxEventBytes: z.coerce.number().int().min(1024).default(256 * KIB),
+    maxJsonDepth: z.coerce.number().int().min(8).default(128),
+    /** Bodies being read or published at once; beyond it new requests get 429 instead of growing memory. */
+    maxInflightBytes: z.coerce.number().int().min(1024).default(128 * MIB),
+  }),
+  /** Dedup window of whole-body dead letters (apiserver retries send the same bytes up to 5 times). */
+  dlqDedupEntries: z.coerce.number().int().min(1).default(10_000),
+  instance: z.string().min(1).default(`${hostname()}/${process.pid}`),
+  shutdownTimeoutMs: z.coerce.number().int().min(100).default(20_000),
+  logLevel: z.string().default('info'),
+});
+
+export type IngestConfig = z.output<typeof ingestConfigSchema>;
+
+export const INGEST_ENV: EnvMap = {
+  'kafka.brokers': 'KAFKA_BROKERS',
+  'kafka.produceTimeoutMs': 'INGEST_PRODUCE_TIMEOUT_MS',
+  'http.host': 'HTTP_HOST',
+  'http.port': 'HTTP_PORT',
+  'http.tls.certFile': 'INGEST_TLS_CERT_FILE',
+  'http.tls.keyFile': 'INGEST_TLS_KEY_FILE',
+  'http.tls.clientCaFile': 'INGEST_TLS_CLIENT_CA_FILE',
+  clustersFile: 'CLUSTERS_FILE',
+  'limits.maxBodyBytes': 'INGEST_MAX_BODY_BYTES',
+  'limits.maxEventBytes': 'INGEST_MAX_EVENT_BYTES',
+  'limits.maxJsonDepth': 'INGEST_MAX_JSON_DEPTH',
+  'limits.maxInflightBytes': 'INGEST_MAX_INFLIGHT_BYTES',
+  instance: 'INGEST_INSTANCE',
+  logLevel: 'LOG_LEVEL',
+};
+
+export function loadIngestConfig(env: Readonly<Record<string, string | undefined>>): Readonly<IngestConfig> {
+  return loadConfig(ingestConfigSchema, { env, envMap: INGEST_ENV, name: 'ingest config' });
+}

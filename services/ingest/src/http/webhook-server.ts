@@ -1,0 +1,229 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { TLSSocket } from 'node:tls';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import { isKauditError, KauditError } from '@kaudit/errors';
+import type { Telemetry } from '@kaudit/logging';
+import { registerHealthRoutes, type Component, type ReadinessCheck } from '@kaudit/runtime';
+import type { ClusterDirectory } from '../clusters/cluster-directory.js';
+import type { IngestMetrics } from '../ingest-metrics.js';
+import type { IngestPipeline } from '../ingest-pipeline.js';
+import { parseAuditBody } from '../body/parse-audit-body.js';
+import { readBody } from '../body/read-body.js';
+import { InflightBudget } from './inflight-budget.js';
+
+export interface WebhookServerOptions {
+  host: string;
+  port: number;
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  limits: { maxBodyBytes: number; maxJsonDepth: number; maxInflightBytes: number };
+  /** A batch not acknowledged by Kafka within this is answered 503 (the apiserver retries). */
+  produceTimeoutMs: number;
+  clusters: ClusterDirectory;
+  pipeline: IngestPipeline;
+  metrics: IngestMetrics;
+  registry: Registry;
+  readiness: readonly ReadinessCheck[];
+  telemetry: Telemetry;
+  now?: () => Date;
+}
+
+/** What the DLQ keeps of a refused body: enough to identify and replay it, under Kafka's ~1 MiB message limit. */
+const DLQ_MAX_BYTES = 900 * 1024;
+const RETRY_AFTER_OVERLOADED_S = '5';
+const RETRY_AFTER_KAFKA_S = '10';
+
+type Problem = { status: number; code: string; message: string; retryAfter?: string };
+
+/**
+ * The audit webhook: `POST /v1/clusters/{cluster}/audit` plus /healthz /readyz /metrics on one port.
+ * Answers 200 only after Kafka acknowledged every event of the batch; bad bodies get a 4xx with a
+ * clear message and land in the DLQ once; Kafka trouble is a 503 with Retry-After, never a 2xx.
+ */
+export class WebhookServer implements Component {
+  readonly name = 'webhook-server';
+  readonly #o: WebhookServerOptions;
+  readonly #app: FastifyInstance;
+  readonly #budget: InflightBudget;
+  readonly #now: () => Date;
+  #port: number;
+
+  constructor(options: WebhookServerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? (() => new Date());
+    this.#port = options.port;
+    this.#budget = new InflightBudget(options.limits.maxInflightBytes);
+    const tls = options.tls;
+    this.#app = Fastify({
+      logger: false,
+      exposeHeadRoutes: false,
+      // The body is read by the handler (streamed, capped, gzip-aware), not by fastify.
+      bodyLimit: options.limits.maxBodyBytes,
+      serverFactory: (handler) =>
+        tls
+          ? // An https.Server has the same request API as http.Server; fastify's typing just does not know it here.
+            (createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true } : {}), rejectUnauthorized: false }, handler) as unknown as Server)
+          : createHttpServer(handler),
+    });
+    // Leave the body stream untouched for every content type; the handler decides (415, 413, gzip…).
+    this.#app.removeAllContentTypeParsers();
+    this.#app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+    registerHealthRoutes(this.#app, { registry: options.registry, readiness: options.readiness });
+    this.#app.route({
+      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      url: '/v1/clusters/:cluster/audit',
+      handler: (req, reply) => this.#handle(req, reply),
+    });
+    this.#app.setErrorHandler((err, _req, reply) => {
+      options.telemetry.emit({ event: 'request_failed', level: 'error', fields: { err } });
+      return reply.code(500).send({ error: 'INTERNAL', message: 'internal error' });
+    });
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  async start(): Promise<void> {
+    await this.#app.listen({ host: this.#o.host, port: this.#o.port });
+    const address = this.#app.server.address();
+    if (address !== null && typeof address === 'object') this.#port = address.port;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (their batches get acknowledged or a 503), then closes. */
+  async stop(): Promise<void> {
+    await this.#app.close();
+  }
+
+  async #handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const o = this.#o;
+    const receivedAt = this.#now();
+    const cluster = (req.params as { cluster: string }).cluster;
+    const auth = o.clusters.authenticate(cluster, { bearerToken: bearerToken(req.headers.authorization), certCommonName: clientCommonName(req) });
+    const metricCluster = o.clusters.has(cluster) ? cluster : 'unknown';
+    const answer = (status: number, body: Record<string, unknown>, retryAfter?: string): FastifyReply => {
+      o.metrics.requests.inc({ code: String(status), cluster: metricCluster });
+      if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
+      return reply.code(status).send(body);
+    };
+    // Unauthenticated callers never reach the DLQ: it is for the input of known clusters.
+    if (!auth.ok) return answer(auth.status, { error: auth.code, message: auth.message });
+
+    const contentLength = Number(req.headers['content-length'] ?? NaN);
+    const reserve = Number.isFinite(contentLength) ? Math.min(contentLength, o.limits.maxBodyBytes) : o.limits.maxBodyBytes;
+    if (!this.#budget.tryAcquire(reserve)) {
+      o.telemetry.emit({ event: 'request_shed', level: 'warn', fields: { cluster, inflightBytes: this.#budget.used } });
+      return answer(429, { error: 'OVERLOADED', message: 'too many bytes in flight; retry later' }, RETRY_AFTER_OVERLOADED_S);
+    }
+    try {
+      const problem = await this.#process(req, auth.cluster, receivedAt, reserve);
+      if ('accepted' in problem) return answer(200, problem);
+      if (problem.status === 413) void reply.header('connection', 'close');
+      return answer(problem.status, { error: problem.code, message: problem.message }, problem.retryAfter);
+    } finally {
+      this.#budget.release(reserve);
+    }
+  }
+
+  async #process(req: FastifyRequest, cluster: string, receivedAt: Date, reserved: number): Promise<Problem | { accepted: number; rejected: number; truncated: number; errors: { index: number; reason: string }[] }> {
+    const o = this.#o;
+    const stream = req.raw;
+    const refuse = async (status: number, code: 'INPUT_INVALID' | 'INPUT_TOO_LARGE', stage: string, message: string, bytes: Buffer): Promise<Problem> => {
+      o.telemetry.emit({ event: 'request_refused', level: 'warn', fields: { cluster, status, stage, reason: message } });
+      try {
+        await o.pipeline.deadLetter(bytes.subarray(0, DLQ_MAX_BYTES), { cluster, source: 'webhook', receivedAt }, { code, message, stage });
+      } catch (err) {
+        return kafkaProblem(err, o.telemetry);
+      }
+      return { status, code, message };
+    };
+    const readAll = () => readBody(stream, { maxBytes: o.limits.maxBodyBytes, gzip: false }).then((b) => b.raw, prefixOf);
+
+    if (req.method !== 'POST') return refuse(405, 'INPUT_INVALID', 'method', `method ${req.method} not allowed: POST an audit EventList`, await readAll());
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (mediaType !== 'application/json') {
+      return refuse(415, 'INPUT_INVALID', 'content-type', `content type must be application/json, got ${JSON.stringify(req.headers['content-type'] ?? '')}`, await readAll());
+    }
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== 'gzip') {
+      return refuse(415, 'INPUT_INVALID', 'content-encoding', `content encoding must be gzip or identity, got ${JSON.stringify(encoding)}`, await readAll());
+    }
+    let body: Buffer;
+    let raw: Buffer;
+    try {
+      ({ raw, body } = await readBody(stream, { maxBytes: o.limits.maxBodyBytes, gzip: encoding === 'gzip' }));
+    } catch (err) {
+      if (!isKauditError(err)) throw err;
+      const prefix = Buffer.isBuffer(err.details.prefix) ? err.details.prefix : Buffer.alloc(0);
+      if (err.code === 'INPUT_TOO_LARGE') return refuse(413, 'INPUT_TOO_LARGE', String(err.details.problem), err.message, prefix);
+      return refuse(400, 'INPUT_INVALID', String(err.details.problem), err.message, prefix);
+    }
+    o.metrics.bytes.inc({ cluster, source: 'webhook' }, raw.length);
+    // Inflated gzip can be far bigger than what was reserved from Content-Length; account for it too.
+    const extra = Math.max(0, body.length - reserved);
+    if (extra > 0 && !this.#budget.tryAcquire(extra)) {
+      return { status: 429, code: 'OVERLOADED', message: 'too many bytes in flight; retry later', retryAfter: RETRY_AFTER_OVERLOADED_S };
+    }
+    try {
+      let parsed;
+      try {
+        parsed = parseAuditBody(body, { maxDepth: o.limits.maxJsonDepth });
+      } catch (err) {
+        if (!isKauditError(err, 'INPUT_INVALID')) throw err;
+        return await refuse(400, 'INPUT_INVALID', String(err.details.problem), err.message, raw);
+      }
+      try {
+        return await withDeadline(
+          o.pipeline.ingestEvents(parsed.items, { cluster, source: 'webhook', receivedAt, listApiVersion: parsed.apiVersion }),
+          o.produceTimeoutMs,
+        );
+      } catch (err) {
+        return kafkaProblem(err, o.telemetry);
+      }
+    } finally {
+      this.#budget.release(extra);
+    }
+  }
+}
+
+function prefixOf(err: unknown): Buffer {
+  if (isKauditError(err) && Buffer.isBuffer(err.details.prefix)) return err.details.prefix;
+  throw err;
+}
+
+function kafkaProblem(err: unknown, telemetry: Telemetry): Problem {
+  telemetry.emit({ event: 'publish_failed', level: 'warn', fields: { err } });
+  if (isKauditError(err, 'KAFKA_UNAVAILABLE') || isKauditError(err, 'KAFKA_ERROR')) {
+    return { status: 503, code: err.code, message: 'Kafka did not acknowledge the batch; nothing was accepted, retry later', retryAfter: RETRY_AFTER_KAFKA_S };
+  }
+  throw err;
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new KauditError('KAFKA_UNAVAILABLE', `Kafka did not acknowledge within ${ms} ms`)), ms);
+  });
+  // The late outcome of `work` no longer matters to the caller; keep it from being unhandled.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** The common name of a client certificate the TLS layer verified against the configured CA. */
+function clientCommonName(req: FastifyRequest): string | undefined {
+  const socket = req.raw.socket;
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const cn: unknown = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' ? cn : Array.isArray(cn) && typeof cn[0] === 'string' ? cn[0] : undefined;
+}

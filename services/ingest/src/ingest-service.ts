@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
+import { KauditError } from '@kaudit/errors';
+import { DEFAULT_TOPIC_SPECS, DeadLetterWriter, type KafkaClient, type TopicSpec } from '@kaudit/kafka';
+import type { Telemetry } from '@kaudit/logging';
+import type { Component } from '@kaudit/runtime';
+import { ClusterDirectory } from './clusters/cluster-directory.js';
+import type { IngestConfig } from './config.js';
+import { WebhookServer } from './http/webhook-server.js';
+import { IngestMetrics } from './ingest-metrics.js';
+import { IngestPipeline } from './ingest-pipeline.js';
+import { BatchingPublisher } from './publish/batching-publisher.js';
+import { DeadLetters } from './publish/dead-letters.js';
+
+export interface IngestService {
+  /** In start order; a Lifecycle stops them in reverse (server drains before the producer closes). */
+  components: Component[];
+  server: WebhookServer;
+  pipeline: IngestPipeline;
+}
+
+async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new KauditError('KAFKA_UNAVAILABLE', `${what} took longer than ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Topic specs ingest makes sure exist: the defaults, renamed when config overrides the raw/DLQ topics (tests). */
+function ingestTopics(config: IngestConfig): TopicSpec[] {
+  const raw = DEFAULT_TOPIC_SPECS.find((s) => s.topic === 'kaudit.audit.raw.v1');
+  const dlq = DEFAULT_TOPIC_SPECS.find((s) => s.topic === 'kaudit.dlq.v1');
+  if (!raw || !dlq) throw new KauditError('INTERNAL', 'default topic specs lack raw or dlq');
+  return [...DEFAULT_TOPIC_SPECS.filter((s) => s !== raw && s !== dlq), { ...raw, topic: config.kafka.rawTopic }, { ...dlq, topic: config.kafka.dlqTopic }];
+}
+
+/**
+ * Wires the ingest service from its parts; main.ts and the in-process integration tests both use it,
+ * so tests run exactly what production runs.
+ */
+export function buildIngestService(deps: {
+  config: Readonly<IngestConfig>;
+  env: Readonly<Record<string, string | undefined>>;
+  kafka: KafkaClient;
+  registry: Registry;
+  telemetry: Telemetry;
+  /** Overrides reading config.clustersFile (tests pass text). */
+  clustersText?: string;
+}): IngestService {
+  const { config, kafka, registry, telemetry } = deps;
+  const clustersText = deps.clustersText ?? readClustersFile(config.clustersFile);
+  const clusters = ClusterDirectory.parse(clustersText, config.clustersFile, deps.env);
+  const producer = kafka.producer({ sendTimeoutMs: config.kafka.produceTimeoutMs });
+  const admin = kafka.admin();
+  const metrics = new IngestMetrics(registry);
+  const publisher = new BatchingPublisher({ producer, topic: config.kafka.rawTopic });
+  const deadLetters = new DeadLetters({ writer: new DeadLetterWriter({ producer, service: 'ingest', topic: config.kafka.dlqTopic }), maxEntries: config.dlqDedupEntries });
+  const pipeline = new IngestPipeline({ publisher, deadLetters, instance: config.instance, maxEventBytes: config.limits.maxEventBytes, metrics });
+  const tls = config.http.tls;
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    throw new KauditError('CONFIG_INVALID', 'TLS needs both INGEST_TLS_CERT_FILE and INGEST_TLS_KEY_FILE');
+  }
+  const server = new WebhookServer({
+    host: config.http.host,
+    port: config.http.port,
+    ...(tls.certFile !== undefined && tls.keyFile !== undefined
+      ? {
+          tls: {
+            cert: readFileSync(tls.certFile),
+            key: readFileSync(tls.keyFile),
+            ...(tls.clientCaFile !== undefined ? { clientCa: readFileSync(tls.clientCaFile) } : {}),
+          },
+        }
+      : {}),
+    limits: config.limits,
+    produceTimeoutMs: config.kafka.produceTimeoutMs,
+    clusters,
+    pipeline,
+    metrics,
+    registry,
+    telemetry: telemetry.child('webhook'),
+    readiness: [
+      {
+        name: 'kafka',
+        // Ready only when a broker answers now; kafkajs would otherwise retry for a long time.
+        check: () => within(admin.describeCluster(), 2000, 'describe cluster').then((c) => c.brokers.length > 0),
+      },
+    ],
+  });
+  const components: Component[] = [
+    {
+      name: 'kafka-admin',
+      start: async () => {
+        await admin.start();
+        await admin.ensureTopics(ingestTopics(config));
+      },
+      stop: () => admin.stop(),
+    },
+    { name: 'kafka-producer', start: () => producer.start(), stop: () => producer.stop() },
+    server,
+  ];
+  return { components, server, pipeline };
+}
+
+function readClustersFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new KauditError('CONFIG_INVALID', `cannot read clusters file ${path} (CLUSTERS_FILE)`, { cause });
+  }
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { RAW_HEADERS } from '@kaudit/kafka';
+import { sampleAuditEvent } from '../fixtures/sample-audit-event.js';
+import { buildRawRecords, TRUNCATED_ANNOTATION } from './build-raw-records.js';
+
+const ctx = { cluster: 'prod-eu', receivedAt: new Date('2026-11-22T15:00:00.123Z'), source: 'webhook' as const, instance: 'host/1', maxEventBytes: 4096 };
+
+describe('buildRawRecords', () => {
+  it('makes one record per valid event, keyed by the verified cluster, with the raw headers', () => {
+    const { records, rejected } = buildRawRecords([sampleAuditEvent(1), sampleAuditEvent(2)], ctx);
+    expect(rejected).toEqual([]);
+    expect(records).toHaveLength(2);
+    expect(records[0]?.key).toBe('prod-eu');
+    expect(records[0]?.headers).toEqual({
+      [RAW_HEADERS.cluster]: 'prod-eu',
+      [RAW_HEADERS.receivedAt]: '2026-11-22T15:00:00.123Z',
+      [RAW_HEADERS.source]: 'webhook',
+      [RAW_HEADERS.instance]: 'host/1',
+    });
+    expect(JSON.parse(String(records[1]?.value))).toEqual(sampleAuditEvent(2));
+  });
+
+  it('rejects invalid events with the reason and keeps the rest', () => {
+    const noId = sampleAuditEvent(2);
+    delete noId.auditID;
+    const { records, rejected } = buildRawRecords([sampleAuditEvent(1), noId, sampleAuditEvent(3, { stage: 'Bogus' }), 'text'], ctx);
+    expect(records).toHaveLength(1);
+    expect(rejected.map((r) => r.index)).toEqual([1, 2, 3]);
+    expect(rejected[0]?.reason).toContain('auditID');
+    expect(rejected[1]?.reason).toContain('stage');
+    expect(JSON.parse(String(rejected[0]?.value))).toEqual(noId);
+  });
+
+  it('keeps an oversize event without its objects, marked as truncated', () => {
+    const big = sampleAuditEvent(5, { responseObject: { data: 'x'.repeat(10_000) } });
+    const { records, rejected, truncated } = buildRawRecords([big], ctx);
+    expect(rejected).toEqual([]);
+    expect(truncated).toBe(1);
+    const value = JSON.parse(String(records[0]?.value)) as Record<string, unknown>;
+    expect(value.responseObject).toBeUndefined();
+    expect(value.requestObject).toBeUndefined();
+    expect(value.auditID).toBe(big.auditID);
+    expect((value.annotations as Record<string, string>)[TRUNCATED_ANNOTATION]).toBe('requestObject,responseObject');
+    expect(records[0]?.headers?.[RAW_HEADERS.truncated]).toBe('requestObject,responseObject');
+  });
+
+  it('dead-letters an event still too large without its objects', () => {
+    const huge = sampleAuditEvent(6, { annotations: { big: 'y'.repeat(10_000) } });
+    const { records, rejected } = buildRawRecords([huge], ctx);
+    expect(records).toEqual([]);
+    expect(rejected[0]?.code).toBe('INPUT_TOO_LARGE');
+  });
+
+  it('stamps the list apiVersion on items that omit theirs', () => {
+    const item = sampleAuditEvent(7);
+    delete item.apiVersion;
+    const { records } = buildRawRecords([item], { ...ctx, listApiVersion: 'audit.k8s.io/v1beta1' });
+    expect((JSON.parse(String(records[0]?.value)) as { apiVersion: string }).apiVersion).toBe('audit.k8s.io/v1beta1');
+  });
+});
