@@ -3,6 +3,7 @@ import type { Logger } from '@kaudit/logging';
 import type { RepoPaths } from './repo-paths.js';
 import { registerStackCommand } from './commands/stack-command.js';
 import { registerStartCommand } from './commands/start-command.js';
+import { registerSetupCommand } from './commands/setup-command.js';
 
 /** Everything commands need from the outside world, injected so they can be tested without a process. */
 export interface CliDeps {
@@ -19,5 +20,6 @@ export function buildProgram(deps: CliDeps): Command {
     .showHelpAfterError();
   registerStackCommand(program, deps);
   registerStartCommand(program, deps);
+  registerSetupCommand(program, deps);
   return program;
 }

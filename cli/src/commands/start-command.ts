@@ -4,10 +4,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { createClickHouse, runMigrations } from '@kaudit/clickhouse';
-import { createKafkaClient, DEFAULT_TOPIC_SPECS } from '@kaudit/kafka';
 import type { CliDeps } from '../build-program.js';
 import { createLocalStack } from './stack-command.js';
+import { setupPipeline, setupTargetFromEnv } from './setup-command.js';
 
 /** The services in pipeline order; each runs as a child process with its own env (ports per DESIGN.md). */
 const SERVICES = [
@@ -59,20 +58,7 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
       const ep = await stack.up();
       const startedEngines = before.some((s) => s.mode === 'local' && s.state !== 'running');
 
-      const kafka = createKafkaClient({ brokers: [ep.kafkaBrokers], clientId: 'kaudit-start', logger: deps.logger });
-      const admin = kafka.admin();
-      await admin.start();
-      await admin.ensureTopics(DEFAULT_TOPIC_SPECS);
-      await admin.stop();
-      log.info({ event: 'topics_ready', topics: DEFAULT_TOPIC_SPECS.map((t) => t.topic) }, 'topics_ready');
-
-      const migrations = join(deps.paths.root, 'migrations', 'clickhouse');
-      if (existsSync(migrations)) {
-        const client = createClickHouse({ url: ep.clickhouseUrl });
-        const result = await runMigrations({ client, dir: migrations, database: deps.env.CLICKHOUSE_DATABASE ?? 'kaudit', logger: deps.logger, vars: { retention_days: deps.env.KAUDIT_RETENTION_DAYS ?? '365' } });
-        await client.close();
-        log.info({ event: 'migrations_ready', applied: result.applied.length, skipped: result.skipped.length }, 'migrations_ready');
-      }
+      await setupPipeline(setupTargetFromEnv(deps, { kafkaBrokers: ep.kafkaBrokers, clickhouseUrl: ep.clickhouseUrl }), deps.logger);
 
       mkdirSync(deps.paths.state, { recursive: true });
       const dev = writeDevClusters(deps.paths.state);
