@@ -1,0 +1,69 @@
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { createClickHouse } from '@kaudit/clickhouse';
+import { readEnv } from '@kaudit/config';
+import { createKafkaClient, DeadLetterWriter } from '@kaudit/kafka';
+import { createLogger, createTelemetry } from '@kaudit/logging';
+import { HealthServer, Lifecycle, runUntilSignal } from '@kaudit/runtime';
+import { BatchSink } from './batch-sink.js';
+import { loadSinkConfig } from './config.js';
+import { SinkService } from './sink-service.js';
+import { alertsTarget, auditEventsTarget, type SinkTarget } from './sink-target.js';
+
+// Composition root of the sink: config → logger → clients → lifecycle.
+const config = loadSinkConfig(readEnv());
+const logger = createLogger({ service: 'sink', level: config.logLevel });
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+const telemetry = createTelemetry(logger, registry, 'sink');
+const rows = new Counter({ name: 'kaudit_sink_rows_total', help: 'Rows by table and outcome', labelNames: ['table', 'outcome'], registers: [registry] });
+
+const clickhouse = createClickHouse({
+  url: config.clickhouse.url,
+  username: config.clickhouse.username,
+  ...(config.clickhouse.password ? { password: config.clickhouse.password.reveal() } : {}),
+  requestTimeoutMs: config.clickhouse.requestTimeoutMs,
+  applicationName: 'kaudit-sink',
+});
+const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+const producer = kafka.producer();
+const targets = new Map<string, SinkTarget>([
+  [config.kafka.enrichedTopic, auditEventsTarget()],
+  [config.kafka.alertsTopic, alertsTarget()],
+]);
+const sink = new BatchSink({
+  clickhouse,
+  database: config.clickhouse.database,
+  targets,
+  deadLetters: new DeadLetterWriter({ producer, service: 'sink', topic: config.kafka.dlqTopic }),
+  telemetry: telemetry.child('batch-sink'),
+  onRows: (table, outcome, count) => rows.inc({ table, outcome }, count),
+});
+const service = new SinkService({
+  createConsumer: (onHandlerError) =>
+    kafka.consumer({
+      groupId: config.kafka.groupId,
+      topics: [...targets.keys()],
+      fromBeginning: true,
+      maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+      retryMaxMs: config.kafka.retryMaxMs,
+      onHandlerError,
+    }),
+  sink,
+  telemetry: telemetry.child('consumer'),
+});
+
+const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
+lifecycle
+  .add({ name: 'clickhouse', start: async () => undefined, stop: () => clickhouse.close() })
+  .add({ name: 'dlq-producer', start: () => producer.start(), stop: () => producer.stop() })
+  .add(
+    new HealthServer({
+      host: config.http.host,
+      port: config.http.port,
+      registry,
+      readiness: [{ name: 'clickhouse', check: async () => (await clickhouse.ping()).success }],
+    }),
+  )
+  .add(service);
+
+await runUntilSignal(lifecycle, process, logger);
