@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { PROVIDERS, type Provider } from '@kaudit/audit-schema';
+import { csvList, loadConfig, secret, type EnvMap } from '@kaudit/config';
+import { TOPICS } from '@kaudit/kafka';
+
+/** `prod-eks=eks, gke-1=gke` → `{ 'prod-eks': 'eks', 'gke-1': 'gke' }`. */
+const clusterProviders = z.preprocess(
+  (v) => (typeof v === 'string' ? Object.fromEntries(v.split(',').map((p) => p.trim()).filter((p) => p !== '').map((p) => p.split('=').map((s) => s.trim()))) : v),
+  z.record(z.string().min(1), z.enum(PROVIDERS)),
+) as z.ZodType<Record<string, Provider>, unknown>;
+
+export const enrichConfigSchema = z.object({
+  kafka: z.object({
+    brokers: csvList().pipe(z.array(z.string()).min(1, 'at least one broker (host:port)')),
+    clientId: z.string().default('kaudit-enrich'),
+    groupId: z.string().min(1).default('kaudit-enrich'),
+    /** Configurable so tests and benchmarks run on their own topics. */
+    inputTopic: z.string().min(1).default(TOPICS.raw),
+    outputTopic: z.string().min(1).default(TOPICS.enriched),
+    dlqTopic: z.string().min(1).default(TOPICS.dlq),
+  }),
+  http: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(9101),
+  }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  enrich: z.object({
+    maxObjectBytes: z.coerce.number().int().min(1024).default(64 * 1024),
+    clusterProviders: clusterProviders.default({}),
+  }),
+  directory: z.object({
+    /** YAML or CSV (by extension); optional: without it, identities go unresolved beyond the built-in parse. */
+    file: z.string().min(1).optional(),
+  }),
+  httpDirectory: z.object({
+    /** e.g. https://people.example.com/api/identities/{id}; optional. */
+    urlTemplate: z.url().optional(),
+    token: secret().optional(),
+    timeoutMs: z.coerce.number().int().min(1).default(500),
+    ttlMs: z.coerce.number().int().min(1).default(15 * 60_000),
+    negativeTtlMs: z.coerce.number().int().min(1).default(60_000),
+    maxEntries: z.coerce.number().int().min(1).default(50_000),
+    resetTimeoutMs: z.coerce.number().int().min(1).default(30_000),
+  }),
+  shutdownTimeoutMs: z.coerce.number().int().min(1).default(15_000),
+});
+
+export type EnrichConfig = z.output<typeof enrichConfigSchema>;
+
+export const ENRICH_ENV: EnvMap = {
+  'kafka.brokers': 'KAFKA_BROKERS',
+  'kafka.groupId': 'ENRICH_GROUP_ID',
+  'kafka.inputTopic': 'ENRICH_INPUT_TOPIC',
+  'kafka.outputTopic': 'ENRICH_OUTPUT_TOPIC',
+  'kafka.dlqTopic': 'ENRICH_DLQ_TOPIC',
+  'http.host': 'HTTP_HOST',
+  'http.port': 'HTTP_PORT',
+  logLevel: 'LOG_LEVEL',
+  'enrich.maxObjectBytes': 'ENRICH_MAX_OBJECT_BYTES',
+  'enrich.clusterProviders': 'ENRICH_CLUSTER_PROVIDERS',
+  'directory.file': 'ENRICH_DIRECTORY_FILE',
+  'httpDirectory.urlTemplate': 'ENRICH_HTTP_DIRECTORY_URL',
+  'httpDirectory.token': 'ENRICH_HTTP_DIRECTORY_TOKEN',
+  'httpDirectory.timeoutMs': 'ENRICH_HTTP_DIRECTORY_TIMEOUT_MS',
+  'httpDirectory.ttlMs': 'ENRICH_HTTP_DIRECTORY_TTL_MS',
+  'httpDirectory.negativeTtlMs': 'ENRICH_HTTP_DIRECTORY_NEGATIVE_TTL_MS',
+  'httpDirectory.maxEntries': 'ENRICH_HTTP_DIRECTORY_CACHE_SIZE',
+  'httpDirectory.resetTimeoutMs': 'ENRICH_HTTP_DIRECTORY_RESET_MS',
+};
+
+export function loadEnrichConfig(env: Readonly<Record<string, string | undefined>>): Readonly<EnrichConfig> {
+  return loadConfig(enrichConfigSchema, { env, envMap: ENRICH_ENV, name: 'enrich config' });
+}

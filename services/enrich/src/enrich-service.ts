@@ -1,0 +1,107 @@
+import type { Registry } from 'prom-client';
+import { AuditRecordCodec } from '@kaudit/audit-schema';
+import { DeadLetterWriter, type BatchConsumer, type KafkaClient, type Producer } from '@kaudit/kafka';
+import { createTelemetry, type Logger } from '@kaudit/logging';
+import { HealthServer, Lifecycle, type Component } from '@kaudit/runtime';
+import type { EnrichConfig } from './config.js';
+import { createEnrichHandler } from './enrich-handler.js';
+import { EnrichMetrics } from './enrich-metrics.js';
+import { Enricher } from './enricher.js';
+import { DirectoryIndex } from './identity/directory.js';
+import { DirectoryFile } from './identity/directory-file.js';
+import { HttpDirectory } from './identity/http-directory.js';
+import { IdentityResolver } from './identity/identity-resolver.js';
+
+export interface EnrichServiceDeps {
+  config: Readonly<EnrichConfig>;
+  kafka: KafkaClient;
+  logger: Logger;
+  registry: Registry;
+}
+
+export interface EnrichService {
+  lifecycle: Lifecycle;
+  health: HealthServer;
+  consumer: BatchConsumer;
+  directoryFile: DirectoryFile | undefined;
+  httpDirectory: HttpDirectory | undefined;
+}
+
+function producerComponent(producer: Producer): Component {
+  return { name: 'producer', start: () => producer.start(), stop: () => producer.stop() };
+}
+
+/**
+ * Wires the enrich service from its parts. Start order: directories, producer, consumer, health;
+ * stop runs in reverse, so the consumer finishes and commits its batch before the producer closes.
+ */
+export function createEnrichService(deps: EnrichServiceDeps): EnrichService {
+  const { config, kafka, logger, registry } = deps;
+  const telemetry = createTelemetry(logger, registry, 'enrich');
+  const metrics = new EnrichMetrics(registry);
+  const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
+
+  const directoryFile = config.directory.file === undefined ? undefined : new DirectoryFile({ path: config.directory.file, telemetry: telemetry.child('directory-file') });
+  const empty = DirectoryIndex.empty();
+  const hd = config.httpDirectory;
+  const httpDirectory =
+    hd.urlTemplate === undefined
+      ? undefined
+      : new HttpDirectory({
+          urlTemplate: hd.urlTemplate,
+          timeoutMs: hd.timeoutMs,
+          ttlMs: hd.ttlMs,
+          negativeTtlMs: hd.negativeTtlMs,
+          maxEntries: hd.maxEntries,
+          errorThresholdPercentage: 50,
+          volumeThreshold: 5,
+          resetTimeoutMs: hd.resetTimeoutMs,
+          headers: hd.token === undefined ? {} : { authorization: `Bearer ${hd.token.reveal()}` },
+          telemetry: telemetry.child('http-directory'),
+        });
+  const identity = new IdentityResolver({
+    directory: () => directoryFile?.index ?? empty,
+    remote: httpDirectory,
+    onResolved: (resolvedBy, remote) => metrics.identities.inc({ resolved_by: resolvedBy, remote }),
+  });
+  const enricher = new Enricher({
+    identity,
+    codec: new AuditRecordCodec(),
+    options: { maxObjectBytes: config.enrich.maxObjectBytes, clusterProviders: config.enrich.clusterProviders },
+  });
+
+  const producer = kafka.producer();
+  const deadLetters = new DeadLetterWriter({ producer, service: 'enrich', topic: config.kafka.dlqTopic });
+  const consumer = kafka.consumer({
+    groupId: config.kafka.groupId,
+    topics: [config.kafka.inputTopic],
+    fromBeginning: true,
+    onHandlerError: (err, batch, attempt) =>
+      telemetry.emit({ event: 'batch_retry', level: 'warn', fields: { err: (err as Error).message, partition: batch.partition, firstOffset: batch.firstOffset, attempt } }),
+  });
+  const handler = createEnrichHandler({ enricher, producer, deadLetters, outputTopic: config.kafka.outputTopic, metrics, telemetry });
+  let consuming = false;
+  const health = new HealthServer({
+    registry,
+    host: config.http.host,
+    port: config.http.port,
+    readiness: [{ name: 'kafka-consumer', check: async () => consuming }],
+  });
+
+  if (directoryFile) lifecycle.add(directoryFile);
+  if (httpDirectory) lifecycle.add(httpDirectory);
+  lifecycle.add(producerComponent(producer));
+  lifecycle.add({
+    name: 'consumer',
+    start: async () => {
+      await consumer.start(handler);
+      consuming = true;
+    },
+    stop: async () => {
+      consuming = false;
+      await consumer.stop();
+    },
+  });
+  lifecycle.add(health);
+  return { lifecycle, health, consumer, directoryFile, httpDirectory };
+}

@@ -1,0 +1,148 @@
+import type { AuditEvent, AuditRecord, Provider } from '@kaudit/audit-schema';
+import { classifyOperation } from './classify-operation.js';
+import { detectProvider } from './detect-provider.js';
+import { parseClient } from './parse-client.js';
+import { redactPayload, REDACTED } from './redact.js';
+import { deriveSecurityFacts } from './security-facts.js';
+import { toMicros } from './timestamps.js';
+import { asObject, asString } from './json-object.js';
+
+/** What enrich knows about a raw record besides its body (from Kafka headers). */
+export interface RawMeta {
+  cluster: string;
+  /** When ingest received it, µs since the epoch. */
+  ingestedUs: number;
+  /** Ingest already dropped oversize objects. */
+  truncated: boolean;
+}
+
+export interface BuildOptions {
+  /** Cap on each of requestObject/responseObject as JSON text (bytes). */
+  maxObjectBytes: number;
+  /** Configured provider per cluster; wins over detection from the event. */
+  clusterProviders: Readonly<Record<string, Provider>>;
+}
+
+export interface Resolved {
+  actor: AuditRecord['actor'];
+  ownerTeam: string | null;
+}
+
+const AUTHZ_DECISION = 'authorization.k8s.io/decision';
+const AUTHZ_REASON = 'authorization.k8s.io/reason';
+
+function nullable(value: string | undefined): string | null {
+  return value === undefined ? null : value;
+}
+
+function flattenExtra(extra: Record<string, string[]> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(extra ?? {}).map(([k, v]) => [k, v.join(',')]));
+}
+
+function toUser(user: AuditEvent['user']): AuditRecord['user'] {
+  return { username: nullable(user.username), uid: nullable(user.uid), groups: user.groups ?? [], extra: flattenExtra(user.extra) };
+}
+
+/**
+ * A payload as capped, redacted JSON text. Over the cap it becomes a small valid JSON stub naming
+ * the object (readers always get parseable JSON), and the record is marked truncated.
+ */
+function capObject(value: unknown, maxBytes: number, leaked: ReadonlySet<string>): { text: string | null; truncated: boolean } {
+  if (value === undefined || value === null) return { text: null, truncated: false };
+  let text = JSON.stringify(value);
+  // Safety net behind the field-based redaction: a removed value found anywhere else (a label, a
+  // field of an unknown kind) drops the whole object rather than pass it on.
+  for (const secret of leaked) {
+    if (text.includes(secret) || text.includes(JSON.stringify(secret).slice(1, -1))) {
+      return { text: JSON.stringify({ kauditRedacted: REDACTED }), truncated: true };
+    }
+  }
+  if (Buffer.byteLength(text) <= maxBytes) return { text, truncated: false };
+  const obj = asObject(value);
+  const metadata = asObject(obj?.metadata);
+  text = JSON.stringify({
+    kind: asString(obj?.kind) ?? null,
+    apiVersion: asString(obj?.apiVersion) ?? null,
+    metadata: { name: asString(metadata?.name) ?? null, namespace: asString(metadata?.namespace) ?? null },
+    kauditTruncated: { originalBytes: Buffer.byteLength(text) },
+  });
+  return { text, truncated: true };
+}
+
+/**
+ * Raw audit event → canonical record (pure; identity is resolved by the caller). Order matters:
+ * security facts and the operation class are derived from the original bodies BEFORE redaction
+ * drops Secret/ConfigMap values.
+ */
+export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Resolved, options: BuildOptions): AuditRecord {
+  const ref = event.objectRef;
+  const resource = nullable(ref?.resource);
+  const subresource = nullable(ref?.subresource);
+  const client = parseClient(event.userAgent);
+  const provider =
+    options.clusterProviders[meta.cluster] ??
+    detectProvider({ username: event.user.username, extra: event.user.extra ?? {}, groups: event.user.groups ?? [], userAgent: event.userAgent });
+
+  const security = deriveSecurityFacts(event.requestObject, event.responseObject, resource);
+  const operation = classifyOperation({
+    verb: event.verb,
+    apiGroup: ref?.apiGroup ?? (ref ? '' : null),
+    resource,
+    subresource,
+    requestObject: event.requestObject,
+    clientName: client.name,
+  });
+
+  const request = redactPayload(event.requestObject, resource, subresource);
+  const response = redactPayload(event.responseObject, resource, subresource);
+  const removed = new Set([...request.removed, ...response.removed]);
+  const requestObject = capObject(request.value, options.maxObjectBytes, removed);
+  const responseObject = capObject(response.value, options.maxObjectBytes, removed);
+
+  const annotations = { ...(event.annotations ?? {}) };
+  const decision = annotations[AUTHZ_DECISION];
+  const reason = annotations[AUTHZ_REASON];
+  delete annotations[AUTHZ_DECISION];
+  delete annotations[AUTHZ_REASON];
+
+  const requestReceivedUs = toMicros(event.requestReceivedTimestamp);
+  const stageUs = toMicros(event.stageTimestamp);
+  const status = event.responseStatus;
+  return {
+    cluster: meta.cluster,
+    provider,
+    auditID: event.auditID,
+    stage: event.stage,
+    level: event.level,
+    requestReceivedUs,
+    stageUs,
+    ingestedUs: meta.ingestedUs,
+    latencyMs: Math.max(0, stageUs - requestReceivedUs) / 1000,
+    verb: event.verb,
+    requestURI: event.requestURI,
+    objectRef: {
+      apiGroup: nullable(ref?.apiGroup),
+      apiVersion: nullable(ref?.apiVersion),
+      resource,
+      subresource,
+      namespace: nullable(ref?.namespace),
+      name: nullable(ref?.name),
+      uid: nullable(ref?.uid),
+    },
+    response: { code: status?.code ?? null, status: nullable(status?.status), reason: nullable(status?.reason), message: nullable(status?.message) },
+    authorization: { decision: nullable(decision), reason: nullable(reason) },
+    annotations,
+    user: toUser(event.user),
+    impersonatedUser: event.impersonatedUser ? toUser(event.impersonatedUser) : null,
+    sourceIPs: event.sourceIPs ?? [],
+    userAgent: nullable(event.userAgent),
+    client,
+    actor: resolved.actor,
+    ownerTeam: resolved.ownerTeam,
+    operation,
+    security,
+    requestObject: requestObject.text,
+    responseObject: responseObject.text,
+    truncated: meta.truncated || requestObject.truncated || responseObject.truncated,
+  };
+}
