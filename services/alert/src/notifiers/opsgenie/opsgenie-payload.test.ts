@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { sampleAlert } from '../test-helpers/sample-alert.js';
+import { opsgenieAlertSchema } from '../test-helpers/vendor-schemas.js';
+import { opsgeniePayload } from './opsgenie-payload.js';
+
+describe('opsgeniePayload', () => {
+  it('is a create-alert request: message ≤ 130, alias = alert id, string details, priority from severity', () => {
+    const body = opsgeniePayload(sampleAlert({ severity: 'critical', summary: 'z'.repeat(300) }), [{ type: 'team', name: 'platform' }]);
+    expect(opsgenieAlertSchema.safeParse(body).success).toBe(true);
+    expect(body).toMatchObject({ alias: sampleAlert().alertId, priority: 'P1', responders: [{ type: 'team', name: 'platform' }] });
+    expect(body.message.length).toBeLessThanOrEqual(130);
+  });
+});

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { sampleAlert } from '../test-helpers/sample-alert.js';
+import { pagerdutyEventSchema } from '../test-helpers/vendor-schemas.js';
+import { pagerdutyPayload } from './pagerduty-payload.js';
+
+const KEY = 'R0123456789abcdef0123456789abcde';
+
+describe('pagerdutyPayload', () => {
+  it('is an Events API v2 trigger with the alert id as dedup_key and a mapped severity', () => {
+    const body = pagerdutyPayload(sampleAlert({ severity: 'medium' }), KEY);
+    expect(pagerdutyEventSchema.parse(body)).toMatchObject({ routing_key: KEY, event_action: 'trigger', dedup_key: sampleAlert().alertId, payload: { severity: 'warning', source: 'prod-eu-1' } });
+  });
+
+  it('caps the summary at 1024 characters', () => {
+    const body = pagerdutyPayload(sampleAlert({ summary: 'y'.repeat(5000) }), KEY);
+    expect(pagerdutyEventSchema.safeParse(body).success).toBe(true);
+    expect(body.payload.summary).toHaveLength(1024);
+  });
+});

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { sampleAlert } from '../test-helpers/sample-alert.js';
+import { slackWebhookSchema } from '../test-helpers/vendor-schemas.js';
+import { slackPayload } from './slack-payload.js';
+
+describe('slackPayload', () => {
+  it('is a valid Block Kit webhook body naming the person and the object', () => {
+    const body = slackPayload(sampleAlert());
+    expect(slackWebhookSchema.safeParse(body).success).toBe(true);
+    expect(body.text).toContain('Alice Example deleted deployments/nginx');
+    expect(JSON.stringify(body.blocks)).toContain('*Actor*\\nAlice Example (user:alice@example.com)');
+  });
+
+  it('stays within Block Kit limits and escapes mrkdwn control characters', () => {
+    const body = slackPayload(sampleAlert({ ruleName: 'x'.repeat(400), summary: '<@here> & '.repeat(600) }));
+    expect(slackWebhookSchema.safeParse(body).success).toBe(true);
+    expect(JSON.stringify(body.blocks)).not.toContain('<@here>');
+  });
+});

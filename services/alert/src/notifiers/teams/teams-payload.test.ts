@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { sampleAlert } from '../test-helpers/sample-alert.js';
+import { teamsWebhookSchema } from '../test-helpers/vendor-schemas.js';
+import { teamsPayload } from './teams-payload.js';
+
+describe('teamsPayload', () => {
+  it('is a message with one Adaptive Card attachment carrying the summary and facts', () => {
+    const body = teamsPayload(sampleAlert({ count: 1000 }));
+    expect(teamsWebhookSchema.safeParse(body).success).toBe(true);
+    const text = JSON.stringify(body);
+    expect(text).toContain('Alice Example deleted deployments/nginx in web');
+    expect(text).toContain('{"title":"Count","value":"1,000"}');
+  });
+});
