@@ -17,6 +17,8 @@ export const sinkConfigSchema = z.object({
      */
     maxBytesPerPartition: z.coerce.number().int().min(16 * 1024).default(4 * 1024 * 1024),
     retryMaxMs: z.coerce.number().int().min(100).default(10_000),
+    /** How soon a crashed sink's partitions move to another member (the broker's minimum is 6 s). */
+    sessionTimeoutMs: z.coerce.number().int().min(6000).default(30_000),
   }),
   clickhouse: z.object({
     url: z.string().url(),
@@ -43,6 +45,7 @@ export const SINK_ENV: EnvMap = {
   'kafka.dlqTopic': 'SINK_DLQ_TOPIC',
   'kafka.maxBytesPerPartition': 'SINK_MAX_BYTES_PER_PARTITION',
   'kafka.retryMaxMs': 'SINK_RETRY_MAX_MS',
+  'kafka.sessionTimeoutMs': 'SINK_SESSION_TIMEOUT_MS',
   'clickhouse.url': 'CLICKHOUSE_URL',
   'clickhouse.database': 'CLICKHOUSE_DATABASE',
   'clickhouse.username': 'CLICKHOUSE_USER',

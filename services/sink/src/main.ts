@@ -46,6 +46,7 @@ const service = new SinkService({
       fromBeginning: true,
       maxBytesPerPartition: config.kafka.maxBytesPerPartition,
       retryMaxMs: config.kafka.retryMaxMs,
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       onHandlerError,
     }),
   sink,
