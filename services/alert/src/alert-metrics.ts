@@ -1,0 +1,27 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** The alert service's Prometheus metrics (named in the issue: alerts by rule/severity, notifier outcomes/latency). */
+export class AlertMetrics {
+  readonly evaluated: Counter;
+  readonly alerts: Counter<'rule' | 'severity'>;
+  readonly deliveries: Counter<'destination' | 'outcome'>;
+  readonly deliveryLatency: Histogram<'destination'>;
+
+  constructor(registry: Registry) {
+    this.evaluated = new Counter({ name: 'kaudit_alert_records_evaluated_total', help: 'Canonical records evaluated against the rules', registers: [registry] });
+    this.alerts = new Counter({ name: 'kaudit_alerts_total', help: 'Alerts produced to kaudit.alerts.v1', labelNames: ['rule', 'severity'], registers: [registry] });
+    this.deliveries = new Counter({
+      name: 'kaudit_alert_deliveries_total',
+      help: 'Notification outcomes per destination: delivered, dead_lettered, duplicate_skipped, stale_skipped',
+      labelNames: ['destination', 'outcome'],
+      registers: [registry],
+    });
+    this.deliveryLatency = new Histogram({
+      name: 'kaudit_alert_delivery_seconds',
+      help: 'From alert creation to the notifier request being accepted',
+      labelNames: ['destination'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    });
+  }
+}

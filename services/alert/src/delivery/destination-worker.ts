@@ -1,0 +1,145 @@
+import { alertRecordSchema } from '@kaudit/audit-schema';
+import type { BatchConsumer, BatchContext, DeadLetterWriter, KafkaClient, RecordBatch } from '@kaudit/kafka';
+import type { Telemetry } from '@kaudit/logging';
+import type { Component } from '@kaudit/runtime';
+import type { Route } from '../notifiers/destination-config.js';
+import type { Notifier } from '../notifiers/notifier.js';
+import type { AlertMetrics } from '../alert-metrics.js';
+import type { CheckpointStore } from '../pipeline/checkpoint-store.js';
+import { RateLimiter } from './rate-limiter.js';
+import { RecentIds } from './recent-ids.js';
+import { routeMatches } from './route-matches.js';
+import { sendWithRetry, type RetryPolicy } from './send-with-retry.js';
+
+export interface Destination {
+  name: string;
+  notifier: Notifier;
+  route: Route;
+  rateLimit: { perSecond: number; burst: number };
+  retry: RetryPolicy;
+}
+
+export interface DestinationWorkerOptions {
+  kafka: KafkaClient;
+  store: CheckpointStore;
+  dlq: DeadLetterWriter;
+  destination: Destination;
+  telemetry: Telemetry;
+  metrics: AlertMetrics;
+  alertsTopic: string;
+  /** The worker's group is `<groupPrefix>-deliver-<destination>`. */
+  groupPrefix: string;
+  /** Alerts older than this when first seen are not sent (a new destination must not page for last month). */
+  maxAgeMs: number;
+  /** How many delivered ids per partition are remembered to refuse duplicates. */
+  recentIds: number;
+  nowMs: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * Delivers kaudit.alerts.v1 to ONE destination, in its own consumer group: a slow or failing
+ * destination only delays itself, never the others or the evaluator. Each alert ends delivered or
+ * dead-lettered (after retries) before the offset is committed, and the ids it handled are
+ * checkpointed first, so a restart neither loses nor re-sends a notification.
+ */
+export class DestinationWorker implements Component {
+  readonly name: string;
+  readonly #o: DestinationWorkerOptions;
+  readonly #limiter: RateLimiter;
+  readonly #telemetry: Telemetry;
+  readonly #recent = new Map<number, RecentIds>();
+  #consumer: BatchConsumer | undefined;
+
+  constructor(options: DestinationWorkerOptions) {
+    this.#o = options;
+    this.name = `deliver-${options.destination.name}`;
+    this.#limiter = new RateLimiter({ ...options.destination.rateLimit, nowMs: options.nowMs, sleep: options.sleep });
+    this.#telemetry = options.telemetry.child(this.name);
+  }
+
+  async start(): Promise<void> {
+    const o = this.#o;
+    this.#consumer = o.kafka.consumer({
+      groupId: `${o.groupPrefix}-deliver-${o.destination.name}`,
+      topics: [o.alertsTopic],
+      // Alerts written before this destination's first start are still delivered (within maxAgeMs).
+      fromBeginning: true,
+      onHandlerError: (err, batch, attempt) => this.#telemetry.emit({ event: 'deliver_batch_failed', level: 'warn', fields: { err, partition: batch.partition, attempt } }),
+    });
+    await this.#consumer.start((batch, ctx) => this.#handle(batch, ctx));
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer?.stop();
+  }
+
+  waitForAssignment(timeoutMs?: number): Promise<void> {
+    return this.#consumer?.waitForAssignment(timeoutMs) ?? Promise.resolve();
+  }
+
+  #recentFor(partition: number): RecentIds {
+    let recent = this.#recent.get(partition);
+    if (!recent) {
+      recent = RecentIds.parse(this.#o.recentIds, this.#o.store.get(this.#storeKey(partition)));
+      this.#recent.set(partition, recent);
+    }
+    return recent;
+  }
+
+  #storeKey(partition: number): string {
+    return `sent:${this.#o.destination.name}:${this.#o.alertsTopic}:${partition}`;
+  }
+
+  async #handle(batch: RecordBatch, ctx: BatchContext): Promise<void> {
+    const o = this.#o;
+    const dest = o.destination;
+    const recent = this.#recentFor(batch.partition);
+    for (const rec of batch.records) {
+      const original = { value: rec.value, key: rec.key, headers: rec.headers, topic: rec.topic, partition: rec.partition, offset: rec.offset };
+      let json: unknown;
+      try {
+        json = JSON.parse(rec.value?.toString('utf8') ?? '');
+      } catch {
+        json = undefined;
+      }
+      const parsed = alertRecordSchema.safeParse(json);
+      if (!parsed.success) {
+        await o.dlq.send(original, { code: 'INPUT_INVALID', message: `not an AlertRecord: ${parsed.error.message.slice(0, 1000)}`, stage: `deliver:${dest.name}` });
+        continue;
+      }
+      const alert = parsed.data;
+      if (!routeMatches(dest.route, alert)) continue;
+      if (recent.has(alert.alertId)) {
+        o.metrics.deliveries.inc({ destination: dest.name, outcome: 'duplicate_skipped' });
+        continue;
+      }
+      if (o.nowMs() - alert.createdUs / 1000 > o.maxAgeMs) {
+        o.metrics.deliveries.inc({ destination: dest.name, outcome: 'stale_skipped' });
+        this.#telemetry.emit({ event: 'stale_alert_skipped', fields: { alertId: alert.alertId, ruleId: alert.ruleId } });
+        continue;
+      }
+      const outcome = await sendWithRetry(dest.notifier, alert, dest.retry, {
+        limiter: this.#limiter,
+        sleep: o.sleep,
+        isRunning: ctx.isRunning,
+        heartbeat: ctx.heartbeat,
+        onRetry: (error, attempt, delayMs) =>
+          this.#telemetry.emit({ event: 'notification_retry', level: 'warn', fields: { alertId: alert.alertId, attempt, delayMs, error: error.message } }),
+      });
+      if (outcome.ok) {
+        o.metrics.deliveries.inc({ destination: dest.name, outcome: 'delivered' });
+        o.metrics.deliveryLatency.observe({ destination: dest.name }, Math.max(0, o.nowMs() - alert.createdUs / 1000) / 1000);
+        this.#telemetry.emit({ event: 'notification_sent', fields: { alertId: alert.alertId, ruleId: alert.ruleId, attempts: outcome.attempts } });
+      } else {
+        await o.dlq.send(original, { code: 'NOTIFIER_FAILED', message: `${dest.name} after ${outcome.attempts} attempt(s): ${outcome.error.message}`, stage: `deliver:${dest.name}` });
+        o.metrics.deliveries.inc({ destination: dest.name, outcome: 'dead_lettered' });
+        this.#telemetry.emit({ event: 'notification_dead_lettered', level: 'error', fields: { alertId: alert.alertId, attempts: outcome.attempts, error: outcome.error.message } });
+      }
+      recent.add(alert.alertId);
+      // Durable right after each send (not per batch): a crash can then re-send at most the one
+      // notification in flight, and the offset commit that follows covers only handled alerts.
+      await o.store.put(this.#storeKey(batch.partition), recent.toBuffer());
+    }
+  }
+}

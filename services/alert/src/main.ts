@@ -1,0 +1,45 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { readEnv } from '@kaudit/config';
+import { createKafkaClient } from '@kaudit/kafka';
+import { createLogger, createTelemetry } from '@kaudit/logging';
+import { HealthServer, Lifecycle, runUntilSignal } from '@kaudit/runtime';
+import { AlertMetrics } from './alert-metrics.js';
+import { buildAlertComponents } from './alert-service.js';
+import { loadAlertConfig, loadNotifiers } from './config.js';
+import { loadRulesDir } from './rules/load-rules.js';
+
+// Composition root of the alert service: config → rules → logger → clients → lifecycle.
+const env = readEnv();
+const config = loadAlertConfig(env);
+const logger = createLogger({ service: 'alert', level: config.logLevel });
+const rules = loadRulesDir(config.rules.dir);
+const notifiers = loadNotifiers(config.notifiersFile, env);
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+const telemetry = createTelemetry(logger, registry, 'alert');
+telemetry.emit({ event: 'rules_loaded', fields: { rules: rules.length, dir: config.rules.dir, notifiers: notifiers.map((n) => `${n.type}:${n.name}`) } });
+
+const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+const producer = kafka.producer();
+const { components } = buildAlertComponents({
+  config,
+  rules,
+  notifiers,
+  kafka,
+  producer,
+  logger,
+  telemetry,
+  metrics: new AlertMetrics(registry),
+  fetch: globalThis.fetch,
+  nowMs: Date.now,
+  sleep: (ms) => sleep(ms),
+});
+
+const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
+lifecycle.add({ name: 'producer', start: () => producer.start(), stop: () => producer.stop() });
+for (const component of components) lifecycle.add(component);
+// Health last: /readyz answers only once state is restored and every consumer runs.
+lifecycle.add(new HealthServer({ host: config.http.host, port: config.http.port, registry, readiness: [] }));
+
+await runUntilSignal(lifecycle, process, logger);

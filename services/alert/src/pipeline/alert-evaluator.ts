@@ -1,0 +1,186 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { type AlertRecord, type AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
+import { KauditError } from '@kaudit/errors';
+import { headerString, type BatchConsumer, type DeadLetterWriter, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
+import type { Telemetry } from '@kaudit/logging';
+import type { Component } from '@kaudit/runtime';
+import type { CompiledRule } from '../rules/compiled-rule.js';
+import { RuleEngine, type EngineSnapshot } from '../engine/rule-engine.js';
+import type { AlertMetrics } from '../alert-metrics.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+
+export interface AlertEvaluatorOptions {
+  kafka: KafkaClient;
+  producer: Producer;
+  dlq: DeadLetterWriter;
+  store: CheckpointStore;
+  codec: AuditRecordCodec;
+  rules: readonly CompiledRule[];
+  telemetry: Telemetry;
+  metrics: AlertMetrics;
+  inputTopic: string;
+  alertsTopic: string;
+  groupId: string;
+  fromBeginning: boolean;
+  /** A partition with no batch for this long is idle: its due dedup windows close on the wall clock. */
+  idleGraceMs: number;
+  tickMs: number;
+  nowMs: () => number;
+}
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  engine: RuleEngine;
+  /** First offset not yet folded into `engine` (records below it are skipped on redelivery). */
+  nextOffset: bigint;
+  lastBatchMs: number;
+  /** Alerts computed but not yet acknowledged by Kafka; produced first on the next attempt. */
+  pending: AlertRecord[];
+}
+
+interface Checkpoint {
+  nextOffset: string;
+  engine: EngineSnapshot;
+}
+
+/**
+ * Consumes canonical records, evaluates the rules per partition and produces alerts to
+ * kaudit.alerts.v1. Per batch, in this order: alerts produced → engine state checkpointed (with the
+ * next offset it covers) → offsets committed (by the BatchConsumer). A crash anywhere re-reads at
+ * most the uncommitted batch; records the checkpoint already covers are skipped, so window state is
+ * exact after a restart, and any re-produced alert has the same deterministic id.
+ */
+export class AlertEvaluator implements Component {
+  readonly name = 'alert-evaluator';
+  readonly #o: AlertEvaluatorOptions;
+  readonly #partitions = new Map<string, PartitionState>();
+  #consumer: BatchConsumer | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** Batches and idle flushes run one at a time: both mutate the same engines. */
+  #serial: Promise<unknown> = Promise.resolve();
+
+  constructor(options: AlertEvaluatorOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    const o = this.#o;
+    this.#consumer = o.kafka.consumer({
+      groupId: o.groupId,
+      topics: [o.inputTopic],
+      fromBeginning: o.fromBeginning,
+      onHandlerError: (err, batch, attempt) =>
+        o.telemetry.emit({ event: 'evaluate_batch_failed', level: 'warn', fields: { err, partition: batch.partition, attempt } }),
+    });
+    await this.#consumer.start((batch) => this.#exclusive(() => this.#handle(batch)));
+    this.#timer = setInterval(() => {
+      void this.#exclusive(() => this.#flushIdle()).catch((err: unknown) =>
+        o.telemetry.emit({ event: 'idle_flush_failed', level: 'warn', fields: { err } }),
+      );
+    }, o.tickMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#consumer?.stop();
+    await this.#serial.catch(() => undefined);
+  }
+
+  waitForAssignment(timeoutMs?: number): Promise<void> {
+    return this.#consumer?.waitForAssignment(timeoutMs) ?? Promise.reject(new KauditError('INTERNAL', 'evaluator not started'));
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(work, work);
+    this.#serial = run.catch(() => undefined);
+    return run;
+  }
+
+  #key(topic: string, partition: number): string {
+    return `eval:${topic}:${partition}`;
+  }
+
+  async #partition(batch: RecordBatch): Promise<PartitionState> {
+    const key = this.#key(batch.topic, batch.partition);
+    const held = this.#partitions.get(key);
+    const first = BigInt(batch.firstOffset);
+    // A batch beyond what we hold means another instance processed this partition meanwhile
+    // (rebalance): our state is stale, so take the latest checkpoint from the store.
+    if (held && first <= held.nextOffset) return held;
+    if (held) await this.#o.store.reload();
+    const state: PartitionState = {
+      topic: batch.topic,
+      partition: batch.partition,
+      engine: new RuleEngine({ rules: this.#o.rules, nowUs: () => this.#o.nowMs() * 1000 }),
+      nextOffset: first,
+      lastBatchMs: this.#o.nowMs(),
+      pending: [],
+    };
+    const saved = this.#o.store.get(key);
+    if (saved) {
+      const checkpoint = JSON.parse(gunzipSync(saved).toString('utf8')) as Checkpoint;
+      state.engine.restore(checkpoint.engine);
+      state.nextOffset = BigInt(checkpoint.nextOffset);
+      this.#o.telemetry.emit({ event: 'window_state_restored', fields: { partition: batch.partition, nextOffset: checkpoint.nextOffset, groups: state.engine.stateSize() } });
+    }
+    this.#partitions.set(key, state);
+    return state;
+  }
+
+  async #handle(batch: RecordBatch): Promise<void> {
+    const o = this.#o;
+    const p = await this.#partition(batch);
+    const dead: Parameters<DeadLetterWriter['sendMany']>[0][number][] = [];
+    let evaluated = 0;
+    for (const rec of batch.records) {
+      const offset = BigInt(rec.offset);
+      if (offset < p.nextOffset) continue; // already folded into the restored state
+      try {
+        if (rec.value === null) throw new KauditError('INPUT_INVALID', 'record has no value');
+        const record = o.codec.decode(rec.value, headerString(rec.headers, SCHEMA_FINGERPRINT_HEADER));
+        p.pending.push(...p.engine.process(record));
+        evaluated++;
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        dead.push({
+          original: { value: rec.value, key: rec.key, headers: rec.headers, topic: rec.topic, partition: rec.partition, offset: rec.offset },
+          reason: { code: 'INPUT_INVALID', message: reason, stage: 'decode-avro' },
+        });
+      }
+      p.nextOffset = offset + 1n;
+    }
+    p.pending.push(...p.engine.flush());
+    p.lastBatchMs = o.nowMs();
+    await o.dlq.sendMany(dead);
+    await this.#commitState(p);
+    o.metrics.evaluated.inc(evaluated);
+    if (dead.length > 0) o.telemetry.emit({ event: 'records_dead_lettered', level: 'warn', fields: { count: dead.length, partition: batch.partition } });
+  }
+
+  /** Produces pending alerts, then checkpoints the engine: the order that makes a crash safe. */
+  async #commitState(p: PartitionState): Promise<void> {
+    const o = this.#o;
+    if (p.pending.length > 0) {
+      await o.producer.send(
+        o.alertsTopic,
+        p.pending.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })),
+      );
+      for (const a of p.pending) o.metrics.alerts.inc({ rule: a.ruleId, severity: a.severity });
+      o.telemetry.emit({ event: 'alerts_produced', fields: { count: p.pending.length, partition: p.partition } });
+      p.pending = [];
+    }
+    const checkpoint: Checkpoint = { nextOffset: p.nextOffset.toString(), engine: p.engine.snapshot() };
+    await o.store.put(this.#key(p.topic, p.partition), gzipSync(JSON.stringify(checkpoint)));
+  }
+
+  async #flushIdle(): Promise<void> {
+    const now = this.#o.nowMs();
+    for (const p of this.#partitions.values()) {
+      if (now - p.lastBatchMs < this.#o.idleGraceMs) continue;
+      p.pending.push(...p.engine.flush({ idleNowUs: now * 1000 }));
+      if (p.pending.length > 0) await this.#commitState(p);
+    }
+  }
+}
