@@ -3,6 +3,8 @@ import type { Logger } from '@kaudit/logging';
 import type { RepoPaths } from './repo-paths.js';
 import { registerStackCommand } from './commands/stack-command.js';
 import { registerStartCommand } from './commands/start-command.js';
+import { registerAskCommand } from './commands/ask-command.js';
+import { registerSqlCommand } from './commands/sql-command.js';
 import { registerSetupCommand } from './commands/setup-command.js';
 
 /** Everything commands need from the outside world, injected so they can be tested without a process. */
@@ -20,6 +22,8 @@ export function buildProgram(deps: CliDeps): Command {
     .showHelpAfterError();
   registerStackCommand(program, deps);
   registerStartCommand(program, deps);
+  registerAskCommand(program, deps);
+  registerSqlCommand(program, deps);
   registerSetupCommand(program, deps);
   return program;
 }

@@ -1,0 +1,139 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
+import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
+import { toAuditRow } from '@kaudit/sink';
+import { silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { buildProgram } from '../build-program.js';
+import { repoPaths } from '../repo-paths.js';
+
+const MIGRATIONS = fileURLToPath(new URL('../../../migrations/clickhouse/', import.meta.url));
+const logger = silentLogger('ask-test');
+let ch: ClickHouse;
+let db: string;
+
+const T0 = Date.parse('2026-03-10T09:00:00Z') * 1000; // µs
+const at = (minutes: number, extraUs = 0) => T0 + minutes * 60_000_000 + extraUs;
+const RANGE = ['--since', '2026-03-10T08:00:00Z', '--until', '2026-03-10T12:00:00Z'];
+
+const people = {
+  alice: { id: 'user:alice@example.com', kind: 'human', displayName: 'Alice Example', email: 'alice@example.com', team: 'platform', account: null, resolvedBy: 'directory-file' },
+  bob: { id: 'aws:123:role/admin/bob', kind: 'human', displayName: 'Bob Builder', email: 'bob@example.com', team: 'sre', account: '123', resolvedBy: 'directory-file' },
+  carol: { id: 'oidc:carol', kind: 'human', displayName: 'Carol Danvers', email: 'carol@example.com', team: 'infra', account: null, resolvedBy: 'http-directory' },
+  dave: { id: 'sa:ci:deployer', kind: 'serviceaccount', displayName: 'ci/deployer', email: null, team: 'ci', account: null, resolvedBy: 'builtin' },
+  erin: { id: 'user:erin', kind: 'human', displayName: 'Erin Hacker', email: 'erin@example.com', team: 'payments', account: null, resolvedBy: 'directory-file' },
+} satisfies Record<string, AuditRecord['actor']>;
+
+function ev(i: number, over: Partial<AuditRecord>): AuditRecord {
+  return sampleAuditRecord({ auditID: `ask-${i}`, cluster: 'prod-eu-1', ...over });
+}
+
+const seed: AuditRecord[] = [
+  // Bob deletes the nginx Deployment: two stages of one request must show as one row.
+  ...['RequestReceived', 'ResponseComplete'].map((stage, s) =>
+    ev(1, { stage, verb: 'delete', operation: 'delete', requestReceivedUs: at(30), stageUs: at(30, s * 1000), actor: people.bob, response: { code: 200, status: 'Success', reason: null, message: null },
+      objectRef: { apiGroup: 'apps', apiVersion: 'v1', resource: 'deployments', subresource: null, namespace: 'shop', name: 'nginx', uid: null } }),
+  ),
+  // Someone reads it (not a delete), and another cluster deletes an nginx outside the range.
+  ev(2, { verb: 'get', operation: 'read', requestReceivedUs: at(31), actor: people.alice, objectRef: { apiGroup: 'apps', apiVersion: 'v1', resource: 'deployments', subresource: null, namespace: 'shop', name: 'nginx', uid: null } }),
+  ev(3, { cluster: 'prod-us-1', verb: 'delete', operation: 'delete', requestReceivedUs: at(-600), actor: people.alice, objectRef: { apiGroup: 'apps', apiVersion: 'v1', resource: 'deployments', subresource: null, namespace: 'shop', name: 'nginx', uid: null } }),
+  // Carol cordons the node.
+  ev(4, { verb: 'patch', operation: 'cordon', requestReceivedUs: at(45), actor: people.carol, requestURI: '/api/v1/nodes/172.16.18.13',
+    objectRef: { apiGroup: '', apiVersion: 'v1', resource: 'nodes', subresource: null, namespace: null, name: '172.16.18.13', uid: null } }),
+  // The CI service account keeps getting 403s on secrets.
+  ...[0, 1, 2].map((k) =>
+    ev(10 + k, { verb: 'list', operation: 'list', requestReceivedUs: at(50 + k), actor: people.dave, response: { code: 403, status: 'Failure', reason: 'Forbidden', message: 'forbidden' },
+      authorization: { decision: 'forbid', reason: '' }, objectRef: { apiGroup: '', apiVersion: 'v1', resource: 'secrets', subresource: null, namespace: 'shop', name: null, uid: null } }),
+  ),
+  // Erin execs into a pod.
+  ev(20, { verb: 'create', operation: 'exec', requestReceivedUs: at(60), actor: people.erin, response: { code: 101, status: null, reason: null, message: null },
+    requestURI: '/api/v1/namespaces/shop/pods/web-0/exec?command=sh&command=-c&command=id&container=web&stdin=true&tty=true',
+    objectRef: { apiGroup: '', apiVersion: 'v1', resource: 'pods', subresource: 'exec', namespace: 'shop', name: 'web-0', uid: null } }),
+  // Alice is the load: 20 gets.
+  ...Array.from({ length: 20 }, (_, k) => ev(100 + k, { verb: 'get', requestReceivedUs: at(70, k), actor: people.alice })),
+];
+
+async function kaudit(...args: string[]): Promise<string> {
+  const out: string[] = [];
+  const program = buildProgram({
+    env: { CLICKHOUSE_URL: testEndpoints().clickhouseUrl, CLICKHOUSE_DATABASE: db },
+    paths: repoPaths(),
+    logger,
+    out: (t) => out.push(t),
+    setExitCode: () => undefined,
+  });
+  program.exitOverride();
+  await program.parseAsync(args, { from: 'user' });
+  return out.join('\n');
+}
+
+async function askJson(...args: string[]): Promise<Record<string, unknown>[]> {
+  return JSON.parse(await kaudit(...args, ...RANGE, '--json')) as Record<string, unknown>[];
+}
+
+beforeAll(async () => {
+  ch = createClickHouse({ url: testEndpoints().clickhouseUrl });
+  db = uniqueName('ask');
+  await runMigrations({ client: ch, dir: MIGRATIONS, database: db, logger, vars: { retention_days: 3650 } });
+  await ch.insert({
+    table: `${db}.audit_events`,
+    format: 'JSONEachRow',
+    values: seed.map((r, i) => toAuditRow(r, { topic: 't', partition: 0, offset: String(i) })),
+  });
+});
+afterAll(async () => {
+  await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+  await ch.close();
+});
+
+describe('kaudit ask', () => {
+  it('who-deleted names the person (not just the account) and the time, once per request', async () => {
+    const rows = await askJson('ask', 'who-deleted', 'deployment/nginx');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ time: '2026-03-10T09:30:00.000000Z', cluster: 'prod-eu-1', namespace: 'shop', who: 'Bob Builder', email: 'bob@example.com', team: 'sre', account: 'aws:123:role/admin/bob' });
+    const text = await kaudit('ask', 'who-deleted', 'deploy/nginx', ...RANGE);
+    expect(text.split('\n')[0]).toMatch(/^TIME\s+CLUSTER\s+NAMESPACE/);
+    expect(text).toContain('Bob Builder');
+    // Widening the range finds the other cluster's delete too; --cluster narrows it again.
+    const wide = JSON.parse(await kaudit('ask', 'who-deleted', 'deployments/nginx', '--since', '2026-03-01T00:00:00Z', '--until', '2026-03-11T00:00:00Z', '--json')) as unknown[];
+    expect(wide).toHaveLength(2);
+    const one = JSON.parse(await kaudit('ask', 'who-deleted', 'deployments/nginx', '--cluster', 'prod-us-1', '--since', '2026-03-01T00:00:00Z', '--until', '2026-03-11T00:00:00Z', '--json')) as Record<string, unknown>[];
+    expect(one.map((r) => r.who)).toEqual(['Alice Example']);
+  });
+
+  it('who-cordoned names who cordoned the node and when', async () => {
+    const rows = await askJson('ask', 'who-cordoned', '172.16.18.13');
+    expect(rows).toEqual([expect.objectContaining({ time: '2026-03-10T09:45:00.000000Z', node: '172.16.18.13', operation: 'cordon', who: 'Carol Danvers', email: 'carol@example.com', team: 'infra' })]);
+  });
+
+  it('forbidden lists who is getting 403s and for what', async () => {
+    const rows = await askJson('ask', 'forbidden');
+    expect(rows).toEqual([expect.objectContaining({ who: 'ci/deployer', team: 'ci', account: 'sa:ci:deployer', denied: '3', last_time: '2026-03-10T09:52:00.000000Z', attempts: ['list secrets'] })]);
+  });
+
+  it("exec lists who exec'd into which pod with the command", async () => {
+    const rows = await askJson('ask', 'exec');
+    expect(rows).toEqual([expect.objectContaining({ time: '2026-03-10T10:00:00.000000Z', namespace: 'shop', pod: 'web-0', command: 'sh -c id', who: 'Erin Hacker', email: 'erin@example.com' })]);
+  });
+
+  it('load --by user|verb|code|useragent ranks from the rollup, with the person and the busiest minute', async () => {
+    const [top] = await askJson('ask', 'load', '--by', 'user');
+    expect(top).toMatchObject({ user: 'user:alice@example.com', who: 'Alice Example', team: 'platform', requests: '21', peak_per_minute: '20', peak_minute: '2026-03-10T10:10:00Z' });
+    const verbs = await askJson('ask', 'load', '--by', 'verb');
+    expect(verbs[0]).toMatchObject({ verb: 'get', requests: '21' });
+    const codes = await askJson('ask', 'load', '--by', 'code');
+    expect(codes.find((r) => r.code === '403')).toMatchObject({ requests: '3' });
+    const agents = await askJson('ask', 'load', '--by', 'useragent');
+    expect(agents[0]).toMatchObject({ useragent: 'kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46' });
+  });
+
+  it('sql runs a read-only query with the scope as parameters, and refuses writes', async () => {
+    const rows = JSON.parse(
+      await kaudit('sql', 'SELECT actor_display_name AS who, count() AS n FROM {db:Identifier}.audit_events WHERE event_time >= {since:DateTime64(6)} AND verb = {verb:String} GROUP BY who ORDER BY n DESC', ...RANGE, '--param', 'verb=list', '--json'),
+    ) as unknown[];
+    expect(rows).toEqual([{ who: 'ci/deployer', n: '3' }]);
+    await expect(kaudit('sql', `DROP TABLE ${db}.audit_events`)).rejects.toMatchObject({ code: expect.stringMatching(/CLICKHOUSE_/) });
+    const [left] = await (await ch.query({ query: `SELECT count() AS n FROM ${db}.audit_events`, format: 'JSONEachRow' })).json<{ n: string }>();
+    expect(Number(left?.n)).toBe(seed.length);
+  });
+});

@@ -1,0 +1,105 @@
+import { Option, type Command } from 'commander';
+import { createClickHouse, toClickHouseError } from '@kaudit/clickhouse';
+import { KauditError } from '@kaudit/errors';
+import type { CliDeps } from '../build-program.js';
+import {
+  execQuery,
+  forbiddenQuery,
+  loadQuery,
+  LOAD_DIMENSIONS,
+  parseObjectArg,
+  whoCordonedQuery,
+  whoDeletedQuery,
+  type AskQuery,
+  type AskScope,
+  type LoadDimension,
+} from './ask-queries.js';
+import { renderTable } from './ask-table.js';
+import { resolveTimeRange, toClickHouseTime } from './ask-time-range.js';
+
+export interface ScopeOptions {
+  cluster?: string;
+  since?: string;
+  until?: string;
+  limit?: string;
+  json?: boolean;
+}
+
+/** `--cluster --since --until --limit --json`, the options every question (and `sql`) takes. */
+export function addScopeOptions(cmd: Command, defaultSince: string): Command {
+  return cmd
+    .option('--cluster <name>', 'only this cluster (default: every cluster)')
+    .option('--since <when>', `start: a duration before now (30m, 1h, 7d) or an ISO time (default ${defaultSince})`)
+    .option('--until <when>', 'end: a duration before now or an ISO time (default now)')
+    .option('--limit <n>', 'at most this many rows', '50')
+    .option('--json', 'print the rows as JSON');
+}
+
+export function scopeFrom(deps: CliDeps, opts: ScopeOptions, defaultSince: string, now = new Date()): AskScope {
+  const range = resolveTimeRange(opts, now, defaultSince);
+  const limit = Number(opts.limit ?? '50');
+  if (!Number.isInteger(limit) || limit < 1) throw new KauditError('CONFIG_INVALID', `--limit "${opts.limit}" must be a positive integer`);
+  const database = deps.env.CLICKHOUSE_DATABASE ?? 'kaudit';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new KauditError('CONFIG_INVALID', `CLICKHOUSE_DATABASE "${database}" must be a plain identifier`);
+  return { database, cluster: opts.cluster ?? '', since: toClickHouseTime(range.since), until: toClickHouseTime(range.until), limit };
+}
+
+/** Runs one read-only query with parameters and prints a table (or JSON). */
+export async function runAndPrint(deps: CliDeps, q: AskQuery, json: boolean | undefined): Promise<Record<string, unknown>[]> {
+  const client = createClickHouse({ url: deps.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123', applicationName: 'kaudit-cli' });
+  try {
+    const rs = await client.query({
+      query: q.query,
+      query_params: q.params,
+      format: 'JSONEachRow',
+      // readonly=2: no writes or DDL, but the client's explicit settings may still be sent.
+      clickhouse_settings: { readonly: '2' },
+    });
+    const rows = await rs.json<Record<string, unknown>>();
+    deps.out(json ? JSON.stringify(rows, null, 2) : renderTable(rows));
+    return rows;
+  } catch (err) {
+    throw toClickHouseError(err, 'query failed');
+  } finally {
+    await client.close();
+  }
+}
+
+export function registerAskCommand(program: Command, deps: CliDeps): void {
+  const ask = program.command('ask').description('canned audit questions answered from ClickHouse (CLICKHOUSE_URL, CLICKHOUSE_DATABASE)');
+
+  addScopeOptions(ask.command('who-deleted').argument('<resource/name>', 'e.g. deployment/nginx, deploy/nginx, pods/web-0'), '30d')
+    .description('who deleted an object, and when')
+    .option('-n, --namespace <ns>', 'only in this namespace')
+    .action(async (target: string, opts: ScopeOptions & { namespace?: string }) => {
+      const obj = parseObjectArg(target);
+      if (!obj) throw new KauditError('CONFIG_INVALID', `"${target}" is not <resource>/<name>, e.g. deployment/nginx`);
+      const q = whoDeletedQuery(scopeFrom(deps, opts, '30d'), { ...obj, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
+      await runAndPrint(deps, q, opts.json);
+    });
+
+  addScopeOptions(ask.command('who-cordoned').argument('<node>', 'node name, e.g. 172.16.18.13 or ip-10-0-1-2.ec2.internal'), '30d')
+    .description('who cordoned, uncordoned or drained a node, and when')
+    .action(async (node: string, opts: ScopeOptions) => {
+      await runAndPrint(deps, whoCordonedQuery(scopeFrom(deps, opts, '30d'), node), opts.json);
+    });
+
+  addScopeOptions(ask.command('load'), '1h')
+    .description('apiserver request load by user, verb, status code or user agent (with each one\'s busiest minute)')
+    .addOption(new Option('--by <dimension>', 'what to group by').choices([...LOAD_DIMENSIONS]).default('user'))
+    .action(async (opts: ScopeOptions & { by: LoadDimension }) => {
+      await runAndPrint(deps, loadQuery(scopeFrom(deps, opts, '1h'), opts.by), opts.json);
+    });
+
+  addScopeOptions(ask.command('forbidden'), '24h')
+    .description('who is getting 403s, and for what')
+    .action(async (opts: ScopeOptions) => {
+      await runAndPrint(deps, forbiddenQuery(scopeFrom(deps, opts, '24h')), opts.json);
+    });
+
+  addScopeOptions(ask.command('exec'), '7d')
+    .description("who exec'd or attached into pods, with the command")
+    .action(async (opts: ScopeOptions) => {
+      await runAndPrint(deps, execQuery(scopeFrom(deps, opts, '7d')), opts.json);
+    });
+}
