@@ -7,3 +7,6 @@ export { ClusterDirectory, type AuthOutcome } from './clusters/cluster-directory
 export { loadIngestConfig, ingestConfigSchema, INGEST_ENV, type IngestConfig } from './config.js';
 export { buildIngestService, type IngestService } from './ingest-service.js';
 export { sampleAuditEvent, sampleEventList } from './fixtures/sample-audit-event.js';
+export { importAuditStream, type ImportOptions, type ImportProgress, type ImportSummary } from './import/import-audit-stream.js';
+export { normalizeImportRecord, normalizeImportLine, IMPORT_FORMATS, type ImportFormat } from './import/normalize-import-record.js';
+export { gkeEntryToAuditEvent } from './import/gke-audit-log.js';
