@@ -6,6 +6,7 @@ import { registerStartCommand } from './commands/start-command.js';
 import { registerAskCommand } from './commands/ask-command.js';
 import { registerSqlCommand } from './commands/sql-command.js';
 import { registerSetupCommand } from './commands/setup-command.js';
+import { registerImportCommand } from './commands/import-command.js';
 
 /** Everything commands need from the outside world, injected so they can be tested without a process. */
 export interface CliDeps {
@@ -25,5 +26,6 @@ export function buildProgram(deps: CliDeps): Command {
   registerAskCommand(program, deps);
   registerSqlCommand(program, deps);
   registerSetupCommand(program, deps);
+  registerImportCommand(program, deps);
   return program;
 }

@@ -10,3 +10,4 @@ export { sampleAuditEvent, sampleEventList } from './fixtures/sample-audit-event
 export { importAuditStream, type ImportOptions, type ImportProgress, type ImportSummary } from './import/import-audit-stream.js';
 export { normalizeImportRecord, normalizeImportLine, IMPORT_FORMATS, type ImportFormat } from './import/normalize-import-record.js';
 export { gkeEntryToAuditEvent } from './import/gke-audit-log.js';
+export { createIngestPipeline } from './create-ingest-pipeline.js';

@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { KauditError } from '@kaudit/errors';
-import { DEFAULT_TOPIC_SPECS, DeadLetterWriter, type KafkaClient, type TopicSpec } from '@kaudit/kafka';
+import { DEFAULT_TOPIC_SPECS, TOPICS, type KafkaClient, type TopicSpec } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
 import { ClusterDirectory } from './clusters/cluster-directory.js';
 import type { IngestConfig } from './config.js';
 import { WebhookServer } from './http/webhook-server.js';
 import { IngestMetrics } from './ingest-metrics.js';
-import { IngestPipeline } from './ingest-pipeline.js';
-import { BatchingPublisher } from './publish/batching-publisher.js';
-import { DeadLetters } from './publish/dead-letters.js';
+import type { IngestPipeline } from './ingest-pipeline.js';
+import { createIngestPipeline } from './create-ingest-pipeline.js';
 
 export interface IngestService {
   /** In start order; a Lifecycle stops them in reverse (server drains before the producer closes). */
@@ -36,8 +35,8 @@ async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T>
 
 /** Topic specs ingest makes sure exist: the defaults, renamed when config overrides the raw/DLQ topics (tests). */
 function ingestTopics(config: IngestConfig): TopicSpec[] {
-  const raw = DEFAULT_TOPIC_SPECS.find((s) => s.topic === 'kaudit.audit.raw.v1');
-  const dlq = DEFAULT_TOPIC_SPECS.find((s) => s.topic === 'kaudit.dlq.v1');
+  const raw = DEFAULT_TOPIC_SPECS.find((s) => s.topic === TOPICS.raw);
+  const dlq = DEFAULT_TOPIC_SPECS.find((s) => s.topic === TOPICS.dlq);
   if (!raw || !dlq) throw new KauditError('INTERNAL', 'default topic specs lack raw or dlq');
   return [...DEFAULT_TOPIC_SPECS.filter((s) => s !== raw && s !== dlq), { ...raw, topic: config.kafka.rawTopic }, { ...dlq, topic: config.kafka.dlqTopic }];
 }
@@ -61,9 +60,15 @@ export function buildIngestService(deps: {
   const producer = kafka.producer({ sendTimeoutMs: config.kafka.produceTimeoutMs });
   const admin = kafka.admin();
   const metrics = new IngestMetrics(registry);
-  const publisher = new BatchingPublisher({ producer, topic: config.kafka.rawTopic });
-  const deadLetters = new DeadLetters({ writer: new DeadLetterWriter({ producer, service: 'ingest', topic: config.kafka.dlqTopic }), maxEntries: config.dlqDedupEntries });
-  const pipeline = new IngestPipeline({ publisher, deadLetters, instance: config.instance, maxEventBytes: config.limits.maxEventBytes, metrics });
+  const pipeline = createIngestPipeline({
+    producer,
+    instance: config.instance,
+    maxEventBytes: config.limits.maxEventBytes,
+    rawTopic: config.kafka.rawTopic,
+    dlqTopic: config.kafka.dlqTopic,
+    dlqDedupEntries: config.dlqDedupEntries,
+    metrics,
+  });
   const tls = config.http.tls;
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     throw new KauditError('CONFIG_INVALID', 'TLS needs both INGEST_TLS_CERT_FILE and INGEST_TLS_KEY_FILE');

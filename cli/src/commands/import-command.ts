@@ -1,0 +1,102 @@
+import { createReadStream, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Option, type Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { KauditError } from '@kaudit/errors';
+import { IMPORT_FORMATS, createIngestPipeline, importAuditStream, type ImportFormat, type ImportSummary } from '@kaudit/ingest';
+import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS } from '@kaudit/kafka';
+import type { CliDeps } from '../build-program.js';
+import { createLocalStack } from './stack-command.js';
+
+interface ImportOptions {
+  cluster: string;
+  format: ImportFormat;
+  maxEventBytes: string;
+  progress: boolean;
+}
+
+const CLUSTER_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The end-of-import report: what landed, what did not and where it went. */
+export function formatImportSummary(file: string, s: ImportSummary, seconds: number): string {
+  const lines = [
+    `imported ${file} (${s.mode === 'document' ? 'JSON document' : 'JSON lines'}): ${s.accepted} events accepted${s.truncated > 0 ? ` (${s.truncated} without request/response objects: over the size limit)` : ''}, ${s.rejected} rejected; ${s.records} records, ${mib(s.bytes)} in ${seconds.toFixed(1)} s (${Math.round(s.accepted / Math.max(seconds, 0.001))} events/s)`,
+  ];
+  if (s.failedRecords > 0) {
+    lines.push(`${s.failedRecords} record(s) failed and were kept in ${TOPICS.dlq}:`);
+    for (const f of s.failures) lines.push(`  ${s.mode === 'document' ? 'element' : 'line'} ${f.record}: ${f.reason}`);
+    if (s.failures.length < s.failedRecords) lines.push(`  … and ${s.failedRecords - s.failures.length} more`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * `kaudit import <file|-> --cluster <name>`: streams an audit export through ingest's own validation
+ * and publishing path (source=import) to the raw topic, with a progress bar on stderr.
+ */
+export function registerImportCommand(program: Command, deps: CliDeps): void {
+  program
+    .command('import')
+    .description('import audit events from a file (or - for stdin): apiserver log, EventList, EKS/GKE/AKS exports')
+    .argument('<file>', 'file to import, or - for stdin')
+    .requiredOption('--cluster <name>', 'cluster the events belong to (key and header on the raw topic)')
+    .addOption(new Option('--format <format>', 'input format; auto detects per line').choices([...IMPORT_FORMATS]).default('auto'))
+    .option('--max-event-bytes <n>', 'events larger than this are kept without requestObject/responseObject', '262144')
+    .option('--no-progress', 'no progress bar')
+    .action(async (file: string, opts: ImportOptions) => {
+      if (!CLUSTER_NAME.test(opts.cluster)) throw new KauditError('CONFIG_INVALID', `--cluster "${opts.cluster}": use lowercase letters, digits, ".", "_" and "-"`);
+      const maxEventBytes = Number(opts.maxEventBytes);
+      if (!Number.isInteger(maxEventBytes) || maxEventBytes < 1024) throw new KauditError('CONFIG_INVALID', '--max-event-bytes must be an integer >= 1024');
+      let total = 0;
+      if (file !== '-') {
+        try {
+          total = statSync(file).size;
+        } catch (cause) {
+          throw new KauditError('CONFIG_INVALID', `cannot read ${file}`, { cause });
+        }
+      }
+      const brokers = createLocalStack(deps).endpoints().kafkaBrokers;
+      const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: 'kaudit-import', logger: deps.logger });
+      const admin = kafka.admin();
+      await admin.start();
+      try {
+        await admin.ensureTopics(DEFAULT_TOPIC_SPECS);
+      } finally {
+        await admin.stop();
+      }
+      const producer = kafka.producer();
+      await producer.start();
+      const bar = new SingleBar({
+        stream: process.stderr,
+        format: total > 0 ? '{bar} {percentage}% | {read} of {size} | {events} events | {rate} events/s' : '{read} read | {events} events | {rate} events/s',
+        hideCursor: true,
+        noTTYOutput: false,
+      });
+      const began = Date.now();
+      if (opts.progress) bar.start(Math.max(total, 1), 0, { read: mib(0), size: mib(total), events: 0, rate: 0 });
+      try {
+        const pipeline = createIngestPipeline({ producer, instance: `${hostname()}/import/${process.pid}`, maxEventBytes });
+        const summary = await importAuditStream({
+          input: file === '-' ? process.stdin : createReadStream(file),
+          format: opts.format,
+          cluster: opts.cluster,
+          pipeline,
+          onProgress: (p) => {
+            if (!opts.progress) return;
+            const seconds = Math.max((Date.now() - began) / 1000, 0.001);
+            bar.update(Math.min(p.bytes, Math.max(total, 1)), { read: mib(p.bytes), events: p.accepted, rate: Math.round(p.accepted / seconds) });
+          },
+        });
+        if (opts.progress) bar.stop();
+        deps.out(formatImportSummary(file === '-' ? 'stdin' : file, summary, (Date.now() - began) / 1000));
+        if (summary.failedRecords > 0) deps.setExitCode(1);
+      } finally {
+        if (opts.progress) bar.stop();
+        await producer.stop();
+      }
+    });
+}
