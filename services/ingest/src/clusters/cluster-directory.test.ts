@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isKauditError } from '@kaudit/errors';
 import { ClusterDirectory } from './cluster-directory.js';
@@ -54,5 +55,12 @@ describe('ClusterDirectory', () => {
     expect(message).toContain('Bad_Name');
     expect(() => ClusterDirectory.parse('clusters:\n  a: [\n', 'c.yaml', {})).toThrow(/not valid YAML/);
     expect(() => ClusterDirectory.parse(`clusters:\n  e:\n    tokens:\n      - env: NOT_SET\n`, 'c.yaml', {})).toThrow(/line 4: .*NOT_SET is not set/);
+  });
+
+  it('parses the example in deploy/apiserver', () => {
+    const file = new URL('../../../../deploy/apiserver/clusters.example.yaml', import.meta.url);
+    const example = ClusterDirectory.parse(readFileSync(file, 'utf8'), 'clusters.example.yaml', { KAUDIT_TOKEN_PROD_US: 'x' });
+    expect(example.names).toEqual(['prod-eu', 'prod-us', 'staging']);
+    expect(example.authenticate('staging', { certCommonName: 'apiserver-staging' }).ok).toBe(true);
   });
 });
