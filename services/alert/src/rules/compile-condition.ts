@@ -1,6 +1,7 @@
 import type { ConditionSpec, FieldConditionSpec } from './rule-schema.js';
 import { getField, type FieldValue } from './field-path.js';
 import { globToRegex } from './glob-to-regex.js';
+import { isKnownField } from './known-field.js';
 
 /** A compiled condition: pure, evaluated once per record. */
 export type Predicate = (record: unknown) => boolean;
@@ -45,6 +46,7 @@ function anyElement(value: FieldValue, test: (v: unknown) => boolean): boolean {
 
 function compileField(spec: FieldConditionSpec, scope: CompileScope, path: (string | number)[]): Predicate {
   const field = spec.field;
+  if (!isKnownField(field)) scope.problems.push({ path: [...path, 'field'], message: `unknown field "${field}" (see the canonical AuditRecord)` });
   const tests: ((value: FieldValue) => boolean)[] = [];
   if (spec.equals !== undefined) {
     const expected = spec.equals;

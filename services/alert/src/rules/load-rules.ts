@@ -6,6 +6,9 @@ import { compileCondition, type CompileProblem, type CompileScope, type Predicat
 import type { CompiledRule } from './compiled-rule.js';
 import { ruleFileSchema, type ConditionSpec, type RuleFileSpec } from './rule-schema.js';
 import { getField } from './field-path.js';
+import { isKnownField } from './known-field.js';
+
+const TEMPLATE_TOKEN = /\{([A-Za-z][A-Za-z0-9._/-]*)\}/g;
 
 export interface RuleSource {
   file: string;
@@ -122,6 +125,15 @@ export function loadRuleSources(sources: readonly RuleSource[]): LoadedRules {
       const before = seen.get(spec.id);
       if (before) problems.push({ file: p.file, ...position(p, [...base, 'id']), message: `rule id "${spec.id}" is already used in ${before}` });
       seen.set(spec.id, `${p.file}:${where.line}`);
+      for (const m of spec.output.matchAll(TEMPLATE_TOKEN)) {
+        const field = m[1] as string;
+        if (field !== 'count' && !isKnownField(field)) compileProblems.push({ path: [...base, 'output'], message: `output template: unknown field "{${field}}"` });
+      }
+      const groupFields = [...(spec.threshold?.groupBy ?? []), ...(spec.threshold?.distinct ? [spec.threshold.distinct] : []), ...(spec.sequence?.by ?? []), ...(spec.dedup?.by ?? [])];
+      for (const field of groupFields) if (!isKnownField(field)) compileProblems.push({ path: base, message: `unknown field "${field}" in a group key` });
+      for (const [j, e] of spec.exceptions.entries()) {
+        for (const field of Object.keys(e.fields)) if (!isKnownField(field)) compileProblems.push({ path: [...base, 'exceptions', j, 'fields', field], message: `unknown field "${field}"` });
+      }
       const exceptions = spec.exceptions.map((e, j) => exceptionPredicate(e.fields, scope, [...base, 'exceptions', j, 'fields']));
       const rule: CompiledRule = {
         id: spec.id,
