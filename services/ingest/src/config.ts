@@ -10,9 +10,14 @@ export const ingestConfigSchema = z.object({
   kafka: z.object({
     brokers: csvList().pipe(z.array(z.string()).min(1, 'at least one broker (host:port)')),
     clientId: z.string().default('kaudit-ingest'),
-    /** Topic overrides exist for tests (unique topics on a shared broker); production keeps the defaults. */
+    /** Topic overrides exist for tests and benchmarks (unique topics on a shared broker); production keeps the defaults. */
     rawTopic: z.string().min(1).default(TOPICS.raw),
     dlqTopic: z.string().min(1).default(TOPICS.dlq),
+    /**
+     * Upper bound of one coalesced producer send: requests arriving while a send is in flight go out
+     * together in the next one (see BatchingPublisher). 1 disables coalescing (benchmark comparison).
+     */
+    publishMaxBatchBytes: z.coerce.number().int().min(1).default(4 * MIB),
     /** A batch Kafka has not acknowledged by then is answered 503 (the apiserver retries it). */
     produceTimeoutMs: z.coerce.number().int().min(100).default(8000),
   }),
@@ -50,6 +55,9 @@ export type IngestConfig = z.output<typeof ingestConfigSchema>;
 export const INGEST_ENV: EnvMap = {
   'kafka.brokers': 'KAFKA_BROKERS',
   'kafka.produceTimeoutMs': 'INGEST_PRODUCE_TIMEOUT_MS',
+  'kafka.rawTopic': 'INGEST_RAW_TOPIC',
+  'kafka.dlqTopic': 'INGEST_DLQ_TOPIC',
+  'kafka.publishMaxBatchBytes': 'INGEST_PUBLISH_MAX_BATCH_BYTES',
   'http.host': 'HTTP_HOST',
   'http.port': 'HTTP_PORT',
   'http.tls.certFile': 'INGEST_TLS_CERT_FILE',

@@ -12,9 +12,14 @@ export function createIngestPipeline(deps: {
   rawTopic?: string;
   dlqTopic?: string;
   dlqDedupEntries?: number;
+  publishMaxBatchBytes?: number;
   metrics?: IngestMetrics;
 }): IngestPipeline {
-  const publisher = new BatchingPublisher({ producer: deps.producer, topic: deps.rawTopic ?? TOPICS.raw });
+  const publisher = new BatchingPublisher({
+    producer: deps.producer,
+    topic: deps.rawTopic ?? TOPICS.raw,
+    ...(deps.publishMaxBatchBytes !== undefined ? { maxBatchBytes: deps.publishMaxBatchBytes } : {}),
+  });
   const deadLetters = new DeadLetters({
     writer: new DeadLetterWriter({ producer: deps.producer, service: 'ingest', topic: deps.dlqTopic ?? TOPICS.dlq }),
     maxEntries: deps.dlqDedupEntries ?? 10_000,

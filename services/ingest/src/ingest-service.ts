@@ -67,6 +67,7 @@ export function buildIngestService(deps: {
     rawTopic: config.kafka.rawTopic,
     dlqTopic: config.kafka.dlqTopic,
     dlqDedupEntries: config.dlqDedupEntries,
+    publishMaxBatchBytes: config.kafka.publishMaxBatchBytes,
     metrics,
   });
   const tls = config.http.tls;

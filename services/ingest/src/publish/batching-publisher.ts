@@ -7,26 +7,35 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/** Record size as the broker counts it, roughly: value, key, headers and per-record framing. */
+function recordBytes(r: OutgoingRecord): number {
+  let bytes = r.value.length + (r.key?.length ?? 0) + 64;
+  for (const [name, value] of Object.entries(r.headers ?? {})) bytes += name.length + value.length + 8;
+  return bytes;
+}
+
 /**
- * Coalesces concurrent publishes into fewer producer sends. The producer allows one in-flight request
- * per broker (idempotence), so while one send is in flight, requests arriving meanwhile are queued and
- * go out together in the next send; each caller resolves only when its own records are acknowledged.
- * At low load a publish goes out at once (no linger), so it adds no latency.
+ * Publishes records to one topic in producer sends of bounded size, coalescing concurrent callers.
+ *
+ * - Coalescing: the producer allows one in-flight request per broker (idempotence), so while one send
+ *   is in flight, publishes arriving meanwhile queue up and go out together in the next send. At low
+ *   load a publish goes out at once (no linger), so it adds no latency.
+ * - Bounded sends: every record of a cluster has the same key, hence the same partition, and the
+ *   broker refuses a partition batch over `message.max.bytes` (1 MiB by default). A large webhook
+ *   body is therefore split across sends; its caller resolves once all of them are acknowledged.
  */
 export class BatchingPublisher {
   readonly #producer: Producer;
   readonly #topic: string;
   readonly #maxBatchBytes: number;
   readonly #queue: Pending[] = [];
-  #sending = 0;
-  readonly #maxConcurrentSends: number;
+  #sending = false;
 
-  constructor(deps: { producer: Producer; topic: string; maxBatchBytes?: number; maxConcurrentSends?: number }) {
+  constructor(deps: { producer: Producer; topic: string; maxBatchBytes?: number }) {
     this.#producer = deps.producer;
     this.#topic = deps.topic;
-    // Kafka's default max.message.bytes is ~1 MiB per batch per partition; a few MiB per send spans partitions.
-    this.#maxBatchBytes = deps.maxBatchBytes ?? 4 * 1024 * 1024;
-    this.#maxConcurrentSends = deps.maxConcurrentSends ?? 1;
+    // Under the broker's default message.max.bytes (1 MiB) with room for batch framing.
+    this.#maxBatchBytes = deps.maxBatchBytes ?? 900 * 1024;
   }
 
   get topic(): string {
@@ -34,39 +43,53 @@ export class BatchingPublisher {
   }
 
   /** Resolves when every record is acknowledged by Kafka (acks=-1); rejects with the producer's error. */
-  publish(records: readonly OutgoingRecord[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
+  async publish(records: readonly OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const parts: Promise<void>[] = [];
+    let chunk: OutgoingRecord[] = [];
     let bytes = 0;
-    for (const r of records) bytes += r.value.length;
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ records, bytes, resolve, reject });
-      this.#pump();
-    });
+    const enqueue = () => {
+      const part = { records: chunk, bytes };
+      parts.push(new Promise<void>((resolve, reject) => this.#queue.push({ ...part, resolve, reject })));
+      chunk = [];
+      bytes = 0;
+    };
+    for (const r of records) {
+      const size = recordBytes(r);
+      if (chunk.length > 0 && bytes + size > this.#maxBatchBytes) enqueue();
+      chunk.push(r);
+      bytes += size;
+    }
+    enqueue();
+    this.#pump();
+    // allSettled first: every part must be settled before answering, and none may reject unobserved.
+    const outcomes = await Promise.allSettled(parts);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   #pump(): void {
-    while (this.#sending < this.#maxConcurrentSends && this.#queue.length > 0) {
-      const batch: Pending[] = [];
-      let bytes = 0;
-      while (this.#queue.length > 0) {
-        const next = this.#queue[0] as Pending;
-        if (batch.length > 0 && bytes + next.bytes > this.#maxBatchBytes) break;
-        batch.push(next);
-        bytes += next.bytes;
-        this.#queue.shift();
-      }
-      this.#sending++;
-      const records = batch.length === 1 ? (batch[0] as Pending).records : batch.flatMap((p) => p.records);
-      this.#producer
-        .send(this.#topic, records)
-        .then(
-          () => batch.forEach((p) => p.resolve()),
-          (err: unknown) => batch.forEach((p) => p.reject(err)),
-        )
-        .finally(() => {
-          this.#sending--;
-          this.#pump();
-        });
+    if (this.#sending || this.#queue.length === 0) return;
+    const batch: Pending[] = [];
+    let bytes = 0;
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0] as Pending;
+      if (batch.length > 0 && bytes + next.bytes > this.#maxBatchBytes) break;
+      batch.push(next);
+      bytes += next.bytes;
+      this.#queue.shift();
     }
+    this.#sending = true;
+    const records = batch.length === 1 ? (batch[0] as Pending).records : batch.flatMap((p) => p.records);
+    this.#producer
+      .send(this.#topic, records)
+      .then(
+        () => batch.forEach((p) => p.resolve()),
+        (err: unknown) => batch.forEach((p) => p.reject(err)),
+      )
+      .finally(() => {
+        this.#sending = false;
+        this.#pump();
+      });
   }
 }
