@@ -7,6 +7,7 @@ import { registerAskCommand } from './commands/ask-command.js';
 import { registerSqlCommand } from './commands/sql-command.js';
 import { registerSetupCommand } from './commands/setup-command.js';
 import { registerImportCommand } from './commands/import-command.js';
+import { registerRulesCommand } from './commands/rules-command.js';
 
 /** Everything commands need from the outside world, injected so they can be tested without a process. */
 export interface CliDeps {
@@ -27,5 +28,6 @@ export function buildProgram(deps: CliDeps): Command {
   registerSqlCommand(program, deps);
   registerSetupCommand(program, deps);
   registerImportCommand(program, deps);
+  registerRulesCommand(program, deps);
   return program;
 }
