@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { isKauditError } from '@kaudit/errors';
 import { AuditRecordCodec } from './audit-record-codec.js';
@@ -18,6 +19,17 @@ describe('AuditRecordCodec', () => {
       response: { code: null, status: null, reason: null, message: null },
     });
     expect(codec.decode(codec.encode(record), codec.fingerprint)).toEqual(record);
+  });
+
+  it('encodes exactly the bytes avsc would, for records bigger than any scratch buffer too', () => {
+    const avroType = avro.Type.forSchema(JSON.parse(readFileSync(fileURLToPath(new URL(`../avro/audit-record-v${codec.version}.avsc.json`, import.meta.url)), 'utf8')) as avro.Schema);
+    const small = sampleAuditRecord();
+    const big = sampleAuditRecord({ requestObject: JSON.stringify({ blob: 'x'.repeat(100_000) }), responseObject: 'é'.repeat(40_000) });
+    for (const record of [small, big, small]) {
+      const bytes = codec.encode(record);
+      expect(bytes.equals(avroType.toBuffer(record))).toBe(true);
+      expect(codec.decode(bytes, codec.fingerprint)).toEqual(record);
+    }
   });
 
   it('the zod schema and the Avro schema describe the same fields', () => {

@@ -34,6 +34,7 @@ export class AuditRecordCodec {
   readonly #versions: Version[];
   readonly #current: Version;
   readonly #resolvers = new Map<string, avro.Resolver | null>();
+  #scratch = Buffer.allocUnsafe(16 * 1024);
 
   constructor() {
     this.#versions = loadVersions();
@@ -55,7 +56,14 @@ export class AuditRecordCodec {
   }
 
   encode(record: AuditRecord): Buffer {
-    return this.#current.type.toBuffer(record);
+    // avsc's toBuffer() writes into a 1 KiB pool and, when the record is bigger (most audit records
+    // are), encodes it a second time. Encoding into our own scratch buffer (grown to the largest
+    // record seen) does it once: this is enrich's hot path. Same bytes either way.
+    for (;;) {
+      const end = this.#current.type.encode(record, this.#scratch, 0);
+      if (end >= 0) return Buffer.from(this.#scratch.subarray(0, end));
+      this.#scratch = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, this.#scratch.length - end));
+    }
   }
 
   /** Decodes bytes written with the schema of `fingerprint`; INPUT_INVALID when unknown or corrupt. */

@@ -1,5 +1,5 @@
 import { isKauditError, type ErrorCode } from '@kaudit/errors';
-import type { BatchHandler, DeadLetterWriter, OutgoingRecord, Producer, RecordBatch } from '@kaudit/kafka';
+import type { BatchHandler, DeadLetterWriter, IncomingRecord, OutgoingRecord, Producer, RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { EnrichMetrics } from './enrich-metrics.js';
 import type { Enricher } from './enricher.js';
@@ -12,6 +12,35 @@ export interface EnrichHandlerDeps {
   outputTopic: string;
   metrics: EnrichMetrics;
   telemetry: Telemetry;
+}
+
+/** Below the broker default message.max.bytes (1 MiB) with room for headers and batch overhead. */
+const MAX_SEND_BYTES = 512 * 1024;
+/** Records enriched per pipeline step; small enough to overlap with the previous step's produce. */
+const SLICE_RECORDS = 250;
+
+function byteSize(value: string | Buffer | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+/** Splits items into runs whose summed size stays under `max` (an item larger than `max` goes alone). */
+export function chunkBySize<T>(items: readonly T[], size: (item: T) => number, max: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const s = size(item);
+    if (current.length > 0 && bytes + s > max) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += s;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 function reasonOf(error: unknown): { code: ErrorCode; stage: string; message: string } {
@@ -29,12 +58,14 @@ function reasonOf(error: unknown): { code: ErrorCode; stage: string; message: st
  * retried, never skipped.
  */
 export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
-  return async (batch: RecordBatch) => {
-    const outcomes = await Promise.all(batch.records.map((r) => deps.enricher.enrich(r)));
+  type Dead = Parameters<DeadLetterWriter['sendMany']>[0][number];
+
+  const enrichSlice = async (records: readonly IncomingRecord[]): Promise<{ out: OutgoingRecord[]; dead: Dead[] }> => {
+    const outcomes = await Promise.all(records.map((r) => deps.enricher.enrich(r)));
     const out: OutgoingRecord[] = [];
-    const dead: Parameters<DeadLetterWriter['sendMany']>[0][number][] = [];
+    const dead: Dead[] = [];
     outcomes.forEach((outcome, i) => {
-      const raw = batch.records[i];
+      const raw = records[i];
       if (raw === undefined) return;
       if (outcome.ok) {
         out.push(outcome.out);
@@ -48,9 +79,30 @@ export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
       });
       deps.telemetry.emit({ event: 'record_dead_lettered', level: 'warn', fields: { code: reason.code, stage: reason.stage, reason: reason.message.slice(0, 300), partition: raw.partition, offset: raw.offset } });
     });
-    await Promise.all([deps.producer.send(deps.outputTopic, out), deps.deadLetters.sendMany(dead)]);
+    return { out, dead };
+  };
+
+  const send = async ({ out, dead }: { out: OutgoingRecord[]; dead: Dead[] }): Promise<void> => {
+    // Size-bounded chunks keep each produce request under the broker's message.max.bytes (a fetched
+    // batch can hold more than one produce may carry); sent one after another to keep order.
+    for (const chunk of chunkBySize(out, (r) => byteSize(r.value) + byteSize(r.key), MAX_SEND_BYTES)) await deps.producer.send(deps.outputTopic, chunk);
+    for (const chunk of chunkBySize(dead, (d) => byteSize(d.original.value) + 1024, MAX_SEND_BYTES)) await deps.deadLetters.sendMany(chunk);
     deps.metrics.records.inc({ outcome: 'enriched' }, out.length);
     deps.metrics.records.inc({ outcome: 'dead_lettered' }, dead.length);
+  };
+
+  return async (batch: RecordBatch) => {
+    // Pipelined: slice k+1 is enriched (CPU) while slice k is on the wire, so the broker round trip
+    // does not idle the CPU. Sends stay strictly sequential (chained), and the handler resolves —
+    // letting the consumer commit — only after the last one is acknowledged.
+    let sending: Promise<void> = Promise.resolve();
+    for (let start = 0; start < batch.records.length; start += SLICE_RECORDS) {
+      const slice = await enrichSlice(batch.records.slice(start, start + SLICE_RECORDS));
+      sending = sending.then(() => send(slice));
+      // A failed send is awaited (and rethrown) below; until then it must not count as unhandled.
+      sending.catch(() => undefined);
+    }
+    await sending;
     const behind = BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n;
     deps.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(behind < 0n ? 0n : behind));
   };

@@ -70,7 +70,8 @@ function capObject(value: unknown, maxBytes: number, leaked: ReadonlySet<string>
 }
 
 /**
- * Raw audit event → canonical record (pure; identity is resolved by the caller). Order matters:
+ * Raw audit event → canonical record (identity is resolved by the caller). The event is consumed:
+ * its bodies are redacted in place, so pass one parsed for this call only. Order matters:
  * security facts and the operation class are derived from the original bodies BEFORE redaction
  * drops Secret/ConfigMap values.
  */
@@ -93,8 +94,8 @@ export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Res
     clientName: client.name,
   });
 
-  const request = redactPayload(event.requestObject, resource, subresource);
-  const response = redactPayload(event.responseObject, resource, subresource);
+  const request = redactPayload(event.requestObject, resource, subresource, { inPlace: true });
+  const response = redactPayload(event.responseObject, resource, subresource, { inPlace: true });
   const removed = new Set([...request.removed, ...response.removed]);
   const requestObject = capObject(request.value, options.maxObjectBytes, removed);
   const responseObject = capObject(response.value, options.maxObjectBytes, removed);

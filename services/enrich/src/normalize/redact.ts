@@ -31,7 +31,7 @@ function kindFromRequest(resource: string | null, subresource: string | null): s
 }
 
 export interface RedactionResult {
-  /** A redacted deep copy (the input is not modified). */
+  /** The redacted payload: a deep copy, or the input itself with `inPlace`. */
   value: unknown;
   /** Every value that was dropped (and its base64-decoded form), to verify nothing leaked elsewhere. */
   removed: Set<string>;
@@ -120,10 +120,11 @@ function redactJsonPatch(ops: unknown[], removed: Set<string>): void {
  * data/binaryData, TokenReview spec.token, TokenRequest status.token and credential annotations,
  * for objects, lists of them and patch bodies. Derived facts must be computed before this runs.
  */
-export function redactPayload(payload: unknown, resource: string | null, subresource: string | null): RedactionResult {
+export function redactPayload(payload: unknown, resource: string | null, subresource: string | null, options: { inPlace?: boolean } = {}): RedactionResult {
   const removed = new Set<string>();
   if (payload === undefined || payload === null) return { value: payload, removed };
-  const value: unknown = structuredClone(payload);
+  // In place saves a deep copy per event on the hot path, for callers that own a freshly parsed payload.
+  const value: unknown = options.inPlace === true ? payload : structuredClone(payload);
   const requestKind = kindFromRequest(resource, subresource);
   if (Array.isArray(value)) {
     if (requestKind !== undefined) redactJsonPatch(value, removed);
