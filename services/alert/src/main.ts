@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { readEnv } from '@kaudit/config';
+import { isKauditError } from '@kaudit/errors';
 import { createKafkaClient } from '@kaudit/kafka';
 import { createLogger, createTelemetry } from '@kaudit/logging';
 import { HealthServer, Lifecycle, runUntilSignal } from '@kaudit/runtime';
@@ -11,10 +12,17 @@ import { loadRulesDir } from './rules/load-rules.js';
 
 // Composition root of the alert service: config → rules → logger → clients → lifecycle.
 const env = readEnv();
-const config = loadAlertConfig(env);
+let loaded;
+try {
+  const config = loadAlertConfig(env);
+  loaded = { config, rules: loadRulesDir(config.rules.dir), notifiers: loadNotifiers(config.notifiersFile, env) };
+} catch (err) {
+  // Bad config or rules: say exactly what (file:line for rules) and exit non-zero, no stack trace.
+  process.stderr.write(`alert: ${isKauditError(err) ? err.message : String((err as Error).stack ?? err)}\n`);
+  process.exit(1);
+}
+const { config, rules, notifiers } = loaded;
 const logger = createLogger({ service: 'alert', level: config.logLevel });
-const rules = loadRulesDir(config.rules.dir);
-const notifiers = loadNotifiers(config.notifiersFile, env);
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const telemetry = createTelemetry(logger, registry, 'alert');
