@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@kaudit/config';
+import { TOPICS } from '@kaudit/kafka';
+import { loadEnrichConfig } from './config.js';
+
+describe('enrich config', () => {
+  it('runs with only brokers: default topics, port 9101, no directories', () => {
+    const c = loadEnrichConfig({ KAFKA_BROKERS: '127.0.0.1:9092' });
+    expect(c.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], inputTopic: TOPICS.raw, outputTopic: TOPICS.enriched, dlqTopic: TOPICS.dlq });
+    expect(c.http.port).toBe(9101);
+    expect(c.directory.file).toBeUndefined();
+    expect(c.httpDirectory.urlTemplate).toBeUndefined();
+  });
+
+  it('parses per-cluster providers and keeps the directory token secret', () => {
+    const c = loadEnrichConfig({
+      KAFKA_BROKERS: 'a:1',
+      ENRICH_CLUSTER_PROVIDERS: 'prod-eks=eks, gke-1=gke',
+      ENRICH_HTTP_DIRECTORY_URL: 'https://people.example.com/api/identities/{id}',
+      ENRICH_HTTP_DIRECTORY_TOKEN: 'dir-token-123',
+    });
+    expect(c.enrich.clusterProviders).toEqual({ 'prod-eks': 'eks', 'gke-1': 'gke' });
+    expect(JSON.stringify(c)).not.toContain('dir-token-123');
+  });
+
+  it('lists every problem with its env var', () => {
+    let err: unknown;
+    try {
+      loadEnrichConfig({ ENRICH_CLUSTER_PROVIDERS: 'x=openshift', HTTP_PORT: 'abc', ENRICH_HTTP_DIRECTORY_URL: 'not a url' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const envs = (err as ConfigError).problems.map((p) => p.env ?? p.path).sort();
+    expect(envs).toEqual(expect.arrayContaining(['KAFKA_BROKERS', 'HTTP_PORT', 'ENRICH_HTTP_DIRECTORY_URL']));
+    expect((err as ConfigError).problems.some((p) => p.path.startsWith('enrich.clusterProviders'))).toBe(true);
+  });
+});
