@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { ClickHouse } from '@kaudit/clickhouse';
 import { toClickHouseError } from '@kaudit/clickhouse';
 import { isKauditError, KauditError } from '@kaudit/errors';
@@ -90,7 +91,10 @@ export class BatchSink {
       this.#deps.onRows?.(target.table, 'already_stored', skipped);
     }
     if (todo.length === 0) return;
+    if (!ctx.isRunning()) throw new KauditError('KAFKA_UNAVAILABLE', 'partition revoked or consumer stopping: not inserting');
+    if (await this.#insertStreaming(target, todo)) return;
 
+    // Slow path (a record that does not decode, or a block ClickHouse rejected): decode everything first.
     const pending: Pending[] = [];
     const undecodable: { record: IncomingRecord; message: string }[] = [];
     for (const record of todo) {
@@ -104,8 +108,45 @@ export class BatchSink {
     // Dead letters first: once a later offset is stored, step 2 above assumes these are handled.
     await this.#deadLetter(target.table, undecodable, 'INPUT_INVALID', 'decode');
     if (pending.length === 0) return;
-    if (!ctx.isRunning()) throw new KauditError('KAFKA_UNAVAILABLE', 'partition revoked or consumer stopping: not inserting');
     await this.#insertBisecting(target.table, pending);
+  }
+
+  /**
+   * Fast path: records are decoded while the insert streams, so Avro decoding overlaps with ClickHouse parsing
+   * instead of preceding it. A record that does not decode aborts the stream (pipeline destroys the request, so
+   * the unfinished block is never committed) and the slow path takes over; so does a block ClickHouse rejects.
+   * Resolves true when the whole block was inserted.
+   */
+  async #insertStreaming(target: SinkTarget, records: readonly IncomingRecord[]): Promise<boolean> {
+    const token = deduplicationToken(records);
+    let undecodable = false;
+    function* rows(): Generator<AuditRow> {
+      for (const record of records) {
+        let row: AuditRow;
+        try {
+          row = target.toRow(record);
+        } catch (err) {
+          if (isKauditError(err, 'INPUT_INVALID')) undecodable = true;
+          throw err;
+        }
+        yield row;
+      }
+    }
+    try {
+      await this.#deps.clickhouse.insert({
+        table: `${this.#deps.database}.${target.table}`,
+        values: Readable.from(rows(), { objectMode: true }),
+        format: 'JSONEachRow',
+        clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
+      });
+    } catch (err) {
+      if (undecodable) return false;
+      const e = this.#asRetryable(toClickHouseError(err, `insert into ${target.table} (${token})`));
+      if (e.code === 'CLICKHOUSE_REJECTED') return false;
+      throw e;
+    }
+    this.#deps.onRows?.(target.table, 'inserted', records.length);
+    return true;
   }
 
   /** Highest `_offset` stored for the partition at or after `from`, or null. */

@@ -209,6 +209,18 @@ describe('the sink', () => {
     expect(ids.map((r) => r.audit_id)).toEqual(['good-1', 'good-2', 'good-3']);
   });
 
+  it('an undecodable record in the middle of a streamed block leaves no partial block behind', async () => {
+    const good = Array.from({ length: 200 }, (_, i) => sampleAuditRecord({ auditID: `stream-${i}`, cluster: 'stream-test' }));
+    await producer.send(ctx.topics.enriched, [
+      ...good.slice(0, 150).map((r) => ({ ...encoded(r), partition: 1 })),
+      { key: 'x', value: Buffer.from([0xff, 0xff, 0xff]), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint }, partition: 1 },
+      ...good.slice(150).map((r) => ({ ...encoded(r), partition: 1 })),
+    ]);
+    await waitFor('the rows', async () => (await rows(`SELECT 1 FROM ${ctx.db}.audit_events WHERE cluster = 'stream-test'`)).length >= 200);
+    const [stored] = await rows<{ n: string; u: string }>(`SELECT toString(count()) AS n, toString(uniqExact(audit_id)) AS u FROM ${ctx.db}.audit_events WHERE cluster = 'stream-test'`);
+    expect(stored).toEqual({ n: '200', u: '200' });
+  });
+
   it('stores alerts from the alerts topic, one row per alertId', async () => {
     const alert: AlertRecord = {
       alertId: 'al-1', ruleId: 'exec-into-pod', ruleName: 'Exec into pod', severity: 'high', tags: ['T1609'], cluster: 'prod-us-2',
