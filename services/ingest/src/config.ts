@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { csvList, loadConfig, type EnvMap } from '@kaudit/config';
+import { booleanish, csvList, loadConfig, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
 
 const KIB = 1024;
@@ -14,10 +14,13 @@ export const ingestConfigSchema = z.object({
     rawTopic: z.string().min(1).default(TOPICS.raw),
     dlqTopic: z.string().min(1).default(TOPICS.dlq),
     /**
-     * Upper bound of one coalesced producer send: requests arriving while a send is in flight go out
-     * together in the next one (see BatchingPublisher). 1 disables coalescing (benchmark comparison).
+     * Upper bound of one producer send: requests arriving while a send is in flight go out together
+     * in the next one, and a large body is split (see BatchingPublisher). Must stay under the broker's
+     * message.max.bytes (1 MiB by default): one cluster's records all go to one partition.
      */
-    publishMaxBatchBytes: z.coerce.number().int().min(1).default(4 * MIB),
+    publishMaxBatchBytes: z.coerce.number().int().min(16 * KIB).default(900 * KIB),
+    /** Off: every request's records go out in sends of their own (only for the benchmark's before/after). */
+    publishCoalesce: booleanish().default(true),
     /** A batch Kafka has not acknowledged by then is answered 503 (the apiserver retries it). */
     produceTimeoutMs: z.coerce.number().int().min(100).default(8000),
   }),
@@ -58,6 +61,7 @@ export const INGEST_ENV: EnvMap = {
   'kafka.rawTopic': 'INGEST_RAW_TOPIC',
   'kafka.dlqTopic': 'INGEST_DLQ_TOPIC',
   'kafka.publishMaxBatchBytes': 'INGEST_PUBLISH_MAX_BATCH_BYTES',
+  'kafka.publishCoalesce': 'INGEST_PUBLISH_COALESCE',
   'http.host': 'HTTP_HOST',
   'http.port': 'HTTP_PORT',
   'http.tls.certFile': 'INGEST_TLS_CERT_FILE',

@@ -13,12 +13,14 @@ export function createIngestPipeline(deps: {
   dlqTopic?: string;
   dlqDedupEntries?: number;
   publishMaxBatchBytes?: number;
+  publishCoalesce?: boolean;
   metrics?: IngestMetrics;
 }): IngestPipeline {
   const publisher = new BatchingPublisher({
     producer: deps.producer,
     topic: deps.rawTopic ?? TOPICS.raw,
     ...(deps.publishMaxBatchBytes !== undefined ? { maxBatchBytes: deps.publishMaxBatchBytes } : {}),
+    ...(deps.publishCoalesce !== undefined ? { coalesce: deps.publishCoalesce } : {}),
   });
   const deadLetters = new DeadLetters({
     writer: new DeadLetterWriter({ producer: deps.producer, service: 'ingest', topic: deps.dlqTopic ?? TOPICS.dlq }),

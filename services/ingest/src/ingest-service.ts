@@ -68,6 +68,7 @@ export function buildIngestService(deps: {
     dlqTopic: config.kafka.dlqTopic,
     dlqDedupEntries: config.dlqDedupEntries,
     publishMaxBatchBytes: config.kafka.publishMaxBatchBytes,
+    publishCoalesce: config.kafka.publishCoalesce,
     metrics,
   });
   const tls = config.http.tls;

@@ -195,7 +195,7 @@ function prefixOf(err: unknown): Buffer {
 function kafkaProblem(err: unknown, telemetry: Telemetry): Problem {
   telemetry.emit({ event: 'publish_failed', level: 'warn', fields: { err } });
   if (isKauditError(err, 'KAFKA_UNAVAILABLE') || isKauditError(err, 'KAFKA_ERROR')) {
-    return { status: 503, code: err.code, message: 'Kafka did not acknowledge the batch; nothing was accepted, retry later', retryAfter: RETRY_AFTER_KAFKA_S };
+    return { status: 503, code: err.code, message: `Kafka did not acknowledge the batch (${err.message}); retry later`, retryAfter: RETRY_AFTER_KAFKA_S };
   }
   throw err;
 }

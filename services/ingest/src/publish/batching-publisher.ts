@@ -28,12 +28,14 @@ export class BatchingPublisher {
   readonly #producer: Producer;
   readonly #topic: string;
   readonly #maxBatchBytes: number;
+  readonly #coalesce: boolean;
   readonly #queue: Pending[] = [];
   #sending = false;
 
-  constructor(deps: { producer: Producer; topic: string; maxBatchBytes?: number }) {
+  constructor(deps: { producer: Producer; topic: string; maxBatchBytes?: number; coalesce?: boolean }) {
     this.#producer = deps.producer;
     this.#topic = deps.topic;
+    this.#coalesce = deps.coalesce ?? true;
     // Under the broker's default message.max.bytes (1 MiB) with room for batch framing.
     this.#maxBatchBytes = deps.maxBatchBytes ?? 900 * 1024;
   }
@@ -74,7 +76,7 @@ export class BatchingPublisher {
     let bytes = 0;
     while (this.#queue.length > 0) {
       const next = this.#queue[0] as Pending;
-      if (batch.length > 0 && bytes + next.bytes > this.#maxBatchBytes) break;
+      if (batch.length > 0 && (!this.#coalesce || bytes + next.bytes > this.#maxBatchBytes)) break;
       batch.push(next);
       bytes += next.bytes;
       this.#queue.shift();

@@ -1,0 +1,188 @@
+/**
+ * Ingest throughput (issue 3): 400-event EventList batches of ~1.6 KB events POSTed by concurrent
+ * clients to the real ingest service (a child process, as deployed), acknowledged only after Kafka
+ * has every event; next to raw kafkajs producing the same bytes (idempotent, acks=-1) to the same
+ * broker in the same run. Also runs ingest once with send coalescing off, to show what it buys.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { sampleAuditEvent, sampleEventList } from '@kaudit/ingest';
+import { createKafkaClient, RAW_HEADERS, type KafkaAdmin } from '@kaudit/kafka';
+import { freePort, rssMiB } from '@kaudit/stack';
+import { ServiceProcess } from '@kaudit/testkit';
+import type { BenchFigure, BenchRun } from './bench-types.js';
+
+const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+const BATCH = 400;
+const CLIENTS = 8;
+const CLUSTERS = ['bench-a', 'bench-b', 'bench-c', 'bench-d', 'bench-e'];
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function topicCount(admin: KafkaAdmin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+}
+
+/** Runs `worker` from `clients` concurrent loops until `ms` passed; returns completed units per second. */
+async function drive(clients: number, ms: number, worker: (client: number, iteration: number) => Promise<number>): Promise<{ perSecond: number; total: number }> {
+  const end = performance.now() + ms;
+  const began = performance.now();
+  let total = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let i = 0; performance.now() < end; i++) total += await worker(client, i);
+    }),
+  );
+  return { perSecond: total / ((performance.now() - began) / 1000), total };
+}
+
+interface IngestPhase {
+  eventsPerSecond: number;
+  p50: number;
+  p99: number;
+  rssPeak: number;
+  non200: number;
+}
+
+async function runIngest(opts: { brokers: string; bodies: Buffer[]; tokens: string[]; clustersFile: string; ms: number; coalesce: boolean; dir: string; admin: KafkaAdmin }): Promise<IngestPhase> {
+  const rawTopic = uniqueName('bench_ingest_raw');
+  const dlqTopic = uniqueName('bench_ingest_dlq');
+  await opts.admin.ensureTopics([
+    { topic: rawTopic, partitions: 6 },
+    { topic: dlqTopic, partitions: 1 },
+  ]);
+  const port = await freePort();
+  const service = new ServiceProcess({
+    service: 'ingest',
+    httpPort: port,
+    logDir: opts.dir,
+    env: {
+      KAFKA_BROKERS: opts.brokers,
+      CLUSTERS_FILE: opts.clustersFile,
+      INGEST_RAW_TOPIC: rawTopic,
+      INGEST_DLQ_TOPIC: dlqTopic,
+      LOG_LEVEL: 'warn',
+      ...(opts.coalesce ? {} : { INGEST_PUBLISH_COALESCE: 'false' }),
+    },
+  });
+  await service.start();
+  let rssPeak = 0;
+  const sampler = setInterval(() => {
+    if (service.pid !== undefined) rssPeak = Math.max(rssPeak, rssMiB(service.pid) ?? 0);
+  }, 250);
+  const latencies: number[] = [];
+  let non200 = 0;
+  try {
+    const post = async (client: number, i: number): Promise<number> => {
+      const c = client % CLUSTERS.length;
+      const body = opts.bodies[(client * 7 + i) % opts.bodies.length] as Buffer;
+      const began = performance.now();
+      const res = await fetch(`http://127.0.0.1:${port}/v1/clusters/${CLUSTERS[c]}/audit`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opts.tokens[c]}`, 'content-type': 'application/json' },
+        body,
+      });
+      const json = (await res.json()) as { accepted?: number };
+      latencies.push(performance.now() - began);
+      if (res.status !== 200) {
+        non200++;
+        return 0;
+      }
+      return json.accepted ?? 0;
+    };
+    // Warm-up: connections, JIT, producer metadata.
+    await drive(CLIENTS, 1000, post);
+    latencies.length = 0;
+    const before = await topicCount(opts.admin, rawTopic);
+    const began = performance.now();
+    const result = await drive(CLIENTS, opts.ms, post);
+    const seconds = (performance.now() - began) / 1000;
+    // Acknowledged means on the topic: cross-check the figure against the broker's own count.
+    const landed = (await topicCount(opts.admin, rawTopic)) - before;
+    if (landed < result.total) throw new Error(`ingest acknowledged ${result.total} events but only ${landed} are on ${rawTopic}`);
+    latencies.sort((a, b) => a - b);
+    return { eventsPerSecond: result.total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), rssPeak, non200 };
+  } finally {
+    clearInterval(sampler);
+    await service.stop();
+    await opts.admin.deleteTopics([rawTopic, dlqTopic]).catch(() => undefined);
+  }
+}
+
+export const run: BenchRun = async (ctx) => {
+  const phaseMs = Math.max(2000, Math.round(8000 * ctx.scale));
+  const dir = mkdtempSync(join(tmpdir(), 'kaudit-bench-ingest-'));
+  const tokens = CLUSTERS.map(() => randomBytes(24).toString('base64url'));
+  const clustersFile = join(dir, 'clusters.yaml');
+  writeFileSync(clustersFile, `clusters:\n${CLUSTERS.map((c, i) => `  ${c}:\n    tokens:\n      - sha256: ${createHash('sha256').update(tokens[i] as string).digest('hex')}\n`).join('')}`);
+  // 16 distinct batches reused round-robin: ingest does not deduplicate, so reuse does not flatter it.
+  const batches = Array.from({ length: 16 }, (_, b) => Array.from({ length: BATCH }, (_, i) => sampleAuditEvent(b * BATCH + i)));
+  const bodies = batches.map((events) => Buffer.from(JSON.stringify(sampleEventList(events))));
+  const eventBytes = Math.round(bodies[0]!.length / BATCH);
+
+  const client = createKafkaClient({ brokers: [ctx.kafkaBrokers], clientId: 'bench-ingest', logger: ctx.logger });
+  const admin = client.admin();
+  await admin.start();
+  try {
+    // Baseline: raw kafkajs, same records (one per event, key = cluster, raw headers), same concurrency.
+    const baselineTopic = uniqueName('bench_ingest_baseline');
+    await admin.ensureTopics([{ topic: baselineTopic, partitions: 6 }]);
+    const kafka = new Kafka({ clientId: 'bench-ingest-raw', brokers: [ctx.kafkaBrokers], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const messagesOf = batches.map((events, b) =>
+      events.map((e) => {
+        const cluster = CLUSTERS[b % CLUSTERS.length] as string;
+        return { key: cluster, value: Buffer.from(JSON.stringify(e)), headers: { [RAW_HEADERS.cluster]: cluster, [RAW_HEADERS.receivedAt]: new Date().toISOString(), [RAW_HEADERS.source]: 'webhook', [RAW_HEADERS.instance]: 'bench' } };
+      }),
+    );
+    let baseline: number;
+    try {
+      const send = async (c: number, i: number) => {
+        await producer.send({ topic: baselineTopic, acks: -1, messages: messagesOf[(c * 7 + i) % messagesOf.length] ?? [] });
+        return BATCH;
+      };
+      await drive(CLIENTS, 1000, send);
+      baseline = (await drive(CLIENTS, phaseMs, send)).perSecond;
+    } finally {
+      await producer.disconnect();
+      await admin.deleteTopics([baselineTopic]).catch(() => undefined);
+    }
+
+    const common = { brokers: ctx.kafkaBrokers, bodies, tokens, clustersFile, ms: phaseMs, dir, admin };
+    const ingest = await runIngest({ ...common, coalesce: true });
+    const uncoalesced = await runIngest({ ...common, coalesce: false });
+    const figures: BenchFigure[] = [
+      {
+        name: `ingest acknowledged events/s (${CLIENTS} clients, ${BATCH}-event batches, ~${eventBytes} B/event)`,
+        value: ingest.eventsPerSecond,
+        unit: 'events/s',
+        baseline,
+        baselineName: 'raw kafkajs idempotent acks=-1, same records',
+        goal: '>= 0.8x and >= 20,000 events/s',
+      },
+      { name: 'ingest request latency p50 (400-event batch)', value: ingest.p50, unit: 'ms' },
+      { name: 'ingest request latency p99 (400-event batch)', value: ingest.p99, unit: 'ms', goal: 'p99 < 1000 ms' },
+      { name: 'ingest RSS peak', value: ingest.rssPeak, unit: 'MiB' },
+      { name: 'ingest non-200 answers during the run', value: ingest.non200, unit: 'requests', goal: '0' },
+      {
+        name: 'ingest without send coalescing (for comparison)',
+        value: uncoalesced.eventsPerSecond,
+        unit: 'events/s',
+        baseline,
+        baselineName: 'raw kafkajs idempotent acks=-1, same records',
+      },
+      { name: 'ingest without coalescing, latency p99', value: uncoalesced.p99, unit: 'ms' },
+    ];
+    return figures;
+  } finally {
+    await admin.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
