@@ -40,6 +40,15 @@ describe('the audit webhook', () => {
     }
   });
 
+  it('acknowledges concurrent batches of one cluster (coalesced sends stay under the broker message limit)', async () => {
+    const before = await ingest.count(ingest.rawTopic);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, c) => send(euUrl(), { headers: jsonHeaders, body: JSON.stringify(sampleEventList(Array.from({ length: 140 }, (_, i) => sampleAuditEvent(10_000 + c * 140 + i)))) })),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 200));
+    expect(await ingest.count(ingest.rawTopic)).toBe(before + 1400);
+  });
+
   it('keeps an oversize event without its objects, and dead-letters a bad event while publishing the rest', async () => {
     const before = await ingest.count(ingest.rawTopic);
     const dlqBefore = await ingest.count(ingest.dlqTopic);
