@@ -64,12 +64,14 @@ export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
     const outcomes = await Promise.all(records.map((r) => deps.enricher.enrich(r)));
     const out: OutgoingRecord[] = [];
     const dead: Dead[] = [];
+    // Counted per slice, not per record: a labelled inc() hashes its labels on every call.
+    const operations = new Map<string, number>();
     outcomes.forEach((outcome, i) => {
       const raw = records[i];
       if (raw === undefined) return;
       if (outcome.ok) {
         out.push(outcome.out);
-        deps.metrics.operations.inc({ operation: outcome.record.operation });
+        operations.set(outcome.record.operation, (operations.get(outcome.record.operation) ?? 0) + 1);
         return;
       }
       const reason = reasonOf(outcome.error);
@@ -79,6 +81,7 @@ export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
       });
       deps.telemetry.emit({ event: 'record_dead_lettered', level: 'warn', fields: { code: reason.code, stage: reason.stage, reason: reason.message.slice(0, 300), partition: raw.partition, offset: raw.offset } });
     });
+    for (const [operation, count] of operations) deps.metrics.operations.inc({ operation }, count);
     return { out, dead };
   };
 
