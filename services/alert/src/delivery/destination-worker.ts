@@ -50,6 +50,8 @@ export class DestinationWorker implements Component {
   readonly #telemetry: Telemetry;
   readonly #recent = new Map<number, RecentIds>();
   #consumer: BatchConsumer | undefined;
+  readonly #dirty = new Map<number, RecentIds>();
+  #writing: Promise<void> | undefined;
 
   constructor(options: DestinationWorkerOptions) {
     this.#o = options;
@@ -85,6 +87,47 @@ export class DestinationWorker implements Component {
       this.#recent.set(partition, recent);
     }
     return recent;
+  }
+
+  /**
+   * Coalescing write-behind of a partition's handled ids: one write in flight at a time, and
+   * whatever changed meanwhile goes out in the next one (each write carries the whole set).
+   */
+  #persist(partition: number, recent: RecentIds): void {
+    this.#dirty.set(partition, recent);
+    this.#startDrain();
+  }
+
+  #startDrain(): void {
+    if (this.#writing || this.#dirty.size === 0) return;
+    const drain = async (): Promise<void> => {
+      try {
+        while (this.#dirty.size > 0) {
+          const [p, ids] = this.#dirty.entries().next().value as [number, RecentIds];
+          this.#dirty.delete(p);
+          try {
+            await this.#o.store.put(this.#storeKey(p), ids.toBuffer());
+          } catch (err) {
+            // Keep it dirty so the next flush writes it again; the batch fails and is retried.
+            if (!this.#dirty.has(p)) this.#dirty.set(p, ids);
+            throw err;
+          }
+        }
+      } finally {
+        this.#writing = undefined;
+      }
+    };
+    this.#writing = drain();
+    // Observed by #flushPersist; this branch only keeps a failure from being an unhandled rejection.
+    this.#writing.catch(() => undefined);
+  }
+
+  async #flushPersist(): Promise<void> {
+    for (;;) {
+      if (this.#writing) await this.#writing;
+      else if (this.#dirty.size > 0) this.#startDrain();
+      else return;
+    }
   }
 
   #storeKey(partition: number): string {
@@ -137,9 +180,11 @@ export class DestinationWorker implements Component {
         this.#telemetry.emit({ event: 'notification_dead_lettered', level: 'error', fields: { alertId: alert.alertId, attempts: outcome.attempts, error: outcome.error.message } });
       }
       recent.add(alert.alertId);
-      // Durable right after each send (not per batch): a crash can then re-send at most the one
-      // notification in flight, and the offset commit that follows covers only handled alerts.
-      await o.store.put(this.#storeKey(batch.partition), recent.toBuffer());
+      // Persisted right after each send, without waiting for it (write-behind): a crash re-sends
+      // at most the notifications whose id write was still in flight.
+      this.#persist(batch.partition, recent);
     }
+    // The handled ids are durable before the offset commit that covers these alerts.
+    await this.#flushPersist();
   }
 }
