@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { isKauditError } from '@kaudit/errors';
+import { TOPICS } from '@kaudit/kafka';
+import { loadIngestConfig } from './config.js';
+
+describe('ingest config', () => {
+  it('works with exactly the env `npm start` passes', () => {
+    const cfg = loadIngestConfig({ KAFKA_BROKERS: '127.0.0.1:9092', HTTP_HOST: '127.0.0.1', HTTP_PORT: '8080', CLUSTERS_FILE: '/tmp/clusters.dev.yaml', CLICKHOUSE_URL: 'http://127.0.0.1:8123' });
+    expect(cfg.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(cfg.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], rawTopic: TOPICS.raw, dlqTopic: TOPICS.dlq, publishCoalesce: true });
+    // One cluster's records share a partition: a send must fit the broker's default message.max.bytes (1 MiB).
+    expect(cfg.kafka.publishMaxBatchBytes).toBeLessThan(1024 * 1024 - 64 * 1024);
+    expect(cfg.limits.maxEventBytes).toBeLessThan(cfg.kafka.publishMaxBatchBytes);
+  });
+
+  it('names every missing or bad setting with its env var', () => {
+    let error: unknown;
+    try {
+      loadIngestConfig({ HTTP_PORT: 'http', INGEST_PUBLISH_COALESCE: 'maybe' });
+    } catch (err) {
+      error = err;
+    }
+    expect(isKauditError(error, 'CONFIG_INVALID')).toBe(true);
+    const message = (error as Error).message;
+    for (const env of ['KAFKA_BROKERS', 'HTTP_PORT', 'CLUSTERS_FILE', 'INGEST_PUBLISH_COALESCE']) expect(message).toContain(env);
+  });
+});
