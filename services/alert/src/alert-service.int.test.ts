@@ -70,7 +70,7 @@ describe('alert service (real Kafka, real HTTP receivers)', () => {
         notifiers: [
           { name: 'slack-platform', type: 'slack', webhookUrl: '${SLACK_URL}' },
           { name: 'pd-oncall', type: 'pagerduty', routingKey: 'R0123456789abcdef0123456789abcde', eventsUrl: pdUrl, route: { minSeverity: 'high' } },
-          { name: 'siem', type: 'webhook', url: brokenUrl, hmacSecret: 'k', retry: { maxAttempts: 3, initialBackoffMs: 50, maxBackoffMs: 100 } },
+          { name: 'siem', type: 'webhook', url: brokenUrl, hmacSecret: 'k', retry: { maxAttempts: 3, initialBackoffMs: 3000, maxBackoffMs: 6000 } },
         ],
       },
       { SLACK_URL: slackUrl },
@@ -130,8 +130,12 @@ describe('alert service (real Kafka, real HTTP receivers)', () => {
       objectRef: { ...base.objectRef, subresource: 'exec' },
     }));
     await produceEnriched(producer, topics.enriched, [...execs, deleted]);
+    // Bytes that are not an AuditRecord: dead-lettered with the reason, never dropped or retried forever.
+    await producer.send(topics.enriched, [{ key: 'prod-eu-1/x', value: Buffer.from('not avro'), headers: { 'kaudit-schema': 'nope' } }]);
 
     await slack.waitFor(2);
+    // Slack got both while the broken webhook is still in its backoff (9 s per alert): it holds nobody up.
+    expect(broken.arrivals.length).toBeLessThan(6);
     const texts = slack.accepted.map((r) => (r.json as { text: string }).text);
     expect(texts).toEqual(
       expect.arrayContaining([
@@ -153,7 +157,10 @@ describe('alert service (real Kafka, real HTTP receivers)', () => {
     ]);
 
     // The broken webhook: 3 attempts per alert, then each alert is dead-lettered with the reason.
-    const dead = await consumeAll(kafka, topics.dlq, 2);
+    const dlq = await consumeAll(kafka, topics.dlq, 3, 60_000);
+    const undecodable = dlq.filter((d) => d.headers[DLQ_HEADERS.stage]?.toString() === 'decode-avro');
+    expect(undecodable.map((d) => [d.value?.toString(), d.headers[DLQ_HEADERS.code]?.toString()])).toEqual([['not avro', 'INPUT_INVALID']]);
+    const dead = dlq.filter((d) => d.headers[DLQ_HEADERS.stage]?.toString() !== 'decode-avro');
     expect(dead).toHaveLength(2);
     for (const d of dead) {
       expect(d.headers[DLQ_HEADERS.code]?.toString()).toBe('NOTIFIER_FAILED');

@@ -109,7 +109,16 @@ export class AlertEvaluator implements Component {
     // A batch beyond what we hold means another instance processed this partition meanwhile
     // (rebalance): our state is stale, so take the latest checkpoint from the store.
     if (held && first <= held.nextOffset) return held;
+    // Not held, or a gap: another instance may have processed this partition since our store was
+    // read (rebalance). A checkpoint behind the batch (or none) means our copy is stale: re-read.
+    const cached = this.#readCheckpoint(key);
     if (held) await this.#o.store.reload();
+    else if (!cached || BigInt(cached.nextOffset) < first) {
+      // Only a partition the group already committed on can have a newer checkpoint elsewhere;
+      // a brand-new one (nothing committed) needs no re-read.
+      const committed = await this.#committedOffset(batch.topic, batch.partition);
+      if (committed !== undefined && (!cached || BigInt(cached.nextOffset) < committed)) await this.#o.store.reload();
+    }
     const state: PartitionState = {
       topic: batch.topic,
       partition: batch.partition,
@@ -118,15 +127,19 @@ export class AlertEvaluator implements Component {
       lastBatchMs: this.#o.nowMs(),
       pending: [],
     };
-    const saved = this.#o.store.get(key);
-    if (saved) {
-      const checkpoint = JSON.parse(gunzipSync(saved).toString('utf8')) as Checkpoint;
+    const checkpoint = this.#readCheckpoint(key);
+    if (checkpoint) {
       state.engine.restore(checkpoint.engine);
       state.nextOffset = BigInt(checkpoint.nextOffset);
       this.#o.telemetry.emit({ event: 'window_state_restored', fields: { partition: batch.partition, nextOffset: checkpoint.nextOffset, groups: state.engine.stateSize() } });
     }
     this.#partitions.set(key, state);
     return state;
+  }
+
+  #readCheckpoint(key: string): Checkpoint | undefined {
+    const saved = this.#o.store.get(key);
+    return saved ? (JSON.parse(gunzipSync(saved).toString('utf8')) as Checkpoint) : undefined;
   }
 
   async #handle(batch: RecordBatch): Promise<void> {
@@ -175,12 +188,34 @@ export class AlertEvaluator implements Component {
     await o.store.put(this.#key(p.topic, p.partition), gzipSync(JSON.stringify(checkpoint)));
   }
 
+  async #committedOffset(topic: string, partition: number): Promise<bigint | undefined> {
+    const admin = this.#o.kafka.admin();
+    await admin.start();
+    try {
+      const offsets = await admin.fetchCommittedOffsets(this.#o.groupId, topic);
+      const mine = offsets.find((o) => o.partition === partition);
+      return mine === undefined || mine.offset === '-1' ? undefined : BigInt(mine.offset);
+    } finally {
+      await admin.stop();
+    }
+  }
+
   async #flushIdle(): Promise<void> {
     const now = this.#o.nowMs();
-    for (const p of this.#partitions.values()) {
+    for (const [key, p] of this.#partitions) {
       if (now - p.lastBatchMs < this.#o.idleGraceMs) continue;
       p.pending.push(...p.engine.flush({ idleNowUs: now * 1000 }));
-      if (p.pending.length > 0) await this.#commitState(p);
+      if (p.pending.length === 0) continue;
+      // A quiet partition may have been revoked (the consumer API has no revocation hook): if the
+      // group committed past what we hold, another instance owns it — drop our stale copy rather
+      // than emit from it or overwrite its checkpoint.
+      const committed = await this.#committedOffset(p.topic, p.partition);
+      if (committed !== undefined && committed > p.nextOffset) {
+        this.#partitions.delete(key);
+        this.#o.telemetry.emit({ event: 'stale_partition_dropped', fields: { partition: p.partition } });
+        continue;
+      }
+      await this.#commitState(p);
     }
   }
 }
