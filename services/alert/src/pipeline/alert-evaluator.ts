@@ -37,7 +37,11 @@ interface PartitionState {
   lastBatchMs: number;
   /** Alerts computed but not yet acknowledged by Kafka; produced first on the next attempt. */
   pending: AlertRecord[];
+  /** Undecodable records not yet acknowledged by the DLQ (their offsets are already past nextOffset). */
+  pendingDead: DeadLetter[];
 }
+
+type DeadLetter = Parameters<DeadLetterWriter['sendMany']>[0][number];
 
 interface Checkpoint {
   nextOffset: string;
@@ -126,6 +130,7 @@ export class AlertEvaluator implements Component {
       nextOffset: first,
       lastBatchMs: this.#o.nowMs(),
       pending: [],
+      pendingDead: [],
     };
     const checkpoint = this.#readCheckpoint(key);
     if (checkpoint) {
@@ -145,8 +150,8 @@ export class AlertEvaluator implements Component {
   async #handle(batch: RecordBatch): Promise<void> {
     const o = this.#o;
     const p = await this.#partition(batch);
-    const dead: Parameters<DeadLetterWriter['sendMany']>[0][number][] = [];
     let evaluated = 0;
+    let dead = 0;
     for (const rec of batch.records) {
       const offset = BigInt(rec.offset);
       if (offset < p.nextOffset) continue; // already folded into the restored state
@@ -157,7 +162,8 @@ export class AlertEvaluator implements Component {
         evaluated++;
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        dead.push({
+        dead++;
+        p.pendingDead.push({
           original: { value: rec.value, key: rec.key, headers: rec.headers, topic: rec.topic, partition: rec.partition, offset: rec.offset },
           reason: { code: 'INPUT_INVALID', message: reason, stage: 'decode-avro' },
         });
@@ -166,10 +172,12 @@ export class AlertEvaluator implements Component {
     }
     p.pending.push(...p.engine.flush());
     p.lastBatchMs = o.nowMs();
-    await o.dlq.sendMany(dead);
+    // Kept in the partition state until acknowledged: a retried batch skips these offsets.
+    await o.dlq.sendMany(p.pendingDead);
+    p.pendingDead = [];
     await this.#commitState(p);
     o.metrics.evaluated.inc(evaluated);
-    if (dead.length > 0) o.telemetry.emit({ event: 'records_dead_lettered', level: 'warn', fields: { count: dead.length, partition: batch.partition } });
+    if (dead > 0) o.telemetry.emit({ event: 'records_dead_lettered', level: 'warn', fields: { count: dead, partition: batch.partition } });
   }
 
   /** Produces pending alerts, then checkpoints the engine: the order that makes a crash safe. */
