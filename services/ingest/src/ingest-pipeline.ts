@@ -8,8 +8,6 @@ export interface IngestContext {
   cluster: string;
   source: IngestSource;
   receivedAt: Date;
-  /** The EventList's apiVersion, for items that omit theirs. */
-  listApiVersion?: string;
 }
 
 export interface IngestResult {
@@ -40,15 +38,13 @@ export class IngestPipeline {
     this.#metrics = deps.metrics;
   }
 
-  async ingestEvents(items: readonly unknown[], ctx: IngestContext): Promise<IngestResult> {
-    const built = buildRawRecords(items, {
-      cluster: ctx.cluster,
-      receivedAt: ctx.receivedAt,
-      source: ctx.source,
-      instance: this.#instance,
-      maxEventBytes: this.#maxEventBytes,
-      ...(ctx.listApiVersion !== undefined ? { listApiVersion: ctx.listApiVersion } : {}),
-    });
+  /** `originals`: each event's bytes as received, by index, published as-is when present. */
+  async ingestEvents(items: readonly unknown[], ctx: IngestContext, originals: readonly (Buffer | undefined)[] = []): Promise<IngestResult> {
+    const built = buildRawRecords(
+      items,
+      { cluster: ctx.cluster, receivedAt: ctx.receivedAt, source: ctx.source, instance: this.#instance, maxEventBytes: this.#maxEventBytes },
+      originals,
+    );
     const began = performance.now();
     const published = this.#publisher.publish(built.records).then(() => {
       this.#metrics?.produceSeconds.observe({ topic: this.#publisher.topic }, (performance.now() - began) / 1000);

@@ -1,5 +1,6 @@
 import { AUDIT_API_VERSIONS, auditEventListSchema, describeIssues } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
+import { scanJson } from './scan-json.js';
 
 /** Why a body was refused; also the DLQ `stage`, so an operator can group rejections. */
 export type BodyProblem = 'invalid-utf8' | 'too-deep' | 'malformed-json' | 'wrong-kind';
@@ -9,30 +10,12 @@ export interface ParsedAuditBody {
   apiVersion: (typeof AUDIT_API_VERSIONS)[number];
   /** The events, still unvalidated: each is checked on its own so one bad event does not sink the batch. */
   items: unknown[];
+  /** Each event's bytes exactly as received, by index (undefined where they could not be located). */
+  originals: (Buffer | undefined)[];
 }
 
 function refuse(problem: BodyProblem, message: string): KauditError {
   return new KauditError('INPUT_INVALID', message, { details: { problem } });
-}
-
-/**
- * Deepest array/object nesting of a JSON text, stopping as soon as it passes `limit`. Checked before
- * JSON.parse so a hostile `[[[[…` body cannot make the parser (or later recursive code) blow the stack.
- */
-export function exceedsJsonDepth(text: string, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return false;
 }
 
 const decoder = () => new TextDecoder('utf-8', { fatal: true });
@@ -56,7 +39,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  */
 export function parseAuditBody(bytes: Uint8Array, options: { maxDepth: number }): ParsedAuditBody {
   const text = decodeUtf8(bytes);
-  if (exceedsJsonDepth(text, options.maxDepth)) {
+  const scan = scanJson(bytes, options.maxDepth);
+  if (scan.tooDeep) {
     throw refuse('too-deep', `JSON nesting is deeper than ${options.maxDepth} levels`);
   }
   let value: unknown;
@@ -70,13 +54,21 @@ export function parseAuditBody(bytes: Uint8Array, options: { maxDepth: number })
   if (kind === 'EventList') {
     const list = auditEventListSchema.safeParse(value);
     if (!list.success) throw refuse('wrong-kind', `not an audit EventList: ${describeIssues(list.error)}`);
-    return { kind, apiVersion: list.data.apiVersion, items: list.data.items };
+    const items = list.data.items;
+    // The scan and JSON.parse must agree on the element count; otherwise re-serialise (never mis-slice).
+    const consistent = scan.items.length <= items.length && scan.items.every((span, i) => span === undefined || isRecord(items[i]));
+    const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const originals = items.map((_, i) => {
+      const span = consistent ? scan.items[i] : undefined;
+      return span === undefined ? undefined : body.subarray(span[0], span[1]);
+    });
+    return { kind, apiVersion: list.data.apiVersion, items, originals };
   }
   if (kind === 'Event') {
     if (!AUDIT_API_VERSIONS.includes(apiVersion as (typeof AUDIT_API_VERSIONS)[number])) {
       throw refuse('wrong-kind', `apiVersion must be one of ${AUDIT_API_VERSIONS.join(', ')}, got ${JSON.stringify(apiVersion ?? null)}`);
     }
-    return { kind, apiVersion: apiVersion as (typeof AUDIT_API_VERSIONS)[number], items: [value] };
+    return { kind, apiVersion: apiVersion as (typeof AUDIT_API_VERSIONS)[number], items: [value], originals: [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)] };
   }
   throw refuse('wrong-kind', `kind must be EventList or Event (apiVersion ${AUDIT_API_VERSIONS.join(' or ')}), got ${JSON.stringify(kind ?? null)}`);
 }

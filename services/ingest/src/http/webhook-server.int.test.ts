@@ -40,6 +40,14 @@ describe('the audit webhook', () => {
     }
   });
 
+  it('publishes each event as the bytes the apiserver sent (integers beyond 2^53 stay exact)', async () => {
+    const item = JSON.stringify(sampleAuditEvent(6000)).replace('"generation":42', '"generation":12345678901234567890');
+    const res = await send(euUrl(), { headers: jsonHeaders, body: `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[${item}]}` });
+    expect(res.status).toBe(200);
+    const records = await consumeAll(ingest.kafka, ingest.rawTopic, await ingest.count(ingest.rawTopic));
+    expect(records.some((r) => String(r.value) === item)).toBe(true);
+  });
+
   it('acknowledges concurrent batches of one cluster (coalesced sends stay under the broker message limit)', async () => {
     const before = await ingest.count(ingest.rawTopic);
     const results = await Promise.all(

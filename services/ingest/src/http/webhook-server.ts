@@ -175,7 +175,7 @@ export class WebhookServer implements Component {
       }
       try {
         return await withDeadline(
-          o.pipeline.ingestEvents(parsed.items, { cluster, source: 'webhook', receivedAt, listApiVersion: parsed.apiVersion }),
+          o.pipeline.ingestEvents(parsed.items, { cluster, source: 'webhook', receivedAt }, parsed.originals),
           o.produceTimeoutMs,
         );
       } catch (err) {

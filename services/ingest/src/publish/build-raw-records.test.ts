@@ -51,10 +51,12 @@ describe('buildRawRecords', () => {
     expect(rejected[0]?.code).toBe('INPUT_TOO_LARGE');
   });
 
-  it('stamps the list apiVersion on items that omit theirs', () => {
-    const item = sampleAuditEvent(7);
-    delete item.apiVersion;
-    const { records } = buildRawRecords([item], { ...ctx, listApiVersion: 'audit.k8s.io/v1beta1' });
-    expect((JSON.parse(String(records[0]?.value)) as { apiVersion: string }).apiVersion).toBe('audit.k8s.io/v1beta1');
+  it('publishes the original bytes of an event when given, re-serialising only a truncated one', () => {
+    const original = Buffer.from(JSON.stringify(sampleAuditEvent(7)).replace('"generation":42', '"generation":12345678901234567890'));
+    const { records } = buildRawRecords([JSON.parse(original.toString()) as unknown], ctx, [original]);
+    expect(records[0]?.value).toBe(original);
+    const big = sampleAuditEvent(8, { responseObject: { data: 'x'.repeat(10_000) } });
+    const truncated = buildRawRecords([big], ctx, [Buffer.from(JSON.stringify(big))]);
+    expect(truncated.records[0]?.value.length).toBeLessThan(4096);
   });
 });

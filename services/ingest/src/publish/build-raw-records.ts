@@ -10,8 +10,6 @@ export interface RawRecordContext {
   source: IngestSource;
   instance: string;
   maxEventBytes: number;
-  /** The list's apiVersion, stamped on items that omit theirs so v1beta1 semantics survive. */
-  listApiVersion?: string;
 }
 
 export interface RejectedEvent {
@@ -41,7 +39,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * event, key = cluster). An event over the per-event limit is kept without its request/response
  * objects and marked, not dropped; invalid events are returned for the DLQ with the reason.
  */
-export function buildRawRecords(items: readonly unknown[], ctx: RawRecordContext): RawRecords {
+export function buildRawRecords(items: readonly unknown[], ctx: RawRecordContext, originals: readonly (Buffer | undefined)[] = []): RawRecords {
   const records: OutgoingRecord[] = [];
   const rejected: RejectedEvent[] = [];
   let truncated = 0;
@@ -54,12 +52,12 @@ export function buildRawRecords(items: readonly unknown[], ctx: RawRecordContext
   items.forEach((item, index) => {
     const checked = auditEventSchema.safeParse(item);
     if (!checked.success || !isRecord(item)) {
-      rejected.push({ index, value: Buffer.from(JSON.stringify(item) ?? 'null'), code: 'INPUT_INVALID', reason: `invalid audit event: ${checked.success ? 'not an object' : describeIssues(checked.error)}` });
+      rejected.push({ index, value: originals[index] ?? Buffer.from(JSON.stringify(item) ?? 'null'), code: 'INPUT_INVALID', reason: `invalid audit event: ${checked.success ? 'not an object' : describeIssues(checked.error)}` });
       return;
     }
-    let event = item;
-    if (event.apiVersion === undefined && ctx.listApiVersion !== undefined) event = { ...event, apiVersion: ctx.listApiVersion };
-    let value = Buffer.from(JSON.stringify(event));
+    const event = item;
+    // The bytes as sent when we have them: no re-serialisation cost, and integers beyond 2^53 stay exact.
+    let value = originals[index] ?? Buffer.from(JSON.stringify(event));
     const headers: Record<string, string> = { ...baseHeaders };
     if (value.length > ctx.maxEventBytes) {
       const dropped = DROPPABLE.filter((k) => event[k] !== undefined);
@@ -71,7 +69,7 @@ export function buildRawRecords(items: readonly unknown[], ctx: RawRecordContext
       if (dropped.length === 0 || value.length > ctx.maxEventBytes) {
         rejected.push({
           index,
-          value: Buffer.from(JSON.stringify(event)),
+          value: originals[index] ?? Buffer.from(JSON.stringify(event)),
           code: 'INPUT_TOO_LARGE',
           reason: `audit event ${String(event.auditID)} is larger than ${ctx.maxEventBytes} bytes even without requestObject/responseObject`,
         });
