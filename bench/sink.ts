@@ -5,7 +5,8 @@
  * Sink: Avro records on a topic → the real BatchSink/SinkService (decode, offset ledger query, deduplicated
  * insert, commit), measured from its first stored row to its last, so group join time does not count.
  * Baseline: the same rows, already mapped (no Kafka, no Avro), inserted by @clickhouse/client with JSONEachRow
- * in the sink's own average insert size into an identical table — an upper bound for any Kafka→ClickHouse sink.
+ * in the sink's own rows per insert, into an identical table — an upper bound for any Kafka→ClickHouse sink —
+ * measured twice and averaged (the shared machine's load drifts).
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -85,7 +86,19 @@ export const run: BenchRun = async (ctx) => {
       await producer.send(topic, records.slice(i, i + 2000).map((r) => ({ key: r.auditID, value: codec.encode(r), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint } })));
     }
 
-    // The sink, in-process, as main.ts wires it (default fetch size).
+    // Baseline: the same rows, pre-mapped, inserted in the sink's own rows per insert; run twice after the sink
+    // and averaged, because load on the shared machine drifts during a run.
+    const fetchBytes = 4 * 1024 * 1024;
+    const mapped = records.map((r, i) => toAuditRow(r, { topic, partition: i % partitions, offset: String(i) }));
+    const baseline = async (perInsert: number): Promise<number> => {
+      await ch.command({ query: `TRUNCATE TABLE ${rawDb}.audit_events` });
+      const began = performance.now();
+      for (let i = 0; i < n; i += perInsert) {
+        await ch.insert({ table: `${rawDb}.audit_events`, format: 'JSONEachRow', values: mapped.slice(i, i + perInsert) });
+      }
+      return n / ((performance.now() - began) / 1000);
+    };
+    // The sink, in-process, as main.ts wires it.
     // Progress comes from the sink's own row callback, not from polling ClickHouse (which would load the
     // server during the sink's measurement only).
     let inserts = 0;
@@ -106,7 +119,7 @@ export const run: BenchRun = async (ctx) => {
       },
     });
     service = new SinkService({
-      createConsumer: (onHandlerError) => kafka.consumer({ groupId: uniqueName('bench_sink'), topics: [topic], maxBytesPerPartition: 4 * 1024 * 1024, onHandlerError }),
+      createConsumer: (onHandlerError) => kafka.consumer({ groupId: uniqueName('bench_sink'), topics: [topic], maxBytesPerPartition: fetchBytes, onHandlerError }),
       sink,
       telemetry,
     });
@@ -122,14 +135,10 @@ export const run: BenchRun = async (ctx) => {
     await service.stop();
     service = undefined;
 
-    // Baseline: the same rows, pre-mapped, in the sink's average insert size.
     const perInsert = Math.max(1, Math.round(n / Math.max(1, inserts)));
-    const rows = records.map((r, i) => toAuditRow(r, { topic, partition: i % partitions, offset: String(i) }));
-    const began = performance.now();
-    for (let i = 0; i < n; i += perInsert) {
-      await ch.insert({ table: `${rawDb}.audit_events`, format: 'JSONEachRow', values: rows.slice(i, i + perInsert) });
-    }
-    const rawRate = n / ((performance.now() - began) / 1000);
+    const rawFirst = await baseline(perInsert);
+    const rawSecond = await baseline(perInsert);
+    const rawRate = (rawFirst + rawSecond) / 2;
 
     await ch.command({ query: `OPTIMIZE TABLE ${sinkDb}.audit_events FINAL` });
     const [bytes] = await (
@@ -140,7 +149,14 @@ export const run: BenchRun = async (ctx) => {
       })
     ).json<{ c: string; u: string }>();
     const figures: BenchFigure[] = [
-      { name: `sink rows/s (${n} rows, ${partitions} partitions, ~${perInsert} rows/insert)`, value: sinkRate, unit: 'rows/s', baseline: rawRate, baselineName: 'raw @clickhouse/client JSONEachRow, same rows + insert size', goal: '>= 0.8x' },
+      {
+        name: `sink rows/s (${n} rows, ${partitions} partitions, ${perInsert} rows/insert)`,
+        value: sinkRate,
+        unit: 'rows/s',
+        baseline: rawRate,
+        baselineName: `raw @clickhouse/client JSONEachRow, same rows, ${perInsert} rows/insert, mean of ${Math.round(rawFirst)} and ${Math.round(rawSecond)}`,
+        goal: '>= 0.8x',
+      },
       { name: 'stored bytes per event (compressed, after merge)', value: Number(bytes?.c ?? 0) / n, unit: 'B' },
       { name: 'stored bytes per event (uncompressed)', value: Number(bytes?.u ?? 0) / n, unit: 'B' },
     ];
