@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleAuditRecord, type AlertRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { loadRuleSources } from '../rules/load-rules.js';
-import { RuleEngine } from './rule-engine.js';
+import { engineSnapshotSchema, RuleEngine } from './rule-engine.js';
 
 const T0 = 1_763_800_000_000_000;
 const S = 1_000_000;
@@ -141,7 +141,7 @@ describe('RuleEngine', () => {
     const a = engineFor(yaml);
     run(a, [0, 1, 2].map((t) => rec(t, forbidden)));
     const b = engineFor(yaml);
-    b.restore(JSON.parse(JSON.stringify(a.snapshot())) as ReturnType<RuleEngine['snapshot']>);
+    b.restore(engineSnapshotSchema.parse(JSON.parse(JSON.stringify(a.snapshot()))));
     run(b, [3, 4, 5, 6, 7].map((t) => rec(t, forbidden)));
     expect(b.flush({ idleNowUs: T0 + 3600 * S })).toMatchObject([{ count: 8 }]);
   });

@@ -1,4 +1,5 @@
-import type { AlertRecord, AuditRecord } from '@kaudit/audit-schema';
+import { z } from 'zod';
+import { alertRecordSchema, type AlertRecord, type AuditRecord } from '@kaudit/audit-schema';
 import type { CompiledRule } from '../rules/compiled-rule.js';
 import { fieldText } from '../rules/field-path.js';
 import { alertId } from './alert-id.js';
@@ -32,14 +33,30 @@ interface SequenceProgress {
   startUs: number;
 }
 
-/** JSON-serialisable engine state, checkpointed after every batch so a restart resumes mid-window. */
-export interface EngineSnapshot {
-  version: 1;
-  watermarkUs: number;
-  threshold: Record<string, Record<string, ThresholdGroup>>;
-  sequence: Record<string, Record<string, SequenceProgress>>;
-  dedup: Record<string, Record<string, OpenAlert>>;
-}
+const openAlertSchema = z.object({
+  alertId: z.string(),
+  windowEndUs: z.number(),
+  count: z.number().int(),
+  firstSeenUs: z.number(),
+  lastSeenUs: z.number(),
+  summary: z.string(),
+  cluster: z.string(),
+  actor: alertRecordSchema.shape.actor,
+  objectRef: alertRecordSchema.shape.objectRef,
+  ownerTeam: z.string().nullable(),
+  auditIDs: z.array(z.string()),
+});
+
+/** JSON engine state, checkpointed after every batch so a restart resumes mid-window; parsed, never trusted. */
+export const engineSnapshotSchema = z.object({
+  version: z.literal(1),
+  watermarkUs: z.number(),
+  threshold: z.record(z.string(), z.record(z.string(), z.object({ times: z.array(z.number()), values: z.record(z.string(), z.number()) }))),
+  sequence: z.record(z.string(), z.record(z.string(), z.object({ step: z.number().int(), startUs: z.number() }))),
+  dedup: z.record(z.string(), z.record(z.string(), openAlertSchema)),
+});
+
+export type EngineSnapshot = z.infer<typeof engineSnapshotSchema>;
 
 export interface RuleEngineOptions {
   rules: readonly CompiledRule[];

@@ -1,11 +1,12 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type AlertRecord, type AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
+import { z } from 'zod';
+import { type AlertRecord, type AuditRecord, type AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
 import { headerString, type BatchConsumer, type DeadLetterWriter, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
 import type { CompiledRule } from '../rules/compiled-rule.js';
-import { RuleEngine, type EngineSnapshot } from '../engine/rule-engine.js';
+import { RuleEngine, engineSnapshotSchema } from '../engine/rule-engine.js';
 import type { AlertMetrics } from '../alert-metrics.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 
@@ -43,10 +44,8 @@ interface PartitionState {
 
 type DeadLetter = Parameters<DeadLetterWriter['sendMany']>[0][number];
 
-interface Checkpoint {
-  nextOffset: string;
-  engine: EngineSnapshot;
-}
+const checkpointSchema = z.object({ nextOffset: z.string().regex(/^\d+$/), engine: engineSnapshotSchema });
+type Checkpoint = z.infer<typeof checkpointSchema>;
 
 /**
  * Consumes canonical records, evaluates the rules per partition and produces alerts to
@@ -110,11 +109,9 @@ export class AlertEvaluator implements Component {
     const key = this.#key(batch.topic, batch.partition);
     const held = this.#partitions.get(key);
     const first = BigInt(batch.firstOffset);
-    // A batch beyond what we hold means another instance processed this partition meanwhile
-    // (rebalance): our state is stale, so take the latest checkpoint from the store.
     if (held && first <= held.nextOffset) return held;
     // Not held, or a gap: another instance may have processed this partition since our store was
-    // read (rebalance). A checkpoint behind the batch (or none) means our copy is stale: re-read.
+    // read (rebalance), so its checkpoint may be newer than our copy.
     const cached = this.#readCheckpoint(key);
     if (held) await this.#o.store.reload();
     else if (!cached || BigInt(cached.nextOffset) < first) {
@@ -144,7 +141,14 @@ export class AlertEvaluator implements Component {
 
   #readCheckpoint(key: string): Checkpoint | undefined {
     const saved = this.#o.store.get(key);
-    return saved ? (JSON.parse(gunzipSync(saved).toString('utf8')) as Checkpoint) : undefined;
+    if (!saved) return undefined;
+    try {
+      return checkpointSchema.parse(JSON.parse(gunzipSync(saved).toString('utf8')));
+    } catch (err) {
+      // Unreadable state cannot be retried into shape: start the windows afresh, loudly.
+      this.#o.telemetry.emit({ event: 'checkpoint_unreadable', level: 'error', fields: { key, err } });
+      return undefined;
+    }
   }
 
   async #handle(batch: RecordBatch): Promise<void> {
@@ -155,11 +159,10 @@ export class AlertEvaluator implements Component {
     for (const rec of batch.records) {
       const offset = BigInt(rec.offset);
       if (offset < p.nextOffset) continue; // already folded into the restored state
+      let record: AuditRecord;
       try {
         if (rec.value === null) throw new KauditError('INPUT_INVALID', 'record has no value');
-        const record = o.codec.decode(rec.value, headerString(rec.headers, SCHEMA_FINGERPRINT_HEADER));
-        p.pending.push(...p.engine.process(record));
-        evaluated++;
+        record = o.codec.decode(rec.value, headerString(rec.headers, SCHEMA_FINGERPRINT_HEADER));
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         dead++;
@@ -167,7 +170,11 @@ export class AlertEvaluator implements Component {
           original: { value: rec.value, key: rec.key, headers: rec.headers, topic: rec.topic, partition: rec.partition, offset: rec.offset },
           reason: { code: 'INPUT_INVALID', message: reason, stage: 'decode-avro' },
         });
+        p.nextOffset = offset + 1n;
+        continue;
       }
+      p.pending.push(...p.engine.process(record));
+      evaluated++;
       p.nextOffset = offset + 1n;
     }
     p.pending.push(...p.engine.flush());
