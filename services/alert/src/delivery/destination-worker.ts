@@ -83,7 +83,12 @@ export class DestinationWorker implements Component {
   #recentFor(partition: number): RecentIds {
     let recent = this.#recent.get(partition);
     if (!recent) {
-      recent = RecentIds.parse(this.#o.recentIds, this.#o.store.get(this.#storeKey(partition)));
+      const saved = this.#o.store.get(this.#storeKey(partition));
+      recent = saved ? RecentIds.parse(this.#o.recentIds, saved) : new RecentIds(this.#o.recentIds);
+      if (!recent) {
+        this.#telemetry.emit({ event: 'delivered_ids_unreadable', level: 'error', fields: { partition } });
+        recent = new RecentIds(this.#o.recentIds);
+      }
       this.#recent.set(partition, recent);
     }
     return recent;

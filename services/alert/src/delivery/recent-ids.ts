@@ -1,3 +1,13 @@
+import { z } from 'zod';
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Alert ids a destination already handled, newest last, bounded. A duplicate alert (re-produced
  * after an evaluator crash) lands in the same partition shortly after the original, so a bounded
@@ -13,10 +23,10 @@ export class RecentIds {
     this.#trim();
   }
 
-  static parse(max: number, bytes: Buffer | undefined): RecentIds {
-    if (!bytes) return new RecentIds(max);
-    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
-    return new RecentIds(max, Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : []);
+  /** Reads a checkpoint; `undefined` when it is unreadable (the caller reports it and starts empty). */
+  static parse(max: number, bytes: Buffer): RecentIds | undefined {
+    const parsed = z.array(z.string()).safeParse(safeJson(bytes.toString('utf8')));
+    return parsed.success ? new RecentIds(max, parsed.data) : undefined;
   }
 
   has(id: string): boolean {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { KauditError } from '@kaudit/errors';
 import type { KafkaClient, Producer, TopicSpec } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
@@ -17,8 +18,10 @@ export class CheckpointStore implements Component {
   readonly #groupPrefix: string;
   readonly #log: Logger;
   readonly #values = new Map<string, Buffer>();
+  readonly #readTimeoutMs: number;
 
-  constructor(deps: { kafka: KafkaClient; producer: Producer; topic: string; groupPrefix: string; logger: Logger }) {
+  constructor(deps: { kafka: KafkaClient; producer: Producer; topic: string; groupPrefix: string; logger: Logger; readTimeoutMs?: number }) {
+    this.#readTimeoutMs = deps.readTimeoutMs ?? 120_000;
     this.#kafka = deps.kafka;
     this.#producer = deps.producer;
     this.#topic = deps.topic;
@@ -65,7 +68,12 @@ export class CheckpointStore implements Component {
     // A throw-away group: this read must not share offsets with anyone, and never commits anything useful.
     const consumer = this.#kafka.consumer({ groupId: `${this.#groupPrefix}-state-${randomUUID()}`, topics: [this.#topic], fromBeginning: true });
     let records = 0;
-    await new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const reading = new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new KauditError('KAFKA_UNAVAILABLE', `checkpoints in ${this.#topic} not read within ${this.#readTimeoutMs} ms`)),
+        this.#readTimeoutMs,
+      );
       consumer
         .start(async (batch) => {
           for (const r of batch.records) {
@@ -78,7 +86,12 @@ export class CheckpointStore implements Component {
         })
         .catch(reject);
     });
-    await consumer.stop();
+    try {
+      await reading;
+    } finally {
+      clearTimeout(timer);
+      await consumer.stop();
+    }
     this.#log.info({ event: 'checkpoints_loaded', keys: this.#values.size, records, ms: Date.now() - began }, 'checkpoints_loaded');
   }
 
