@@ -63,11 +63,11 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
       mkdirSync(deps.paths.state, { recursive: true });
       const dev = writeDevClusters(deps.paths.state);
       const children: { name: string; child: ChildProcess }[] = [];
-      const tsx = join(deps.paths.root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
       for (const [i, svc] of SERVICES.entries()) {
         const entry = join(deps.paths.root, 'services', svc.name, 'src', 'main.ts');
         if (!existsSync(entry)) continue;
-        const child = spawn(process.execPath, [tsx, entry], {
+        // In-process tsx loader, so the PID we signal is the service itself (the tsx CLI would be a wrapper).
+        const child = spawn(process.execPath, ['--import', 'tsx', entry], {
           cwd: deps.paths.root,
           env: {
             ...deps.env,

@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 
 /**
  * Settings kaudit sets on every request instead of trusting server defaults: ClickHouse 26.x turns
@@ -43,5 +43,8 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     application: options.applicationName ?? 'kaudit',
     clickhouse_settings: { ...EXPLICIT_SETTINGS, ...(options.settings ?? {}) },
     compression: { request: false, response: true },
+    // Every failed request reaches the caller as an error, which kaudit classifies and logs itself;
+    // the client's own console logging would print each one a second time.
+    log: { level: ClickHouseLogLevel.OFF },
   });
 }

@@ -157,8 +157,8 @@ class KjsBatchConsumer implements BatchConsumer {
   #assigned = false;
   #assignmentWaiters: (() => void)[] = [];
   #started = false;
-  /** The batch being handled now; stop() waits for it so its commit is not lost. */
-  #inflight: Promise<void> | undefined;
+  /** Batches being handled now; stop() waits for them so their commits are not lost. */
+  readonly #inflight = new Set<Promise<void>>();
 
   constructor(kafka: Kafka, options: ConsumerOptions, logger: Logger) {
     this.#options = options;
@@ -187,15 +187,16 @@ class KjsBatchConsumer implements BatchConsumer {
     await this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async (payload) => {
         if (this.#stopping) return; // not handled, not committed: redelivered after restart
         const running = this.#runBatch(payload, handler);
-        this.#inflight = running.catch(() => undefined);
+        const tracked = running.catch(() => undefined);
+        this.#inflight.add(tracked);
         try {
           await running;
         } finally {
-          this.#inflight = undefined;
+          this.#inflight.delete(tracked);
         }
       },
     });
@@ -258,7 +259,7 @@ class KjsBatchConsumer implements BatchConsumer {
     }
     // Finish (and commit) the batch in hand while still a group member; start no new one.
     this.#consumer.pause(this.#options.topics.map((topic) => ({ topic })));
-    await this.#inflight;
+    await Promise.all(this.#inflight);
     await this.#consumer.disconnect();
   }
 

@@ -74,6 +74,11 @@ export interface ConsumerOptions {
   /** Backoff between handler retries. */
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /**
+   * Partitions handled at the same time (default 1). More lets one partition's CPU work overlap
+   * another's I/O; each partition still sees its batches in order, one at a time.
+   */
+  partitionsConsumedConcurrently?: number;
   /** Called when a handler attempt failed and will be retried. */
   onHandlerError?: (err: unknown, batch: RecordBatch, attempt: number) => void;
 }

@@ -41,7 +41,9 @@ export class ServiceProcess {
     mkdirSync(this.#o.logDir, { recursive: true });
     const log = createWriteStream(join(this.#o.logDir, `${this.#o.service}.log`), { flags: 'a' });
     const host = readEnv();
-    const child = spawn(process.execPath, [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO, 'services', this.#o.service, 'src', 'main.ts')], {
+    // `node --import tsx`, not the tsx CLI: the CLI runs the service in a grandchild, so a SIGKILL
+    // would hit only the wrapper and the service would keep running — a crash test that crashes nothing.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'services', this.#o.service, 'src', 'main.ts')], {
       cwd: REPO,
       env: { PATH: host.PATH ?? '', HOME: host.HOME ?? '', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.#o.httpPort), ...this.#o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
