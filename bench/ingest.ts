@@ -36,7 +36,11 @@ async function drive(clients: number, ms: number, worker: (client: number, itera
   let total = 0;
   await Promise.all(
     Array.from({ length: clients }, async (_, client) => {
-      for (let i = 0; performance.now() < end; i++) total += await worker(client, i);
+      for (let i = 0; performance.now() < end; i++) {
+        // Not `total += await …`: that reads `total` before the await and loses the other clients' counts.
+        const done = await worker(client, i);
+        total += done;
+      }
     }),
   );
   return { perSecond: total / ((performance.now() - began) / 1000), total };
