@@ -8,6 +8,7 @@ import { registerSqlCommand } from './commands/sql-command.js';
 import { registerSetupCommand } from './commands/setup-command.js';
 import { registerImportCommand } from './commands/import-command.js';
 import { registerRulesCommand } from './commands/rules-command.js';
+import { registerDemoCommand } from './commands/demo-command.js';
 
 /** Everything commands need from the outside world, injected so they can be tested without a process. */
 export interface CliDeps {
@@ -29,5 +30,6 @@ export function buildProgram(deps: CliDeps): Command {
   registerSetupCommand(program, deps);
   registerImportCommand(program, deps);
   registerRulesCommand(program, deps);
+  registerDemoCommand(program, deps);
   return program;
 }

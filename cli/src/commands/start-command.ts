@@ -76,6 +76,8 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
             HTTP_HOST: '127.0.0.1',
             HTTP_PORT: String(svc.port),
             CLUSTERS_FILE: dev.file,
+            // The demo company's people, so `kaudit demo` shows names rather than account IDs.
+            ENRICH_DIRECTORY_FILE: deps.env.ENRICH_DIRECTORY_FILE ?? join(deps.paths.root, 'deploy', 'demo', 'directory.yaml'),
           },
           stdio: ['ignore', 'pipe', 'pipe'],
         });

@@ -108,7 +108,9 @@ function serverProperties(options: KafkaEngineOptions, dataDir: string): string 
 /** Waits until a Kafka admin client sees the broker, or the process died, or the deadline passed. */
 export async function waitForKafka(brokers: string, logger: Logger, timeoutMs: number, pid?: number, log?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const admin = createKafkaClient({ brokers: [brokers], clientId: 'kaudit-stack', logger: logger.child({ component: 'stack' }), connectionTimeoutMs: 1000, requestTimeoutMs: 5000 }).admin();
+  // Refused connections are the expected answer while the broker boots: keep them out of the log.
+  const quiet = logger.child({ component: 'stack' }, { level: 'silent' });
+  const admin = createKafkaClient({ brokers: [brokers], clientId: 'kaudit-stack', logger: quiet, connectionTimeoutMs: 1000, requestTimeoutMs: 5000 }).admin();
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (pid !== undefined && !isAlive(pid)) {

@@ -36,6 +36,12 @@ describe('LocalStack', () => {
       await stack.up();
       expect((await stack.status()).map((s) => s.pid)).toEqual(status.map((s) => s.pid));
 
+      // The same engines asked for on other ports: refused with a way out, never silently reused.
+      const elsewhere = new LocalStack({ root, name, kafkaPort: await freePort(), kafkaControllerPort: await freePort(), clickhouseHttpPort: await freePort(), logger: silentLogger() });
+      const refused = await elsewhere.up().catch((e: unknown) => e);
+      expect(isKauditError(refused, 'STACK_PREREQUISITE')).toBe(true);
+      expect((refused as Error).message).toMatch(/already running on port \d+/);
+
       const down = await stack.down();
       expect(down.map((d) => d.outcome)).toEqual(['stopped', 'stopped']);
       for (const pid of pids) expect(isAlive(pid)).toBe(false);
@@ -52,9 +58,11 @@ describe('LocalStack', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const address = blocker.address();
     const busy = typeof address === 'object' && address !== null ? address.port : 0;
-    const stack = new LocalStack({ root, name: `busy-${process.pid}`, kafkaPort: await freePort(), kafkaControllerPort: await freePort(), clickhouseHttpPort: busy, externalKafka: 'unused:1', logger: silentLogger() });
+    const name = `busy-${process.pid}`;
+    const stack = new LocalStack({ root, name, kafkaPort: await freePort(), kafkaControllerPort: await freePort(), clickhouseHttpPort: busy, externalKafka: 'unused:1', logger: silentLogger() });
     const err = await stack.up().catch((e: unknown) => e);
     blocker.close();
+    rmSync(join(root, 'stack', name), { recursive: true, force: true });
     expect(isKauditError(err, 'STACK_PREREQUISITE')).toBe(true);
     expect((err as Error).message).toContain(`Port ${busy}`);
     expect((err as Error).message).toContain('CLICKHOUSE_URL');

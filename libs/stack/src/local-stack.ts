@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@kaudit/logging';
 import { startClickHouse, clickhousePaths, waitForClickHouse } from './clickhouse-engine.js';
 import { KAFKA_VERSION, kafkaPaths, startKafka, waitForKafka } from './kafka-engine.js';
 import { isPortFree, readLivePid, rssMiB, stopPid } from './process-control.js';
 import { requirePortFree } from './prerequisites.js';
+import { KauditError } from '@kaudit/errors';
 
 export interface StackOptions {
   /** Folder for all local state, normally `<repo>/.kaudit`. */
@@ -47,6 +48,23 @@ async function clickhouseVersion(url: string): Promise<string | undefined> {
   }
 }
 
+/** The port a running local engine was started with (recorded next to its PID file). */
+function recordedPort(dir: string): number | undefined {
+  const file = `${dir}/port`;
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : undefined;
+}
+
+/**
+ * A running engine is reused only on the port asked for: silently talking to another port, or
+ * starting a second engine on the same data, would both be wrong.
+ */
+function requireSamePort(dir: string, wanted: number, what: string, envName: string): void {
+  const port = recordedPort(dir);
+  if (port !== undefined && port !== wanted) {
+    throw new KauditError('STACK_PREREQUISITE', `The local ${what} is already running on port ${port}, not ${wanted}. Use ${envName}=${port}, or stop it first with \`npm run stack:down\` (with ${envName}=${port}).`);
+  }
+}
+
 /**
  * The engines kaudit needs, run locally as child processes tracked by PID file, or external ones
  * named by KAFKA_BROKERS / CLICKHOUSE_URL (then nothing is started or stopped).
@@ -85,15 +103,17 @@ export class LocalStack {
     if (this.#o.externalKafka === undefined) {
       mkdirSync(this.#kafkaDir, { recursive: true });
       const running = readLivePid(kafkaPaths({ dir: this.#kafkaDir, cacheDir: this.#cache }).pid);
+      if (running !== undefined) requireSamePort(this.#kafkaDir, this.#o.kafkaPort, 'Kafka', 'KAUDIT_KAFKA_PORT');
       if (running === undefined) {
         await requirePortFree(isPortFree, this.#o.kafkaPort, 'Kafka', 'KAUDIT_KAFKA_PORT');
         await requirePortFree(isPortFree, this.#o.kafkaControllerPort, 'Kafka controller', 'KAUDIT_KAFKA_CONTROLLER_PORT');
       }
       const began = Date.now();
       tasks.push(
-        startKafka({ dir: this.#kafkaDir, cacheDir: this.#cache, port: this.#o.kafkaPort, controllerPort: this.#o.kafkaControllerPort, logger: log }).then((pid) =>
-          log.info({ event: 'kafka_ready', pid, brokers: ep.kafkaBrokers, ms: Date.now() - began, reused: running !== undefined }, 'kafka_ready'),
-        ),
+        startKafka({ dir: this.#kafkaDir, cacheDir: this.#cache, port: this.#o.kafkaPort, controllerPort: this.#o.kafkaControllerPort, logger: log }).then((pid) => {
+          writeFileSync(`${this.#kafkaDir}/port`, `${this.#o.kafkaPort}\n`);
+          log.info({ event: 'kafka_ready', pid, brokers: ep.kafkaBrokers, ms: Date.now() - began, reused: running !== undefined }, 'kafka_ready');
+        }),
       );
     } else {
       tasks.push(waitForKafka(ep.kafkaBrokers, log, 30_000));
@@ -101,12 +121,14 @@ export class LocalStack {
     if (this.#o.externalClickHouse === undefined) {
       mkdirSync(this.#clickhouseDir, { recursive: true });
       const running = readLivePid(clickhousePaths(this.#clickhouseDir).pid);
+      if (running !== undefined) requireSamePort(this.#clickhouseDir, this.#o.clickhouseHttpPort, 'ClickHouse', 'KAUDIT_CLICKHOUSE_PORT');
       if (running === undefined) await requirePortFree(isPortFree, this.#o.clickhouseHttpPort, 'ClickHouse', 'KAUDIT_CLICKHOUSE_PORT');
       const began = Date.now();
       tasks.push(
-        startClickHouse({ dir: this.#clickhouseDir, cacheDir: this.#cache, httpPort: this.#o.clickhouseHttpPort, logger: log }).then((pid) =>
-          log.info({ event: 'clickhouse_ready', pid, url: ep.clickhouseUrl, ms: Date.now() - began, reused: running !== undefined }, 'clickhouse_ready'),
-        ),
+        startClickHouse({ dir: this.#clickhouseDir, cacheDir: this.#cache, httpPort: this.#o.clickhouseHttpPort, logger: log }).then((pid) => {
+          writeFileSync(`${this.#clickhouseDir}/port`, `${this.#o.clickhouseHttpPort}\n`);
+          log.info({ event: 'clickhouse_ready', pid, url: ep.clickhouseUrl, ms: Date.now() - began, reused: running !== undefined }, 'clickhouse_ready');
+        }),
       );
     } else {
       tasks.push(waitForClickHouse(ep.clickhouseUrl, 30_000));
