@@ -32,14 +32,23 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   let afterItemsKey = false;
   let index = 0;
   let elementStart = -1;
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i] as number;
     if (c === QUOTE) {
       const start = i;
-      for (i++; i < bytes.length; i++) {
-        const s = bytes[i] as number;
-        if (s === BACKSLASH) i++;
-        else if (s === QUOTE) break;
+      // Jump to the closing quote natively (most of an audit event is string content); a quote
+      // preceded by an odd number of backslashes is escaped, so keep looking.
+      for (;;) {
+        const end = buffer.indexOf(QUOTE, i + 1);
+        if (end === -1) {
+          i = bytes.length;
+          break;
+        }
+        let slashes = 0;
+        while (bytes[end - 1 - slashes] === BACKSLASH) slashes++;
+        i = end;
+        if (slashes % 2 === 0) break;
       }
       afterItemsKey = depth === 1 && i - start + 1 === ITEMS_KEY.length && ITEMS_KEY.equals(bytes.subarray(start, i + 1));
       continue;

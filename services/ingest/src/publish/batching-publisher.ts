@@ -17,9 +17,11 @@ function recordBytes(r: OutgoingRecord): number {
 /**
  * Publishes records to one topic in producer sends of bounded size, coalescing concurrent callers.
  *
- * - Coalescing: the producer allows one in-flight request per broker (idempotence), so while one send
- *   is in flight, publishes arriving meanwhile queue up and go out together in the next send. At low
- *   load a publish goes out at once (no linger), so it adds no latency.
+ * - Coalescing: at most `maxConcurrentSends` sends are outstanding (2: one on the wire, the next
+ *   being encoded, since the idempotent producer keeps one request in flight per broker anyway);
+ *   publishes arriving meanwhile queue up and go out together in the next send. At low load a publish
+ *   goes out at once (no linger), so it adds no latency. Without coalescing every publish is its own
+ *   send, all outstanding at once (the benchmark's "before").
  * - Bounded sends: every record of a cluster has the same key, hence the same partition, and the
  *   broker refuses a partition batch over `message.max.bytes` (1 MiB by default). A large webhook
  *   body is therefore split across sends; its caller resolves once all of them are acknowledged.
@@ -29,13 +31,15 @@ export class BatchingPublisher {
   readonly #topic: string;
   readonly #maxBatchBytes: number;
   readonly #coalesce: boolean;
+  readonly #maxConcurrentSends: number;
   readonly #queue: Pending[] = [];
-  #sending = false;
+  #sending = 0;
 
-  constructor(deps: { producer: Producer; topic: string; maxBatchBytes?: number; coalesce?: boolean }) {
+  constructor(deps: { producer: Producer; topic: string; maxBatchBytes?: number; coalesce?: boolean; maxConcurrentSends?: number }) {
     this.#producer = deps.producer;
     this.#topic = deps.topic;
     this.#coalesce = deps.coalesce ?? true;
+    this.#maxConcurrentSends = this.#coalesce ? (deps.maxConcurrentSends ?? 2) : Number.POSITIVE_INFINITY;
     // Under the broker's default message.max.bytes (1 MiB) with room for batch framing.
     this.#maxBatchBytes = deps.maxBatchBytes ?? 900 * 1024;
   }
@@ -71,27 +75,28 @@ export class BatchingPublisher {
   }
 
   #pump(): void {
-    if (this.#sending || this.#queue.length === 0) return;
-    const batch: Pending[] = [];
-    let bytes = 0;
-    while (this.#queue.length > 0) {
-      const next = this.#queue[0] as Pending;
-      if (batch.length > 0 && (!this.#coalesce || bytes + next.bytes > this.#maxBatchBytes)) break;
-      batch.push(next);
-      bytes += next.bytes;
-      this.#queue.shift();
+    while (this.#sending < this.#maxConcurrentSends && this.#queue.length > 0) {
+      const batch: Pending[] = [];
+      let bytes = 0;
+      while (this.#queue.length > 0) {
+        const next = this.#queue[0] as Pending;
+        if (batch.length > 0 && (!this.#coalesce || bytes + next.bytes > this.#maxBatchBytes)) break;
+        batch.push(next);
+        bytes += next.bytes;
+        this.#queue.shift();
+      }
+      this.#sending++;
+      const records = batch.length === 1 ? (batch[0] as Pending).records : batch.flatMap((p) => p.records);
+      this.#producer
+        .send(this.#topic, records)
+        .then(
+          () => batch.forEach((p) => p.resolve()),
+          (err: unknown) => batch.forEach((p) => p.reject(err)),
+        )
+        .finally(() => {
+          this.#sending--;
+          this.#pump();
+        });
     }
-    this.#sending = true;
-    const records = batch.length === 1 ? (batch[0] as Pending).records : batch.flatMap((p) => p.records);
-    this.#producer
-      .send(this.#topic, records)
-      .then(
-        () => batch.forEach((p) => p.resolve()),
-        (err: unknown) => batch.forEach((p) => p.reject(err)),
-      )
-      .finally(() => {
-        this.#sending = false;
-        this.#pump();
-      });
   }
 }
