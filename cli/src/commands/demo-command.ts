@@ -35,7 +35,8 @@ export interface PostResult {
  */
 export async function postDemoTraffic(options: DemoOptions, tokens: Record<string, string>, progress: (done: number) => void): Promise<PostResult> {
   const result: PostResult = { acknowledged: 0, rejected: 0, retries: 0 };
-  const startMs = Date.now() - Math.ceil(options.events / options.rate) * 1000;
+  // Event times end before now (scenario bursts included), so every answer's time range covers them.
+  const startMs = Date.now() - Math.ceil(options.events / options.rate) * 1000 - 120_000;
   const traffic = auditTraffic({ seed: options.seed, clusters: options.clusters, startMs, stepMs: Math.max(1, Math.round(1000 / options.rate)), scenarios: SCENARIOS, scenarioEvery: Math.max(50, Math.floor(options.events / (SCENARIOS.length + 1))) });
   const pending = new Map<string, Record<string, unknown>[]>();
   const began = Date.now();
@@ -103,7 +104,7 @@ export function registerDemoCommand(program: Command, deps: CliDeps): void {
       if (!existsSync(tokenFile)) throw new KauditError('CONFIG_INVALID', `${tokenFile} not found: start the pipeline with \`npm start\` first (it writes the dev tokens), or pass --token-file`);
       const tokens = tokensSchema.parse(JSON.parse(readFileSync(tokenFile, 'utf8')));
       const options: DemoOptions = { url: opts.url.replace(/\/$/, ''), events: intOption(opts.events, '--events'), rate: intOption(opts.rate, '--rate'), seed: intOption(opts.seed, '--seed'), clusters: opts.clusters.split(',').map((c) => c.trim()).filter(Boolean), batch: 400 };
-      const began = new Date(Date.now() - Math.ceil(options.events / options.rate) * 1000 - 60_000);
+      const began = new Date(Date.now() - Math.ceil(options.events / options.rate) * 1000 - 180_000);
       const posted = await postDemoTraffic(options, tokens, (done) => process.stderr.write(`\rsent ${done}/${options.events} events`));
       process.stderr.write('\n');
       deps.out(`ingest acknowledged ${posted.acknowledged} events (${posted.rejected} rejected, ${posted.retries} retried batches)`);
@@ -139,8 +140,9 @@ export function registerDemoCommand(program: Command, deps: CliDeps): void {
           query_params: { since: began.toISOString().replace('T', ' ').replace('Z', '') },
           format: 'JSONEachRow',
         });
-        deps.out('\nAlerts raised:');
+        deps.out('\nAlerts raised so far:');
         deps.out(renderTable(await alerts.json<Record<string, unknown>>()));
+        deps.out('\nRules with a dedup window (exec, 403 storm, cordon by a person…) fold repeats and report when the window closes;\nsee them later with: kaudit sql "SELECT rule_name, count, summary FROM kaudit.alerts FINAL ORDER BY first_seen"');
       } finally {
         await client.close();
       }

@@ -269,8 +269,13 @@ export function scenarioEvents(rng: Rng, scenario: Scenario, atMs: number): Reco
         buildEvent(rng, atMs + i * 250, { user: { username: KUBE_STATE_METRICS.username, groups: KUBE_STATE_METRICS.groups }, userAgent: KUBE_STATE_METRICS.userAgent, sourceIP: KUBE_STATE_METRICS.sourceIP, verb: 'list', resource: ['pods', 'nodes', 'deployments', 'secrets', 'configmaps', 'services'][i % 6] as string, code: 403 }),
       );
     case 'exec-into-pod': {
+      // A long-running request: the apiserver reports it when the stream starts and again when it ends.
       const bob = person('bob@example.com');
-      return [buildEvent(rng, atMs, { user: userOf(bob), userAgent: bob.userAgent, sourceIP: bob.sourceIP, verb: 'create', resource: 'pods', namespace: 'payments', name: 'payments-api-7d9f8b6c5-x2x4q', subresource: 'exec', code: 101 })];
+      const started = buildEvent(rng, atMs, { user: userOf(bob), userAgent: bob.userAgent, sourceIP: bob.sourceIP, verb: 'create', resource: 'pods', namespace: 'payments', name: 'payments-api-7d9f8b6c5-x2x4q', subresource: 'exec', code: 101 });
+      started.stage = 'ResponseStarted';
+      started.requestURI = `${String(started.requestURI)}?command=sh&container=app&stdin=true&stdout=true&tty=true`;
+      const completed = { ...started, stage: 'ResponseComplete', stageTimestamp: new Date(atMs + 42_000).toISOString().replace('Z', '000Z') };
+      return [started, completed];
     }
   }
 }
