@@ -84,9 +84,13 @@ CREATE TABLE IF NOT EXISTS {{database}}.audit_events
 
     PROJECTION by_offset (SELECT _topic, _partition, _offset ORDER BY _topic, _partition, _offset)
 )
-ENGINE = MergeTree
+-- ReplacingMergeTree on a key ending in (audit_id, stage): the same event stored twice — an apiserver
+-- retry of a batch Kafka had already acknowledged, or enrich re-producing after a crash before its commit —
+-- collapses to one row. Queries that must be exact before merges use FINAL or LIMIT 1 BY cluster, audit_id.
+-- Version _offset keeps the latest copy, so the sink's max-stored-offset ledger never moves backwards.
+ENGINE = ReplacingMergeTree(_offset)
 PARTITION BY toDate(event_time)
-ORDER BY (object_resource, object_name, object_namespace, cluster, event_time)
+ORDER BY (object_resource, object_name, object_namespace, cluster, event_time, audit_id, stage)
 TTL toDateTime(event_time) + toIntervalDay({{retention_days}})
 SETTINGS
     -- The sink inserts each Kafka batch with insert_deduplication_token = topic:partition:first-last; the
@@ -94,4 +98,6 @@ SETTINGS
     -- partition), with a wide margin.
     non_replicated_deduplication_window = 10000,
     -- Day partitions expire whole: drop them instead of rewriting parts row by row.
-    ttl_only_drop_parts = 1;
+    ttl_only_drop_parts = 1,
+    -- A merge that drops duplicate rows rebuilds the by_offset projection instead of refusing the table.
+    deduplicate_merge_projection_mode = 'rebuild';
