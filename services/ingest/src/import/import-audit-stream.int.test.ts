@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isKauditError } from '@kaudit/errors';
 import { RAW_HEADERS, headerString, type IncomingRecord } from '@kaudit/kafka';
 import { consumeAll, testEndpoints } from '@kaudit/testkit';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
@@ -126,6 +127,12 @@ describe('kaudit import (importAuditStream)', () => {
     }
     // The cut line and the event without auditID: both kept in the DLQ.
     expect(await ingest.count(ingest.dlqTopic)).toBe(dlqBefore + 2);
+  });
+
+  it('stops on a broken JSON document with a message saying where and what to do', async () => {
+    const err = await run(textOf('{"kind":"EventList","apiVersion":"audit.k8s.io/v1",\n"items":[{"auditID":"x"},{"oops"'), 'auto').catch((e: unknown) => e);
+    expect(isKauditError(err, 'INPUT_INVALID')).toBe(true);
+    expect((err as Error).message).toContain('--format jsonl');
   });
 
   it('streams multi-megabyte files (JSON lines and a pretty-printed EventList) with bounded batches', async () => {

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import pick from 'stream-json/filters/pick.js';
 import parser from 'stream-json/parser.js';
 import streamValues from 'stream-json/streamers/stream-values.js';
+import { isKauditError, KauditError } from '@kaudit/errors';
 import type { IngestPipeline } from '../ingest-pipeline.js';
 import { normalizeImportLine, normalizeImportRecord, type ImportFormat, type Normalized } from './normalize-import-record.js';
 
@@ -163,11 +164,23 @@ export async function importAuditStream(options: ImportOptions): Promise<ImportS
   } else {
     // Elements of a top-level array, or of the arrays that hold records in the known wrappers.
     // pipeline() (not .pipe) so a malformed document fails the import instead of hanging it.
-    await pipeline(replay, parser.asStream(), pick.asStream({ filter: /^((items|records|events|logEvents)\.)?\d+$/ }), streamValues.asStream(), async (values: AsyncIterable<{ value: unknown }>) => {
-      for await (const item of values) {
-        await take(normalizeImportRecord(item.value, options.format), JSON.stringify(item.value) ?? 'null');
-      }
-    });
+    try {
+      await pipeline(replay, parser.asStream(), pick.asStream({ filter: /^((items|records|events|logEvents)\.)?\d+$/ }), streamValues.asStream(), async (values: AsyncIterable<{ value: unknown }>) => {
+        for await (const item of values) {
+          await take(normalizeImportRecord(item.value, options.format), JSON.stringify(item.value) ?? 'null');
+        }
+      });
+    } catch (err) {
+      // Dead letters already handed over must settle first (none may reject unobserved).
+      await Promise.allSettled(deadLetters);
+      if (isKauditError(err)) throw err;
+      // A broken document cannot be resynchronised like a bad line can: stop, saying how far it got.
+      throw new KauditError(
+        'INPUT_INVALID',
+        `malformed JSON document after ${summary.records} element(s) and ${summary.bytes} bytes: ${(err as Error).message} (for one JSON object per line use --format jsonl)`,
+        { cause: err },
+      );
+    }
   }
   await flush();
   return summary;
