@@ -126,14 +126,16 @@ export async function importAuditStream(options: ImportOptions): Promise<ImportS
     eventRecord = [];
     deadLetters = [];
     pendingBytes = 0;
-    if (batch.length > 0) {
-      const result = await options.pipeline.ingestEvents(batch, { cluster: options.cluster, source: 'import', receivedAt: now() });
-      summary.accepted += result.accepted;
-      summary.rejected += result.rejected;
-      summary.truncated += result.truncated;
-      for (const e of result.errors) noteFailure(recordOf[e.index] ?? -1, e.reason);
+    const published = batch.length > 0 ? options.pipeline.ingestEvents(batch, { cluster: options.cluster, source: 'import', receivedAt: now() }) : undefined;
+    // Settle everything before failing, so no dead-letter write rejects unobserved.
+    const [result, ...dead] = await Promise.allSettled([published, ...dlq]);
+    for (const outcome of [result, ...dead]) if (outcome?.status === 'rejected') throw outcome.reason;
+    if (result?.status === 'fulfilled' && result.value !== undefined) {
+      summary.accepted += result.value.accepted;
+      summary.rejected += result.value.rejected;
+      summary.truncated += result.value.truncated;
+      for (const e of result.value.errors) noteFailure(recordOf[e.index] ?? -1, e.reason);
     }
-    await Promise.all(dlq);
     summary.failedRecords = failedRecords.size;
     options.onProgress?.({ bytes: summary.bytes, records: summary.records, accepted: summary.accepted });
   };
