@@ -18,13 +18,16 @@ const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(
 
 const FIXTURES = fileURLToPath(new URL('../services/enrich/src/fixtures/', import.meta.url));
 
-/** The enrich fixtures, weighted like real traffic: mostly Metadata-level reads, some full bodies. */
+/**
+ * The enrich fixtures weighted like typical audit policies: about 70% Metadata-level events (no
+ * bodies), the rest Request/RequestResponse with Secrets, pods, RBAC, ConfigMaps and tokens.
+ */
 function sampleEvents(): Record<string, unknown>[] {
   const events = readdirSync(FIXTURES)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(`${FIXTURES}${f}`, 'utf8')) as Record<string, unknown>);
   const metadataOnly = events.filter((e) => e.level === 'Metadata');
-  return [...events, ...metadataOnly, ...metadataOnly, ...metadataOnly];
+  return [...events, ...Array.from({ length: 10 }, () => metadataOnly).flat()];
 }
 
 async function outputCount(admin: KafkaAdmin, topic: string): Promise<number> {
@@ -68,7 +71,8 @@ export const run: BenchRun = async (ctx) => {
       const records = Array.from({ length: Math.min(200, n - start) }, (_, j) => {
         const i = start + j;
         const event = { ...(events[i % events.length] as Record<string, unknown>), auditID: `bench-${i}` };
-        const cluster = `cluster-${i % 4}`;
+        // Raw records are keyed by cluster: enough clusters that partitions get similar shares.
+        const cluster = `cluster-${i % 24}`;
         return { key: cluster, value: JSON.stringify(event), headers: { [RAW_HEADERS.cluster]: cluster, [RAW_HEADERS.receivedAt]: new Date().toISOString() } };
       });
       await producer.send(raw, records);
