@@ -26,8 +26,6 @@ export const enrichConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   enrich: z.object({
     maxObjectBytes: z.coerce.number().int().min(1024).default(64 * 1024),
-    /** Consumer lanes in this process (see enrich-service.ts); more than the input's partitions idle. */
-    consumers: z.coerce.number().int().min(1).max(32).default(3),
     clusterProviders: clusterProviders.default({}),
   }),
   directory: z.object({
@@ -59,7 +57,6 @@ export const ENRICH_ENV: EnvMap = {
   'http.port': 'HTTP_PORT',
   logLevel: 'LOG_LEVEL',
   'enrich.maxObjectBytes': 'ENRICH_MAX_OBJECT_BYTES',
-  'enrich.consumers': 'ENRICH_CONSUMERS',
   'enrich.clusterProviders': 'ENRICH_CLUSTER_PROVIDERS',
   'directory.file': 'ENRICH_DIRECTORY_FILE',
   'httpDirectory.urlTemplate': 'ENRICH_HTTP_DIRECTORY_URL',

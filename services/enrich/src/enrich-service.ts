@@ -22,13 +22,13 @@ export interface EnrichServiceDeps {
 export interface EnrichService {
   lifecycle: Lifecycle;
   health: HealthServer;
-  consumers: BatchConsumer[];
+  consumer: BatchConsumer;
   directoryFile: DirectoryFile | undefined;
   httpDirectory: HttpDirectory | undefined;
 }
 
-function producerComponent(producer: Producer, lane: number): Component {
-  return { name: `producer-${lane}`, start: () => producer.start(), stop: () => producer.stop() };
+function producerComponent(producer: Producer): Component {
+  return { name: 'producer', start: () => producer.start(), stop: () => producer.stop() };
 }
 
 /**
@@ -70,23 +70,16 @@ export function createEnrichService(deps: EnrichServiceDeps): EnrichService {
     options: { maxObjectBytes: config.enrich.maxObjectBytes, clusterProviders: config.enrich.clusterProviders },
   });
 
-  // Lanes: N consumers of the same group in one process, each with its own producer. Kafka spreads
-  // the partitions over them and each handles its partitions' batches in turn, so one lane's
-  // enrichment (CPU) overlaps another's produce/commit round trips; our BatchConsumer handles one
-  // batch at a time. Measured on the shared dev broker: 1 lane ≈ 5.9k, 3 lanes ≈ 9.5k events/s.
-  const lanes = Array.from({ length: config.enrich.consumers }, (_, i) => {
-    const producer = kafka.producer();
-    const deadLetters = new DeadLetterWriter({ producer, service: 'enrich', topic: config.kafka.dlqTopic });
-    const consumer = kafka.consumer({
-      groupId: config.kafka.groupId,
-      topics: [config.kafka.inputTopic],
-      fromBeginning: true,
-      onHandlerError: (err, batch, attempt) =>
-        telemetry.emit({ event: 'batch_retry', level: 'warn', fields: { lane: i, err: (err as Error).message, partition: batch.partition, firstOffset: batch.firstOffset, attempt } }),
-    });
-    const handler = createEnrichHandler({ enricher, producer, deadLetters, outputTopic: config.kafka.outputTopic, metrics, telemetry });
-    return { i, producer, consumer, handler };
+  const producer = kafka.producer();
+  const deadLetters = new DeadLetterWriter({ producer, service: 'enrich', topic: config.kafka.dlqTopic });
+  const consumer = kafka.consumer({
+    groupId: config.kafka.groupId,
+    topics: [config.kafka.inputTopic],
+    fromBeginning: true,
+    onHandlerError: (err, batch, attempt) =>
+      telemetry.emit({ event: 'batch_retry', level: 'warn', fields: { err: (err as Error).message, partition: batch.partition, firstOffset: batch.firstOffset, attempt } }),
   });
+  const handler = createEnrichHandler({ enricher, producer, deadLetters, outputTopic: config.kafka.outputTopic, metrics, telemetry });
   let consuming = false;
   const health = new HealthServer({
     registry,
@@ -97,21 +90,18 @@ export function createEnrichService(deps: EnrichServiceDeps): EnrichService {
 
   if (directoryFile) lifecycle.add(directoryFile);
   if (httpDirectory) lifecycle.add(httpDirectory);
-  // Producers before consumers: stopped after them, so every in-flight batch can still be produced.
-  for (const lane of lanes) lifecycle.add(producerComponent(lane.producer, lane.i));
+  lifecycle.add(producerComponent(producer));
   lifecycle.add({
-    name: 'consumers',
-    // All lanes join together, so the group settles in one rebalance instead of one per lane.
+    name: 'consumer',
     start: async () => {
-      await Promise.all(lanes.map((lane) => lane.consumer.start(lane.handler)));
+      await consumer.start(handler);
       consuming = true;
     },
-    // Each lane finishes (and commits) its in-flight batch; the producers stop after this.
     stop: async () => {
       consuming = false;
-      await Promise.all(lanes.map((lane) => lane.consumer.stop()));
+      await consumer.stop();
     },
   });
   lifecycle.add(health);
-  return { lifecycle, health, consumers: lanes.map((l) => l.consumer), directoryFile, httpDirectory };
+  return { lifecycle, health, consumer, directoryFile, httpDirectory };
 }
