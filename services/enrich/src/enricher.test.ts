@@ -139,6 +139,22 @@ describe('Enricher over realistic fixtures', () => {
     expect(list).toMatchObject({ operation: 'secret-read', client: { name: 'curl', version: '8.5.0' } });
   });
 
+  it.each([
+    ['eks-scale-request', { provider: 'eks', level: 'Request', operation: 'scale', actor: { id: 'aws:123456789012:role/GitHubActionsDeployer/gha-run-9912', account: '123456789012' } }],
+    ['eks-secret-get', { provider: 'eks', level: 'RequestResponse', operation: 'secret-read', actor: { id: 'aws:123456789012:role/EKSClusterCreator/erin@example.com', email: 'erin@example.com' } }],
+    ['gke-pod-delete-metadata', { provider: 'gke', level: 'Metadata', operation: 'delete', client: { name: 'chrome', version: '124.0.0.0' } }],
+    ['aks-image-change-request', { provider: 'aks', level: 'Request', operation: 'image-change', security: { images: ['contoso.azurecr.io/payments/api:2.14.1'] }, ownerTeam: 'payments-team' }],
+    ['native-v1-drain-eviction-metadata', { provider: 'native', level: 'Metadata', operation: 'drain', objectRef: { subresource: 'eviction' }, ownerTeam: 'web-team' }],
+    ['native-v1beta1-uncordon-requestresponse', { provider: 'native', level: 'RequestResponse', operation: 'uncordon', actor: { id: 'sa:kube-system:node-drainer', kind: 'serviceaccount' } }],
+  ])('%s', async (name, expected) => {
+    expect(await enrichFixture(name)).toMatchObject(expected);
+  });
+
+  it('the EKS Secret read keeps the key names, not the value', async () => {
+    const r = await enrichFixture('eks-secret-get');
+    expect(JSON.parse(r.responseObject ?? 'null')).toMatchObject({ data: { 'api-key': '[redacted]' } });
+  });
+
   it('configured cluster provider wins over detection', async () => {
     const r = await enrichFixture('native-v1beta1-privileged-pod', { 'prod-eu-1': 'eks' });
     expect(r.provider).toBe('eks');
