@@ -19,7 +19,7 @@ const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(
 const FIXTURES = fileURLToPath(new URL('../services/enrich/src/fixtures/', import.meta.url));
 
 /**
- * The enrich fixtures weighted like typical audit policies: about 70% Metadata-level events (no
+ * The enrich fixtures weighted like typical audit policies: about three quarters Metadata-level (no
  * bodies), the rest Request/RequestResponse with Secrets, pods, RBAC, ConfigMaps and tokens.
  */
 function sampleEvents(): Record<string, unknown>[] {
