@@ -18,6 +18,7 @@ export const enrichConfigSchema = z.object({
     inputTopic: z.string().min(1).default(TOPICS.raw),
     outputTopic: z.string().min(1).default(TOPICS.enriched),
     dlqTopic: z.string().min(1).default(TOPICS.dlq),
+    partitionsConcurrently: z.coerce.number().int().min(1).max(64).default(3),
   }),
   http: z.object({
     host: z.string().default('127.0.0.1'),
@@ -53,6 +54,7 @@ export const ENRICH_ENV: EnvMap = {
   'kafka.inputTopic': 'ENRICH_INPUT_TOPIC',
   'kafka.outputTopic': 'ENRICH_OUTPUT_TOPIC',
   'kafka.dlqTopic': 'ENRICH_DLQ_TOPIC',
+  'kafka.partitionsConcurrently': 'ENRICH_PARTITIONS_CONCURRENTLY',
   'http.host': 'HTTP_HOST',
   'http.port': 'HTTP_PORT',
   logLevel: 'LOG_LEVEL',

@@ -76,6 +76,9 @@ export function createEnrichService(deps: EnrichServiceDeps): EnrichService {
     groupId: config.kafka.groupId,
     topics: [config.kafka.inputTopic],
     fromBeginning: true,
+    // Enrichment is CPU work between two round trips (fetch, produce+commit): handling a few
+    // partitions at once lets one partition's CPU overlap another's waits. Memory: one batch each.
+    partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
     onHandlerError: (err, batch, attempt) =>
       telemetry.emit({ event: 'batch_retry', level: 'warn', fields: { err: (err as Error).message, partition: batch.partition, firstOffset: batch.firstOffset, attempt } }),
   });
