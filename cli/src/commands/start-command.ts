@@ -95,8 +95,9 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
         process.once('SIGTERM', () => resolve());
       });
       deps.out('\nstopping…');
-      // Reverse pipeline order: the ingest stops accepting before consumers drain and stop.
-      for (const { name, child } of [...children].reverse()) {
+      // Pipeline order: ingest stops accepting first, then each consumer drains what is upstream of it.
+      // (A terminal's Ctrl-C also reaches the children directly; this covers SIGTERM of `npm start` alone.)
+      for (const { name, child } of children) {
         if (child.exitCode !== null) continue;
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
