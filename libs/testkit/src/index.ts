@@ -1,3 +1,4 @@
 export { testEndpoints, uniqueName, silentLogger, type TestEndpoints } from './test-endpoints.js';
 export { consumeAll } from './consume-all.js';
 export { ServiceProcess, type ServiceProcessOptions } from './service-process.js';
+export { slackWebhookSchema, teamsWebhookSchema, pagerdutyEventSchema, opsgenieAlertSchema } from './vendor-schemas.js';

@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { silentLogger, slackWebhookSchema, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { AlertProcess } from './test-support/alert-process.js';
 import { VendorReceiver } from './notifiers/test-helpers/vendor-receiver.js';
-import { slackWebhookSchema } from './notifiers/test-helpers/vendor-schemas.js';
 import { produceEnriched } from './test-support/enriched-producer.js';
 
 const RULES = `rules:

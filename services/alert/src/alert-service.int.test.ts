@@ -4,13 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertRecordSchema, sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { createKafkaClient, DLQ_HEADERS, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { createTelemetry } from '@kaudit/logging';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { consumeAll, pagerdutyEventSchema, silentLogger, slackWebhookSchema, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { AlertMetrics } from './alert-metrics.js';
 import { buildAlertComponents } from './alert-service.js';
 import { loadAlertConfig, parseNotifiers } from './config.js';
 import { loadRuleSources } from './rules/load-rules.js';
 import { VendorReceiver } from './notifiers/test-helpers/vendor-receiver.js';
-import { pagerdutyEventSchema, slackWebhookSchema } from './notifiers/test-helpers/vendor-schemas.js';
 import { produceEnriched } from './test-support/enriched-producer.js';
 import type { Component } from '@kaudit/runtime';
 

@@ -4,7 +4,7 @@ import { isKauditError } from '@kaudit/errors';
 import { createNotifier, notifierConfigSchema } from './registry.js';
 import { sampleAlert } from './test-helpers/sample-alert.js';
 import { VendorReceiver, type ReceiverBehaviour } from './test-helpers/vendor-receiver.js';
-import { opsgenieAlertSchema, pagerdutyEventSchema, slackWebhookSchema, teamsWebhookSchema } from './test-helpers/vendor-schemas.js';
+import { opsgenieAlertSchema, pagerdutyEventSchema, slackWebhookSchema, teamsWebhookSchema } from '@kaudit/testkit';
 
 const deps = { fetch: globalThis.fetch, nowMs: () => 1_763_800_000_000, timeoutMs: 5000 };
 const receivers: VendorReceiver[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleAlert } from '../test-helpers/sample-alert.js';
-import { opsgenieAlertSchema } from '../test-helpers/vendor-schemas.js';
+import { opsgenieAlertSchema } from '@kaudit/testkit';
 import { opsgeniePayload } from './opsgenie-payload.js';
 
 describe('opsgeniePayload', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleAlert } from '../test-helpers/sample-alert.js';
-import { pagerdutyEventSchema } from '../test-helpers/vendor-schemas.js';
+import { pagerdutyEventSchema } from '@kaudit/testkit';
 import { pagerdutyPayload } from './pagerduty-payload.js';
 
 const KEY = 'R0123456789abcdef0123456789abcde';

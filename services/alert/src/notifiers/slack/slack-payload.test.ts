@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleAlert } from '../test-helpers/sample-alert.js';
-import { slackWebhookSchema } from '../test-helpers/vendor-schemas.js';
+import { slackWebhookSchema } from '@kaudit/testkit';
 import { slackPayload } from './slack-payload.js';
 
 describe('slackPayload', () => {

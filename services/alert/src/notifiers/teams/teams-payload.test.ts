@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleAlert } from '../test-helpers/sample-alert.js';
-import { teamsWebhookSchema } from '../test-helpers/vendor-schemas.js';
+import { teamsWebhookSchema } from '@kaudit/testkit';
 import { teamsPayload } from './teams-payload.js';
 
 describe('teamsPayload', () => {
