@@ -7,6 +7,10 @@ export interface BenchContext {
   logger: Logger;
   /** Scale knob: 1 = the default size; `npm run bench -- --scale 0.2 ingest` for a quick look. */
   scale: number;
+  /** Stops one of this run's engines (fault benchmarks); absent when the engines are external. */
+  stopEngine?: (engine: 'kafka' | 'clickhouse') => Promise<void>;
+  /** Starts whatever engine of this run is stopped and waits until it serves. */
+  startEngines?: () => Promise<void>;
 }
 
 /** One measured figure. A figure with `baseline` is reported as value/baseline next to it. */

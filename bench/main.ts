@@ -13,7 +13,7 @@ import { createLogger } from '@kaudit/logging';
 import { LocalStack, freePort } from '@kaudit/stack';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 
-const ALL = ['ingest', 'enrich', 'sink', 'alert', 'freshness', 'queries', 'rss'] as const;
+const ALL = ['ingest', 'enrich', 'sink', 'alert', 'pipeline', 'queries'] as const;
 
 interface Args {
   names: string[];
@@ -89,7 +89,14 @@ async function main(): Promise<void> {
       const mod = (await import(pathToFileURL(file).href)) as { run?: BenchRun };
       if (typeof mod.run !== 'function') throw new Error(`bench/${bench}.ts does not export run()`);
       const began = Date.now();
-      const figures = await mod.run({ kafkaBrokers: ep.kafkaBrokers, clickhouseUrl: ep.clickhouseUrl, logger, scale: args.scale });
+      const local = !env.KAFKA_BROKERS && !env.CLICKHOUSE_URL;
+      const figures = await mod.run({
+        kafkaBrokers: ep.kafkaBrokers,
+        clickhouseUrl: ep.clickhouseUrl,
+        logger,
+        scale: args.scale,
+        ...(local ? { stopEngine: (engine: 'kafka' | 'clickhouse') => stack.stopEngine(engine), startEngines: async () => void (await stack.up()) } : {}),
+      });
       for (const figure of figures) rows.push({ bench, figure });
       process.stderr.write(`  ${bench} done in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
     }
