@@ -5,12 +5,12 @@
  *
  * Benchmarks are measurements, never pass/fail tests; goals from the issues are shown beside them.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readEnv } from '@kaudit/config';
 import { createLogger } from '@kaudit/logging';
-import { LocalStack, freePort } from '@kaudit/stack';
+import { createEphemeralStack } from '@kaudit/stack';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 
 const ALL = ['ingest', 'enrich', 'sink', 'alert', 'pipeline', 'queries'] as const;
@@ -62,18 +62,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'bench', level: env.KAUDIT_LOG_LEVEL ?? 'warn' });
   const here = fileURLToPath(new URL('.', import.meta.url));
   const root = join(here, '..', '.kaudit');
-  const name = 'bench';
-  rmSync(join(root, 'stack', name), { recursive: true, force: true });
-  const stack = new LocalStack({
-    root,
-    name,
-    kafkaPort: await freePort(),
-    kafkaControllerPort: await freePort(),
-    clickhouseHttpPort: await freePort(),
-    ...(env.KAFKA_BROKERS ? { externalKafka: env.KAFKA_BROKERS } : {}),
-    ...(env.CLICKHOUSE_URL ? { externalClickHouse: env.CLICKHOUSE_URL } : {}),
-    logger,
-  });
+  const stack = await createEphemeralStack({ root, name: 'bench', logger, env });
   const ep = await stack.up();
   process.stderr.write(`engines: kafka ${ep.kafkaBrokers}, clickhouse ${ep.clickhouseUrl}\n`);
   const rows: { bench: string; figure: BenchFigure }[] = [];

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditTraffic, buildEvent, createRng, DEMO_PEOPLE, toEventList } from '@kaudit/audit-generator';
 import { createClickHouse, type ClickHouse } from '@kaudit/clickhouse';
 import { readEnv } from '@kaudit/config';
-import { LocalStack, freePort } from '@kaudit/stack';
+import { createEphemeralStack, freePort, type LocalStack } from '@kaudit/stack';
 import { ServiceProcess, silentLogger, uniqueName } from '@kaudit/testkit';
 import { setupPipeline } from 'kaudit';
 
@@ -133,7 +133,7 @@ describe('exact accounting under faults (whole pipeline)', () => {
   let keepLogs = false;
 
   beforeAll(async () => {
-    stack = new LocalStack({ root: join(REPO, '.kaudit'), name, kafkaPort: await freePort(), kafkaControllerPort: await freePort(), clickhouseHttpPort: await freePort(), logger });
+    stack = await createEphemeralStack({ root: join(REPO, '.kaudit'), name, logger });
     const ep = await stack.up();
     await setupPipeline({ kafkaBrokers: ep.kafkaBrokers, clickhouseUrl: ep.clickhouseUrl, database, retentionDays: 30, migrationsDir: join(REPO, 'migrations', 'clickhouse') }, logger);
     ch = createClickHouse({ url: ep.clickhouseUrl });

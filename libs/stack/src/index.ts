@@ -4,3 +4,4 @@ export { KAFKA_VERSION, startKafka, waitForKafka, ensureKafkaJars } from './kafk
 export { startClickHouse, waitForClickHouse, ensureLauncher, findLibChdb } from './clickhouse-engine.js';
 export { freePort, isPortFree, isAlive, rssMiB } from './process-control.js';
 export { parseJavaVersion } from './prerequisites.js';
+export { createEphemeralStack, type EphemeralStackOptions } from './ephemeral-stack.js';

@@ -1,8 +1,7 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnv } from '@kaudit/config';
 import { createLogger } from '@kaudit/logging';
-import { LocalStack, freePort } from '@kaudit/stack';
+import { createEphemeralStack } from '@kaudit/stack';
 import { TEST_ENV } from './test-env.js';
 
 /**
@@ -14,18 +13,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   const env = readEnv();
   const root = join(import.meta.dirname, '..', '..', '..', '.kaudit');
   const logger = createLogger({ service: 'test-stack', level: env.KAUDIT_TEST_LOG ?? 'warn' });
-  const name = 'test';
-  rmSync(join(root, 'stack', name), { recursive: true, force: true });
-  const stack = new LocalStack({
-    root,
-    name,
-    kafkaPort: await freePort(),
-    kafkaControllerPort: await freePort(),
-    clickhouseHttpPort: await freePort(),
-    ...(env.KAFKA_BROKERS ? { externalKafka: env.KAFKA_BROKERS } : {}),
-    ...(env.CLICKHOUSE_URL ? { externalClickHouse: env.CLICKHOUSE_URL } : {}),
-    logger,
-  });
+  const stack = await createEphemeralStack({ root, name: 'test', logger, env });
   const began = Date.now();
   const endpoints = await stack.up();
   console.log(`[global-setup] test stack ready in ${Date.now() - began} ms: kafka ${endpoints.kafkaBrokers}, clickhouse ${endpoints.clickhouseUrl}`);

@@ -36,10 +36,19 @@ export class ServiceProcess {
     return this.#child?.pid;
   }
 
+  /** Where the child's stdout/stderr go (appended across restarts). */
+  get logFile(): string {
+    return join(this.#o.logDir, `${this.#o.service}.log`);
+  }
+
+  #running(child: ChildProcess | undefined): child is ChildProcess {
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
   /** Starts the service and resolves when its /readyz answers 200. */
   async start(timeoutMs = 60_000): Promise<void> {
     mkdirSync(this.#o.logDir, { recursive: true });
-    const log = createWriteStream(join(this.#o.logDir, `${this.#o.service}.log`), { flags: 'a' });
+    const log = createWriteStream(this.logFile, { flags: 'a' });
     const host = readEnv();
     // `node --import tsx`, not the tsx CLI: the CLI runs the service in a grandchild, so a SIGKILL
     // would hit only the wrapper and the service would keep running — a crash test that crashes nothing.
@@ -70,7 +79,7 @@ export class ServiceProcess {
 
   /** SIGKILL: no shutdown hooks, no flush — a crash. */
   async kill(): Promise<void> {
-    if (this.#child && this.#child.exitCode === null) {
+    if (this.#running(this.#child)) {
       this.#child.kill('SIGKILL');
       await this.#exited;
     }
@@ -79,7 +88,7 @@ export class ServiceProcess {
   /** SIGTERM and wait for a graceful exit (SIGKILL after `graceMs`). */
   async stop(graceMs = 20_000): Promise<number | null> {
     const child = this.#child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    if (!this.#running(child)) return this.#child?.exitCode ?? null;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await this.#exited;

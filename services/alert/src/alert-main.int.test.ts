@@ -5,12 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { alertRecordSchema, sampleAuditRecord } from '@kaudit/audit-schema';
 import { createKafkaClient } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
-import { AlertProcess } from './test-support/alert-process.js';
+import { ServiceProcess, consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { produceEnriched } from './test-support/enriched-producer.js';
 
 describe('alert main.ts with the default pack and no notifiers (real Kafka)', () => {
-  let service: AlertProcess | undefined;
+  let service: ServiceProcess | undefined;
   afterAll(async () => {
     await service?.stop();
   });
@@ -24,7 +23,8 @@ describe('alert main.ts with the default pack and no notifiers (real Kafka)', ()
     await admin.ensureTopics([{ topic: topics.enriched, partitions: 2 }, { topic: topics.alerts, partitions: 1 }, { topic: topics.dlq, partitions: 1 }]);
     await admin.stop();
     const port = await freePort();
-    service = new AlertProcess({
+    service = new ServiceProcess({
+      service: 'alert',
       httpPort: port,
       logDir: join(mkdtempSync(join(tmpdir(), 'kaudit-alert-main-')), 'logs'),
       env: {

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { silentLogger, slackWebhookSchema, testEndpoints, uniqueName } from '@kaudit/testkit';
-import { AlertProcess } from './test-support/alert-process.js';
+import { ServiceProcess, silentLogger, slackWebhookSchema, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { VendorReceiver } from './notifiers/test-helpers/vendor-receiver.js';
 import { produceEnriched } from './test-support/enriched-producer.js';
 
@@ -43,7 +42,7 @@ describe('alert service killed mid-window (SIGKILL, real Kafka)', () => {
   let kafka: KafkaClient;
   let admin: KafkaAdmin;
   let producer: Producer;
-  let service: AlertProcess;
+  let service: ServiceProcess;
 
   beforeAll(async () => {
     const { kafkaBrokers } = testEndpoints();
@@ -62,7 +61,8 @@ describe('alert service killed mid-window (SIGKILL, real Kafka)', () => {
     ]);
     producer = kafka.producer();
     await producer.start();
-    service = new AlertProcess({
+    service = new ServiceProcess({
+      service: 'alert',
       httpPort: await freePort(),
       logDir: join(dir, 'logs'),
       env: {
