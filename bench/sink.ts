@@ -119,7 +119,7 @@ export const run: BenchRun = async (ctx) => {
       },
     });
     service = new SinkService({
-      createConsumer: (onHandlerError) => kafka.consumer({ groupId: uniqueName('bench_sink'), topics: [topic], maxBytesPerPartition: fetchBytes, onHandlerError }),
+      createConsumer: (onHandlerError) => kafka.consumer({ groupId: uniqueName('bench_sink'), topics: [topic], maxBytesPerPartition: fetchBytes, partitionsConsumedConcurrently: 2, onHandlerError }),
       sink,
       telemetry,
     });

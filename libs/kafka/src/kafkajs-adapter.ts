@@ -46,6 +46,9 @@ function toKafkajsLogger(logger: Logger) {
   return () =>
     ({ level, log: entry }: LogEntry) => {
       const { message, ...fields } = entry;
+      // Deliberate, see the producer's retry setting: unlimited retries would keep timed-out sends
+      // alive (and their memory held) for the whole of a broker outage.
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
       // kafkajs reports every reconnect attempt as ERROR; our own code decides what is an error.
       if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(fields, message);
       else if (level === logLevel.INFO) log.debug(fields, message);
@@ -91,6 +94,8 @@ class KjsProducerAdapter implements Producer {
       // kafkajs can reorder or fail sequence checks with >1 in-flight request per broker when idempotent.
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded on purpose: a send the caller already gave up on (sendTimeoutMs) must not keep
+      // retrying — and holding its records — for the whole of a broker outage.
       retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 10 },
       allowAutoTopicCreation: false,
     });

@@ -19,6 +19,9 @@ export const sinkConfigSchema = z.object({
     retryMaxMs: z.coerce.number().int().min(100).default(10_000),
     /** How soon a crashed sink's partitions move to another member (the broker's minimum is 6 s). */
     sessionTimeoutMs: z.coerce.number().int().min(6000).default(30_000),
+    // Two partitions at once: one partition's Avro decoding overlaps another's insert round trip.
+    // Safe: each partition's batches stay in order and carry their own offset-range dedup token.
+    partitionsConcurrently: z.coerce.number().int().min(1).max(16).default(2),
   }),
   clickhouse: z.object({
     url: z.string().url(),
@@ -46,6 +49,7 @@ export const SINK_ENV: EnvMap = {
   'kafka.maxBytesPerPartition': 'SINK_MAX_BYTES_PER_PARTITION',
   'kafka.retryMaxMs': 'SINK_RETRY_MAX_MS',
   'kafka.sessionTimeoutMs': 'SINK_SESSION_TIMEOUT_MS',
+  'kafka.partitionsConcurrently': 'SINK_PARTITIONS_CONCURRENTLY',
   'clickhouse.url': 'CLICKHOUSE_URL',
   'clickhouse.database': 'CLICKHOUSE_DATABASE',
   'clickhouse.username': 'CLICKHOUSE_USER',

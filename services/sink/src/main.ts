@@ -47,6 +47,7 @@ const service = new SinkService({
       maxBytesPerPartition: config.kafka.maxBytesPerPartition,
       retryMaxMs: config.kafka.retryMaxMs,
       sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
       onHandlerError,
     }),
   sink,
