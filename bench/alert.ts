@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from './raw-kafkajs.js';
 import { Registry } from 'prom-client';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { AlertMetrics, buildAlertComponents, loadAlertConfig, loadRuleSources, parseNotifiers, readRuleSources, RuleEngine } from '@kaudit/alert';

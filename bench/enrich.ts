@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from './raw-kafkajs.js';
 import { Registry } from 'prom-client';
 import { createKafkaClient, RAW_HEADERS, type KafkaAdmin } from '@kaudit/kafka';
 import { createEnrichService, loadEnrichConfig } from '@kaudit/enrich';

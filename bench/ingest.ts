@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from './raw-kafkajs.js';
 import { sampleAuditEvent, sampleEventList } from '@kaudit/ingest';
 import { createKafkaClient, RAW_HEADERS, type KafkaAdmin } from '@kaudit/kafka';
 import { freePort, rssMiB } from '@kaudit/stack';
