@@ -347,11 +347,15 @@ class KjsAdminAdapter implements KafkaAdmin {
     });
     if (grow.length > 0) {
       await this.#admin.createPartitions({ topicPartitions: grow.map((s) => ({ topic: s.topic, count: s.partitions })) });
-      // New partitions reach the metadata a moment later; return only once clients can see them.
+      // New partitions reach the metadata a moment later, and get a leader a moment after that;
+      // return only once clients can use them (listOffsets on a leaderless partition fails).
       for (let attempt = 0; attempt < 50; attempt++) {
         const now = await this.#admin.fetchTopicMetadata({ topics: grow.map((s) => s.topic) });
-        const visible = grow.every((s) => (now.topics.find((t) => t.name === s.topic)?.partitions.length ?? 0) >= s.partitions);
-        if (visible) break;
+        const ready = grow.every((s) => {
+          const partitions = now.topics.find((t) => t.name === s.topic)?.partitions ?? [];
+          return partitions.length >= s.partitions && partitions.every((p) => p.leader >= 0);
+        });
+        if (ready) break;
         await sleep(200);
       }
     }
@@ -398,10 +402,18 @@ class KjsAdminAdapter implements KafkaAdmin {
   }
 
   async fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string; low: string }[]> {
-    // Refresh metadata first: kafkajs caches it, and partitions may have been added since.
-    await this.#admin.fetchTopicMetadata({ topics: [topic] });
-    const res = await this.#admin.fetchTopicOffsets(topic);
-    return res.map((p) => ({ partition: p.partition, high: p.high, low: p.low }));
+    // Refresh metadata first: kafkajs caches it, and partitions may have been added since. A
+    // leader that is still moving answers NOT_LEADER once; kafkajs' admin does not retry that here.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#admin.fetchTopicMetadata({ topics: [topic] });
+        const res = await this.#admin.fetchTopicOffsets(topic);
+        return res.map((p) => ({ partition: p.partition, high: p.high, low: p.low }));
+      } catch (err) {
+        if (attempt >= 10 || !isRetriableKafkaError(err)) throw wrapKafkaError(err, `offsets of ${topic}`);
+        await sleep(200);
+      }
+    }
   }
 }
 
