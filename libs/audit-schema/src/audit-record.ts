@@ -135,3 +135,20 @@ export type AuditRecord = z.infer<typeof auditRecordSchema>;
 export type Provider = (typeof PROVIDERS)[number];
 export type ActorKind = (typeof ACTOR_KINDS)[number];
 export type OperationClass = (typeof OPERATION_CLASSES)[number];
+
+/** The security facts of a record that touched nothing security-relevant (the starting point of derivation). */
+export function emptySecurityFacts(): AuditRecord['security'] {
+  return {
+    privileged: false,
+    hostNetwork: false,
+    hostPID: false,
+    hostIPC: false,
+    hostPaths: [],
+    addedCapabilities: [],
+    images: [],
+    clusterAdminBinding: false,
+    wildcardRole: false,
+    podExecRole: false,
+    credentialLikeKeys: [],
+  };
+}

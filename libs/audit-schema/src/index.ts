@@ -14,6 +14,7 @@ export {
 export {
   auditRecordSchema,
   userSchema,
+  emptySecurityFacts,
   PROVIDERS,
   ACTOR_KINDS,
   OPERATION_CLASSES,

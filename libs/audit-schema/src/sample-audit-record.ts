@@ -1,4 +1,4 @@
-import type { AuditRecord } from './audit-record.js';
+import { emptySecurityFacts, type AuditRecord } from './audit-record.js';
 
 /**
  * A complete, valid record with neutral values; tests override what they care about
@@ -30,19 +30,7 @@ export function sampleAuditRecord(overrides: Partial<AuditRecord> = {}): AuditRe
     actor: { id: 'user:alice@example.com', kind: 'human', displayName: 'Alice Example', email: 'alice@example.com', team: 'platform', account: null, resolvedBy: 'directory-file' },
     ownerTeam: 'web',
     operation: 'read',
-    security: {
-      privileged: false,
-      hostNetwork: false,
-      hostPID: false,
-      hostIPC: false,
-      hostPaths: [],
-      addedCapabilities: [],
-      images: [],
-      clusterAdminBinding: false,
-      wildcardRole: false,
-      podExecRole: false,
-      credentialLikeKeys: [],
-    },
+    security: emptySecurityFacts(),
     requestObject: null,
     responseObject: null,
     truncated: false,

@@ -1,23 +1,7 @@
-import type { AuditRecord } from '@kaudit/audit-schema';
+import { emptySecurityFacts, type AuditRecord } from '@kaudit/audit-schema';
 import { asArray, asObject, asString, dig } from './json-object.js';
 
 export type SecurityFacts = AuditRecord['security'];
-
-export function emptySecurityFacts(): SecurityFacts {
-  return {
-    privileged: false,
-    hostNetwork: false,
-    hostPID: false,
-    hostIPC: false,
-    hostPaths: [],
-    addedCapabilities: [],
-    images: [],
-    clusterAdminBinding: false,
-    wildcardRole: false,
-    podExecRole: false,
-    credentialLikeKeys: [],
-  };
-}
 
 /** ConfigMap keys (or values) that suggest a credential was put where it is stored in clear text. */
 const CREDENTIAL_KEY = /pass(word|wd)?|secret|token|api[-_.]?key|private[-_.]?key|credential|auth|\.pem$|\.key$|dsn|conn(ection)?[-_.]?str/i;
