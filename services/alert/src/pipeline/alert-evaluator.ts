@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { type AlertRecord, type AuditRecord, type AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
-import { headerString, type BatchConsumer, type DeadLetterWriter, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
+import { headerString, type BatchConsumer, type DeadLetterWriter, type KafkaAdmin, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
 import type { CompiledRule } from '../rules/compiled-rule.js';
@@ -59,6 +59,12 @@ export class AlertEvaluator implements Component {
   readonly #o: AlertEvaluatorOptions;
   readonly #partitions = new Map<string, PartitionState>();
   #consumer: BatchConsumer | undefined;
+  /**
+   * One admin connection for the evaluator's life: a newly assigned partition asks for its committed
+   * offset, and connecting afresh each time cost ~300 ms per partition — seconds of alert latency
+   * after every start or rebalance, all partitions being set up one after another.
+   */
+  #admin: KafkaAdmin | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** Batches and idle flushes run one at a time: both mutate the same engines. */
   #serial: Promise<unknown> = Promise.resolve();
@@ -69,6 +75,12 @@ export class AlertEvaluator implements Component {
 
   async start(): Promise<void> {
     const o = this.#o;
+    const admin = o.kafka.admin();
+    await admin.start();
+    this.#admin = admin;
+    // The first lookup finds the group's coordinator (hundreds of ms); done here, before any
+    // record waits on it.
+    await admin.fetchCommittedOffsets(o.groupId, o.inputTopic);
     this.#consumer = o.kafka.consumer({
       groupId: o.groupId,
       topics: [o.inputTopic],
@@ -89,6 +101,8 @@ export class AlertEvaluator implements Component {
     clearInterval(this.#timer);
     await this.#consumer?.stop();
     await this.#serial.catch(() => undefined);
+    await this.#admin?.stop().catch(() => undefined);
+    this.#admin = undefined;
   }
 
   waitForAssignment(timeoutMs?: number): Promise<void> {
@@ -204,15 +218,10 @@ export class AlertEvaluator implements Component {
   }
 
   async #committedOffset(topic: string, partition: number): Promise<bigint | undefined> {
-    const admin = this.#o.kafka.admin();
-    await admin.start();
-    try {
-      const offsets = await admin.fetchCommittedOffsets(this.#o.groupId, topic);
-      const mine = offsets.find((o) => o.partition === partition);
-      return mine === undefined || mine.offset === '-1' ? undefined : BigInt(mine.offset);
-    } finally {
-      await admin.stop();
-    }
+    if (!this.#admin) throw new KauditError('INTERNAL', 'evaluator not started');
+    const offsets = await this.#admin.fetchCommittedOffsets(this.#o.groupId, topic);
+    const mine = offsets.find((o) => o.partition === partition);
+    return mine === undefined || mine.offset === '-1' ? undefined : BigInt(mine.offset);
   }
 
   async #flushIdle(): Promise<void> {
