@@ -109,6 +109,8 @@ export class RuleEngine {
   readonly #threshold = new Map<string, Map<string, ThresholdGroup>>();
   readonly #sequence = new Map<string, Map<string, SequenceProgress>>();
   readonly #dedup = new Map<string, Map<string, OpenAlert>>();
+  /** Rules a record with this verb and resource could match, in pack order (see CompiledRule.prefilter). */
+  readonly #candidates = new Map<string, readonly CompiledRule[]>();
 
   constructor(options: RuleEngineOptions) {
     this.#rules = options.rules;
@@ -126,7 +128,7 @@ export class RuleEngine {
     const ts = record.requestReceivedUs;
     if (ts > this.#watermarkUs) this.#watermarkUs = ts;
     const out: AlertRecord[] = [];
-    for (const rule of this.#rules) {
+    for (const rule of this.#candidatesFor(record.verb, record.objectRef.resource)) {
       const hit = this.#evaluate(rule, record);
       if (hit) {
         const alert = this.#emit(hit);
@@ -134,6 +136,18 @@ export class RuleEngine {
       }
     }
     return out;
+  }
+
+  #candidatesFor(verb: string, resource: string | null): readonly CompiledRule[] {
+    const key = `${verb}${SEP}${resource ?? ''}`;
+    let rules = this.#candidates.get(key);
+    if (!rules) {
+      rules = this.#rules.filter((r) => (!r.prefilter?.verb || r.prefilter.verb.has(verb)) && (!r.prefilter?.resource || (resource !== null && r.prefilter.resource.has(resource))));
+      // Verbs are few but resources include every CRD: bound the cache rather than trust the input.
+      if (this.#candidates.size >= 4096) this.#candidates.clear();
+      this.#candidates.set(key, rules);
+    }
+    return rules;
   }
 
   /**

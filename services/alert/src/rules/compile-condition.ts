@@ -1,5 +1,5 @@
 import type { ConditionSpec, FieldConditionSpec } from './rule-schema.js';
-import { getField, type FieldValue } from './field-path.js';
+import { fieldAccessor, type FieldValue } from './field-path.js';
 import { globToRegex } from './glob-to-regex.js';
 import { isKnownField } from './known-field.js';
 
@@ -38,10 +38,16 @@ function asItems(value: ListItem | readonly ListItem[]): readonly ListItem[] {
   return Array.isArray(value) ? (value as readonly ListItem[]) : [value as ListItem];
 }
 
-/** Arrays (groups, hostPaths, images) match when any element does, as in Falco's `intersects`. */
-function anyElement(value: FieldValue, test: (v: unknown) => boolean): boolean {
-  if (Array.isArray(value)) return value.some(test);
-  return test(value);
+/**
+ * Arrays (groups, hostPaths, images) match when any element does, as in Falco's `intersects`.
+ * Conditions run for every record against every rule, so nothing here allocates per call.
+ */
+function anyElement(test: (v: unknown) => boolean): (value: FieldValue) => boolean {
+  return (value) => {
+    if (!Array.isArray(value)) return test(value);
+    for (const e of value) if (test(e)) return true;
+    return false;
+  };
 }
 
 function compileField(spec: FieldConditionSpec, scope: CompileScope, path: (string | number)[]): Predicate {
@@ -50,30 +56,50 @@ function compileField(spec: FieldConditionSpec, scope: CompileScope, path: (stri
   const tests: ((value: FieldValue) => boolean)[] = [];
   if (spec.equals !== undefined) {
     const expected = spec.equals;
-    tests.push((v) => (expected === null ? v === null || v === undefined : anyElement(v, (e) => e === expected)));
+    const equalsElement = anyElement((e) => e === expected);
+    tests.push(expected === null ? (v) => v === null || v === undefined : equalsElement);
   }
   if (spec.in !== undefined) {
     const set = new Set<unknown>(expand(spec.in, scope, [...path, 'in']));
-    tests.push((v) => anyElement(v, (e) => set.has(e)));
+    tests.push(anyElement((e) => set.has(e)));
   }
   if (spec.prefix !== undefined) {
     const prefixes = expand(asItems(spec.prefix), scope, [...path, 'prefix']).map(String);
-    tests.push((v) => anyElement(v, (e) => typeof e === 'string' && prefixes.some((p) => e.startsWith(p))));
+    tests.push(
+      anyElement((e) => {
+        if (typeof e !== 'string') return false;
+        for (const p of prefixes) if (e.startsWith(p)) return true;
+        return false;
+      }),
+    );
   }
   if (spec.contains !== undefined) {
     const needles = expand(asItems(spec.contains), scope, [...path, 'contains']);
+    const texts = needles.map(String);
     // On an array field `contains` is membership; on a string it is a substring test.
-    tests.push((v) =>
-      Array.isArray(v) ? needles.some((n) => v.includes(n)) : typeof v === 'string' && needles.some((n) => v.includes(String(n))),
-    );
+    tests.push((v) => {
+      if (Array.isArray(v)) {
+        for (const n of needles) if (v.includes(n)) return true;
+        return false;
+      }
+      if (typeof v !== 'string') return false;
+      for (const t of texts) if (v.includes(t)) return true;
+      return false;
+    });
   }
   if (spec.glob !== undefined) {
     const regexes = expand(asItems(spec.glob), scope, [...path, 'glob']).map((g) => globToRegex(String(g)));
-    tests.push((v) => anyElement(v, (e) => typeof e === 'string' && regexes.some((r) => r.test(e))));
+    tests.push(
+      anyElement((e) => {
+        if (typeof e !== 'string') return false;
+        for (const r of regexes) if (r.test(e)) return true;
+        return false;
+      }),
+    );
   }
   if (spec.regex !== undefined) {
     const regex = new RegExp(spec.regex);
-    tests.push((v) => anyElement(v, (e) => typeof e === 'string' && regex.test(e)));
+    tests.push(anyElement((e) => typeof e === 'string' && regex.test(e)));
   }
   if (spec.exists !== undefined) {
     const want = spec.exists;
@@ -99,10 +125,14 @@ function compileField(spec: FieldConditionSpec, scope: CompileScope, path: (stri
     const n = spec.lte;
     tests.push(numeric((a) => a <= n));
   }
+  const get = fieldAccessor(field);
+  const [only] = tests;
+  if (tests.length === 1 && only) return (record) => only(get(record));
   // Several operators on one field all have to hold.
   return (record) => {
-    const value = getField(record, field);
-    return tests.every((t) => t(value));
+    const value = get(record);
+    for (const t of tests) if (!t(value)) return false;
+    return true;
   };
 }
 
@@ -113,11 +143,17 @@ function compileField(spec: FieldConditionSpec, scope: CompileScope, path: (stri
 export function compileCondition(spec: ConditionSpec, scope: CompileScope, path: (string | number)[], macroStack: readonly string[] = []): Predicate {
   if ('all' in spec) {
     const parts = spec.all.map((c, i) => compileCondition(c, scope, [...path, 'all', i], macroStack));
-    return (r) => parts.every((p) => p(r));
+    return (r) => {
+      for (const p of parts) if (!p(r)) return false;
+      return true;
+    };
   }
   if ('any' in spec) {
     const parts = spec.any.map((c, i) => compileCondition(c, scope, [...path, 'any', i], macroStack));
-    return (r) => parts.some((p) => p(r));
+    return (r) => {
+      for (const p of parts) if (p(r)) return true;
+      return false;
+    };
   }
   if ('not' in spec) {
     const inner = compileCondition(spec.not, scope, [...path, 'not'], macroStack);
@@ -136,4 +172,46 @@ export function compileCondition(spec: ConditionSpec, scope: CompileScope, path:
     return compileCondition(body, scope, path, [...macroStack, spec.macro]);
   }
   return compileField(spec, scope, path);
+}
+
+/**
+ * The values `field` must have for `spec` to hold, or undefined when the condition does not pin it
+ * down. Used to index rules by verb and resource, so a record is tested only against the rules it
+ * could match (Falco indexes its rules by event type for the same reason). Conservative by
+ * construction: `not` and unknown macros pin nothing, `any` pins only when every branch does.
+ */
+export function requiredValues(spec: ConditionSpec, field: string, scope: CompileScope, macroStack: readonly string[] = []): ReadonlySet<Scalar> | undefined {
+  if ('all' in spec) {
+    let out: Set<Scalar> | undefined;
+    for (const c of spec.all) {
+      const r = requiredValues(c, field, scope, macroStack);
+      if (r) out = out ? new Set([...out].filter((v) => r.has(v))) : new Set(r);
+    }
+    return out;
+  }
+  if ('any' in spec) {
+    const out = new Set<Scalar>();
+    for (const c of spec.any) {
+      const r = requiredValues(c, field, scope, macroStack);
+      if (!r) return undefined;
+      for (const v of r) out.add(v);
+    }
+    return out;
+  }
+  if ('not' in spec) return undefined;
+  if ('macro' in spec) {
+    const body = scope.macros[spec.macro];
+    if (body === undefined || macroStack.includes(spec.macro)) return undefined;
+    return requiredValues(body, field, scope, [...macroStack, spec.macro]);
+  }
+  if (spec.field !== field) return undefined;
+  // Problems were reported when the condition was compiled; not again here.
+  const quiet: CompileScope = { ...scope, problems: [] };
+  let out: Set<Scalar> | undefined;
+  if (spec.equals !== undefined && spec.equals !== null) out = new Set([spec.equals]);
+  if (spec.in !== undefined) {
+    const listed = new Set<Scalar>(expand(spec.in, quiet, []));
+    out = out ? new Set([...out].filter((v) => listed.has(v))) : listed;
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import type { Severity } from '@kaudit/audit-schema';
-import type { Predicate } from './compile-condition.js';
+import type { Predicate, Scalar } from './compile-condition.js';
 import type { RuleTestSpec } from './rule-schema.js';
 
 /** A rule ready to evaluate: conditions compiled, lists and macros expanded, durations in ms. */
@@ -18,4 +18,9 @@ export interface CompiledRule {
   sequence?: { steps: readonly { name: string; match: Predicate }[]; windowMs: number; by: readonly string[] };
   dedup?: { windowMs: number; by: readonly string[] };
   tests: readonly RuleTestSpec[];
+  /**
+   * Values the verb / resource must have for `match` (or, without one, some sequence step) to
+   * hold; absent = any. Lets the engine skip rules a record cannot match.
+   */
+  prefilter?: { verb?: ReadonlySet<Scalar>; resource?: ReadonlySet<Scalar> };
 }

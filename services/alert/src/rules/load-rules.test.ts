@@ -115,3 +115,29 @@ describe('problems carry file:line', () => {
     expect(syntax.problems[0]?.line).toBeGreaterThan(0);
   });
 });
+
+describe('the verb/resource prefilter', () => {
+  function prefilterOf(rule: string) {
+    const { rules, problems } = load(`macros:\n  deleting: { field: verb, in: [delete, deletecollection] }\nrules:\n  - id: r\n    name: r\n    severity: low\n    output: x\n${rule}`);
+    expect(problems).toEqual([]);
+    const p = rules[0]?.prefilter;
+    return { verb: p?.verb ? [...p.verb].sort() : undefined, resource: p?.resource ? [...p.resource].sort() : undefined };
+  }
+
+  it('pins what every match must have, through all, any and macros', () => {
+    expect(prefilterOf('    match: { all: [{ macro: deleting }, { field: objectRef.resource, equals: deployments }] }\n')).toEqual({ verb: ['delete', 'deletecollection'], resource: ['deployments'] });
+    expect(prefilterOf('    match: { any: [{ field: verb, equals: create }, { macro: deleting }] }\n')).toEqual({ verb: ['create', 'delete', 'deletecollection'], resource: undefined });
+    expect(prefilterOf('    match: { all: [{ field: verb, in: [get, list] }, { field: verb, equals: list }] }\n')).toEqual({ verb: ['list'], resource: undefined });
+  });
+
+  it('pins nothing it cannot prove: not, an any with a free branch, other operators', () => {
+    expect(prefilterOf('    match: { not: { field: verb, equals: get } }\n')).toEqual({ verb: undefined, resource: undefined });
+    expect(prefilterOf('    match: { any: [{ field: verb, equals: create }, { field: response.code, equals: 403 }] }\n')).toEqual({ verb: undefined, resource: undefined });
+    expect(prefilterOf('    match: { field: objectRef.resource, prefix: deploy }\n')).toEqual({ verb: undefined, resource: undefined });
+  });
+
+  it('for a sequence without match, takes the union of its steps', () => {
+    const seq = '    sequence:\n      window: 5m\n      by: [actor.id]\n      steps:\n        - { name: a, match: { field: verb, equals: create } }\n        - { name: b, match: { macro: deleting } }\n';
+    expect(prefilterOf(seq)).toEqual({ verb: ['create', 'delete', 'deletecollection'], resource: undefined });
+  });
+});

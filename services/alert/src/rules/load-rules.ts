@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { KauditError } from '@kaudit/errors';
-import { compileCondition, type CompileProblem, type CompileScope, type Predicate, type Scalar } from './compile-condition.js';
+import { compileCondition, requiredValues, type CompileProblem, type CompileScope, type Predicate, type Scalar } from './compile-condition.js';
 import type { CompiledRule } from './compiled-rule.js';
 import { ruleFileSchema, type ConditionSpec, type RuleFileSpec } from './rule-schema.js';
 import { getField } from './field-path.js';
@@ -162,6 +162,14 @@ export function loadRuleSources(sources: readonly RuleSource[]): LoadedRules {
           windowMs: seq.window,
           by: seq.by,
         };
+      }
+      // Only `match` gates a rule (a record it rejects changes no state), or — for a sequence without
+      // `match` — the union of the steps.
+      const gate = spec.match ?? (spec.sequence ? { any: spec.sequence.steps.map((s) => s.match) } : undefined);
+      if (gate) {
+        const verb = requiredValues(gate, 'verb', scope);
+        const resource = requiredValues(gate, 'objectRef.resource', scope);
+        if (verb || resource) rule.prefilter = { ...(verb ? { verb } : {}), ...(resource ? { resource } : {}) };
       }
       if (spec.dedup) {
         rule.dedup = { windowMs: spec.dedup.window, by: spec.dedup.by ?? rule.threshold?.groupBy ?? rule.sequence?.by ?? ['cluster'] };
