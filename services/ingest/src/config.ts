@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 import { booleanish, csvList, loadConfig, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
@@ -46,6 +46,11 @@ export const ingestConfigSchema = z.object({
     /** Bodies being read or published at once; beyond it new requests get 429 instead of growing memory. */
     maxInflightBytes: z.coerce.number().int().min(1024).default(128 * MIB),
   }),
+  /**
+   * Worker threads that parse and validate bodies, off the event loop (0 = on it). One is enough to
+   * take JSON work off the loop on a small machine; beyond two, Kafka encoding on the loop is the limit.
+   */
+  parseThreads: z.coerce.number().int().min(0).max(64).default(Math.min(2, Math.max(1, availableParallelism() - 1))),
   /** Dedup window of whole-body dead letters (apiserver retries send the same bytes up to 5 times). */
   dlqDedupEntries: z.coerce.number().int().min(1).default(10_000),
   instance: z.string().min(1).default(`${hostname()}/${process.pid}`),
@@ -68,6 +73,7 @@ export const INGEST_ENV: EnvMap = {
   'http.tls.keyFile': 'INGEST_TLS_KEY_FILE',
   'http.tls.clientCaFile': 'INGEST_TLS_CLIENT_CA_FILE',
   clustersFile: 'CLUSTERS_FILE',
+  parseThreads: 'INGEST_PARSE_THREADS',
   'limits.maxBodyBytes': 'INGEST_MAX_BODY_BYTES',
   'limits.maxEventBytes': 'INGEST_MAX_EVENT_BYTES',
   'limits.maxJsonDepth': 'INGEST_MAX_JSON_DEPTH',

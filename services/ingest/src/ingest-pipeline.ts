@@ -1,6 +1,6 @@
 import { RAW_HEADERS, type DeadLetterReason } from '@kaudit/kafka';
 import type { BatchingPublisher } from './publish/batching-publisher.js';
-import { buildRawRecords, type IngestSource } from './publish/build-raw-records.js';
+import { checkEvents, toRawRecords, type CheckedEvents, type IngestSource } from './publish/build-raw-records.js';
 import type { DeadLetters } from './publish/dead-letters.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 
@@ -40,11 +40,12 @@ export class IngestPipeline {
 
   /** `originals`: each event's bytes as received, by index, published as-is when present. */
   async ingestEvents(items: readonly unknown[], ctx: IngestContext, originals: readonly (Buffer | undefined)[] = []): Promise<IngestResult> {
-    const built = buildRawRecords(
-      items,
-      { cluster: ctx.cluster, receivedAt: ctx.receivedAt, source: ctx.source, instance: this.#instance, maxEventBytes: this.#maxEventBytes },
-      originals,
-    );
+    return this.ingestChecked(checkEvents(items, this.#maxEventBytes, originals), ctx);
+  }
+
+  /** Publishes events already validated (by checkEvents, possibly on a worker thread). */
+  async ingestChecked(checked: CheckedEvents, ctx: IngestContext): Promise<IngestResult> {
+    const built = toRawRecords(checked, { cluster: ctx.cluster, receivedAt: ctx.receivedAt, source: ctx.source, instance: this.#instance, maxEventBytes: this.#maxEventBytes });
     const began = performance.now();
     const published = this.#publisher.publish(built.records).then(() => {
       this.#metrics?.produceSeconds.observe({ topic: this.#publisher.topic }, (performance.now() - began) / 1000);

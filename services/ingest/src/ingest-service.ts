@@ -4,6 +4,7 @@ import { KauditError } from '@kaudit/errors';
 import { DEFAULT_TOPIC_SPECS, TOPICS, type KafkaClient, type TopicSpec } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
+import { BodyChecker } from './body/body-checker.js';
 import { ClusterDirectory } from './clusters/cluster-directory.js';
 import type { IngestConfig } from './config.js';
 import { WebhookServer } from './http/webhook-server.js';
@@ -71,6 +72,7 @@ export function buildIngestService(deps: {
     publishCoalesce: config.kafka.publishCoalesce,
     metrics,
   });
+  const bodyChecker = new BodyChecker({ threads: config.parseThreads, maxDepth: config.limits.maxJsonDepth, maxEventBytes: config.limits.maxEventBytes });
   const tls = config.http.tls;
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     throw new KauditError('CONFIG_INVALID', 'TLS needs both INGEST_TLS_CERT_FILE and INGEST_TLS_KEY_FILE');
@@ -91,6 +93,7 @@ export function buildIngestService(deps: {
     produceTimeoutMs: config.kafka.produceTimeoutMs,
     clusters,
     pipeline,
+    bodyChecker,
     metrics,
     registry,
     telemetry: telemetry.child('webhook'),
@@ -112,6 +115,7 @@ export function buildIngestService(deps: {
       stop: () => admin.stop(),
     },
     { name: 'kafka-producer', start: () => producer.start(), stop: () => producer.stop() },
+    bodyChecker,
     server,
   ];
   return { components, server, pipeline };

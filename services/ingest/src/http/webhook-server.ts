@@ -9,7 +9,7 @@ import { registerHealthRoutes, type Component, type ReadinessCheck } from '@kaud
 import type { ClusterDirectory } from '../clusters/cluster-directory.js';
 import type { IngestMetrics } from '../ingest-metrics.js';
 import type { IngestPipeline } from '../ingest-pipeline.js';
-import { parseAuditBody } from '../body/parse-audit-body.js';
+import { eventBuffer, type BodyChecker } from '../body/body-checker.js';
 import { readBody } from '../body/read-body.js';
 import { InflightBudget } from './inflight-budget.js';
 
@@ -22,6 +22,8 @@ export interface WebhookServerOptions {
   produceTimeoutMs: number;
   clusters: ClusterDirectory;
   pipeline: IngestPipeline;
+  /** Parses and validates bodies (on worker threads when configured). */
+  bodyChecker: BodyChecker;
   metrics: IngestMetrics;
   registry: Registry;
   readiness: readonly ReadinessCheck[];
@@ -166,18 +168,15 @@ export class WebhookServer implements Component {
       return { status: 429, code: 'OVERLOADED', message: 'too many bytes in flight; retry later', retryAfter: RETRY_AFTER_OVERLOADED_S };
     }
     try {
-      let parsed;
+      const checked = await o.bodyChecker.check(body);
+      if (!checked.ok) return await refuse(400, 'INPUT_INVALID', checked.problem, checked.message, raw);
+      const events = {
+        accepted: checked.accepted.map((e) => ({ value: eventBuffer(body, e.value), ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
+        rejected: checked.rejected.map((r) => ({ ...r, value: eventBuffer(body, r.value) })),
+        truncated: checked.truncated,
+      };
       try {
-        parsed = parseAuditBody(body, { maxDepth: o.limits.maxJsonDepth });
-      } catch (err) {
-        if (!isKauditError(err, 'INPUT_INVALID')) throw err;
-        return await refuse(400, 'INPUT_INVALID', String(err.details.problem), err.message, raw);
-      }
-      try {
-        return await withDeadline(
-          o.pipeline.ingestEvents(parsed.items, { cluster, source: 'webhook', receivedAt }, parsed.originals),
-          o.produceTimeoutMs,
-        );
+        return await withDeadline(o.pipeline.ingestChecked(events, { cluster, source: 'webhook', receivedAt }), o.produceTimeoutMs);
       } catch (err) {
         return kafkaProblem(err, o.telemetry);
       }

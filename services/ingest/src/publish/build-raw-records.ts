@@ -34,21 +34,27 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A valid event's bytes as they will be published, and which objects were dropped to fit the limit. */
+export interface AcceptedEvent {
+  value: Buffer;
+  truncated?: string;
+}
+
+export interface CheckedEvents {
+  accepted: AcceptedEvent[];
+  rejected: RejectedEvent[];
+  truncated: number;
+}
+
 /**
- * Validates each event on its own and turns the valid ones into raw-topic records (one record per
- * event, key = cluster). An event over the per-event limit is kept without its request/response
- * objects and marked, not dropped; invalid events are returned for the DLQ with the reason.
+ * Validates each event on its own. An event over the per-event limit is kept without its
+ * request/response objects and marked, not dropped; invalid events are returned for the DLQ with the
+ * reason. Needs no request context, so it can run on a worker thread.
  */
-export function buildRawRecords(items: readonly unknown[], ctx: RawRecordContext, originals: readonly (Buffer | undefined)[] = []): RawRecords {
-  const records: OutgoingRecord[] = [];
+export function checkEvents(items: readonly unknown[], maxEventBytes: number, originals: readonly (Buffer | undefined)[] = []): CheckedEvents {
+  const accepted: AcceptedEvent[] = [];
   const rejected: RejectedEvent[] = [];
   let truncated = 0;
-  const baseHeaders = {
-    [RAW_HEADERS.cluster]: ctx.cluster,
-    [RAW_HEADERS.receivedAt]: ctx.receivedAt.toISOString(),
-    [RAW_HEADERS.source]: ctx.source,
-    [RAW_HEADERS.instance]: ctx.instance,
-  };
   items.forEach((item, index) => {
     const checked = auditEventSchema.safeParse(item);
     if (!checked.success || !isRecord(item)) {
@@ -57,28 +63,50 @@ export function buildRawRecords(items: readonly unknown[], ctx: RawRecordContext
     }
     const event = item;
     // The bytes as sent when we have them: no re-serialisation cost, and integers beyond 2^53 stay exact.
-    let value = originals[index] ?? Buffer.from(JSON.stringify(event));
-    const headers: Record<string, string> = { ...baseHeaders };
-    if (value.length > ctx.maxEventBytes) {
-      const dropped = DROPPABLE.filter((k) => event[k] !== undefined);
-      const slim: Record<string, unknown> = { ...event };
-      for (const k of dropped) delete slim[k];
-      const annotations = isRecord(event.annotations) ? event.annotations : {};
-      slim.annotations = { ...annotations, [TRUNCATED_ANNOTATION]: dropped.join(',') };
-      value = Buffer.from(JSON.stringify(slim));
-      if (dropped.length === 0 || value.length > ctx.maxEventBytes) {
-        rejected.push({
-          index,
-          value: originals[index] ?? Buffer.from(JSON.stringify(event)),
-          code: 'INPUT_TOO_LARGE',
-          reason: `audit event ${String(event.auditID)} is larger than ${ctx.maxEventBytes} bytes even without requestObject/responseObject`,
-        });
-        return;
-      }
-      headers[RAW_HEADERS.truncated] = dropped.join(',');
-      truncated++;
+    const value = originals[index] ?? Buffer.from(JSON.stringify(event));
+    if (value.length <= maxEventBytes) {
+      accepted.push({ value });
+      return;
     }
-    records.push({ key: ctx.cluster, value, headers });
+    const dropped = DROPPABLE.filter((k) => event[k] !== undefined);
+    const slim: Record<string, unknown> = { ...event };
+    for (const k of dropped) delete slim[k];
+    const annotations = isRecord(event.annotations) ? event.annotations : {};
+    slim.annotations = { ...annotations, [TRUNCATED_ANNOTATION]: dropped.join(',') };
+    const slimValue = Buffer.from(JSON.stringify(slim));
+    if (dropped.length === 0 || slimValue.length > maxEventBytes) {
+      rejected.push({
+        index,
+        value,
+        code: 'INPUT_TOO_LARGE',
+        reason: `audit event ${String(event.auditID)} is larger than ${maxEventBytes} bytes even without requestObject/responseObject`,
+      });
+      return;
+    }
+    accepted.push({ value: slimValue, truncated: dropped.join(',') });
+    truncated++;
   });
-  return { records, rejected, truncated };
+  return { accepted, rejected, truncated };
+}
+
+/** Raw-topic records (one per event, key = cluster, the raw headers) for checked events. */
+export function toRawRecords(checked: CheckedEvents, ctx: RawRecordContext): RawRecords {
+  const baseHeaders = {
+    [RAW_HEADERS.cluster]: ctx.cluster,
+    [RAW_HEADERS.receivedAt]: ctx.receivedAt.toISOString(),
+    [RAW_HEADERS.source]: ctx.source,
+    [RAW_HEADERS.instance]: ctx.instance,
+  };
+  const records = checked.accepted.map((e): OutgoingRecord => ({
+    key: ctx.cluster,
+    value: e.value,
+    // Records share the header object unless one carries its own truncation marker.
+    headers: e.truncated === undefined ? baseHeaders : { ...baseHeaders, [RAW_HEADERS.truncated]: e.truncated },
+  }));
+  return { records, rejected: checked.rejected, truncated: checked.truncated };
+}
+
+/** checkEvents then toRawRecords: the whole path for callers that already hold parsed items (import). */
+export function buildRawRecords(items: readonly unknown[], ctx: RawRecordContext, originals: readonly (Buffer | undefined)[] = []): RawRecords {
+  return toRawRecords(checkEvents(items, ctx.maxEventBytes, originals), ctx);
 }

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
+import { BodyChecker, eventBuffer } from './body-checker.js';
+
+const limits = { maxDepth: 32, maxEventBytes: 4096 };
+const noId = sampleAuditEvent(2);
+delete noId.auditID;
+const big = sampleAuditEvent(3, { responseObject: { data: 'x'.repeat(10_000) } });
+// An integer beyond 2^53: only the bytes as received keep it exact.
+const body = Buffer.from(JSON.stringify(sampleEventList([sampleAuditEvent(1), noId, big, sampleAuditEvent(4)])).replace('"level"', '"huge":12345678901234567890,"level"'));
+
+describe('BodyChecker', () => {
+  const pooled = new BodyChecker({ threads: 1, ...limits });
+  const inline = new BodyChecker({ threads: 0, ...limits });
+  beforeAll(() => Promise.all([pooled.start(), inline.start()]), 60_000);
+  afterAll(() => Promise.all([pooled.stop(), inline.stop()]));
+
+  it('on a worker thread gives exactly what parsing on the event loop gives', async () => {
+    const [a, b] = await Promise.all([pooled.check(body), inline.check(body)]);
+    // Bytes of their own arrive from a worker as a Uint8Array, from the loop as a Buffer: compare contents.
+    const plain = (v: unknown): unknown =>
+      v instanceof Uint8Array ? Buffer.from(v).toString('base64') : Array.isArray(v) ? v.map(plain) : typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
+    expect(a.ok).toBe(true);
+    expect(plain(a)).toEqual(plain(b));
+  });
+
+  it('hands valid events back as ranges of the caller’s body, so they are published byte-for-byte', async () => {
+    const checked = await pooled.check(body);
+    if (!checked.ok) throw new Error(checked.message);
+    expect(checked.accepted.map((e) => 'span' in e.value)).toEqual([true, false, true]);
+    const first = eventBuffer(body, checked.accepted[0]!.value);
+    expect(first.buffer).toBe(body.buffer); // a view, not a copy
+    expect(first.toString()).toContain('"huge":12345678901234567890');
+    // The oversize event comes back re-serialised without its objects, marked.
+    expect(checked.accepted[1]?.truncated).toBe('requestObject,responseObject');
+    expect(JSON.parse(eventBuffer(body, checked.accepted[1]!.value).toString()).responseObject).toBeUndefined();
+    expect(checked.truncated).toBe(1);
+    expect(checked.rejected.map((r) => [r.index, r.code])).toEqual([[1, 'INPUT_INVALID']]);
+    expect(JSON.parse(eventBuffer(body, checked.rejected[0]!.value).toString())).toEqual(noId);
+  });
+
+  it('names what is wrong with a body it refuses', async () => {
+    expect(await pooled.check(Buffer.from('{"kind":"EventList",'))).toMatchObject({ ok: false, problem: 'malformed-json' });
+    expect(await pooled.check(Buffer.from('['.repeat(100)))).toMatchObject({ ok: false, problem: 'too-deep' });
+    expect(await pooled.check(Buffer.from([0x7b, 0xff, 0x7d]))).toMatchObject({ ok: false, problem: 'invalid-utf8' });
+  });
+});

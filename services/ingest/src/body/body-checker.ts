@@ -1,0 +1,60 @@
+import { Piscina } from 'piscina';
+import { KauditError } from '@kaudit/errors';
+import type { Component } from '@kaudit/runtime';
+import { checkAuditBody, type CheckBodyTask, type CheckedBody, type EventBytes } from './check-audit-body.js';
+
+export interface BodyCheckerOptions {
+  /** Worker threads parsing bodies; 0 parses on the event loop (tests, tiny deployments). */
+  threads: number;
+  maxDepth: number;
+  maxEventBytes: number;
+}
+
+/**
+ * Parses and validates webhook bodies on a pool of worker threads (piscina), so the event loop only
+ * moves bytes: HTTP in, Kafka out. JSON.parse plus validation cost ~20 µs per 1.6 KB event, a third
+ * of the loop's time at full load; off the loop, the same process acknowledges more events per
+ * second and its health endpoints stay responsive under load.
+ */
+export class BodyChecker implements Component {
+  readonly name = 'body-checker';
+  readonly #o: BodyCheckerOptions;
+  #pool: Piscina<CheckBodyTask, CheckedBody> | undefined;
+
+  constructor(options: BodyCheckerOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    if (this.#o.threads <= 0 || this.#pool) return;
+    this.#pool = new Piscina<CheckBodyTask, CheckedBody>({
+      filename: new URL('./check-body-worker.mjs', import.meta.url).href,
+      minThreads: this.#o.threads,
+      maxThreads: this.#o.threads,
+      // The worker loads tsx itself; inheriting the parent's loader flags (tsx CLI, vitest) breaks it.
+      execArgv: [],
+    });
+    // Fail at start, not on the first request, if the worker cannot load.
+    await this.#pool.run({ body: Buffer.from('{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]}'), maxDepth: this.#o.maxDepth, maxEventBytes: this.#o.maxEventBytes });
+  }
+
+  async stop(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.destroy();
+  }
+
+  async check(body: Buffer): Promise<CheckedBody> {
+    const task = { body, maxDepth: this.#o.maxDepth, maxEventBytes: this.#o.maxEventBytes };
+    if (this.#o.threads <= 0) return checkAuditBody(task);
+    if (!this.#pool) throw new KauditError('INTERNAL', 'body checker not started');
+    // The body is copied to the worker (structured clone), not transferred: the caller keeps it and
+    // publishes the accepted events as ranges of it.
+    return this.#pool.run(task);
+  }
+}
+
+/** The bytes an EventBytes names, as a Buffer (a view of `body` for a span). */
+export function eventBuffer(body: Buffer, where: EventBytes): Buffer {
+  return 'span' in where ? body.subarray(where.span[0], where.span[1]) : Buffer.from(where.bytes.buffer, where.bytes.byteOffset, where.bytes.byteLength);
+}
