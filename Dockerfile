@@ -15,5 +15,7 @@ WORKDIR /app
 COPY --from=deps --chown=node:node /app /app
 USER node
 # Override with: services/<ingest|enrich|sink|alert>/src/main.ts
-ENTRYPOINT ["node", "--import", "tsx", "--enable-source-maps"]
+# The flags of serviceNodeArgs (libs/stack/src/service-node-args.ts): a larger young generation for the
+# buffer-heavy Kafka paths.
+ENTRYPOINT ["node", "--max-semi-space-size=64", "--import", "tsx", "--enable-source-maps"]
 CMD ["services/ingest/src/main.ts"]

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { serviceNodeArgs } from '@kaudit/stack';
 import type { CliDeps } from '../build-program.js';
 import { createLocalStack } from './stack-command.js';
 import { setupPipeline, setupTargetFromEnv } from './setup-command.js';
@@ -66,8 +67,7 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
       for (const [i, svc] of SERVICES.entries()) {
         const entry = join(deps.paths.root, 'services', svc.name, 'src', 'main.ts');
         if (!existsSync(entry)) continue;
-        // In-process tsx loader, so the PID we signal is the service itself (the tsx CLI would be a wrapper).
-        const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+        const child = spawn(process.execPath, serviceNodeArgs(entry), {
           cwd: deps.paths.root,
           env: {
             ...deps.env,

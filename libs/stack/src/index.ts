@@ -5,3 +5,4 @@ export { startClickHouse, waitForClickHouse, ensureLauncher, findLibChdb } from 
 export { freePort, isPortFree, isAlive, rssMiB } from './process-control.js';
 export { parseJavaVersion } from './prerequisites.js';
 export { createEphemeralStack, type EphemeralStackOptions } from './ephemeral-stack.js';
+export { serviceNodeArgs } from './service-node-args.js';

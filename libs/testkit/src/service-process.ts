@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { readEnv } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
+import { serviceNodeArgs } from '@kaudit/stack';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -52,7 +53,7 @@ export class ServiceProcess {
     const host = readEnv();
     // `node --import tsx`, not the tsx CLI: the CLI runs the service in a grandchild, so a SIGKILL
     // would hit only the wrapper and the service would keep running — a crash test that crashes nothing.
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'services', this.#o.service, 'src', 'main.ts')], {
+    const child = spawn(process.execPath, serviceNodeArgs(join(REPO, 'services', this.#o.service, 'src', 'main.ts')), {
       cwd: REPO,
       env: { PATH: host.PATH ?? '', HOME: host.HOME ?? '', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.#o.httpPort), ...this.#o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
