@@ -6,6 +6,7 @@ export class IngestMetrics {
   readonly events: Counter<'cluster' | 'outcome' | 'source'>;
   readonly bytes: Counter<'cluster' | 'source'>;
   readonly produceSeconds: Histogram<'topic'>;
+  readonly parseSeconds: Histogram;
 
   constructor(registry: Registry) {
     this.requests = new Counter({ name: 'kaudit_ingest_requests_total', help: 'Webhook requests by HTTP status and cluster', labelNames: ['code', 'cluster'], registers: [registry] });
@@ -21,6 +22,12 @@ export class IngestMetrics {
       help: 'Time from publish to Kafka acknowledgement (acks=-1)',
       labelNames: ['topic'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.parseSeconds = new Histogram({
+      name: 'kaudit_ingest_parse_seconds',
+      help: 'Time to parse and validate a body, including the wait for a parse thread (growth means INGEST_PARSE_THREADS is the limit)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     });
   }

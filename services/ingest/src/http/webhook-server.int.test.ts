@@ -128,6 +128,7 @@ describe('the audit webhook', () => {
     expect(metrics.body).toContain('kaudit_ingest_events_total{cluster="prod-eu",source="webhook",outcome="accepted"}');
     expect(metrics.body).toContain('kaudit_ingest_events_total{cluster="prod-eu",source="webhook",outcome="dead_lettered"}');
     expect(metrics.body).toContain('kaudit_ingest_produce_seconds_bucket');
+    expect(metrics.body).toMatch(/kaudit_ingest_parse_seconds_count [1-9]/);
     expect(metrics.body).toContain('kaudit_ingest_bytes_total');
   });
 });

@@ -168,7 +168,9 @@ export class WebhookServer implements Component {
       return { status: 429, code: 'OVERLOADED', message: 'too many bytes in flight; retry later', retryAfter: RETRY_AFTER_OVERLOADED_S };
     }
     try {
+      const parseBegan = performance.now();
       const checked = await o.bodyChecker.check(body);
+      o.metrics.parseSeconds.observe((performance.now() - parseBegan) / 1000);
       if (!checked.ok) return await refuse(400, 'INPUT_INVALID', checked.problem, checked.message, raw);
       const events = {
         accepted: checked.accepted.map((e) => ({ value: eventBuffer(body, e.value), ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
