@@ -171,7 +171,7 @@ export const run: BenchRun = async (ctx) => {
 
   // Raw baseline: a plain kafkajs consumer noting when each marker reaches the enriched topic (the
   // raw topic too would cost the machine another consumer of the full stream).
-  const seen = { enriched: new Map<string, number>() };
+  const seenEnriched = new Map<string, number>();
   const kafka = new Kafka({ clientId: 'bench-alert-raw', brokers: [ctx.kafkaBrokers], logLevel: logLevel.NOTHING });
   const raw = kafka.consumer({ groupId: uniqueName('bench_alert_raw') });
   await raw.connect();
@@ -183,7 +183,7 @@ export const run: BenchRun = async (ctx) => {
   await raw.run({
     eachBatch: async ({ batch }) => {
       const at = Date.now();
-      const into = seen.enriched;
+      const into = seenEnriched;
       for (const m of batch.messages) {
         const name = findMark(m.value);
         if (name !== undefined && !into.has(name)) into.set(name, at);
@@ -272,11 +272,11 @@ export const run: BenchRun = async (ctx) => {
     [...posted].flatMap(([name, p]) => (p.warm === warm && into.has(name) ? [(into.get(name) as number) - p.at] : [])).sort((a, b) => a - b);
   const latencies = since(notified, false);
   const warmLatencies = since(notified, true);
-  const toEnriched = since(seen.enriched, false);
+  const toEnriched = since(seenEnriched, false);
   const measured = [...posted.values()].filter((p) => !p.warm).length;
   {
     // The whole run at a glance, warm-up included: where the latency came from and when it settled.
-    const all = [...posted].map(([name, p]) => ({ t: p.at - began, lat: (notified.get(name) ?? Number.NaN) - p.at, enr: (seen.enriched.get(name) ?? Number.NaN) - p.at }));
+    const all = [...posted].map(([name, p]) => ({ t: p.at - began, lat: (notified.get(name) ?? Number.NaN) - p.at, enr: (seenEnriched.get(name) ?? Number.NaN) - p.at }));
     const buckets = new Map<number, { lat: number; enr: number }>();
     for (const r of all) {
       const b = Math.floor(r.t / 2000) * 2;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { alertRecordSchema, type AlertRecord, type AuditRecord } from '@kaudit/audit-schema';
 import type { CompiledRule } from '../rules/compiled-rule.js';
-import { fieldText } from '../rules/field-path.js';
+import { fieldAccessor, valueText, type FieldAccessor } from '../rules/field-path.js';
 import { alertId } from './alert-id.js';
 import { foldedSuffix, renderTemplate } from './render-template.js';
 
@@ -80,10 +80,6 @@ interface Hit {
 
 const SEP = '\u001f';
 
-function keyOf(record: AuditRecord, fields: readonly string[]): string {
-  return fields.map((f) => fieldText(record, f)).join(SEP);
-}
-
 /** Inserts into a bounded map-of-groups; evicts the oldest-inserted group past the bound. */
 function boundedSet<T>(groups: Map<string, T>, key: string, value: T, max: number): void {
   groups.delete(key);
@@ -111,6 +107,8 @@ export class RuleEngine {
   readonly #dedup = new Map<string, Map<string, OpenAlert>>();
   /** Rules a record with this verb and resource could match, in pack order (see CompiledRule.prefilter). */
   readonly #candidates = new Map<string, readonly CompiledRule[]>();
+  /** Group-key fields compiled once: keys are built for every event a stateful rule matches. */
+  readonly #accessors = new Map<string, FieldAccessor>();
 
   constructor(options: RuleEngineOptions) {
     this.#rules = options.rules;
@@ -136,6 +134,19 @@ export class RuleEngine {
       }
     }
     return out;
+  }
+
+  #text(record: AuditRecord, path: string): string {
+    let get = this.#accessors.get(path);
+    if (!get) {
+      get = fieldAccessor(path);
+      this.#accessors.set(path, get);
+    }
+    return valueText(get(record));
+  }
+
+  #keyOf(record: AuditRecord, fields: readonly string[]): string {
+    return fields.map((f) => this.#text(record, f)).join(SEP);
   }
 
   #candidatesFor(verb: string, resource: string | null): readonly CompiledRule[] {
@@ -230,14 +241,14 @@ export class RuleEngine {
     const ts = record.requestReceivedUs;
     if (rule.threshold) {
       const t = rule.threshold;
-      const groupKey = keyOf(record, t.groupBy);
+      const groupKey = this.#keyOf(record, t.groupBy);
       const groups = this.#groups(this.#threshold, rule.id);
       const g = groups.get(groupKey) ?? { times: [], values: {} };
       const cutoff = ts - t.windowMs * 1000;
       let count: number;
       let firstSeenUs: number;
       if (t.distinct !== undefined) {
-        const value = fieldText(record, t.distinct);
+        const value = this.#text(record, t.distinct);
         for (const [v, at] of Object.entries(g.values)) if (at <= cutoff) delete g.values[v];
         g.values[value] = ts;
         const times = Object.values(g.values);
@@ -259,7 +270,7 @@ export class RuleEngine {
     }
     if (rule.sequence) {
       const s = rule.sequence;
-      const key = keyOf(record, s.by);
+      const key = this.#keyOf(record, s.by);
       const progress = this.#groups(this.#sequence, rule.id);
       let p = progress.get(key);
       if (p && ts - p.startUs > s.windowMs * 1000) {
@@ -288,7 +299,7 @@ export class RuleEngine {
     if (!rule.dedup) {
       return this.#toRecord(rule, this.#open(hit, alertId(rule.id, hit.groupKey, hit.firstSeenUs), ts));
     }
-    const key = keyOf(record, rule.dedup.by);
+    const key = this.#keyOf(record, rule.dedup.by);
     const windows = this.#groups(this.#dedup, rule.id);
     const open = windows.get(key);
     if (open && ts < open.windowEndUs) {

@@ -34,11 +34,15 @@ export function getField(record: unknown, path: string): FieldValue {
   return fieldAccessor(path)(record);
 }
 
-/** A field rendered as text for templates and group keys: arrays joined by `,`, null as empty. */
-export function fieldText(record: unknown, path: string): string {
-  const value = getField(record, path);
+/** A field value as text for templates and group keys: arrays joined by `,`, null as empty. */
+export function valueText(value: FieldValue): string {
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return value.map(String).join(',');
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+/** A field of a record as text (see valueText). */
+export function fieldText(record: unknown, path: string): string {
+  return valueText(getField(record, path));
 }
