@@ -17,6 +17,8 @@ export interface RedactionTarget {
   requestURI?: string | undefined;
 }
 
+const NAMESPACE_SUBRESOURCES: ReadonlySet<string> = new Set(['status', 'finalize']);
+
 /** The resource (and subresource) a Kubernetes API path addresses, or nulls for non-resource URLs. */
 export function parseRequestURI(requestURI: string): { resource: string | null; subresource: string | null } {
   const none = { resource: null, subresource: null };
@@ -35,8 +37,9 @@ export function parseRequestURI(requestURI: string): { resource: string | null; 
   else return none;
   // The deprecated /watch/ prefix (…/watch/namespaces/ns/secrets) addresses the same resource.
   if (rest[0] === 'watch') rest = rest.slice(1);
-  // namespaces/{ns}/{resource}/… — but /namespaces and /namespaces/{name}[/{sub}] are the Namespace resource.
-  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  // namespaces/{ns}/{resource}/… — but /namespaces/{name}[/status|/finalize] is the Namespace itself
+  // (as the apiserver's RequestInfoFactory splits it).
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !NAMESPACE_SUBRESOURCES.has(rest[2] ?? '')) rest = rest.slice(2);
   return { resource: rest[0] ?? null, subresource: rest[2] ?? null };
 }
 

@@ -62,3 +62,48 @@ describe('redactPayload', () => {
     expect(redact({ status: { token: 'eyJhbGciOi.token.sig' } }, 'serviceaccounts', 'token').value).toEqual({ status: { token: REDACTED } });
   });
 });
+
+describe('redactPayload: the request decides, the body only adds', () => {
+  it('a Secret body under another kind name still loses its values; unknown fields go too, identity stays', () => {
+    const body = { kind: 'Foo', apiVersion: 'v1', type: 'Opaque', metadata: { name: 'db', labels: { app: 'x' } }, data: { p: 'c2VjcmV0LXZhbHVlLTk5' }, dta: { typo: 'plain-value-123' } };
+    expect(redact(body, 'secrets', null).value).toEqual({ kind: 'Foo', apiVersion: 'v1', type: 'Opaque', metadata: { name: 'db', labels: { app: 'x' } }, data: { p: REDACTED }, dta: { typo: REDACTED } });
+  });
+
+  it('a body naming Secret under a Deployment request is redacted as a Secret', () => {
+    expect(redact({ kind: 'Secret', data: { p: 'c2VjcmV0LXZhbHVlLTk5' } }, 'deployments', null).value).toEqual({ kind: 'Secret', data: { p: REDACTED } });
+  });
+
+  it('a JSON patch op is redacted as what it becomes at its path', () => {
+    const ops = [
+      { op: 'add', path: '/data', value: { a: 'c2VjcmV0LXZhbHVlLTk5' } },
+      { op: 'add', path: '/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration', value: '{"kind":"Secret"}' },
+      { op: 'add', path: '/metadata/annotations/team', value: 'web' },
+      { op: 'move', from: '/data/a', path: '/data/b' },
+    ];
+    expect(redact(ops, 'secrets', null).value).toEqual([
+      { op: 'add', path: '/data', value: { a: REDACTED } },
+      { op: 'add', path: '/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration', value: REDACTED },
+      { op: 'add', path: '/metadata/annotations/team', value: 'web' },
+      { op: 'move', from: '/data/a', path: '/data/b' },
+    ]);
+  });
+
+  it('an annotation holding a JSON copy of a Secret is redacted inside, on any kind', () => {
+    const copy = JSON.stringify({ kind: 'Secret', metadata: { name: 'db' }, stringData: { password: 'embedded-pass-1' } });
+    const { value, removed } = redact({ kind: 'Deployment', metadata: { annotations: { 'example.com/original': copy } } }, 'deployments', null);
+    expect(JSON.parse((value as { metadata: { annotations: Record<string, string> } }).metadata.annotations['example.com/original'] ?? '')).toEqual({ kind: 'Secret', metadata: { name: 'db' }, stringData: { password: REDACTED } });
+    expect(removed).toContain('embedded-pass-1');
+  });
+
+  it('an apply body logged as YAML text is redacted and stays YAML; text that does not parse goes whole', () => {
+    const yaml = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: yaml-pass-123\n';
+    expect(redact(yaml, 'secrets', null).value).toBe('apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: "[redacted]"\n');
+    expect(redact('password=unparsed-yaml: [', 'secrets', null).value).toBe(REDACTED);
+    expect(redact('apiVersion: apps/v1\nkind: Deployment\n', 'deployments', null).value).toBe('apiVersion: apps/v1\nkind: Deployment\n');
+  });
+
+  it('a Deployment is passed through (managedFields aside)', () => {
+    const deployment = { kind: 'Deployment', metadata: { name: 'api', annotations: { 'deployment.kubernetes.io/revision': '4' } }, spec: { replicas: 3, template: { spec: { containers: [{ name: 'api', image: 'nginx:1.27', env: [{ name: 'CONFIG', value: '{"level":"info"}' }] }] } } } };
+    expect(redact(structuredClone(deployment), 'deployments', null).value).toEqual(deployment);
+  });
+});
