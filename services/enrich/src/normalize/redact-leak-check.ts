@@ -53,8 +53,11 @@ export function scrubLeaks(record: AuditRecord, removed: ReadonlySet<string>): A
   const annotations: Record<string, string> = {};
   for (const [key, value] of Object.entries(record.annotations)) annotations[scrubText(key, needles)] = containsAny(value, needles) ? REDACTED : value;
   const { requestObject, responseObject, annotations: _annotations, ...rest } = record;
+  // One search over the rest as JSON text (JSON-escaped needles are among the needles) decides
+  // whether it needs the field-by-field scrub, which rebuilds the record: it rarely does.
+  const restLeaked = containsAny(JSON.stringify(rest), needles);
   return {
-    ...scrubDeep(rest, needles),
+    ...(restLeaked ? scrubDeep(rest, needles) : rest),
     annotations,
     requestObject: requestLeaked ? LEAKED_OBJECT : requestObject,
     responseObject: responseLeaked ? LEAKED_OBJECT : responseObject,

@@ -25,6 +25,8 @@ const KEEP: Readonly<Record<SensitiveKind, Keep>> = {
   TokenRequest: { apiVersion: true, kind: true, metadata: true, spec: true, status: { expirationTimestamp: true } },
 };
 
+const NO_KEEPS: readonly Keep[] = [];
+
 /** Per-call state: what was dropped (for the final leak check) and how many values (to know a text changed). */
 interface Pass {
   removed: Set<string>;
@@ -83,6 +85,9 @@ function keepField(keeps: readonly Keep[], field: string): Keep[] | undefined {
 }
 
 function firstChar(text: string): string {
+  // Most strings on the hot path (names, images) start with a letter: skip the regex for them.
+  const first = text.charAt(0);
+  if (first !== ' ' && first !== '\n' && first !== '\t' && first !== '\r') return first;
   const match = /\S/.exec(text);
   return match ? match[0] : '';
 }
@@ -227,20 +232,21 @@ function redactMetadata(value: unknown, kinds: ReadonlySet<SensitiveKind>, pass:
 function redactObject(object: Record<string, unknown>, inherited: ReadonlySet<SensitiveKind>, pass: Pass): Record<string, unknown> {
   const kinds = union(inherited, sensitiveKindOfBody(object.kind));
   const itemKinds = union(kinds, sensitiveItemKindOfList(object.kind));
-  const handled = new Set<string>();
+  let items = false;
+  let rows = false;
   if (Array.isArray(object.items) && itemKinds.size > 0) {
     // API list responses omit kind on items, and a generic `List` says nothing: the request decides.
     object.items = object.items.map((item) => (asObject(item) ? redactObject(asObject(item) as Record<string, unknown>, itemKinds, pass) : redactValue(item, pass)));
-    handled.add('items');
+    items = true;
   }
   if (Array.isArray(object.rows) && kinds.size > 0) {
     // `kubectl get` asks for a meta.k8s.io Table; with includeObject=Object each row carries the object.
     object.rows = object.rows.map((row) => redactTableRow(row, kinds, pass));
-    handled.add('rows').add('columnDefinitions');
+    rows = true;
   }
-  const keeps = [...kinds].map((k) => KEEP[k]);
+  const keeps = kinds.size === 0 ? NO_KEEPS : [...kinds].map((k) => KEEP[k]);
   for (const field of Object.keys(object)) {
-    if (handled.has(field)) continue;
+    if ((items && field === 'items') || (rows && (field === 'rows' || field === 'columnDefinitions'))) continue;
     object[field] = redactField(object[field], field, keeps, kinds, pass);
   }
   return object;
