@@ -118,3 +118,31 @@ describe('no Secret value leaves the raw topic: shapes the request, not the body
     expect(leaks).toEqual([]);
   });
 });
+
+describe('the final leak check', () => {
+  it('catches a value under a credential key that the redactor kept (an unknown field in a Secret\'s metadata)', async () => {
+    const { record, leaks } = await enrichShape({
+      verb: 'patch',
+      requestURI: '/api/v1/namespaces/payments/secrets/db',
+      objectRef: secretRef(),
+      requestObject: { metadata: { data: { password: MARKER } } },
+    });
+    expect(leaks).toEqual([]);
+    expect(record.requestObject).toBe('{"kauditRedacted":"[redacted]"}');
+    expect(record.truncated).toBe(true);
+  });
+
+  it('leaves the record\'s identity alone when a dropped value equals it (a ConfigMap value that is its namespace)', async () => {
+    const { enricher } = testEnricher();
+    const event = auditEvent({
+      verb: 'create',
+      requestURI: '/api/v1/namespaces/payments-prod/configmaps',
+      objectRef: { resource: 'configmaps', namespace: 'payments-prod', name: 'settings', apiVersion: 'v1' },
+      requestObject: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'settings', namespace: 'payments-prod' }, data: { NAMESPACE: 'payments-prod', DB_URL: 'postgres://db:5432/app' } },
+    });
+    const outcome = await enricher.enrich(rawRecord(event));
+    if (!outcome.ok) throw outcome.error;
+    expect(outcome.record.objectRef.namespace).toBe('payments-prod');
+    expect(JSON.parse(outcome.record.requestObject ?? 'null')).toEqual({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'settings', namespace: 'payments-prod' }, data: { NAMESPACE: '[redacted]', DB_URL: '[redacted]' } });
+  });
+});

@@ -4,6 +4,7 @@ import { detectProvider } from './detect-provider.js';
 import { parseClient } from './parse-client.js';
 import { redactPayload } from './redact.js';
 import { redactEventAnnotations } from './redact-annotations.js';
+import { harvestCredentialValues } from './redact-harvest.js';
 import { scrubLeaks } from './redact-leak-check.js';
 import { sensitiveKindsOf } from './redact-request.js';
 import { deriveSecurityFacts } from './security-facts.js';
@@ -95,9 +96,12 @@ export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Res
   });
 
   const kinds = sensitiveKindsOf({ resource, subresource, requestURI: event.requestURI });
+  // For the final leak check, found by a rule independent of the redactor's (and before it runs).
+  const harvested = new Set<string>();
+  if (kinds.size > 0) harvestCredentialValues([event.requestObject, event.responseObject], event.annotations ?? {}, harvested);
   const request = redactPayload(event.requestObject, kinds, { inPlace: true });
   const response = redactPayload(event.responseObject, kinds, { inPlace: true });
-  const removed = new Set([...request.removed, ...response.removed]);
+  const removed = new Set([...harvested, ...request.removed, ...response.removed]);
   const requestObject = capObject(request.value, options.maxObjectBytes);
   const responseObject = capObject(response.value, options.maxObjectBytes);
 

@@ -4,8 +4,20 @@ import { REDACTED } from './redact.js';
 /** The stub an object becomes when a dropped value is found in it anyway. */
 const LEAKED_OBJECT = JSON.stringify({ kauditRedacted: REDACTED });
 
+/**
+ * Who and what the request is about, from the request line and the authenticator — never from a
+ * body. A dropped value that is (part of) one of these (a ConfigMap value equal to its namespace) is
+ * public in the record anyway; hunting it would only blank the record's identity.
+ */
+function identityOf(record: AuditRecord): string[] {
+  const ref = record.objectRef;
+  return [record.cluster, ref.namespace, ref.name, ref.uid, ref.resource, ref.apiGroup, record.user.username, record.user.uid, record.impersonatedUser?.username, record.actor.id, record.actor.displayName, record.actor.email].filter(
+    (s): s is string => typeof s === 'string' && s !== '',
+  );
+}
+
 /** Every form a dropped value can take in the record: as is, JSON-escaped (inside object text), base64. */
-function needlesOf(removed: ReadonlySet<string>): string[] {
+function needlesOf(removed: ReadonlySet<string>, identity: readonly string[]): string[] {
   const needles = new Set<string>();
   for (const value of removed) {
     needles.add(value);
@@ -13,7 +25,7 @@ function needlesOf(removed: ReadonlySet<string>): string[] {
     // A stringData value comes back base64 in the response's data; padding is lost when embedded.
     needles.add(Buffer.from(value, 'utf8').toString('base64').replace(/=+$/, ''));
   }
-  return [...needles].filter((n) => n.length >= 8);
+  return [...needles].filter((n) => n.length >= 8 && !identity.some((id) => id.includes(n)));
 }
 
 function containsAny(text: string, needles: readonly string[]): boolean {
@@ -46,7 +58,7 @@ function scrubDeep<T>(value: T, needles: readonly string[]): T {
  */
 export function scrubLeaks(record: AuditRecord, removed: ReadonlySet<string>): AuditRecord {
   if (removed.size === 0) return record;
-  const needles = needlesOf(removed);
+  const needles = needlesOf(removed, identityOf(record));
   if (needles.length === 0) return record;
   const requestLeaked = record.requestObject !== null && containsAny(record.requestObject, needles);
   const responseLeaked = record.responseObject !== null && containsAny(record.responseObject, needles);
