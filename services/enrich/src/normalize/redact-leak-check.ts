@@ -1,4 +1,5 @@
 import type { AuditRecord } from '@kaudit/audit-schema';
+import { parse as parseYaml } from 'yaml';
 import { REDACTED } from './redact.js';
 
 /** The stub an object becomes when a dropped value is found in it anyway. */
@@ -33,10 +34,44 @@ function containsAny(text: string, needles: readonly string[]): boolean {
   return false;
 }
 
+/** Documents nest (an apply body's YAML in a JSON string, a Secret in an annotation): that deep is enough. */
+const MAX_NESTING = 4;
+
+/** A text that holds a document — JSON (also a JSON string literal) or multi-line YAML — parsed, else undefined. */
+function parseEmbedded(text: string): unknown {
+  const first = text.trimStart().charAt(0);
+  try {
+    if (first === '{' || first === '[' || first === '"') return JSON.parse(text);
+    if (text.includes('\n') && text.includes(':')) return parseYaml(text);
+  } catch {
+    // not a document
+  }
+  return undefined;
+}
+
+/**
+ * Whether a dropped value is in a text — as is, or inside a document the text holds, however deep
+ * and however often escaped (needles match one level of JSON escaping; deeper levels are unwrapped).
+ */
+function textLeaks(text: string, needles: readonly string[], depth: number): boolean {
+  if (containsAny(text, needles)) return true;
+  if (depth >= MAX_NESTING) return false;
+  const doc = parseEmbedded(text);
+  return doc !== undefined && typeof doc !== 'number' && typeof doc !== 'boolean' && valueLeaks(doc, needles, depth + 1);
+}
+
+function valueLeaks(value: unknown, needles: readonly string[], depth: number): boolean {
+  if (typeof value === 'string') return textLeaks(value, needles, depth);
+  if (Array.isArray(value)) return value.some((v) => valueLeaks(v, needles, depth));
+  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => textLeaks(k, needles, depth) || valueLeaks(v, needles, depth));
+  return false;
+}
+
 function scrubText(text: string, needles: readonly string[]): string {
   let out = text;
   for (const needle of needles) if (out.includes(needle)) out = out.split(needle).join(REDACTED);
-  return out;
+  // Still there, inside an embedded document: the text goes whole (a cut could break the document).
+  return textLeaks(out, needles, 0) ? REDACTED : out;
 }
 
 /** Same shape, every string (map keys too) with the needles cut out. */
@@ -53,21 +88,20 @@ function scrubDeep<T>(value: T, needles: readonly string[]): T {
  * The final leak check, behind the field-based redaction: every value it dropped is searched for
  * in the whole canonical record — objects, patches, annotations and every other string field (a
  * response message quoting a rejected value, a webhook's annotation, a label) — and wherever it is
- * found it goes: an object becomes a stub (and the record is marked truncated), an annotation is
+ * found — also inside documents the texts hold, however escaped — it goes: an object becomes a stub (and the record is marked truncated), an annotation is
  * redacted whole (it may be JSON that a cut would break), any other text has the value cut out.
  */
 export function scrubLeaks(record: AuditRecord, removed: ReadonlySet<string>): AuditRecord {
   if (removed.size === 0) return record;
   const needles = needlesOf(removed, identityOf(record));
   if (needles.length === 0) return record;
-  const requestLeaked = record.requestObject !== null && containsAny(record.requestObject, needles);
-  const responseLeaked = record.responseObject !== null && containsAny(record.responseObject, needles);
+  const requestLeaked = record.requestObject !== null && textLeaks(record.requestObject, needles, 0);
+  const responseLeaked = record.responseObject !== null && textLeaks(record.responseObject, needles, 0);
   const annotations: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record.annotations)) annotations[scrubText(key, needles)] = containsAny(value, needles) ? REDACTED : value;
+  for (const [key, value] of Object.entries(record.annotations)) annotations[scrubText(key, needles)] = textLeaks(value, needles, 0) ? REDACTED : value;
   const { requestObject, responseObject, annotations: _annotations, ...rest } = record;
-  // One search over the rest as JSON text (JSON-escaped needles are among the needles) decides
-  // whether it needs the field-by-field scrub, which rebuilds the record: it rarely does.
-  const restLeaked = containsAny(JSON.stringify(rest), needles);
+  // The field-by-field scrub rebuilds the record: only when something is there.
+  const restLeaked = valueLeaks(rest, needles, 0);
   return {
     ...(restLeaked ? scrubDeep(rest, needles) : rest),
     annotations,
