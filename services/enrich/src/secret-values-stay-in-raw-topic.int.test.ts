@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
 import { createKafkaClient, RAW_HEADERS, type KafkaAdmin, type KafkaClient, type OutgoingRecord } from '@kaudit/kafka';
 import { auditEventsTarget } from '@kaudit/sink';
@@ -69,7 +69,8 @@ describe('no credential value reaches ClickHouse (real Kafka, enrich service, Cl
       value: JSON.stringify(c.event),
       headers: { [RAW_HEADERS.cluster]: 'prod-eu-1', [RAW_HEADERS.receivedAt]: new Date().toISOString(), [RAW_HEADERS.source]: 'webhook', [RAW_HEADERS.instance]: 'test' },
     }));
-    await producer.send(topics.input, raw);
+    // A just-created topic can take a moment to reach every broker's metadata (UNKNOWN_TOPIC_OR_PARTITION).
+    await vi.waitFor(() => producer.send(topics.input, raw), { timeout: 30_000, interval: 500 });
     await producer.stop();
 
     const config = loadEnrichConfig({
@@ -85,8 +86,9 @@ describe('no credential value reaches ClickHouse (real Kafka, enrich service, Cl
     await service.lifecycle.start();
     try {
       const enriched = await consumeAll(kafka, topics.output, CASES, 120_000);
-      // Non-vacuous: every event was enriched (none dead-lettered), each with its markers in the raw bytes.
-      expect(enriched).toHaveLength(CASES);
+      // Non-vacuous: every event was enriched (none dead-lettered: all audit IDs are stored, below),
+      // each with its markers in the raw bytes. (A retried send may have produced a record twice.)
+      expect(enriched.length).toBeGreaterThanOrEqual(CASES);
       for (const c of cases) expect(findLeaks(Buffer.from(JSON.stringify(c.event)), c.markers), c.label).not.toEqual([]);
 
       const kafkaBytes = Buffer.concat(enriched.flatMap((r) => [r.key ?? Buffer.alloc(0), r.value ?? Buffer.alloc(0), ...Object.values(r.headers)]));
