@@ -78,7 +78,7 @@ beforeAll(async () => {
   await ch.insert({
     table: `${db}.audit_events`,
     format: 'JSONEachRow',
-    values: seed.map((r, i) => toAuditRow(r, { topic: 't', partition: 0, offset: String(i) })),
+    values: seed.map((r, i) => toAuditRow(r, { topic: 't', partition: 0, offset: String(i), timestamp: '0' })),
   });
 });
 afterAll(async () => {

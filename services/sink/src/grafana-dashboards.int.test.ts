@@ -71,7 +71,7 @@ beforeAll(async () => {
   ch = createClickHouse({ url: testEndpoints().clickhouseUrl });
   db = uniqueName('dash');
   await runMigrations({ client: ch, dir: join(REPO, 'migrations', 'clickhouse'), database: db, logger, vars: { retention_days: 3650 } });
-  await ch.insert({ table: `${db}.audit_events`, format: 'JSONEachRow', values: seed.map((r, i) => toAuditRow(r, { topic: 't', partition: 0, offset: String(i) })) });
+  await ch.insert({ table: `${db}.audit_events`, format: 'JSONEachRow', values: seed.map((r, i) => toAuditRow(r, { topic: 't', partition: 0, offset: String(i), timestamp: '0' })) });
 });
 afterAll(async () => {
   await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
