@@ -109,7 +109,7 @@ describe('exactly-once when a batch is re-presented with a different cut', () =>
       `SELECT toString(count()) AS n, toString(uniqExact(cluster, audit_id, stage)) AS u, toString(min(_offset)) AS lo, toString(max(_offset)) AS hi FROM ${db}.audit_events`,
     );
     expect(stored).toEqual({ n: '40', u: '40', lo: '1000', hi: '1039' });
-    const rollup = await one<{ n: string }>(`SELECT toString(sum(requests)) AS n FROM ${db}.audit_rollup_1m`);
+    const rollup = await one<{ n: string }>(`SELECT toString(uniqExactMerge(requests)) AS n FROM ${db}.audit_rollup_1m_v2`);
     expect(rollup.n).toBe('40');
     await ch.command({ query: `DROP DATABASE ${db}` });
   });
@@ -172,7 +172,7 @@ describe('the sink killed with SIGKILL mid-stream and restarted', () => {
       expect(stored).toEqual({ n: String(N), u: String(N) });
       const ids = await (await ch.query({ query: `SELECT audit_id FROM ${db}.audit_events ORDER BY audit_id`, format: 'JSONEachRow' })).json<{ audit_id: string }>();
       expect(ids.map((r) => r.audit_id)).toEqual(Array.from({ length: N }, (_, i) => `audit-${String(i).padStart(6, '0')}`));
-      const rollup = await one<{ n: string }>(`SELECT toString(sum(requests)) AS n FROM ${db}.audit_rollup_1m`);
+      const rollup = await one<{ n: string }>(`SELECT toString(uniqExactMerge(requests)) AS n FROM ${db}.audit_rollup_1m_v2`);
       expect(rollup.n).toBe(String(N));
     } finally {
       await sinkProcess.kill('SIGTERM');
