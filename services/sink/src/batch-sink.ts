@@ -21,6 +21,10 @@ const SCHEMA_ERROR_CODES = new Set(['60', '81', '16', '47', '62']);
  * batch might split differently.
  */
 const INSERT_SETTINGS = {
+  // One row per Kafka record, even for two records of one event in one block: ReplacingMergeTree would
+  // otherwise collapse them while writing the part, and the record the ledger finds no row for would be
+  // inserted again after every crash. Duplicates collapse at merge time instead (FINAL / LIMIT 1 BY read one).
+  optimize_on_insert: 0,
   input_format_parallel_parsing: 0,
   max_insert_block_size: '10000000',
   min_insert_block_size_rows: '0',
@@ -99,8 +103,7 @@ export class BatchSink {
       this.#deps.onRows?.(target.table, 'offset_reused', reused);
     }
     if (todo.length === 0) return;
-    if (!ctx.isRunning()) throw new KauditError('KAFKA_UNAVAILABLE', 'partition revoked or consumer stopping: not inserting');
-    if (await this.#insertStreaming(target, todo)) return;
+    if (await this.#insertStreaming(target, todo, ctx)) return;
 
     // Slow path (a record that does not decode, or a block ClickHouse rejected): decode everything first.
     const pending: Pending[] = [];
@@ -116,7 +119,16 @@ export class BatchSink {
     // Dead letters first: once a later offset is stored, step 2 above assumes these are handled.
     await this.#deadLetter(target.table, undecodable, 'INPUT_INVALID', 'decode');
     if (pending.length === 0) return;
-    await this.#insertBisecting(target.table, pending);
+    await this.#insertBisecting(target.table, pending, ctx);
+  }
+
+  /**
+   * Just before an insert: this member must still own the partition (a heartbeat, which reports a rebalance,
+   * then the consumer's ownership check). Throwing leaves the batch uncommitted for whoever owns it now.
+   */
+  async #ensureOwner(ctx: BatchContext): Promise<void> {
+    await ctx.heartbeat();
+    if (!ctx.isRunning()) throw new KauditError('KAFKA_UNAVAILABLE', 'partition revoked or consumer stopping: not inserting');
   }
 
   /**
@@ -125,8 +137,9 @@ export class BatchSink {
    * the unfinished block is never committed) and the slow path takes over; so does a block ClickHouse rejects.
    * Resolves true when the whole block was inserted.
    */
-  async #insertStreaming(target: SinkTarget, records: readonly IncomingRecord[]): Promise<boolean> {
+  async #insertStreaming(target: SinkTarget, records: readonly IncomingRecord[], ctx: BatchContext): Promise<boolean> {
     const token = deduplicationToken(records);
+    await this.#ensureOwner(ctx);
     let undecodable = false;
     function* rows(): Generator<AuditRow> {
       for (const record of records) {
@@ -178,8 +191,9 @@ export class BatchSink {
     }
   }
 
-  async #insertBisecting(table: string, block: Pending[]): Promise<void> {
+  async #insertBisecting(table: string, block: Pending[], ctx: BatchContext): Promise<void> {
     const token = deduplicationToken(block.map((p) => p.record));
+    await this.#ensureOwner(ctx);
     try {
       await this.#deps.clickhouse.insert({
         table: `${this.#deps.database}.${table}`,
@@ -200,8 +214,8 @@ export class BatchSink {
       this.#deps.telemetry.emit({ event: 'insert_rejected_bisecting', level: 'warn', fields: { table, token, rows: block.length, error: e.message } });
     }
     const mid = Math.ceil(block.length / 2);
-    await this.#insertBisecting(table, block.slice(0, mid));
-    await this.#insertBisecting(table, block.slice(mid));
+    await this.#insertBisecting(table, block.slice(0, mid), ctx);
+    await this.#insertBisecting(table, block.slice(mid), ctx);
   }
 
   #asRetryable(err: KauditError): KauditError {
