@@ -273,7 +273,7 @@ class KjsBatchConsumer implements BatchConsumer {
         throw wrapKafkaError(err, `heartbeat of consumer ${this.#options.groupId}`);
       }
     };
-    const ctx = { heartbeat, isRunning };
+    const ctx = { heartbeat, isRunning, generation };
     if (!isRunning()) return; // fetched before this member was fenced: not handled, not committed
     const initial = this.#options.retryInitialMs ?? 200;
     const max = this.#options.retryMaxMs ?? 10_000;

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouse } from '@kaudit/clickhouse';
 import { toClickHouseError } from '@kaudit/clickhouse';
 import { isKauditError, KauditError } from '@kaudit/errors';
@@ -43,6 +45,11 @@ export interface BatchSinkDeps {
   targets: ReadonlyMap<string, SinkTarget>;
   deadLetters: DeadLetterWriter;
   telemetry: Telemetry;
+  /**
+   * How long a new owner of a partition waits for inserts of the previous owner that are still running in
+   * ClickHouse before it reads what is stored (then it retries the batch). Default 60 s.
+   */
+  previousOwnerWaitMs?: number;
   /** Called once per inserted or dead-lettered row, for metrics. */
   onRows?: (table: string, outcome: 'inserted' | 'dead_lettered' | 'already_stored' | 'offset_reused', count: number) => void;
 }
@@ -68,7 +75,9 @@ export interface BatchSinkDeps {
  *    consumer retries the same batch with backoff. Just before each insert the handler asks the consumer whether
  *    this member still owns the partition in the current group generation (BatchContext.isRunning, fed by the
  *    group-join assignments and by rebalance errors on heartbeats); a fenced batch throws instead of inserting,
- *    so a zombie owner does not insert what the new owner is about to.
+ *    so a zombie owner does not insert what the new owner is about to. An insert the old owner had already sent
+ *    cannot be fenced: every insert carries a query_id naming its partition, and a new owner's first batch of a
+ *    partition (a generation it has not seen) waits until no such insert runs before it reads what is stored.
  * Bad data: undecodable records are dead-lettered; a block ClickHouse rejects as bad data is bisected (each
  * half inserted with its own token) down to the single rows it rejects, which are dead-lettered with the server's
  * error. A dead-lettered record has no row, so after a crash it may be dead-lettered a second time: the DLQ is
@@ -76,6 +85,8 @@ export interface BatchSinkDeps {
  */
 export class BatchSink {
   readonly #deps: BatchSinkDeps;
+  /** topic:partition → the consumer generation whose first batch waited for the previous owner's inserts. */
+  readonly #generations = new Map<string, number>();
 
   constructor(deps: BatchSinkDeps) {
     this.#deps = deps;
@@ -84,6 +95,11 @@ export class BatchSink {
   async handle(batch: RecordBatch, ctx: BatchContext): Promise<void> {
     const target = this.#deps.targets.get(batch.topic);
     if (target === undefined) throw new KauditError('INTERNAL', `no sink target for topic ${batch.topic}`);
+    const owned = `${batch.topic}:${batch.partition}`;
+    if (this.#generations.get(owned) !== ctx.generation) {
+      await this.#awaitOtherInserts(target.table, batch.topic, batch.partition);
+      this.#generations.set(owned, ctx.generation);
+    }
     const stored = await this.storedPositions(target.table, batch.topic, batch.partition, batch.firstOffset, batch.lastOffset);
     const { todo, skipped, reused } = recordsNotStored(batch.records, stored);
     if (skipped > 0) {
@@ -122,6 +138,36 @@ export class BatchSink {
     await this.#insertBisecting(target.table, pending, ctx);
   }
 
+  /** The query_id prefix of every insert of one partition into one table (any replica's). */
+  #queryIdPrefix(table: string, topic: string, partition: number): string {
+    return `kaudit-sink:${this.#deps.database}.${table}:${topic}:${partition}:`;
+  }
+
+  /** Waits until no insert of this partition is running in ClickHouse (one of a previous owner, sent before it was fenced). */
+  async #awaitOtherInserts(table: string, topic: string, partition: number): Promise<void> {
+    const prefix = this.#queryIdPrefix(table, topic, partition);
+    const deadline = Date.now() + (this.#deps.previousOwnerWaitMs ?? 60_000);
+    for (;;) {
+      let running: number;
+      try {
+        const rs = await this.#deps.clickhouse.query({
+          query: `SELECT toString(count()) AS n FROM system.processes WHERE startsWith(query_id, {prefix:String})`,
+          query_params: { prefix },
+          format: 'JSONEachRow',
+        });
+        running = Number((await rs.json<{ n: string }>())[0]?.n ?? '0');
+      } catch (err) {
+        throw this.#asRetryable(toClickHouseError(err, `looking for running inserts of ${topic}:${partition}`));
+      }
+      if (running === 0) return;
+      if (Date.now() >= deadline) {
+        throw new KauditError('CLICKHOUSE_UNAVAILABLE', `an insert of ${topic}:${partition} into ${table} by a previous owner is still running; not reading the table before it ends`);
+      }
+      this.#deps.telemetry.emit({ event: 'previous_owner_insert_running', fields: { table, topic, partition, running } });
+      await sleep(200);
+    }
+  }
+
   /**
    * Just before an insert: this member must still own the partition (a heartbeat, which reports a rebalance,
    * then the consumer's ownership check). Throwing leaves the batch uncommitted for whoever owns it now.
@@ -156,6 +202,7 @@ export class BatchSink {
     try {
       await this.#deps.clickhouse.insert({
         table: `${this.#deps.database}.${target.table}`,
+        query_id: `${this.#queryIdPrefix(target.table, records[0]?.topic ?? '', records[0]?.partition ?? 0)}${randomUUID()}`,
         values: Readable.from(rows(), { objectMode: true }),
         format: 'JSONEachRow',
         clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
@@ -197,6 +244,7 @@ export class BatchSink {
     try {
       await this.#deps.clickhouse.insert({
         table: `${this.#deps.database}.${table}`,
+        query_id: `${this.#queryIdPrefix(table, block[0]?.record.topic ?? '', block[0]?.record.partition ?? 0)}${randomUUID()}`,
         values: block.map((p) => p.row),
         format: 'JSONEachRow',
         clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },

@@ -101,7 +101,7 @@ describe('exactly-once when a batch is re-presented with a different cut', () =>
       const records = recs.slice(from, to + 1);
       return { topic, partition: 2, records, firstOffset: records[0]?.offset ?? '', lastOffset: records[records.length - 1]?.offset ?? '', highWatermark: '2000' };
     };
-    const ctx = { heartbeat: async () => undefined, isRunning: () => true };
+    const ctx = { heartbeat: async () => undefined, isRunning: () => true, generation: 1 };
     await sink.handle(batch(0, 9), ctx); // inserted; "crash" before the commit
     await sink.handle(batch(0, 4), ctx); // re-read with a smaller fetch: all stored already
     await sink.handle(batch(0, 19), ctx); // re-read with a larger fetch: 0..9 stored, 10..19 new

@@ -84,12 +84,12 @@ describe('a batch whose insert landed in only some day-partitions', () => {
     await ch.insert({ table: `${db}.audit_events`, values: recs.slice(5).map((r) => target.toRow(r)), format: 'JSONEachRow' });
     expect(await counts(db)).toEqual({ rows: '5', keys: '5', offsets: '5' });
 
-    await sink.handle(batch, { heartbeat: async () => undefined, isRunning: () => true });
+    await sink.handle(batch, { heartbeat: async () => undefined, isRunning: () => true, generation: 1 });
     expect(await counts(db)).toEqual({ rows: '10', keys: '10', offsets: '10' });
     const stored = await (await ch.query({ query: `SELECT toString(_offset) AS o FROM ${db}.audit_events ORDER BY _offset`, format: 'JSONEachRow' })).json<{ o: string }>();
     expect(stored.map((r) => r.o)).toEqual(recs.map((r) => r.offset));
     // And once more (another crash before the commit): everything is recognised as stored.
-    await sink.handle(batch, { heartbeat: async () => undefined, isRunning: () => true });
+    await sink.handle(batch, { heartbeat: async () => undefined, isRunning: () => true, generation: 1 });
     expect(await counts(db)).toEqual({ rows: '10', keys: '10', offsets: '10' });
     await ch.command({ query: `DROP DATABASE ${db}` });
   });
