@@ -116,49 +116,55 @@ describe('exactly-once when a batch is re-presented with a different cut', () =>
   });
 });
 
+/**
+ * A fresh database (merges stopped, so a duplicate stays visible) and topics holding N enriched records, and the
+ * environment of a sink process for them. Small fetches: hundreds of inserts, so kills and joins land between
+ * inserts and commits.
+ */
+async function streamOf(prefix: string, N: number): Promise<{ db: string; env: Record<string, string> }> {
+  const ep = testEndpoints();
+  const db = uniqueName(prefix);
+  await runMigrations({ client: ch, dir: MIGRATIONS, database: db, logger, vars: { retention_days: 3650 } });
+  await ch.command({ query: `SYSTEM STOP MERGES ${db}.audit_events` });
+  const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq') };
+  const admin = kafka.admin();
+  await admin.start();
+  await admin.ensureTopics([
+    { topic: topics.enriched, partitions: 6 },
+    { topic: topics.alerts, partitions: 1 },
+    { topic: topics.dlq, partitions: 1 },
+  ]);
+  await admin.stop();
+  for (let start = 0; start < N; start += 1000) {
+    await producer.send(
+      topics.enriched,
+      Array.from({ length: 1000 }, (_, j) => {
+        const r = record(start + j);
+        return { key: r.auditID, value: codec.encode(r), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint } };
+      }),
+    );
+  }
+  mkdirSync(LOGS, { recursive: true });
+  const env = {
+    KAFKA_BROKERS: ep.kafkaBrokers,
+    CLICKHOUSE_URL: ep.clickhouseUrl,
+    CLICKHOUSE_DATABASE: db,
+    SINK_GROUP_ID: uniqueName('sink'),
+    SINK_ENRICHED_TOPIC: topics.enriched,
+    SINK_ALERTS_TOPIC: topics.alerts,
+    SINK_DLQ_TOPIC: topics.dlq,
+    SINK_MAX_BYTES_PER_PARTITION: '16384',
+    SINK_SESSION_TIMEOUT_MS: '6000',
+    SINK_RETRY_MAX_MS: '1000',
+  };
+  return { db, env };
+}
+
 describe('the sink killed with SIGKILL mid-stream and restarted', () => {
   it('ends with exactly the produced set of (cluster, auditID, stage): no loss, no duplicates', async () => {
-    const ep = testEndpoints();
-    const db = uniqueName('killed');
-    await runMigrations({ client: ch, dir: MIGRATIONS, database: db, logger, vars: { retention_days: 3650 } });
-    await ch.command({ query: `SYSTEM STOP MERGES ${db}.audit_events` }); // a duplicate must stay visible
-    const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq') };
-    const admin = kafka.admin();
-    await admin.start();
-    await admin.ensureTopics([
-      { topic: topics.enriched, partitions: 6 },
-      { topic: topics.alerts, partitions: 1 },
-      { topic: topics.dlq, partitions: 1 },
-    ]);
-    await admin.stop();
     const N = 12_000;
-    for (let start = 0; start < N; start += 1000) {
-      await producer.send(
-        topics.enriched,
-        Array.from({ length: 1000 }, (_, j) => {
-          const r = record(start + j);
-          return { key: r.auditID, value: codec.encode(r), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint } };
-        }),
-      );
-    }
-    mkdirSync(LOGS, { recursive: true });
-    const sinkProcess = new SinkChild(
-      {
-        KAFKA_BROKERS: ep.kafkaBrokers,
-        CLICKHOUSE_URL: ep.clickhouseUrl,
-        CLICKHOUSE_DATABASE: db,
-        SINK_GROUP_ID: uniqueName('sink'),
-        SINK_ENRICHED_TOPIC: topics.enriched,
-        SINK_ALERTS_TOPIC: topics.alerts,
-        SINK_DLQ_TOPIC: topics.dlq,
-        // Small fetches: hundreds of inserts, so the kills land between inserts and commits.
-        SINK_MAX_BYTES_PER_PARTITION: '16384',
-        SINK_SESSION_TIMEOUT_MS: '6000',
-        SINK_RETRY_MAX_MS: '1000',
-      },
-      await freePort(),
-      join(LOGS, `${db}.log`),
-    );
+    const { db, env } = await streamOf('killed', N);
+    const sinkProcess = new SinkChild(env, await freePort(), join(LOGS, `${db}.log`));
     const count = async () => Number((await one<{ n: string }>(`SELECT toString(count()) AS n FROM ${db}.audit_events`)).n);
     try {
       for (const fraction of [0.15, 0.45, 0.75]) {
@@ -185,43 +191,8 @@ describe('the sink killed with SIGKILL mid-stream and restarted', () => {
 
 describe('two sink replicas in one consumer group, one joining mid-stream and one killed mid-stream', () => {
   it('ends with exactly the produced rows, counted without FINAL: no loss, no duplicate', async () => {
-    const ep = testEndpoints();
-    const db = uniqueName('pair');
-    await runMigrations({ client: ch, dir: MIGRATIONS, database: db, logger, vars: { retention_days: 3650 } });
-    await ch.command({ query: `SYSTEM STOP MERGES ${db}.audit_events` }); // a duplicate must stay visible
-    const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq') };
-    const admin = kafka.admin();
-    await admin.start();
-    await admin.ensureTopics([
-      { topic: topics.enriched, partitions: 6 },
-      { topic: topics.alerts, partitions: 1 },
-      { topic: topics.dlq, partitions: 1 },
-    ]);
-    await admin.stop();
     const N = 12_000;
-    for (let start = 0; start < N; start += 1000) {
-      await producer.send(
-        topics.enriched,
-        Array.from({ length: 1000 }, (_, j) => {
-          const r = record(start + j);
-          return { key: r.auditID, value: codec.encode(r), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint } };
-        }),
-      );
-    }
-    mkdirSync(LOGS, { recursive: true });
-    const env = {
-      KAFKA_BROKERS: ep.kafkaBrokers,
-      CLICKHOUSE_URL: ep.clickhouseUrl,
-      CLICKHOUSE_DATABASE: db,
-      SINK_GROUP_ID: uniqueName('sink'),
-      SINK_ENRICHED_TOPIC: topics.enriched,
-      SINK_ALERTS_TOPIC: topics.alerts,
-      SINK_DLQ_TOPIC: topics.dlq,
-      // Small fetches: hundreds of inserts, so the join and the kill land between inserts and commits.
-      SINK_MAX_BYTES_PER_PARTITION: '16384',
-      SINK_SESSION_TIMEOUT_MS: '6000',
-      SINK_RETRY_MAX_MS: '1000',
-    };
+    const { db, env } = await streamOf('pair', N);
     const replicas = [
       new SinkChild(env, await freePort(), join(LOGS, `${db}-a.log`)),
       new SinkChild(env, await freePort(), join(LOGS, `${db}-b.log`)),
