@@ -147,7 +147,7 @@ export class BatchSink {
   async #awaitOtherInserts(table: string, topic: string, partition: number): Promise<void> {
     const prefix = this.#queryIdPrefix(table, topic, partition);
     const deadline = Date.now() + (this.#deps.previousOwnerWaitMs ?? 60_000);
-    for (;;) {
+    for (let polls = 0; ; polls++) {
       let running: number;
       try {
         const rs = await this.#deps.clickhouse.query({
@@ -163,7 +163,7 @@ export class BatchSink {
       if (Date.now() >= deadline) {
         throw new KauditError('CLICKHOUSE_UNAVAILABLE', `an insert of ${topic}:${partition} into ${table} by a previous owner is still running; not reading the table before it ends`);
       }
-      this.#deps.telemetry.emit({ event: 'previous_owner_insert_running', fields: { table, topic, partition, running } });
+      if (polls === 0) this.#deps.telemetry.emit({ event: 'previous_owner_insert_running', fields: { table, topic, partition, running } });
       await sleep(200);
     }
   }
