@@ -132,7 +132,7 @@ export class BatchSink {
         undecodable.push({ record, message: err.message });
       }
     }
-    // Dead letters first: once a later offset is stored, step 2 above assumes these are handled.
+    // Dead letters first: a crash before the rows are in re-sends them at worst (the DLQ is at-least-once).
     await this.#deadLetter(target.table, undecodable, 'INPUT_INVALID', 'decode');
     if (pending.length === 0) return;
     await this.#insertBisecting(target.table, pending, ctx);
