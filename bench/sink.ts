@@ -89,7 +89,7 @@ export const run: BenchRun = async (ctx) => {
     // Baseline: the same rows, pre-mapped, inserted in the sink's own rows per insert; run twice after the sink
     // and averaged, because load on the shared machine drifts during a run.
     const fetchBytes = 4 * 1024 * 1024;
-    const mapped = records.map((r, i) => toAuditRow(r, { topic, partition: i % partitions, offset: String(i) }));
+    const mapped = records.map((r, i) => toAuditRow(r, { topic, partition: i % partitions, offset: String(i), timestamp: '0' }));
     const baseline = async (perInsert: number): Promise<number> => {
       await ch.command({ query: `TRUNCATE TABLE ${rawDb}.audit_events` });
       const began = performance.now();

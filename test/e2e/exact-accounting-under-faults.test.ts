@@ -4,7 +4,12 @@
  * once by (cluster, auditID, stage), and every alert is notified — once, except the in-flight send of a
  * SIGKILLed alert service (see below) — while each service is
  * SIGKILLed and restarted in turn, the Kafka broker is stopped and restarted, and ClickHouse is down
- * for a while (15 s here; KAUDIT_E2E_HEAVY=1 makes it the full 60 s).
+ * for the full 60 s the guarantee names (in CI too).
+ *
+ * Duplicates are counted, not collapsed: merges are off on the counted tables and nothing is read FINAL, so a row
+ * stored twice stays two rows. The expected counts come from Kafka itself: every record of the enriched topic
+ * (upstream retries included — an apiserver retry or an enrich restart is a second record) is one row, each
+ * acknowledged (cluster, auditID, stage) is there, and the rollup counts each request once.
  *
  * Runs on its own private Kafka + ClickHouse (it stops them), with the real services as child processes.
  */
@@ -17,16 +22,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditTraffic, buildEvent, createRng, DEMO_PEOPLE, toEventList } from '@kaudit/audit-generator';
+import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createClickHouse, type ClickHouse } from '@kaudit/clickhouse';
-import { readEnv } from '@kaudit/config';
+import { createKafkaClient, headerString, TOPICS, type IncomingRecord } from '@kaudit/kafka';
 import { createEphemeralStack, freePort, type LocalStack } from '@kaudit/stack';
-import { ServiceProcess, silentLogger, uniqueName } from '@kaudit/testkit';
+import { consumeAll, ServiceProcess, silentLogger, uniqueName } from '@kaudit/testkit';
 import { setupPipeline } from 'kaudit';
 
-
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const HEAVY = readEnv().KAUDIT_E2E_HEAVY === '1';
-const CLICKHOUSE_OUTAGE_MS = HEAVY ? 60_000 : 15_000;
+/** DESIGN.md's guarantee names a 60 s ClickHouse outage; CI runs exactly that, not a shortened one. */
+const CLICKHOUSE_OUTAGE_MS = 60_000;
+/**
+ * MergeTree settings that keep the counted tables from merging — a merge of a ReplacingMergeTree would collapse a
+ * duplicate before we count it. A table setting, unlike SYSTEM STOP MERGES, survives the ClickHouse restart.
+ */
+const NO_MERGES = 'max_bytes_to_merge_at_max_space_in_pool = 1, max_bytes_to_merge_at_min_space_in_pool = 1, parts_to_delay_insert = 100000, parts_to_throw_insert = 100000';
 const CLUSTERS = ['e2e-a', 'e2e-b'] as const;
 const logger = silentLogger('e2e');
 
@@ -59,6 +69,8 @@ function startReceiver(received: Received): Promise<{ server: Server; url: strin
 class ApiserverLikeClient {
   readonly acked = new Set<string>();
   readonly ackedDeletes = new Set<string>();
+  /** Events ingest answered 2xx for but counted as rejected: must stay 0 (asserted by the test, not in here). */
+  rejected = 0;
   retries = 0;
   #stopped = false;
   constructor(private readonly url: string, private readonly tokens: Record<string, string>) {}
@@ -70,25 +82,23 @@ class ApiserverLikeClient {
   async post(cluster: string, events: Record<string, unknown>[]): Promise<void> {
     const body = JSON.stringify(toEventList(events));
     for (;;) {
-      try {
-        const res = await fetch(`${this.url}/v1/clusters/${cluster}/audit`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${this.tokens[cluster] ?? ''}` },
-          body,
-          signal: AbortSignal.timeout(15_000),
-        });
-        if (res.ok) {
-          const answer = (await res.json()) as { accepted: number; rejected: number };
-          expect(answer.rejected).toBe(0);
-          for (const e of events) {
-            this.acked.add(`${cluster}|${String(e.auditID)}|${String(e.stage)}`);
-            if (e.verb === 'delete' && (e.objectRef as { resource?: string }).resource === 'deployments') this.ackedDeletes.add(`${cluster}|${String(e.auditID)}`);
-          }
-          return;
+      // Ingest down (killed) or Kafka unavailable: no answer, or no whole answer; retry like the apiserver does.
+      const answer = await fetch(`${this.url}/v1/clusters/${cluster}/audit`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.tokens[cluster] ?? ''}` },
+        body,
+        signal: AbortSignal.timeout(15_000),
+      }).then(
+        async (res) => (res.ok ? ((await res.json()) as { accepted: number; rejected: number }) : (await res.text(), undefined)),
+        () => undefined,
+      ).catch(() => undefined);
+      if (answer !== undefined) {
+        this.rejected += answer.rejected;
+        for (const e of events) {
+          this.acked.add(`${cluster}|${String(e.auditID)}|${String(e.stage)}`);
+          if (e.verb === 'delete' && (e.objectRef as { resource?: string }).resource === 'deployments') this.ackedDeletes.add(`${cluster}|${String(e.auditID)}`);
         }
-        await res.text();
-      } catch {
-        // ingest down (killed) or Kafka unavailable: retry like the apiserver does
+        return;
       }
       this.retries++;
       await sleep(500);
@@ -131,12 +141,28 @@ describe('exact accounting under faults (whole pipeline)', () => {
   const work = mkdtempSync(join(tmpdir(), 'kaudit-e2e-'));
   const name = uniqueName('e2e');
   let keepLogs = false;
+  let brokers = '';
+
+  /** Every record of a topic, read from the beginning. */
+  async function readTopic(topic: string): Promise<IncomingRecord[]> {
+    const kafka = createKafkaClient({ brokers: [brokers], clientId: 'e2e-reader', logger });
+    const admin = kafka.admin();
+    await admin.start();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.stop();
+    const total = offsets.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0);
+    const records = await consumeAll(kafka, topic, total, 120_000);
+    expect(records.length).toBe(total);
+    return records;
+  }
 
   beforeAll(async () => {
     stack = await createEphemeralStack({ root: join(REPO, '.kaudit'), name, logger });
     const ep = await stack.up();
     await setupPipeline({ kafkaBrokers: ep.kafkaBrokers, clickhouseUrl: ep.clickhouseUrl, database, retentionDays: 30, migrationsDir: join(REPO, 'migrations', 'clickhouse') }, logger);
     ch = createClickHouse({ url: ep.clickhouseUrl });
+    for (const table of ['audit_events', 'alerts']) await ch.command({ query: `ALTER TABLE ${database}.${table} MODIFY SETTING ${NO_MERGES}` });
+    brokers = ep.kafkaBrokers;
 
     const tokens: Record<string, string> = {};
     const clusterLines = ['clusters:'];
@@ -209,25 +235,46 @@ describe('exact accounting under faults (whole pipeline)', () => {
     await traffic;
     expect(client.acked.size).toBeGreaterThan(2000);
 
-    // Every acknowledged (cluster, auditID, stage) must arrive; wait for the pipeline to drain.
+    expect(client.rejected).toBe(0);
+
+    // What the sink must store: every record of the enriched topic, once. Upstream retries (an apiserver retry
+    // of a batch whose 200 was lost, enrich re-producing after its kill) are records of their own, so they are
+    // rows of their own too, until a merge collapses them (none runs here).
+    const codec = new AuditRecordCodec();
+    const enriched = (await readTopic(TOPICS.enriched))
+      .map((r) => codec.decode(r.value ?? Buffer.alloc(0), headerString(r.headers, SCHEMA_FINGERPRINT_HEADER)))
+      .filter((r) => (CLUSTERS as readonly string[]).includes(r.cluster));
+    // No FINAL: rows as stored, next to the distinct Kafka records and the distinct events they hold.
     const stored = async () => {
-      const rs = await ch.query({ query: `SELECT count() AS rows, uniqExact(cluster, audit_id, stage) AS keys FROM ${database}.audit_events FINAL WHERE cluster IN {c:Array(String)}`, query_params: { c: [...CLUSTERS] }, format: 'JSONEachRow' });
-      const [row] = await rs.json<{ rows: string; keys: string }>();
-      return { rows: Number(row?.rows ?? 0), keys: Number(row?.keys ?? 0) };
+      const rs = await ch.query({
+        query: `SELECT toString(count()) AS rows, toString(uniqExact(_topic, _partition, _offset)) AS records, toString(uniqExact(cluster, audit_id, stage)) AS keys
+                FROM ${database}.audit_events WHERE cluster IN {c:Array(String)}`,
+        query_params: { c: [...CLUSTERS] },
+        format: 'JSONEachRow',
+      });
+      const [row] = await rs.json<{ rows: string; records: string; keys: string }>();
+      return { rows: Number(row?.rows ?? 0), records: Number(row?.records ?? 0), keys: Number(row?.keys ?? 0) };
     };
     const deadline = Date.now() + 180_000;
     let counts = await stored();
-    while (counts.keys < client.acked.size && Date.now() < deadline) {
+    while ((counts.keys < client.acked.size || counts.records < enriched.length) && Date.now() < deadline) {
       await sleep(2000);
       counts = await stored();
     }
+    await sleep(3000); // a late duplicate would show up here
+    counts = await stored();
     const rs = await ch.query({ query: `SELECT DISTINCT concat(cluster, '|', audit_id, '|', stage) AS k FROM ${database}.audit_events WHERE cluster IN {c:Array(String)}`, query_params: { c: [...CLUSTERS] }, format: 'JSONEachRow' });
     const keys = new Set((await rs.json<{ k: string }>()).map((r) => r.k));
     const missing = [...client.acked].filter((k) => !keys.has(k));
     const unexpected = [...keys].filter((k) => !client.acked.has(k));
     expect(missing).toEqual([]); // zero lost
     expect(unexpected).toEqual([]); // nothing that was never acknowledged
-    expect(counts.rows).toBe(counts.keys); // zero duplicated (per (cluster, auditID, stage))
+    // Zero duplicated by the sink: one row per Kafka record, not one more; and every acknowledged event once.
+    expect(counts).toEqual({ rows: enriched.length, records: enriched.length, keys: client.acked.size });
+    // The rollup counts each request once, however often it was delivered.
+    const requests = new Set([...client.acked].filter((k) => !k.endsWith('|RequestReceived') && !k.endsWith('|ResponseStarted')).map((k) => k.slice(0, k.lastIndexOf('|'))));
+    const rollup = await ch.query({ query: `SELECT toString(uniqExactMerge(requests)) AS n FROM ${database}.audit_rollup_1m_v2 WHERE cluster IN {c:Array(String)}`, query_params: { c: [...CLUSTERS] }, format: 'JSONEachRow' });
+    expect((await rollup.json<{ n: string }>())[0]?.n).toBe(String(requests.size));
 
     // Alerts: one notification per acknowledged Deployment delete, none twice.
     const alertDeadline = Date.now() + 60_000;
@@ -244,9 +291,13 @@ describe('exact accounting under faults (whole pipeline)', () => {
       .filter(({ copies }) => copies.length > 2 || !alertKills.some((kill) => (copies[0] ?? 0) <= kill && kill - (copies[0] ?? 0) < 1000));
     if (unexplained.length > 0) keepLogs = true;
     expect({ unexplained, faults: unexplained.length > 0 ? faults : [] }).toEqual({ unexplained: [], faults: [] });
-    const ars = await ch.query({ query: `SELECT count() AS n FROM ${database}.alerts FINAL WHERE rule_id = 'sigma-deployment-deleted'`, format: 'JSONEachRow' });
-    const storedAlerts = Number((await ars.json<{ n: string }>())[0]?.n ?? 0);
-    expect(storedAlerts).toBe(client.ackedDeletes.size);
+    // Stored alerts, no FINAL (merges are off): one row per alert record in Kafka, one alert per acknowledged delete.
+    const alertRecords = (await readTopic(TOPICS.alerts))
+      .map((r) => JSON.parse(r.value?.toString('utf8') ?? '{}') as { ruleId?: string })
+      .filter((a) => a.ruleId === 'sigma-deployment-deleted');
+    const ars = await ch.query({ query: `SELECT toString(count()) AS rows, toString(uniqExact(alert_id)) AS alerts FROM ${database}.alerts WHERE rule_id = 'sigma-deployment-deleted'`, format: 'JSONEachRow' });
+    const [storedAlerts] = await ars.json<{ rows: string; alerts: string }>();
+    expect(storedAlerts).toEqual({ rows: String(alertRecords.length), alerts: String(client.ackedDeletes.size) });
     // Zero lost: every stored Deployment-delete alert reached the receiver.
     const ids = await ch.query({ query: `SELECT DISTINCT alert_id FROM ${database}.alerts WHERE rule_id = 'sigma-deployment-deleted'`, format: 'JSONEachRow' });
     const notified = new Set(received.alertIds);

@@ -84,7 +84,10 @@ const LOAD_KEY: Record<LoadDimension, string> = {
   useragent: 'user_agent',
 };
 
-/** Requests per key over the range from the per-minute rollup, with each key's busiest minute. */
+/**
+ * Requests per key over the range from the per-minute rollup, with each key's busiest minute. The rollup keeps
+ * the set of distinct requests per minute (audit_rollup_1m_v2), so an event stored twice counts once.
+ */
 export function loadQuery(s: AskScope, by: LoadDimension): AskQuery {
   const key = LOAD_KEY[by];
   const person = by === 'user' ? `, anyLast(who) AS who, anyLast(email) AS email, anyLast(team) AS team` : '';
@@ -92,8 +95,8 @@ export function loadQuery(s: AskScope, by: LoadDimension): AskQuery {
     query: `SELECT key AS ${by}${person}, sum(n) AS requests, round(sum(n) / greatest(1, dateDiff('second', {since:DateTime64(6)}, {until:DateTime64(6)})), 2) AS per_second,
         max(n) AS peak_per_minute, argMax(minute, n) AS peak_minute
       FROM (
-        SELECT minute, ${key} AS key, anyLast(actor_display_name) AS who, anyLast(actor_email) AS email, anyLast(actor_team) AS team, sum(requests) AS n
-        FROM {db:Identifier}.audit_rollup_1m
+        SELECT minute, ${key} AS key, anyLast(actor_display_name) AS who, anyLast(actor_email) AS email, anyLast(actor_team) AS team, uniqExactMerge(requests) AS n
+        FROM {db:Identifier}.audit_rollup_1m_v2
         WHERE minute >= toStartOfMinute({since:DateTime64(6)}) AND minute < {until:DateTime64(6)}
           AND ({cluster:String} = '' OR cluster = {cluster:String})
         GROUP BY minute, key

@@ -62,6 +62,16 @@ function isRetriableKafkaError(err: unknown): boolean {
   return e.retriable !== false;
 }
 
+/**
+ * Errors that mean this member no longer owns what it was assigned: the group is rebalancing, or moved on to a
+ * generation this member is not part of. A batch in hand must be dropped (not committed), never finished.
+ */
+const FENCING_ERROR_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP', 'FENCED_INSTANCE_ID']);
+
+function isFencingError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && FENCING_ERROR_TYPES.has(String((err as { type?: unknown }).type));
+}
+
 function wrapKafkaError(err: unknown, what: string): KauditError {
   if (err instanceof KauditError) return err;
   const message = err instanceof Error ? err.message : String(err);
@@ -161,6 +171,16 @@ class KjsBatchConsumer implements BatchConsumer {
   #paused = false;
   #assigned = false;
   #assignmentWaiters: (() => void)[] = [];
+  /**
+   * Ownership, for fencing (issue 12 §2): kafkajs' isStale() only reflects seeks, so a batch cannot tell from
+   * kafkajs that its partition moved. Each group join is a new generation with its own assignment; a batch may
+   * act only while the generation it started in is current, its partition is in that assignment, and no
+   * rebalance was reported since (by kafkajs, or by a heartbeat of ours — BatchContext.heartbeat() just before
+   * an effect is how a handler learns that its silent spell outlived its session).
+   */
+  #generation = 0;
+  #owned = new Set<string>();
+  #rebalancing = false;
   #started = false;
   /** Batches being handled now; stop() waits for them so their commits are not lost. */
   readonly #inflight = new Set<Promise<void>>();
@@ -175,10 +195,15 @@ class KjsBatchConsumer implements BatchConsumer {
       allowAutoTopicCreation: false,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
     });
-    this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => {
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#generation++;
+      this.#owned = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)));
+      this.#rebalancing = false;
+      this.#logger.info({ event: 'consumer_assigned', generation: this.#generation, partitions: [...this.#owned] }, 'consumer_assigned');
       this.#assigned = true;
       for (const resolve of this.#assignmentWaiters.splice(0)) resolve();
     });
+    this.#consumer.on(this.#consumer.events.REBALANCING, () => this.#fence('rebalancing'));
   }
 
   async start(handler: BatchHandler): Promise<void> {
@@ -229,8 +254,27 @@ class KjsBatchConsumer implements BatchConsumer {
       lastOffset: last.offset,
       highWatermark: batch.highWatermark,
     };
-    const isRunning = () => !this.#stopping && payload.isRunning() && !payload.isStale();
-    const ctx = { heartbeat: () => payload.heartbeat(), isRunning };
+    const generation = this.#generation;
+    const owned = `${batch.topic}:${batch.partition}`;
+    const isRunning = () =>
+      !this.#stopping &&
+      payload.isRunning() &&
+      !payload.isStale() &&
+      !this.#rebalancing &&
+      this.#generation === generation &&
+      this.#owned.has(owned);
+    // Heartbeat errors are not swallowed: one that says the group moved on fences this member at once.
+    const heartbeat = async () => {
+      try {
+        await payload.heartbeat();
+      } catch (err) {
+        if (isFencingError(err)) this.#fence((err as Error).message);
+        else this.#logger.warn({ event: 'consumer_heartbeat_failed', topic: batch.topic, partition: batch.partition, error: (err as Error).message }, 'consumer_heartbeat_failed');
+        throw wrapKafkaError(err, `heartbeat of consumer ${this.#options.groupId}`);
+      }
+    };
+    const ctx = { heartbeat, isRunning, generation };
+    if (!isRunning()) return; // fetched before this member was fenced: not handled, not committed
     const initial = this.#options.retryInitialMs ?? 200;
     const max = this.#options.retryMaxMs ?? 10_000;
     for (let attempt = 1; ; attempt++) {
@@ -244,7 +288,7 @@ class KjsBatchConsumer implements BatchConsumer {
         // Sleep in slices so group heartbeats continue and stop() is honoured promptly.
         for (let waited = 0; waited < delay && isRunning(); waited += 500) {
           await sleep(Math.min(500, delay - waited));
-          await payload.heartbeat().catch(() => undefined);
+          await heartbeat().catch(() => undefined); // logged, and a rebalance fenced us, in heartbeat()
         }
         if (!isRunning()) return;
       }
@@ -256,14 +300,26 @@ class KjsBatchConsumer implements BatchConsumer {
     await payload.heartbeat();
   }
 
+  /** This member's current generation may no longer own its partitions: no batch of it acts any more. */
+  #fence(reason: string): void {
+    if (this.#rebalancing) return;
+    this.#rebalancing = true;
+    this.#logger.warn({ event: 'consumer_fenced', generation: this.#generation, reason }, 'consumer_fenced');
+  }
+
   async stop(): Promise<void> {
     this.#stopping = true;
     if (!this.#started) {
       await this.#consumer.disconnect().catch(() => undefined);
       return;
     }
-    // Finish (and commit) the batch in hand while still a group member; start no new one.
-    this.#consumer.pause(this.#options.topics.map((topic) => ({ topic })));
+    // Finish (and commit) the batch in hand while still a group member; start no new one. (pause throws before
+    // the first group join; there is nothing to pause then.)
+    try {
+      this.#consumer.pause(this.#options.topics.map((topic) => ({ topic })));
+    } catch {
+      // not joined yet
+    }
     await Promise.all(this.#inflight);
     await this.#consumer.disconnect();
   }

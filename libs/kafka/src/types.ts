@@ -54,6 +54,11 @@ export interface BatchContext {
   heartbeat(): Promise<void>;
   /** False once stop() was called or the partition was revoked: stop early, the batch will be redelivered. */
   isRunning(): boolean;
+  /**
+   * The group generation this batch was fetched in. A number this handler has not seen for the partition means
+   * the partition was (re)assigned since its last batch: another member may have been working on it.
+   */
+  readonly generation: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { AlertRecord } from '@kaudit/audit-schema';
 import type { AuditRow, SourcePosition } from './audit-row.js';
-import { formatMicros } from './format-micros.js';
+import { formatMicros, formatMillis } from './format-micros.js';
 
 /** Maps an AlertRecord to an `alerts` row (migrations/clickhouse/0003_create_alerts.sql). */
 export function toAlertRow(a: AlertRecord, at: SourcePosition): AuditRow {
@@ -27,5 +27,6 @@ export function toAlertRow(a: AlertRecord, at: SourcePosition): AuditRow {
     _topic: at.topic,
     _partition: at.partition,
     _offset: at.offset,
+    _timestamp: formatMillis(at.timestamp),
   };
 }

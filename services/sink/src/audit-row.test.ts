@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { sampleAuditRecord } from '@kaudit/audit-schema';
 import { toAuditRow } from './audit-row.js';
 import { formatMicros } from './format-micros.js';
-import { deduplicationToken, recordsAfter } from './records-after.js';
 
-const at = { topic: 'kaudit.audit.enriched.v1', partition: 3, offset: '9007199254740993' };
+const at = { topic: 'kaudit.audit.enriched.v1', partition: 3, offset: '9007199254740993', timestamp: '1763800000123' };
 
 describe('toAuditRow', () => {
   it('maps nulls to empty values, keeps microseconds and the source position', () => {
@@ -23,6 +22,7 @@ describe('toAuditRow', () => {
       _topic: 'kaudit.audit.enriched.v1',
       _partition: 3,
       _offset: '9007199254740993',
+      _timestamp: '2025-11-22 08:26:40.123000',
     });
   });
 
@@ -36,19 +36,5 @@ describe('formatMicros', () => {
   it('formats whole seconds and pre-1970 instants', () => {
     expect(formatMicros(0)).toBe('1970-01-01 00:00:00.000000');
     expect(formatMicros(-1)).toBe('1969-12-31 23:59:59.999999');
-  });
-});
-
-describe('recordsAfter / deduplicationToken', () => {
-  const recs = ['9007199254740991', '9007199254740992', '9007199254740993'].map((offset) => ({
-    topic: 't', partition: 1, offset, key: null, value: null, headers: {}, timestamp: '0',
-  }));
-  it('skips exactly the stored prefix, comparing 64-bit offsets exactly', () => {
-    expect(recordsAfter(recs, null).map((r) => r.offset)).toEqual(recs.map((r) => r.offset));
-    expect(recordsAfter(recs, 9007199254740992n).map((r) => r.offset)).toEqual(['9007199254740993']);
-    expect(recordsAfter(recs, 9007199254740999n)).toEqual([]);
-  });
-  it('names the block by topic, partition and offset range', () => {
-    expect(deduplicationToken(recs)).toBe('t:1:9007199254740991-9007199254740993');
   });
 });

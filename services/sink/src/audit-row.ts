@@ -1,11 +1,13 @@
 import type { AuditRecord } from '@kaudit/audit-schema';
-import { formatMicros } from './format-micros.js';
+import { formatMicros, formatMillis } from './format-micros.js';
 
 /** Where a row came from in Kafka; stored with it so the sink can tell what is already in ClickHouse. */
 export interface SourcePosition {
   topic: string;
   partition: number;
   offset: string;
+  /** The record's Kafka timestamp (ms since epoch): with the offset it names the record, even after a topic is recreated. */
+  timestamp: string;
 }
 
 /** One `audit_events` row, column names as in migrations/clickhouse/0001_create_audit_events.sql. */
@@ -85,5 +87,6 @@ export function toAuditRow(r: AuditRecord, at: SourcePosition): AuditRow {
     _topic: at.topic,
     _partition: at.partition,
     _offset: at.offset,
+    _timestamp: formatMillis(at.timestamp),
   };
 }

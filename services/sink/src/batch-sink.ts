@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouse } from '@kaudit/clickhouse';
 import { toClickHouseError } from '@kaudit/clickhouse';
 import { isKauditError, KauditError } from '@kaudit/errors';
 import type { BatchContext, DeadLetterWriter, IncomingRecord, RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { AuditRow } from './audit-row.js';
-import { deduplicationToken, recordsAfter } from './records-after.js';
+import { deduplicationToken, recordsNotStored, type StoredPositions } from './records-not-stored.js';
 import type { SinkTarget } from './sink-target.js';
 
 /**
@@ -21,6 +23,10 @@ const SCHEMA_ERROR_CODES = new Set(['60', '81', '16', '47', '62']);
  * batch might split differently.
  */
 const INSERT_SETTINGS = {
+  // One row per Kafka record, even for two records of one event in one block: ReplacingMergeTree would
+  // otherwise collapse them while writing the part, and the record the ledger finds no row for would be
+  // inserted again after every crash. Duplicates collapse at merge time instead (FINAL / LIMIT 1 BY read one).
+  optimize_on_insert: 0,
   input_format_parallel_parsing: 0,
   max_insert_block_size: '10000000',
   min_insert_block_size_rows: '0',
@@ -39,39 +45,48 @@ export interface BatchSinkDeps {
   targets: ReadonlyMap<string, SinkTarget>;
   deadLetters: DeadLetterWriter;
   telemetry: Telemetry;
+  /**
+   * How long a new owner of a partition waits for inserts of the previous owner that are still running in
+   * ClickHouse before it reads what is stored (then it retries the batch). Default 60 s.
+   */
+  previousOwnerWaitMs?: number;
   /** Called once per inserted or dead-lettered row, for metrics. */
-  onRows?: (table: string, outcome: 'inserted' | 'dead_lettered' | 'already_stored', count: number) => void;
+  onRows?: (table: string, outcome: 'inserted' | 'dead_lettered' | 'already_stored' | 'offset_reused', count: number) => void;
 }
 
 /**
- * Writes Kafka batches into ClickHouse exactly once (DESIGN.md "Guarantees"; issue 5).
+ * Writes Kafka batches into ClickHouse exactly once (DESIGN.md "Guarantees"; issues 5 and 12).
  *
- * How, and why it holds across crashes:
- * 1. Every row stores where it came from (`_topic`, `_partition`, `_offset`; the `by_offset` projection keeps
- *    that lookup cheap and is written atomically with each part).
- * 2. For one partition, rows reach ClickHouse strictly in offset order: a batch is inserted only after every
- *    earlier offset was inserted or dead-lettered (the consumer handles one batch per partition at a time and
- *    commits only after this handler resolved; dead letters are written BEFORE the rows after them are
- *    inserted). So "the highest stored offset ≥ the batch's first offset is M" means every offset ≤ M is done.
- * 3. Before inserting, the handler asks for that M and leaves out the records ≤ M. After a crash between insert
- *    and commit, kafkajs may re-present the range cut differently (fetch sizes vary), so a re-cut batch could
- *    never match the old token; asking ClickHouse what it holds makes the cut deterministic: the already-stored
- *    prefix is recognised exactly and skipped (the issue's "re-cut to end at M and re-insert with the identical
- *    token" would only work for one insert per batch; skipping also covers batches that needed several inserts).
- * 4. Everything else is inserted as one block with insert_deduplication_token = topic:partition:first-last and a
- *    deduplication window on the table (and the rollup behind its materialized view), so a retried insert whose
- *    first attempt did land — timed out on our side, or still running when we asked in step 3 — is dropped by
- *    ClickHouse instead of stored twice.
- * 5. Offsets are committed by the consumer only after handle() resolves; a ClickHouse outage throws and the
- *    consumer retries the same batch with backoff. A batch whose partition was revoked meanwhile throws
- *    instead of inserting, so a zombie owner does not insert what the new owner is about to.
+ * How, and why it holds across crashes, partial inserts, recreated topics and rebalances:
+ * 1. Every row stores the record it came from (`_topic`, `_partition`, `_offset`, and the record's Kafka
+ *    `_timestamp`; the `by_offset_ts` projection keeps that lookup cheap and is written atomically with each part).
+ * 2. Before inserting, the handler asks which of the batch's records are stored — by offset AND timestamp — and
+ *    inserts only the others. Not "everything up to the highest stored offset": an INSERT that spans several day
+ *    partitions is atomic per part, not per statement, so a crash can leave higher offsets stored without lower
+ *    ones. Not "any row at that offset": a recreated topic (or lost Kafka data) starts again at offset 0 while the
+ *    table holds the old incarnation's rows there; such a record is inserted and counted as `offset_reused`.
+ *    After a crash between insert and commit kafkajs may re-present the range cut differently; the check makes
+ *    that harmless, whatever the cut.
+ * 3. The rest is inserted as one block with insert_deduplication_token = topic:partition:first-last:digest (see
+ *    deduplicationToken) and a deduplication window on the table (and the rollup behind its materialized view), so
+ *    a retried insert whose first attempt did land — timed out on our side, or still running when we asked in
+ *    step 2 — is dropped by ClickHouse instead of stored twice.
+ * 4. Offsets are committed by the consumer only after handle() resolves; a ClickHouse outage throws and the
+ *    consumer retries the same batch with backoff. Just before each insert the handler asks the consumer whether
+ *    this member still owns the partition in the current group generation (BatchContext.isRunning, fed by the
+ *    group-join assignments and by rebalance errors on heartbeats); a fenced batch throws instead of inserting,
+ *    so a zombie owner does not insert what the new owner is about to. An insert the old owner had already sent
+ *    cannot be fenced: every insert carries a query_id naming its partition, and a new owner's first batch of a
+ *    partition (a generation it has not seen) waits until no such insert runs before it reads what is stored.
  * Bad data: undecodable records are dead-lettered; a block ClickHouse rejects as bad data is bisected (each
- * half inserted with its own range token, left to right so step 2 still holds) down to the single rows it
- * rejects, which are dead-lettered with the server's error. After a crash, rows dead-lettered past M may be
- * dead-lettered a second time: the DLQ is at-least-once, the table exactly-once.
+ * half inserted with its own token) down to the single rows it rejects, which are dead-lettered with the server's
+ * error. A dead-lettered record has no row, so after a crash it may be dead-lettered a second time: the DLQ is
+ * at-least-once, the table exactly-once.
  */
 export class BatchSink {
   readonly #deps: BatchSinkDeps;
+  /** topic:partition → the consumer generation whose first batch waited for the previous owner's inserts. */
+  readonly #generations = new Map<string, number>();
 
   constructor(deps: BatchSinkDeps) {
     this.#deps = deps;
@@ -80,19 +95,31 @@ export class BatchSink {
   async handle(batch: RecordBatch, ctx: BatchContext): Promise<void> {
     const target = this.#deps.targets.get(batch.topic);
     if (target === undefined) throw new KauditError('INTERNAL', `no sink target for topic ${batch.topic}`);
-    const storedMax = await this.storedMaxOffset(target.table, batch.topic, batch.partition, batch.firstOffset);
-    const todo = recordsAfter(batch.records, storedMax);
-    const skipped = batch.records.length - todo.length;
+    const owned = `${batch.topic}:${batch.partition}`;
+    if (this.#generations.get(owned) !== ctx.generation) {
+      await this.#awaitOtherInserts(target.table, batch.topic, batch.partition);
+      this.#generations.set(owned, ctx.generation);
+    }
+    const stored = await this.storedPositions(target.table, batch.topic, batch.partition, batch.firstOffset, batch.lastOffset);
+    const { todo, skipped, reused } = recordsNotStored(batch.records, stored);
     if (skipped > 0) {
       this.#deps.telemetry.emit({
         event: 'already_stored_skipped',
-        fields: { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset, storedMax: String(storedMax), skipped },
+        fields: { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, skipped },
       });
       this.#deps.onRows?.(target.table, 'already_stored', skipped);
     }
+    if (reused > 0) {
+      // Rows of other records sit at these offsets: the topic was recreated or Kafka lost data. Stored anyway.
+      this.#deps.telemetry.emit({
+        event: 'offset_reused_storing',
+        level: 'warn',
+        fields: { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, reused },
+      });
+      this.#deps.onRows?.(target.table, 'offset_reused', reused);
+    }
     if (todo.length === 0) return;
-    if (!ctx.isRunning()) throw new KauditError('KAFKA_UNAVAILABLE', 'partition revoked or consumer stopping: not inserting');
-    if (await this.#insertStreaming(target, todo)) return;
+    if (await this.#insertStreaming(target, todo, ctx)) return;
 
     // Slow path (a record that does not decode, or a block ClickHouse rejected): decode everything first.
     const pending: Pending[] = [];
@@ -105,10 +132,49 @@ export class BatchSink {
         undecodable.push({ record, message: err.message });
       }
     }
-    // Dead letters first: once a later offset is stored, step 2 above assumes these are handled.
+    // Dead letters first: a crash before the rows are in re-sends them at worst (the DLQ is at-least-once).
     await this.#deadLetter(target.table, undecodable, 'INPUT_INVALID', 'decode');
     if (pending.length === 0) return;
-    await this.#insertBisecting(target.table, pending);
+    await this.#insertBisecting(target.table, pending, ctx);
+  }
+
+  /** The query_id prefix of every insert of one partition into one table (any replica's). */
+  #queryIdPrefix(table: string, topic: string, partition: number): string {
+    return `kaudit-sink:${this.#deps.database}.${table}:${topic}:${partition}:`;
+  }
+
+  /** Waits until no insert of this partition is running in ClickHouse (one of a previous owner, sent before it was fenced). */
+  async #awaitOtherInserts(table: string, topic: string, partition: number): Promise<void> {
+    const prefix = this.#queryIdPrefix(table, topic, partition);
+    const deadline = Date.now() + (this.#deps.previousOwnerWaitMs ?? 60_000);
+    for (let polls = 0; ; polls++) {
+      let running: number;
+      try {
+        const rs = await this.#deps.clickhouse.query({
+          query: `SELECT toString(count()) AS n FROM system.processes WHERE startsWith(query_id, {prefix:String})`,
+          query_params: { prefix },
+          format: 'JSONEachRow',
+        });
+        running = Number((await rs.json<{ n: string }>())[0]?.n ?? '0');
+      } catch (err) {
+        throw this.#asRetryable(toClickHouseError(err, `looking for running inserts of ${topic}:${partition}`));
+      }
+      if (running === 0) return;
+      if (Date.now() >= deadline) {
+        throw new KauditError('CLICKHOUSE_UNAVAILABLE', `an insert of ${topic}:${partition} into ${table} by a previous owner is still running; not reading the table before it ends`);
+      }
+      if (polls === 0) this.#deps.telemetry.emit({ event: 'previous_owner_insert_running', fields: { table, topic, partition, running } });
+      await sleep(200);
+    }
+  }
+
+  /**
+   * Just before an insert: this member must still own the partition (a heartbeat, which reports a rebalance,
+   * then the consumer's ownership check). Throwing leaves the batch uncommitted for whoever owns it now.
+   */
+  async #ensureOwner(ctx: BatchContext): Promise<void> {
+    await ctx.heartbeat();
+    if (!ctx.isRunning()) throw new KauditError('KAFKA_UNAVAILABLE', 'partition revoked or consumer stopping: not inserting');
   }
 
   /**
@@ -117,8 +183,9 @@ export class BatchSink {
    * the unfinished block is never committed) and the slow path takes over; so does a block ClickHouse rejects.
    * Resolves true when the whole block was inserted.
    */
-  async #insertStreaming(target: SinkTarget, records: readonly IncomingRecord[]): Promise<boolean> {
+  async #insertStreaming(target: SinkTarget, records: readonly IncomingRecord[], ctx: BatchContext): Promise<boolean> {
     const token = deduplicationToken(records);
+    await this.#ensureOwner(ctx);
     let undecodable = false;
     function* rows(): Generator<AuditRow> {
       for (const record of records) {
@@ -135,6 +202,7 @@ export class BatchSink {
     try {
       await this.#deps.clickhouse.insert({
         table: `${this.#deps.database}.${target.table}`,
+        query_id: `${this.#queryIdPrefix(target.table, records[0]?.topic ?? '', records[0]?.partition ?? 0)}${randomUUID()}`,
         values: Readable.from(rows(), { objectMode: true }),
         format: 'JSONEachRow',
         clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
@@ -149,27 +217,34 @@ export class BatchSink {
     return true;
   }
 
-  /** Highest `_offset` stored for the partition at or after `from`, or null. */
-  async storedMaxOffset(table: string, topic: string, partition: number, from: string): Promise<bigint | null> {
+  /** Offset → Kafka timestamps of the rows stored for the partition between `first` and `last` (inclusive). */
+  async storedPositions(table: string, topic: string, partition: number, first: string, last: string): Promise<StoredPositions> {
     try {
       const rs = await this.#deps.clickhouse.query({
-        query: `SELECT toString(maxOrNull(_offset)) AS m FROM {db:Identifier}.{table:Identifier}
-                WHERE _topic = {topic:String} AND _partition = {partition:UInt16} AND _offset >= {from:UInt64}`,
-        query_params: { db: this.#deps.database, table, topic, partition, from },
+        query: `SELECT toString(_offset) AS o, toString(toUnixTimestamp64Milli(_timestamp)) AS t FROM {db:Identifier}.{table:Identifier}
+                WHERE _topic = {topic:String} AND _partition = {partition:UInt16} AND _offset BETWEEN {first:UInt64} AND {last:UInt64}`,
+        query_params: { db: this.#deps.database, table, topic, partition, first, last },
         format: 'JSONEachRow',
       });
-      const [row] = await rs.json<{ m: string | null }>();
-      return row?.m === null || row?.m === undefined ? null : BigInt(row.m);
+      const stored = new Map<string, Set<string>>();
+      for (const { o, t } of await rs.json<{ o: string; t: string }>()) {
+        const timestamps = stored.get(o) ?? new Set<string>();
+        timestamps.add(t);
+        stored.set(o, timestamps);
+      }
+      return stored;
     } catch (err) {
       throw this.#asRetryable(toClickHouseError(err, `reading stored offsets of ${table}`));
     }
   }
 
-  async #insertBisecting(table: string, block: Pending[]): Promise<void> {
+  async #insertBisecting(table: string, block: Pending[], ctx: BatchContext): Promise<void> {
     const token = deduplicationToken(block.map((p) => p.record));
+    await this.#ensureOwner(ctx);
     try {
       await this.#deps.clickhouse.insert({
         table: `${this.#deps.database}.${table}`,
+        query_id: `${this.#queryIdPrefix(table, block[0]?.record.topic ?? '', block[0]?.record.partition ?? 0)}${randomUUID()}`,
         values: block.map((p) => p.row),
         format: 'JSONEachRow',
         clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
@@ -187,8 +262,8 @@ export class BatchSink {
       this.#deps.telemetry.emit({ event: 'insert_rejected_bisecting', level: 'warn', fields: { table, token, rows: block.length, error: e.message } });
     }
     const mid = Math.ceil(block.length / 2);
-    await this.#insertBisecting(table, block.slice(0, mid));
-    await this.#insertBisecting(table, block.slice(mid));
+    await this.#insertBisecting(table, block.slice(0, mid), ctx);
+    await this.#insertBisecting(table, block.slice(mid), ctx);
   }
 
   #asRetryable(err: KauditError): KauditError {

@@ -9,3 +9,8 @@ export function formatMicros(us: number): string {
   const base = new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
   return `${base}.${String(micros).padStart(6, '0')}`;
 }
+
+/** A Kafka timestamp (ms since the epoch, as the int64 string kafkajs gives) as ClickHouse DateTime64(3) text. */
+export function formatMillis(ms: string): string {
+  return formatMicros(Number(ms) * 1000);
+}

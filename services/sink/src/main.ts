@@ -36,6 +36,8 @@ const sink = new BatchSink({
   targets,
   deadLetters: new DeadLetterWriter({ producer, service: 'sink', topic: config.kafka.dlqTopic }),
   telemetry: telemetry.child('batch-sink'),
+  // A previous owner's insert ends within its request timeout (or ClickHouse gives up on it).
+  previousOwnerWaitMs: 2 * config.clickhouse.requestTimeoutMs,
   onRows: (table, outcome, count) => rows.inc({ table, outcome }, count),
 });
 const service = new SinkService({

@@ -12,7 +12,7 @@ export interface SinkTarget {
 }
 
 function position(record: IncomingRecord) {
-  return { topic: record.topic, partition: record.partition, offset: record.offset };
+  return { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
 }
 
 /** `kaudit.audit.enriched.v1`: Avro AuditRecords → `audit_events`. */

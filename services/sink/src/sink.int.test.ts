@@ -180,7 +180,7 @@ describe('the sink', () => {
     expect(recordFromRow(row as StoredRow)).toEqual(full);
     expect(row).toMatchObject({ _topic: ctx.topics.enriched });
     const rollup = await rows<{ n: string; who: string }>(
-      `SELECT toString(sum(requests)) AS n, anyLast(actor_display_name) AS who FROM ${ctx.db}.audit_rollup_1m WHERE actor_id = {a:String}`,
+      `SELECT toString(uniqExactMerge(requests)) AS n, anyLast(actor_display_name) AS who FROM ${ctx.db}.audit_rollup_1m_v2 WHERE actor_id = {a:String}`,
       { a: full.actor.id },
     );
     expect(rollup).toEqual([{ n: '1', who: 'Alice Liddell' }]);
