@@ -29,10 +29,14 @@ namespaces:
   'test',
 );
 
+// The fixtures' events carry fixed dates (November 2026): a ten-year retention keeps them in the window for
+// years, and rawRecord's received-at precedes some of them by up to a day.
+const FIXTURE_WINDOW = { retentionDays: 3650, maxFutureSkewMs: 86_400_000 };
+
 function makeEnricher(clusterProviders: Record<string, AuditRecord['provider']> = {}): { enricher: Enricher; codec: AuditRecordCodec } {
   const codec = new AuditRecordCodec();
   const identity = new IdentityResolver({ directory: () => directory });
-  return { enricher: new Enricher({ identity, codec, options: { maxObjectBytes: 64 * 1024, clusterProviders } }), codec };
+  return { enricher: new Enricher({ identity, codec, options: { maxObjectBytes: 64 * 1024, clusterProviders }, window: FIXTURE_WINDOW }), codec };
 }
 
 async function enrichFixture(name: string, clusterProviders: Record<string, AuditRecord['provider']> = {}): Promise<AuditRecord> {
@@ -175,7 +179,7 @@ describe('Enricher over realistic fixtures', () => {
 
   it('oversize objects become a small valid JSON stub and mark the record truncated', async () => {
     const codec = new AuditRecordCodec();
-    const enricher = new Enricher({ identity: new IdentityResolver({ directory: () => directory }), codec, options: { maxObjectBytes: 1024, clusterProviders: {} } });
+    const enricher = new Enricher({ identity: new IdentityResolver({ directory: () => directory }), codec, options: { maxObjectBytes: 1024, clusterProviders: {} }, window: FIXTURE_WINDOW });
     const event = loadFixture('native-v1beta1-privileged-pod');
     (event.requestObject as { metadata: Record<string, unknown> }).metadata.labels = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`label-${i}`, 'x'.repeat(20)]));
     const outcome = await enricher.enrich(rawRecord(event));

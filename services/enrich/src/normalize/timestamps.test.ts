@@ -15,7 +15,9 @@ describe('toMicros', () => {
     expect(toMicros(ts)).toBe(expected);
   });
 
-  it('rejects what is not a timestamp', () => {
-    expect(() => toMicros('yesterday')).toThrowError(/not an RFC 3339 timestamp/);
+  it('rejects what is not a timestamp, or not a real instant', () => {
+    expect(() => toMicros('yesterday')).toThrowError(/not a valid RFC 3339 time/);
+    // Date.parse would read this as March 2nd.
+    expect(() => toMicros('2026-02-30T00:00:00Z')).toThrowError(/day 30 does not exist/);
   });
 });
