@@ -91,6 +91,10 @@ function probes(now: number): Probe[] {
   add('a 1970 time', list([JSON.stringify(event(y1970, '1970-01-01T00:00:01.000000Z'))]), [y1970]);
   const pastRetention = id();
   add('a time just past the retention', list([JSON.stringify(event(pastRetention, iso(now - RETENTION_DAYS * DAY_MS - 3_600_000)))]), [pastRetention]);
+  const bigCode = id();
+  add('a response code ClickHouse cannot store (UInt16)', list([JSON.stringify({ ...event(bigCode, recent), responseStatus: { metadata: {}, code: 70_000 } })]), [bigCode]);
+  const hugeCode = id();
+  add('a response code beyond 32 bits (Avro int)', list([JSON.stringify({ ...event(hugeCode, recent), responseStatus: { metadata: {}, code: 5_000_000_000 } })]), [hugeCode]);
   const mixed = [id(), id(), id()];
   add('one out-of-range event among good ones', list([JSON.stringify(event(mixed[0] as string, recent)), JSON.stringify(event(mixed[1] as string, '1999-01-01T00:00:00Z')), JSON.stringify(event(mixed[2] as string, recent))]), mixed);
   return out;

@@ -31,6 +31,10 @@ describe('checkAuditEvent', () => {
     delete noVerb.verb;
     expect(checkAuditEvent(noVerb, rules)).toMatchObject({ ok: false, problem: 'invalid-event', reason: expect.stringContaining('verb') as unknown });
     expect(checkAuditEvent([1], rules)).toMatchObject({ ok: false, problem: 'invalid-event' });
+    // Stored as an Avro int and a ClickHouse UInt16: what does not fit is refused here, not after the 200.
+    for (const code of [5_000_000_000, 70_000, -1]) {
+      expect(checkAuditEvent({ ...event(iso(NOW)), responseStatus: { code } }, rules), String(code)).toMatchObject({ ok: false, problem: 'invalid-event', reason: expect.stringContaining('responseStatus.code') as unknown });
+    }
   });
 
   it.each([

@@ -39,7 +39,10 @@ export const objectReferenceSchema = z
 
 export const responseStatusSchema = z
   .object({
-    code: z.number().int().optional(),
+    // An HTTP status code (0 when unset, as metav1.Status says). Bounded so every accepted code fits
+    // the Avro int and ClickHouse UInt16 it is stored in: a larger one was acknowledged, then
+    // dead-lettered by enrich (issue 12 §1).
+    code: z.number().int().min(0, 'must be an HTTP status code (0-999)').max(999, 'must be an HTTP status code (0-999)').optional(),
     status: z.string().optional(),
     message: z.string().optional(),
     reason: z.string().optional(),
