@@ -59,3 +59,16 @@ describe('checkAuditEvent', () => {
     expect(checkAuditEvent(event(iso(newestMs + 1)), rules).ok).toBe(false);
   });
 });
+
+describe('refusal reasons', () => {
+  it('never carry a value from the body, and cut long keys', () => {
+    const marker = 'hunter2-s3cr3t-value';
+    const value = { ...event(iso(NOW)), verb: 42, stage: marker, annotations: { [`k-${'x'.repeat(200)}`]: { nested: marker } }, user: { username: marker, groups: marker } };
+    const checked = checkAuditEvent(value, rules);
+    expect(checked.ok).toBe(false);
+    if (checked.ok) return;
+    expect(checked.reason).toMatch(/verb/);
+    expect(checked.reason).not.toContain(marker);
+    expect(checked.reason).not.toContain('x'.repeat(65));
+  });
+});

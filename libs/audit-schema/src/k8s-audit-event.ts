@@ -89,7 +89,14 @@ export const auditEventListSchema = z
 
 export type AuditEventList = z.infer<typeof auditEventListSchema>;
 
-/** Human-readable list of what is wrong with an event, e.g. `auditID: must not be empty; stage: Required`. */
+/** Map keys in a path come from the body; long ones are cut so a reason never carries a body's content. */
+const MAX_PATH_SEGMENT = 64;
+
+/**
+ * Human-readable list of what is wrong with an event, e.g. `auditID: must not be empty; stage: Required`.
+ * zod's messages name the expected type or values, never the received value.
+ */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.map(String).join('.') || '(event)'}: ${i.message}`).join('; ');
+  const segment = (k: PropertyKey) => (String(k).length > MAX_PATH_SEGMENT ? `${String(k).slice(0, MAX_PATH_SEGMENT)}…` : String(k));
+  return error.issues.map((i) => `${i.path.map(segment).join('.') || '(event)'}: ${i.message}`).join('; ');
 }
