@@ -55,7 +55,9 @@ export class WebhookServer implements Component {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#port = options.port;
-    this.#budget = new InflightBudget(options.limits.maxInflightBytes, options.limits.maxInflightBytesPerCluster ?? Math.floor(options.limits.maxInflightBytes / 4));
+    const limits = options.limits;
+    // A cluster's share holds at least one whole body, so a (gzip-inflated) body is never refused for its size alone.
+    this.#budget = new InflightBudget(limits.maxInflightBytes, limits.maxInflightBytesPerCluster ?? Math.max(limits.maxBodyBytes, Math.floor(limits.maxInflightBytes / 4)));
     const tls = options.tls;
     this.#app = Fastify({
       logger: false,
