@@ -49,11 +49,10 @@ export function readBody(stream: Readable, options: ReadBodyOptions): Promise<Re
       finish(() => reject(new KauditError('INPUT_INVALID', `${message} (${size} bytes received); send the body without pauses`, { details: { problem, prefix: Buffer.concat(chunks, size) } })));
     const onIdle = timedOut('idle-timeout', `no body bytes for ${options.idleTimeoutMs} ms`);
     const total = setTimeout(timedOut('body-timeout', `request body not complete within ${options.bodyTimeoutMs} ms`), options.bodyTimeoutMs);
-    let idle = setTimeout(onIdle, options.idleTimeoutMs);
+    const idle = setTimeout(onIdle, options.idleTimeoutMs);
     const onData = (chunk: Buffer | string) => {
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-      clearTimeout(idle);
-      idle = setTimeout(onIdle, options.idleTimeoutMs);
+      idle.refresh();
       size += buf.length;
       if (size > options.maxBytes) {
         chunks.push(buf.subarray(0, buf.length - (size - options.maxBytes)));
