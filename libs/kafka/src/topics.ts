@@ -15,13 +15,14 @@ const MONTH_MS = String(30 * 24 * 3600 * 1000);
 
 /**
  * Defaults for a small deployment; partitions bound consumer parallelism (grow them, never shrink).
- * The DLQ keeps a month so an operator has time to look at what was rejected.
+ * The DLQ keeps the original bytes of what was rejected — Secret values included — so it lives no
+ * longer than the raw topic it may copy from (DESIGN.md, issue 11): a week to look at what failed.
  */
 export const DEFAULT_TOPIC_SPECS: readonly TopicSpec[] = [
   { topic: TOPICS.raw, partitions: 6, configs: { 'retention.ms': WEEK_MS, 'compression.type': 'producer' } },
   { topic: TOPICS.enriched, partitions: 6, configs: { 'retention.ms': WEEK_MS } },
   { topic: TOPICS.alerts, partitions: 3, configs: { 'retention.ms': MONTH_MS } },
-  { topic: TOPICS.dlq, partitions: 3, configs: { 'retention.ms': MONTH_MS } },
+  { topic: TOPICS.dlq, partitions: 3, configs: { 'retention.ms': WEEK_MS } },
 ];
 
 /**

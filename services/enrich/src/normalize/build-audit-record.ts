@@ -2,7 +2,11 @@ import type { AuditEvent, AuditRecord, Provider } from '@kaudit/audit-schema';
 import { classifyOperation } from './classify-operation.js';
 import { detectProvider } from './detect-provider.js';
 import { parseClient } from './parse-client.js';
-import { redactPayload, REDACTED } from './redact.js';
+import { redactPayload } from './redact.js';
+import { redactEventAnnotations } from './redact-annotations.js';
+import { harvestCredentialValues } from './redact-harvest.js';
+import { scrubLeaks } from './redact-leak-check.js';
+import { sensitiveKindsOf } from './redact-request.js';
 import { deriveSecurityFacts } from './security-facts.js';
 import { toMicros } from './timestamps.js';
 import { asObject, asString } from './json-object.js';
@@ -30,6 +34,8 @@ export interface Resolved {
 
 const AUTHZ_DECISION = 'authorization.k8s.io/decision';
 const AUTHZ_REASON = 'authorization.k8s.io/reason';
+/** Kept in their own columns, not in `annotations`. */
+const AUTHZ_ANNOTATIONS: ReadonlySet<string> = new Set([AUTHZ_DECISION, AUTHZ_REASON]);
 
 function nullable(value: string | undefined): string | null {
   return value === undefined ? null : value;
@@ -47,16 +53,9 @@ function toUser(user: AuditEvent['user']): AuditRecord['user'] {
  * A payload as capped, redacted JSON text. Over the cap it becomes a small valid JSON stub naming
  * the object (readers always get parseable JSON), and the record is marked truncated.
  */
-function capObject(value: unknown, maxBytes: number, leaked: ReadonlySet<string>): { text: string | null; truncated: boolean } {
+function capObject(value: unknown, maxBytes: number): { text: string | null; truncated: boolean } {
   if (value === undefined || value === null) return { text: null, truncated: false };
   let text = JSON.stringify(value);
-  // Safety net behind the field-based redaction: a removed value found anywhere else (a label, a
-  // field of an unknown kind) drops the whole object rather than pass it on.
-  for (const secret of leaked) {
-    if (text.includes(secret) || text.includes(JSON.stringify(secret).slice(1, -1))) {
-      return { text: JSON.stringify({ kauditRedacted: REDACTED }), truncated: true };
-    }
-  }
   if (Buffer.byteLength(text) <= maxBytes) return { text, truncated: false };
   const obj = asObject(value);
   const metadata = asObject(obj?.metadata);
@@ -73,7 +72,9 @@ function capObject(value: unknown, maxBytes: number, leaked: ReadonlySet<string>
  * Raw audit event → canonical record (identity is resolved by the caller). The event is consumed:
  * its bodies are redacted in place, so pass one parsed for this call only. Order matters:
  * security facts and the operation class are derived from the original bodies BEFORE redaction
- * drops Secret/ConfigMap values.
+ * drops Secret/ConfigMap values. What is redacted is decided by the resource the request names
+ * (objectRef, requestURI), never by the bodies; the finished record then goes through the final
+ * leak check (scrubLeaks) as a whole.
  */
 export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Resolved, options: BuildOptions): AuditRecord {
   const ref = event.objectRef;
@@ -94,24 +95,24 @@ export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Res
     clientName: client.name,
   });
 
-  const request = redactPayload(event.requestObject, resource, subresource, { inPlace: true });
-  const response = redactPayload(event.responseObject, resource, subresource, { inPlace: true });
-  const removed = new Set([...request.removed, ...response.removed]);
-  const requestObject = capObject(request.value, options.maxObjectBytes, removed);
-  const responseObject = capObject(response.value, options.maxObjectBytes, removed);
+  const kinds = sensitiveKindsOf({ resource, subresource, requestURI: event.requestURI });
+  // For the final leak check, found by a rule independent of the redactor's (and before it runs).
+  const harvested = new Set<string>();
+  if (kinds.size > 0) harvestCredentialValues([event.requestObject, event.responseObject], event.annotations ?? {}, harvested);
+  const request = redactPayload(event.requestObject, kinds, { inPlace: true });
+  const response = redactPayload(event.responseObject, kinds, { inPlace: true });
+  const removed = new Set([...harvested, ...request.removed, ...response.removed]);
+  const requestObject = capObject(request.value, options.maxObjectBytes);
+  const responseObject = capObject(response.value, options.maxObjectBytes);
 
   const decision = event.annotations?.[AUTHZ_DECISION];
   const reason = event.annotations?.[AUTHZ_REASON];
-  // Built without `delete`, which would turn the object into a slow dictionary on the hot path.
-  const annotations: Record<string, string> = {};
-  for (const [key, value] of Object.entries(event.annotations ?? {})) {
-    if (key !== AUTHZ_DECISION && key !== AUTHZ_REASON) annotations[key] = value;
-  }
+  const annotations = redactEventAnnotations(event.annotations ?? {}, kinds, removed, AUTHZ_ANNOTATIONS);
 
   const requestReceivedUs = toMicros(event.requestReceivedTimestamp);
   const stageUs = toMicros(event.stageTimestamp);
   const status = event.responseStatus;
-  return {
+  return scrubLeaks({
     cluster: meta.cluster,
     provider,
     auditID: event.auditID,
@@ -147,5 +148,5 @@ export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Res
     requestObject: requestObject.text,
     responseObject: responseObject.text,
     truncated: meta.truncated || requestObject.truncated || responseObject.truncated,
-  };
+  }, removed);
 }
