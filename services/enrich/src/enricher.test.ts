@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, type AuditRecord } from '@kaudit/audit-schema';
 import { isKauditError } from '@kaudit/errors';
 import { Enricher } from './enricher.js';
-import { FIXTURE_SECRETS, fixtureNames, loadFixture, rawRecord } from './fixtures/fixtures.js';
+import { FIXTURE_SECRETS, FIXTURE_WINDOW, fixtureNames, loadFixture, rawRecord } from './fixtures/fixtures.js';
 import { parseDirectory } from './identity/directory.js';
 import { IdentityResolver } from './identity/identity-resolver.js';
 
@@ -28,10 +28,6 @@ namespaces:
   'yaml',
   'test',
 );
-
-// The fixtures' events carry fixed dates (November 2026): a ten-year retention keeps them in the window for
-// years, and rawRecord's received-at precedes some of them by up to a day.
-const FIXTURE_WINDOW = { retentionDays: 3650, maxFutureSkewMs: 86_400_000 };
 
 function makeEnricher(clusterProviders: Record<string, AuditRecord['provider']> = {}): { enricher: Enricher; codec: AuditRecordCodec } {
   const codec = new AuditRecordCodec();
