@@ -46,11 +46,6 @@ export class IngestPipeline {
     return this.ingestChecked(checkEvents(items, this.#maxEventBytes, originals, { window: this.#window, referenceMs: ctx.receivedAt.getTime() }), ctx);
   }
 
-  /** Which event times are accepted (what the webhook's parse threads check against too). */
-  get window(): EventTimeWindow {
-    return this.#window;
-  }
-
   /** Publishes events already validated (by checkEvents, possibly on a worker thread). */
   async ingestChecked(checked: CheckedEvents, ctx: IngestContext): Promise<IngestResult> {
     const built = toRawRecords(checked, { cluster: ctx.cluster, receivedAt: ctx.receivedAt, source: ctx.source, instance: this.#instance, maxEventBytes: this.#maxEventBytes });
