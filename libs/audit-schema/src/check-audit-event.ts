@@ -1,5 +1,5 @@
 import { auditEventSchema, describeIssues, type AuditEvent } from './k8s-audit-event.js';
-import { parseRfc3339 } from './rfc3339.js';
+import { parseRfc3339 } from './parse-rfc3339.js';
 
 const DAY_MS = 86_400_000;
 

@@ -26,8 +26,8 @@ export {
 export { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from './audit-record-codec.js';
 export { sampleAuditRecord } from './sample-audit-record.js';
 export { alertRecordSchema, SEVERITIES, type AlertRecord, type Severity } from './alert-record.js';
-export { decodeJson, decodeUtf8Strict, describeJsonSyntaxError, withoutBom, type DecodedJson, type JsonProblem } from './decode-json.js';
-export { parseRfc3339, type ParsedTimestamp } from './rfc3339.js';
+export { decodeJson, describeJsonSyntaxError, withoutBom, type DecodedJson, type JsonProblem } from './decode-json.js';
+export { parseRfc3339, type ParsedTimestamp } from './parse-rfc3339.js';
 export {
   checkAuditEvent,
   acceptedTimeRange,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toMicros } from './timestamps.js';
 
-// The parsing itself is tested with the shared parser (libs/audit-schema/src/rfc3339.test.ts).
+// The parsing itself is tested with the shared parser (libs/audit-schema/src/parse-rfc3339.test.ts).
 describe('toMicros', () => {
   it('keeps all six fraction digits', () => {
     expect(toMicros('2026-11-20T11:14:03.481922+02:00')).toBe(Date.parse('2026-11-20T09:14:03Z') * 1000 + 481_922);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRfc3339 } from './rfc3339.js';
+import { parseRfc3339 } from './parse-rfc3339.js';
 
 const S = Date.parse('2026-11-20T09:14:03Z') * 1000;
 
