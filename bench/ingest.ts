@@ -74,6 +74,8 @@ async function runIngest(opts: { brokers: string; bodies: Buffer[]; tokens: stri
       INGEST_RAW_TOPIC: rawTopic,
       INGEST_DLQ_TOPIC: dlqTopic,
       LOG_LEVEL: 'warn',
+      // sampleAuditEvent's times are fixed (2026-11-22): keep them inside the accepted window for years.
+      KAUDIT_RETENTION_DAYS: '3650',
       ...opts.env,
     },
   });

@@ -2,6 +2,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
+import type { EventTimeWindow } from '@kaudit/audit-schema';
+import { loadEventWindow } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 import { IMPORT_FORMATS, createIngestPipeline, importAuditStream, type ImportFormat, type ImportSummary } from '@kaudit/ingest';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS } from '@kaudit/kafka';
@@ -22,10 +24,17 @@ function mib(bytes: number): string {
 }
 
 /** The end-of-import report: what landed, what did not and where it went. */
-export function formatImportSummary(file: string, s: ImportSummary, seconds: number): string {
+export function formatImportSummary(file: string, s: ImportSummary, seconds: number, window?: EventTimeWindow): string {
   const lines = [
     `imported ${file} (${s.mode === 'document' ? 'JSON document' : 'JSON lines'}): ${s.accepted} events accepted${s.truncated > 0 ? ` (${s.truncated} without request/response objects: over the size limit)` : ''}, ${s.rejected} rejected; ${s.records} records, ${mib(s.bytes)} in ${seconds.toFixed(1)} s (${Math.round(s.accepted / Math.max(seconds, 0.001))} events/s)`,
   ];
+  const events = (n: number) => `${n} event${n === 1 ? '' : 's'}`;
+  if (s.tooOld > 0) {
+    lines.push(
+      `${events(s.tooOld)} older than the retention (KAUDIT_RETENTION_DAYS=${window?.retentionDays ?? '?'}) were refused: ClickHouse would delete them on arrival. They are in ${TOPICS.dlq}; to keep them, raise KAUDIT_RETENTION_DAYS (the TTL of a new database) and import again.`,
+    );
+  }
+  if (s.tooNew > 0) lines.push(`${events(s.tooNew)} more than ${window?.maxFutureSkewMs ?? '?'} ms ahead of this clock (KAUDIT_MAX_FUTURE_SKEW_MS) were refused and kept in ${TOPICS.dlq}.`);
   if (s.failedRecords > 0) {
     lines.push(`${s.failedRecords} record(s) failed and were kept in ${TOPICS.dlq}:`);
     for (const f of s.failures) lines.push(`  ${s.mode === 'document' ? 'element' : 'line'} ${f.record}: ${f.reason}`);
@@ -49,6 +58,8 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, opts: ImportOptions) => {
       if (!CLUSTER_NAME.test(opts.cluster)) throw new KauditError('CONFIG_INVALID', `--cluster "${opts.cluster}": use lowercase letters, digits, ".", "_" and "-"`);
+      // The retention ClickHouse was set up with (same variable as setup and ingest): older events are refused and reported.
+      const window = loadEventWindow(deps.env, 'kaudit import');
       const maxEventBytes = Number(opts.maxEventBytes);
       if (!Number.isInteger(maxEventBytes) || maxEventBytes < 1024) throw new KauditError('CONFIG_INVALID', '--max-event-bytes must be an integer >= 1024');
       let total = 0;
@@ -79,7 +90,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
       const began = Date.now();
       if (opts.progress) bar.start(Math.max(total, 1), 0, { read: mib(0), size: mib(total), events: 0, rate: 0 });
       try {
-        const pipeline = createIngestPipeline({ producer, instance: `${hostname()}/import/${process.pid}`, maxEventBytes });
+        const pipeline = createIngestPipeline({ producer, instance: `${hostname()}/import/${process.pid}`, maxEventBytes, window });
         const summary = await importAuditStream({
           input: file === '-' ? process.stdin : createReadStream(file),
           format: opts.format,
@@ -92,7 +103,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           },
         });
         if (opts.progress) bar.stop();
-        deps.out(formatImportSummary(file === '-' ? 'stdin' : file, summary, (Date.now() - began) / 1000));
+        deps.out(formatImportSummary(file === '-' ? 'stdin' : file, summary, (Date.now() - began) / 1000, window));
         if (summary.failedRecords > 0) deps.setExitCode(1);
       } finally {
         if (opts.progress) bar.stop();

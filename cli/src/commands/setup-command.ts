@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createClickHouse, runMigrations } from '@kaudit/clickhouse';
+import { eventWindowSchema, loadEventWindow } from '@kaudit/config';
+import { KauditError } from '@kaudit/errors';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
 import type { CliDeps } from '../build-program.js';
@@ -18,6 +20,11 @@ export interface SetupTarget {
 /** Creates kaudit's topics and applies pending ClickHouse migrations. Idempotent: safe on every start. */
 export async function setupPipeline(target: SetupTarget, logger: Logger): Promise<{ topics: string[]; applied: string[] }> {
   const log = logger.child({ component: 'setup' });
+  // The TTL is written once, when the migrations first run: a value ClickHouse cannot honour must never get there.
+  const retention = eventWindowSchema.shape.retentionDays.safeParse(target.retentionDays);
+  if (!retention.success) {
+    throw new KauditError('CONFIG_INVALID', `retention of ${target.retentionDays} days (KAUDIT_RETENTION_DAYS): ${retention.error.issues.map((i) => i.message).join('; ')}`);
+  }
   const admin = createKafkaClient({ brokers: target.kafkaBrokers.split(','), clientId: 'kaudit-setup', logger }).admin();
   await admin.start();
   try {
@@ -40,14 +47,15 @@ export async function setupPipeline(target: SetupTarget, logger: Logger): Promis
 /** Reads the setup target from the environment (the same variables the services use). */
 export function setupTargetFromEnv(deps: CliDeps, defaults: { kafkaBrokers: string; clickhouseUrl: string }): SetupTarget {
   const env = deps.env;
-  const retentionDays = Number(env.KAUDIT_RETENTION_DAYS ?? '365');
+  // The same definition ingest, enrich and import read: one retention for the TTL and for acceptance.
+  const { retentionDays } = loadEventWindow(env, 'kaudit setup');
   return {
     kafkaBrokers: env.KAFKA_BROKERS ?? defaults.kafkaBrokers,
     clickhouseUrl: env.CLICKHOUSE_URL ?? defaults.clickhouseUrl,
     ...(env.CLICKHOUSE_USER ? { clickhouseUser: env.CLICKHOUSE_USER } : {}),
     ...(env.CLICKHOUSE_PASSWORD ? { clickhousePassword: env.CLICKHOUSE_PASSWORD } : {}),
     database: env.CLICKHOUSE_DATABASE ?? 'kaudit',
-    retentionDays: Number.isInteger(retentionDays) && retentionDays > 0 ? retentionDays : 365,
+    retentionDays,
     migrationsDir: join(deps.paths.root, 'migrations', 'clickhouse'),
   };
 }

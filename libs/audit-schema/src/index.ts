@@ -26,3 +26,14 @@ export {
 export { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from './audit-record-codec.js';
 export { sampleAuditRecord } from './sample-audit-record.js';
 export { alertRecordSchema, SEVERITIES, type AlertRecord, type Severity } from './alert-record.js';
+export { decodeJson, describeJsonSyntaxError, withoutBom, type DecodedJson, type JsonProblem } from './decode-json.js';
+export { parseRfc3339, type ParsedTimestamp } from './parse-rfc3339.js';
+export {
+  checkAuditEvent,
+  acceptedTimeRange,
+  RETENTION_HEADROOM_MS,
+  type CheckedAuditEvent,
+  type EventCheckRules,
+  type EventProblem,
+  type EventTimeWindow,
+} from './check-audit-event.js';

@@ -39,7 +39,10 @@ export const objectReferenceSchema = z
 
 export const responseStatusSchema = z
   .object({
-    code: z.number().int().optional(),
+    // An HTTP status code (0 when unset, as metav1.Status says). Bounded so every accepted code fits
+    // the Avro int and ClickHouse UInt16 it is stored in: a larger one was acknowledged, then
+    // dead-lettered by enrich (issue 12 §1).
+    code: z.number().int().min(0, 'must be an HTTP status code (0-999)').max(999, 'must be an HTTP status code (0-999)').optional(),
     status: z.string().optional(),
     message: z.string().optional(),
     reason: z.string().optional(),
@@ -86,7 +89,14 @@ export const auditEventListSchema = z
 
 export type AuditEventList = z.infer<typeof auditEventListSchema>;
 
-/** Human-readable list of what is wrong with an event, e.g. `auditID: must not be empty; stage: Required`. */
+/** Map keys in a path come from the body; long ones are cut so a reason never carries a body's content. */
+const MAX_PATH_SEGMENT = 64;
+
+/**
+ * Human-readable list of what is wrong with an event, e.g. `auditID: must not be empty; stage: Required`.
+ * zod's messages name the expected type or values, never the received value.
+ */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.map(String).join('.') || '(event)'}: ${i.message}`).join('; ');
+  const segment = (k: PropertyKey) => (String(k).length > MAX_PATH_SEGMENT ? `${String(k).slice(0, MAX_PATH_SEGMENT)}…` : String(k));
+  return error.issues.map((i) => `${i.path.map(segment).join('.') || '(event)'}: ${i.message}`).join('; ');
 }

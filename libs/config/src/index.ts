@@ -2,3 +2,4 @@ export { loadConfig, type ConfigSource, type EnvMap } from './load-config.js';
 export { Secret, secret } from './secret.js';
 export { csvList, booleanish, readEnv, readConfigFile } from './env.js';
 export { ConfigError, type ConfigProblem } from './config-error.js';
+export { eventWindowSchema, eventWindowEnv, loadEventWindow, RETENTION_DAYS_MIN, RETENTION_DAYS_MAX, RETENTION_DAYS_DEFAULT, type EventWindowConfig } from './event-window.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PROVIDERS, type Provider } from '@kaudit/audit-schema';
-import { csvList, loadConfig, secret, type EnvMap } from '@kaudit/config';
+import { csvList, eventWindowEnv, eventWindowSchema, loadConfig, secret, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
 
 /** `prod-eks=eks, gke-1=gke` → `{ 'prod-eks': 'eks', 'gke-1': 'gke' }`. */
@@ -44,6 +44,8 @@ export const enrichConfigSchema = z.object({
     resetTimeoutMs: z.coerce.number().int().min(1).default(30_000),
   }),
   shutdownTimeoutMs: z.coerce.number().int().min(1).default(15_000),
+  /** Which event times are stored: the same setting ingest checks before acknowledging. */
+  eventWindow: eventWindowSchema,
 });
 
 export type EnrichConfig = z.output<typeof enrichConfigSchema>;
@@ -68,6 +70,7 @@ export const ENRICH_ENV: EnvMap = {
   'httpDirectory.negativeTtlMs': 'ENRICH_HTTP_DIRECTORY_NEGATIVE_TTL_MS',
   'httpDirectory.maxEntries': 'ENRICH_HTTP_DIRECTORY_CACHE_SIZE',
   'httpDirectory.resetTimeoutMs': 'ENRICH_HTTP_DIRECTORY_RESET_MS',
+  ...eventWindowEnv('eventWindow'),
 };
 
 export function loadEnrichConfig(env: Readonly<Record<string, string | undefined>>): Readonly<EnrichConfig> {

@@ -63,6 +63,7 @@ describe('enrich service on the real broker', () => {
       ENRICH_DIRECTORY_FILE: directoryFile,
       ENRICH_HTTP_DIRECTORY_URL: `http://127.0.0.1:${directoryPort}/identities/{id}`,
       ENRICH_HTTP_DIRECTORY_TIMEOUT_MS: '200',
+      KAUDIT_RETENTION_DAYS: '3650', // the fixtures carry fixed dates (November 2026)
     });
     const service = createEnrichService({ config, kafka: client, logger, registry: new Registry() });
 

@@ -68,6 +68,7 @@ export function createEnrichService(deps: EnrichServiceDeps): EnrichService {
     identity,
     codec: new AuditRecordCodec(),
     options: { maxObjectBytes: config.enrich.maxObjectBytes, clusterProviders: config.enrich.clusterProviders },
+    window: config.eventWindow,
   });
 
   const producer = kafka.producer();

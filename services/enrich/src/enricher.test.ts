@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, type AuditRecord } from '@kaudit/audit-schema';
 import { isKauditError } from '@kaudit/errors';
 import { Enricher } from './enricher.js';
-import { FIXTURE_SECRETS, fixtureNames, loadFixture, rawRecord } from './fixtures/fixtures.js';
+import { FIXTURE_SECRETS, FIXTURE_WINDOW, fixtureNames, loadFixture, rawRecord } from './fixtures/fixtures.js';
 import { parseDirectory } from './identity/directory.js';
 import { IdentityResolver } from './identity/identity-resolver.js';
 
@@ -32,7 +32,7 @@ namespaces:
 function makeEnricher(clusterProviders: Record<string, AuditRecord['provider']> = {}): { enricher: Enricher; codec: AuditRecordCodec } {
   const codec = new AuditRecordCodec();
   const identity = new IdentityResolver({ directory: () => directory });
-  return { enricher: new Enricher({ identity, codec, options: { maxObjectBytes: 64 * 1024, clusterProviders } }), codec };
+  return { enricher: new Enricher({ identity, codec, options: { maxObjectBytes: 64 * 1024, clusterProviders }, window: FIXTURE_WINDOW }), codec };
 }
 
 async function enrichFixture(name: string, clusterProviders: Record<string, AuditRecord['provider']> = {}): Promise<AuditRecord> {
@@ -175,7 +175,7 @@ describe('Enricher over realistic fixtures', () => {
 
   it('oversize objects become a small valid JSON stub and mark the record truncated', async () => {
     const codec = new AuditRecordCodec();
-    const enricher = new Enricher({ identity: new IdentityResolver({ directory: () => directory }), codec, options: { maxObjectBytes: 1024, clusterProviders: {} } });
+    const enricher = new Enricher({ identity: new IdentityResolver({ directory: () => directory }), codec, options: { maxObjectBytes: 1024, clusterProviders: {} }, window: FIXTURE_WINDOW });
     const event = loadFixture('native-v1beta1-privileged-pod');
     (event.requestObject as { metadata: Record<string, unknown> }).metadata.labels = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`label-${i}`, 'x'.repeat(20)]));
     const outcome = await enricher.enrich(rawRecord(event));

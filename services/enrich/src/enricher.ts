@@ -1,4 +1,4 @@
-import { SCHEMA_FINGERPRINT_HEADER, type AuditRecord, type AuditRecordCodec } from '@kaudit/audit-schema';
+import { SCHEMA_FINGERPRINT_HEADER, type AuditRecord, type AuditRecordCodec, type EventTimeWindow } from '@kaudit/audit-schema';
 import type { IncomingRecord, OutgoingRecord } from '@kaudit/kafka';
 import { RAW_HEADERS } from '@kaudit/kafka';
 import type { IdentityResolver } from './identity/identity-resolver.js';
@@ -11,6 +11,8 @@ export interface EnricherDeps {
   identity: IdentityResolver;
   codec: AuditRecordCodec;
   options: BuildOptions;
+  /** Event times accepted: KAUDIT_RETENTION_DAYS / KAUDIT_MAX_FUTURE_SKEW_MS, the same as ingest's. */
+  window: EventTimeWindow;
 }
 
 /** Kafka key of an enriched record: per-actor, so alert's per-user windows stay partition-local. */
@@ -28,7 +30,7 @@ export class Enricher {
 
   async enrich(raw: IncomingRecord): Promise<EnrichOutcome> {
     try {
-      const { event, meta } = decodeRawRecord(raw);
+      const { event, meta } = decodeRawRecord(raw, this.#deps.window);
       const actor = await this.#deps.identity.resolve({ username: event.user.username, groups: event.user.groups ?? [], extra: event.user.extra ?? {} });
       const ownerTeam = this.#deps.identity.ownerTeam(event.objectRef?.namespace ?? null);
       const record = buildAuditRecord(event, meta, { actor, ownerTeam }, this.#deps.options);

@@ -81,6 +81,7 @@ describe('no credential value reaches ClickHouse (real Kafka, enrich service, Cl
       ENRICH_DLQ_TOPIC: topics.dlq,
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
+      KAUDIT_RETENTION_DAYS: '3650', // the generated events carry fixed dates (November 2026)
     });
     const service = createEnrichService({ config, kafka, logger, registry: new Registry() });
     await service.lifecycle.start();

@@ -24,4 +24,19 @@ describe('ingest config', () => {
     const message = (error as Error).message;
     for (const env of ['KAFKA_BROKERS', 'HTTP_PORT', 'CLUSTERS_FILE', 'INGEST_PUBLISH_COALESCE']) expect(message).toContain(env);
   });
+
+  it('keeps a cluster able to send one whole body', () => {
+    const base = { KAFKA_BROKERS: 'k:9092', CLUSTERS_FILE: 'c.yaml', INGEST_MAX_BODY_BYTES: String(1024 * 1024) };
+    expect(loadIngestConfig({ ...base, INGEST_MAX_INFLIGHT_BYTES_PER_CLUSTER: String(2 * 1024 * 1024) }).limits.maxInflightBytesPerCluster).toBe(2 * 1024 * 1024);
+    expect(() => loadIngestConfig({ ...base, INGEST_MAX_INFLIGHT_BYTES_PER_CLUSTER: String(512 * 1024) })).toThrowError(/INGEST_MAX_INFLIGHT_BYTES_PER_CLUSTER.*at least INGEST_MAX_BODY_BYTES/);
+  });
+
+  it('shares the retention with setup: refuses a value the TTL date cannot hold, or no number at all', () => {
+    const base = { KAFKA_BROKERS: 'k:9092', CLUSTERS_FILE: 'c.yaml' };
+    expect(loadIngestConfig(base).eventWindow).toEqual({ retentionDays: 365, maxFutureSkewMs: 900_000 });
+    expect(loadIngestConfig({ ...base, KAUDIT_RETENTION_DAYS: '3650' }).eventWindow.retentionDays).toBe(3650);
+    for (const bad of ['40000', '0', '1.5', 'a year']) {
+      expect(() => loadIngestConfig({ ...base, KAUDIT_RETENTION_DAYS: bad }), bad).toThrowError(/eventWindow\.retentionDays \(KAUDIT_RETENTION_DAYS\)/);
+    }
+  });
 });

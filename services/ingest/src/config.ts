@@ -1,6 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
-import { booleanish, csvList, loadConfig, type EnvMap } from '@kaudit/config';
+import { booleanish, csvList, eventWindowEnv, eventWindowSchema, loadConfig, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
 
 const KIB = 1024;
@@ -37,15 +37,31 @@ export const ingestConfigSchema = z.object({
       .default({}),
   }),
   clustersFile: z.string().min(1, 'path of clusters.yaml (which cluster accepts which token)'),
-  limits: z.object({
-    /** The apiserver's default batch is 400 events; 400 × a few KiB fits well under this. */
-    maxBodyBytes: z.coerce.number().int().min(1024).default(16 * MIB),
-    /** Larger events are kept without requestObject/responseObject (Falco drops them at 256 KiB). */
-    maxEventBytes: z.coerce.number().int().min(1024).default(256 * KIB),
-    maxJsonDepth: z.coerce.number().int().min(8).default(128),
-    /** Bodies being read or published at once; beyond it new requests get 429 instead of growing memory. */
-    maxInflightBytes: z.coerce.number().int().min(1024).default(128 * MIB),
-  }),
+  limits: z
+    .object({
+      /** The apiserver's default batch is 400 events; 400 × a few KiB fits well under this. */
+      maxBodyBytes: z.coerce.number().int().min(1024).default(16 * MIB),
+      /** Larger events are kept without requestObject/responseObject (Falco drops them at 256 KiB). */
+      maxEventBytes: z.coerce.number().int().min(1024).default(256 * KIB),
+      maxJsonDepth: z.coerce.number().int().min(8).default(128),
+      /** Bodies being read or published at once; beyond it new requests get 429 instead of growing memory. */
+      maxInflightBytes: z.coerce.number().int().min(1024).default(128 * MIB),
+      /**
+       * The share of maxInflightBytes one cluster may hold (default a quarter, at least one body): slow
+       * uploads of one cluster get 429 once it is used up, and every other cluster still has the rest.
+       */
+      maxInflightBytesPerCluster: z.coerce.number().int().min(1024).optional(),
+      /** A request body must be complete this long after its headers (a trickled body is answered 408). */
+      bodyTimeoutMs: z.coerce.number().int().min(100).default(30_000),
+      /** And no gap between two of its chunks may be longer than this (408). */
+      idleTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+    })
+    .refine((l) => l.maxInflightBytesPerCluster === undefined || l.maxInflightBytesPerCluster >= l.maxBodyBytes, {
+      path: ['maxInflightBytesPerCluster'],
+      message: 'must be at least INGEST_MAX_BODY_BYTES: a cluster must be able to send one whole body',
+    }),
+  /** Which event times are accepted: those ClickHouse keeps (shared with setup, enrich and import). */
+  eventWindow: eventWindowSchema,
   /**
    * Worker threads that parse and validate bodies, off the event loop (0 = on it). One is enough to
    * take JSON work off the loop on a small machine; beyond two, Kafka encoding on the loop is the limit.
@@ -78,6 +94,10 @@ export const INGEST_ENV: EnvMap = {
   'limits.maxEventBytes': 'INGEST_MAX_EVENT_BYTES',
   'limits.maxJsonDepth': 'INGEST_MAX_JSON_DEPTH',
   'limits.maxInflightBytes': 'INGEST_MAX_INFLIGHT_BYTES',
+  'limits.maxInflightBytesPerCluster': 'INGEST_MAX_INFLIGHT_BYTES_PER_CLUSTER',
+  'limits.bodyTimeoutMs': 'INGEST_BODY_TIMEOUT_MS',
+  'limits.idleTimeoutMs': 'INGEST_IDLE_TIMEOUT_MS',
+  ...eventWindowEnv('eventWindow'),
   instance: 'INGEST_INSTANCE',
   logLevel: 'LOG_LEVEL',
 };

@@ -1,3 +1,4 @@
+import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { DeadLetterWriter, TOPICS, type Producer } from '@kaudit/kafka';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { IngestPipeline } from './ingest-pipeline.js';
@@ -9,6 +10,8 @@ export function createIngestPipeline(deps: {
   producer: Producer;
   instance: string;
   maxEventBytes: number;
+  /** Event times accepted (KAUDIT_RETENTION_DAYS, KAUDIT_MAX_FUTURE_SKEW_MS): what ClickHouse will keep. */
+  window: EventTimeWindow;
   rawTopic?: string;
   dlqTopic?: string;
   dlqDedupEntries?: number;
@@ -26,5 +29,5 @@ export function createIngestPipeline(deps: {
     writer: new DeadLetterWriter({ producer: deps.producer, service: 'ingest', topic: deps.dlqTopic ?? TOPICS.dlq }),
     maxEntries: deps.dlqDedupEntries ?? 10_000,
   });
-  return new IngestPipeline({ publisher, deadLetters, instance: deps.instance, maxEventBytes: deps.maxEventBytes, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
+  return new IngestPipeline({ publisher, deadLetters, instance: deps.instance, maxEventBytes: deps.maxEventBytes, window: deps.window, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
 }

@@ -4,6 +4,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export class IngestMetrics {
   readonly requests: Counter<'code' | 'cluster'>;
   readonly events: Counter<'cluster' | 'outcome' | 'source'>;
+  readonly refused: Counter<'cluster' | 'problem' | 'source'>;
   readonly bytes: Counter<'cluster' | 'source'>;
   readonly produceSeconds: Histogram<'topic'>;
   readonly parseSeconds: Histogram;
@@ -14,6 +15,12 @@ export class IngestMetrics {
       name: 'kaudit_ingest_events_total',
       help: 'Audit events by outcome: accepted (on the raw topic), rejected (invalid), dead_lettered (written to the DLQ), truncated',
       labelNames: ['cluster', 'outcome', 'source'],
+      registers: [registry],
+    });
+    this.refused = new Counter({
+      name: 'kaudit_ingest_events_refused_total',
+      help: 'Audit events refused (each also counted as rejected and kept in the DLQ) by rule: invalid-event, invalid-time, too-old (the TTL would delete it on arrival), too-new (past the clock skew), too-large',
+      labelNames: ['cluster', 'problem', 'source'],
       registers: [registry],
     });
     this.bytes = new Counter({ name: 'kaudit_ingest_bytes_total', help: 'Body bytes received (as sent, before gzip inflation)', labelNames: ['cluster', 'source'], registers: [registry] });

@@ -1,6 +1,7 @@
+import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { RAW_HEADERS, type DeadLetterReason } from '@kaudit/kafka';
 import type { BatchingPublisher } from './publish/batching-publisher.js';
-import { checkEvents, toRawRecords, type CheckedEvents, type IngestSource } from './publish/build-raw-records.js';
+import { checkEvents, toRawRecords, type CheckedEvents, type IngestSource, type RejectedEvent } from './publish/build-raw-records.js';
 import type { DeadLetters } from './publish/dead-letters.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 
@@ -15,7 +16,7 @@ export interface IngestResult {
   rejected: number;
   truncated: number;
   /** Why each rejected event was refused (index within the batch), for the response body / import summary. */
-  errors: { index: number; reason: string }[];
+  errors: { index: number; problem: RejectedEvent['problem']; reason: string }[];
 }
 
 /**
@@ -29,8 +30,10 @@ export class IngestPipeline {
   readonly #instance: string;
   readonly #maxEventBytes: number;
   readonly #metrics: IngestMetrics | undefined;
+  readonly #window: EventTimeWindow;
 
-  constructor(deps: { publisher: BatchingPublisher; deadLetters: DeadLetters; instance: string; maxEventBytes: number; metrics?: IngestMetrics }) {
+  constructor(deps: { publisher: BatchingPublisher; deadLetters: DeadLetters; instance: string; maxEventBytes: number; window: EventTimeWindow; metrics?: IngestMetrics }) {
+    this.#window = deps.window;
     this.#publisher = deps.publisher;
     this.#deadLetters = deps.deadLetters;
     this.#instance = deps.instance;
@@ -40,7 +43,7 @@ export class IngestPipeline {
 
   /** `originals`: each event's bytes as received, by index, published as-is when present. */
   async ingestEvents(items: readonly unknown[], ctx: IngestContext, originals: readonly (Buffer | undefined)[] = []): Promise<IngestResult> {
-    return this.ingestChecked(checkEvents(items, this.#maxEventBytes, originals), ctx);
+    return this.ingestChecked(checkEvents(items, this.#maxEventBytes, originals, { window: this.#window, referenceMs: ctx.receivedAt.getTime() }), ctx);
   }
 
   /** Publishes events already validated (by checkEvents, possibly on a worker thread). */
@@ -65,12 +68,13 @@ export class IngestPipeline {
       m.events.inc({ ...labels, outcome: 'accepted' }, built.records.length);
       if (built.rejected.length > 0) m.events.inc({ ...labels, outcome: 'rejected' }, built.rejected.length);
       if (built.truncated > 0) m.events.inc({ ...labels, outcome: 'truncated' }, built.truncated);
+      for (const r of built.rejected) m.refused.inc({ ...labels, problem: r.problem });
     }
     return {
       accepted: built.records.length,
       rejected: built.rejected.length,
       truncated: built.truncated,
-      errors: built.rejected.map((r) => ({ index: r.index, reason: r.reason })),
+      errors: built.rejected.map((r) => ({ index: r.index, problem: r.problem, reason: r.reason })),
     };
   }
 

@@ -65,6 +65,7 @@ export function buildIngestService(deps: {
     producer,
     instance: config.instance,
     maxEventBytes: config.limits.maxEventBytes,
+    window: config.eventWindow,
     rawTopic: config.kafka.rawTopic,
     dlqTopic: config.kafka.dlqTopic,
     dlqDedupEntries: config.dlqDedupEntries,
@@ -72,7 +73,7 @@ export function buildIngestService(deps: {
     publishCoalesce: config.kafka.publishCoalesce,
     metrics,
   });
-  const bodyChecker = new BodyChecker({ threads: config.parseThreads, maxDepth: config.limits.maxJsonDepth, maxEventBytes: config.limits.maxEventBytes });
+  const bodyChecker = new BodyChecker({ threads: config.parseThreads, maxDepth: config.limits.maxJsonDepth, maxEventBytes: config.limits.maxEventBytes, window: config.eventWindow });
   const tls = config.http.tls;
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     throw new KauditError('CONFIG_INVALID', 'TLS needs both INGEST_TLS_CERT_FILE and INGEST_TLS_KEY_FILE');

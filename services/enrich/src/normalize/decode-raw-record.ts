@@ -1,4 +1,4 @@
-import { auditEventSchema, describeIssues, type AuditEvent } from '@kaudit/audit-schema';
+import { checkAuditEvent, decodeJson, type AuditEvent, type EventTimeWindow } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
 import { RAW_HEADERS, headerString, type IncomingRecord } from '@kaudit/kafka';
 import type { RawMeta } from './build-audit-record.js';
@@ -21,25 +21,28 @@ export class RawDecodeError extends KauditError {
 /**
  * One `kaudit.audit.raw.v1` record → audit Event + what the headers say. Throws RawDecodeError
  * (INPUT_INVALID) when the record cannot be enriched; the caller dead-letters it.
+ *
+ * The bytes are read and checked exactly as ingest did before acknowledging them (decodeJson +
+ * checkAuditEvent from @kaudit/audit-schema), with ingest's `received-at` as the reference of the time
+ * window: what ingest accepted decodes here, whenever it is consumed. What is still refused here came
+ * from elsewhere (an older ingest, a hand-made record) or an ingest with another retention setting.
  */
-export function decodeRawRecord(record: IncomingRecord): DecodedRaw {
+export function decodeRawRecord(record: IncomingRecord, window: EventTimeWindow): DecodedRaw {
   const cluster = headerString(record.headers, RAW_HEADERS.cluster) ?? record.key?.toString('utf8');
   if (!cluster) throw new RawDecodeError('read-headers', 'record has neither a cluster header nor a key');
   if (record.value === null || record.value.length === 0) throw new RawDecodeError('parse-json', 'record has no value');
-  let json: unknown;
-  try {
-    json = JSON.parse(record.value.toString('utf8'));
-  } catch (cause) {
-    throw new RawDecodeError('parse-json', `value is not JSON: ${(cause as Error).message}`, cause);
-  }
-  const parsed = auditEventSchema.safeParse(json);
-  if (!parsed.success) throw new RawDecodeError('validate-event', `not an audit event: ${describeIssues(parsed.error)}`);
   const receivedAt = headerString(record.headers, RAW_HEADERS.receivedAt);
   // Without the header (an older ingest, a hand-made record) the broker timestamp is the best proxy.
   const ingestedMs = receivedAt !== undefined ? Date.parse(receivedAt) : Number(record.timestamp);
-  if (Number.isNaN(ingestedMs)) throw new RawDecodeError('read-headers', `invalid ${RAW_HEADERS.receivedAt} header: ${receivedAt ?? ''}`);
+  // The header is ours, written by ingest as an ISO date; its text is not body content.
+  if (Number.isNaN(ingestedMs)) throw new RawDecodeError('read-headers', `invalid ${RAW_HEADERS.receivedAt} header: ${(receivedAt ?? '').slice(0, 40)}`);
+  const json = decodeJson(record.value);
+  // The message names the problem and position only: the value may hold a Secret (issue 11).
+  if (!json.ok) throw new RawDecodeError('parse-json', `value is not JSON: ${json.message}`);
+  const checked = checkAuditEvent(json.value, { window, referenceMs: ingestedMs });
+  if (!checked.ok) throw new RawDecodeError('validate-event', checked.reason);
   return {
-    event: parsed.data,
+    event: checked.event,
     meta: { cluster, ingestedUs: ingestedMs * 1000, truncated: record.headers[RAW_HEADERS.truncated] !== undefined },
   };
 }

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
 import { BodyChecker, eventBuffer } from './body-checker.js';
 
-const limits = { maxDepth: 32, maxEventBytes: 4096 };
+const limits = { maxDepth: 32, maxEventBytes: 4096, window: { retentionDays: 365, maxFutureSkewMs: 900_000 } };
+// The sample events happened on 2026-11-22; received an hour later.
+const RECEIVED = Date.parse('2026-11-22T16:00:00Z');
 const noId = sampleAuditEvent(2);
 delete noId.auditID;
 const big = sampleAuditEvent(3, { responseObject: { data: 'x'.repeat(10_000) } });
@@ -16,7 +18,7 @@ describe('BodyChecker', () => {
   afterAll(() => Promise.all([pooled.stop(), inline.stop()]));
 
   it('on a worker thread gives exactly what parsing on the event loop gives', async () => {
-    const [a, b] = await Promise.all([pooled.check(body), inline.check(body)]);
+    const [a, b] = await Promise.all([pooled.check(body, RECEIVED), inline.check(body, RECEIVED)]);
     // Bytes of their own arrive from a worker as a Uint8Array, from the loop as a Buffer: compare contents.
     const plain = (v: unknown): unknown =>
       v instanceof Uint8Array ? Buffer.from(v).toString('base64') : Array.isArray(v) ? v.map(plain) : typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
@@ -25,7 +27,7 @@ describe('BodyChecker', () => {
   });
 
   it('hands valid events back as ranges of the caller’s body, so they are published byte-for-byte', async () => {
-    const checked = await pooled.check(body);
+    const checked = await pooled.check(body, RECEIVED);
     if (!checked.ok) throw new Error(checked.message);
     expect(checked.accepted.map((e) => 'span' in e.value)).toEqual([true, false, true]);
     const first = eventBuffer(body, checked.accepted[0]!.value);
@@ -40,8 +42,8 @@ describe('BodyChecker', () => {
   });
 
   it('names what is wrong with a body it refuses', async () => {
-    expect(await pooled.check(Buffer.from('{"kind":"EventList",'))).toMatchObject({ ok: false, problem: 'malformed-json' });
-    expect(await pooled.check(Buffer.from('['.repeat(100)))).toMatchObject({ ok: false, problem: 'too-deep' });
-    expect(await pooled.check(Buffer.from([0x7b, 0xff, 0x7d]))).toMatchObject({ ok: false, problem: 'invalid-utf8' });
+    expect(await pooled.check(Buffer.from('{"kind":"EventList",'), RECEIVED)).toMatchObject({ ok: false, problem: 'malformed-json' });
+    expect(await pooled.check(Buffer.from('['.repeat(100)), RECEIVED)).toMatchObject({ ok: false, problem: 'too-deep' });
+    expect(await pooled.check(Buffer.from([0x7b, 0xff, 0x7d]), RECEIVED)).toMatchObject({ ok: false, problem: 'invalid-utf8' });
   });
 });

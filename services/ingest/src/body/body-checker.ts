@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
 import type { Component } from '@kaudit/runtime';
 import { checkAuditBody, type CheckBodyTask, type CheckedBody, type EventBytes } from './check-audit-body.js';
@@ -8,6 +9,8 @@ export interface BodyCheckerOptions {
   threads: number;
   maxDepth: number;
   maxEventBytes: number;
+  /** Event times accepted (the rule enrich applies too). */
+  window: EventTimeWindow;
 }
 
 /**
@@ -35,7 +38,7 @@ export class BodyChecker implements Component {
       execArgv: [],
     });
     // Fail at start, not on the first request, if the worker cannot load.
-    await this.#pool.run({ body: Buffer.from('{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]}'), maxDepth: this.#o.maxDepth, maxEventBytes: this.#o.maxEventBytes });
+    await this.#pool.run(this.#task(Buffer.from('{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]}'), Date.now()));
   }
 
   async stop(): Promise<void> {
@@ -44,8 +47,13 @@ export class BodyChecker implements Component {
     await pool?.destroy();
   }
 
-  async check(body: Buffer): Promise<CheckedBody> {
-    const task = { body, maxDepth: this.#o.maxDepth, maxEventBytes: this.#o.maxEventBytes };
+  #task(body: Buffer, receivedAtMs: number): CheckBodyTask {
+    return { body, maxDepth: this.#o.maxDepth, maxEventBytes: this.#o.maxEventBytes, window: this.#o.window, receivedAtMs };
+  }
+
+  /** Parses and checks `body`, received at `receivedAtMs` (the reference of the event time window). */
+  async check(body: Buffer, receivedAtMs: number): Promise<CheckedBody> {
+    const task = this.#task(body, receivedAtMs);
     if (this.#o.threads <= 0) return checkAuditBody(task);
     if (!this.#pool) throw new KauditError('INTERNAL', 'body checker not started');
     // The body is copied to the worker (structured clone), not transferred: the caller keeps it and

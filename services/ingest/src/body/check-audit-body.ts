@@ -1,3 +1,4 @@
+import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { isKauditError } from '@kaudit/errors';
 import { checkEvents, type RejectedEvent } from '../publish/build-raw-records.js';
 import { parseAuditBody, type BodyProblem } from './parse-audit-body.js';
@@ -13,6 +14,9 @@ export interface CheckBodyTask {
   body: Uint8Array;
   maxDepth: number;
   maxEventBytes: number;
+  /** When the request arrived (ms): the reference of the event time window. */
+  receivedAtMs: number;
+  window: EventTimeWindow;
 }
 
 export type CheckedBody =
@@ -38,7 +42,7 @@ export function checkAuditBody(task: CheckBodyTask): CheckedBody {
     if (!isKauditError(err, 'INPUT_INVALID')) throw err;
     return { ok: false, problem: err.details.problem as BodyProblem, message: err.message };
   }
-  const checked = checkEvents(parsed.items, task.maxEventBytes, parsed.originals);
+  const checked = checkEvents(parsed.items, task.maxEventBytes, parsed.originals, { window: task.window, referenceMs: task.receivedAtMs });
   const where = (value: Buffer): EventBytes => {
     const start = value.byteOffset - body.byteOffset;
     return value.buffer === body.buffer && start >= 0 && start + value.length <= body.length ? { span: [start, start + value.length] } : { bytes: value };

@@ -33,6 +33,28 @@ describe('parseAuditBody', () => {
     expect(problemOf(Buffer.from('{"kind":"EventList","apiVersion":"audit.k8s.io/v2","items":[]}'))).toBe('wrong-kind');
     expect(problemOf(Buffer.from('{"kind":"Event","apiVersion":"v1"}'))).toBe('wrong-kind');
     expect(problemOf(Buffer.from('[]'))).toBe('wrong-kind');
+    // JSON.parse reads the escaped key as a second "items" and keeps it: which array is meant is ambiguous.
+    expect(problemOf(Buffer.from('{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"a":1}],"\\u0069tems":[{"b":2}]}'))).toBe('duplicate-items');
+  });
+
+  it('drops a leading byte order mark, so no published event starts with one', () => {
+    const event = Buffer.from(JSON.stringify(sampleAuditEvent(4)));
+    const parsed = parseAuditBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), event]), opts);
+    expect(parsed.originals[0]?.equals(event)).toBe(true);
+  });
+
+  it('never quotes the body in what it says is wrong', () => {
+    const err = (() => {
+      try {
+        parseAuditBody(Buffer.from('{"kind":"EventList","items":[{"token": hunter2-s3cr3t}]}'), opts);
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toMatch(/malformed JSON at position 39/);
+    expect(err?.message).not.toContain('hunter2');
+    expect(problemOf(Buffer.from('{"kind":"hunter2-s3cr3t","apiVersion":"v1"}'))).toBe('wrong-kind');
   });
 
   it('returns each event as the exact bytes received', () => {

@@ -7,6 +7,8 @@ const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 const ITEMS_KEY = Buffer.from('"items"');
+/** A key spelled with escapes (`"\u0069tems"`) longer than this cannot be `items`, however written. */
+const MAX_ESCAPED_ITEMS_KEY_BYTES = 64;
 
 export interface JsonScan {
   /** Nesting went past the limit (scanning stopped there). */
@@ -17,6 +19,24 @@ export interface JsonScan {
    * apiserver sent instead of a re-serialisation (which would also round integers beyond 2^53).
    */
   items: ([number, number] | undefined)[];
+  /**
+   * How many top-level keys are `items`, however spelled: JSON.parse keeps the last of repeated keys
+   * and reads `"\u0069tems"` as `items`, so a body with two is ambiguous (validate one array, publish
+   * another) and is refused by the caller.
+   */
+  itemsKeys: number;
+}
+
+/** Whether the JSON string token bytes[start..end] (quotes included) is the key `items`. */
+function isItemsKey(bytes: Uint8Array, start: number, end: number): boolean {
+  const length = end - start + 1;
+  if (length === ITEMS_KEY.length) return ITEMS_KEY.equals(bytes.subarray(start, end + 1));
+  if (length > MAX_ESCAPED_ITEMS_KEY_BYTES || bytes.subarray(start, end + 1).indexOf(BACKSLASH) === -1) return false;
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + start, length).toString('utf8')) === 'items';
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -32,6 +52,7 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   let afterItemsKey = false;
   let index = 0;
   let elementStart = -1;
+  let itemsKeys = 0;
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i] as number;
@@ -50,7 +71,7 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
         i = end;
         if (slashes % 2 === 0) break;
       }
-      afterItemsKey = depth === 1 && i - start + 1 === ITEMS_KEY.length && ITEMS_KEY.equals(bytes.subarray(start, i + 1));
+      afterItemsKey = depth === 1 && isItemsKey(bytes, start, i);
       continue;
     }
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
@@ -60,7 +81,7 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
         items = [];
         index = 0;
       } else if (c === OPEN_OBJECT && inItems && depth === 2) elementStart = i;
-      if (++depth > maxDepth) return { tooDeep: true, items: [] };
+      if (++depth > maxDepth) return { tooDeep: true, items: [], itemsKeys };
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       depth--;
       if (inItems && depth === 2 && c === CLOSE_OBJECT && elementStart >= 0) {
@@ -68,7 +89,8 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
         elementStart = -1;
       } else if (inItems && depth === 1) inItems = false;
     } else if (c === COMMA && inItems && depth === 2) index++;
-    if (c !== COLON) afterItemsKey = afterItemsKey && c <= 0x20;
+    if (c === COLON && afterItemsKey) itemsKeys++;
+    else if (c !== COLON) afterItemsKey = afterItemsKey && c <= 0x20;
   }
-  return { tooDeep: false, items };
+  return { tooDeep: false, items, itemsKeys };
 }

@@ -17,7 +17,7 @@ export interface WebhookServerOptions {
   host: string;
   port: number;
   tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
-  limits: { maxBodyBytes: number; maxJsonDepth: number; maxInflightBytes: number };
+  limits: { maxBodyBytes: number; maxJsonDepth: number; maxInflightBytes: number; maxInflightBytesPerCluster?: number | undefined; bodyTimeoutMs: number; idleTimeoutMs: number };
   /** A batch not acknowledged by Kafka within this is answered 503 (the apiserver retries). */
   produceTimeoutMs: number;
   clusters: ClusterDirectory;
@@ -55,18 +55,24 @@ export class WebhookServer implements Component {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     this.#port = options.port;
-    this.#budget = new InflightBudget(options.limits.maxInflightBytes);
+    const limits = options.limits;
+    // A cluster's share holds at least one whole body, so a (gzip-inflated) body is never refused for its size alone.
+    this.#budget = new InflightBudget(limits.maxInflightBytes, limits.maxInflightBytesPerCluster ?? Math.max(limits.maxBodyBytes, Math.floor(limits.maxInflightBytes / 4)));
     const tls = options.tls;
     this.#app = Fastify({
       logger: false,
       exposeHeadRoutes: false,
       // The body is read by the handler (streamed, capped, gzip-aware), not by fastify.
       bodyLimit: options.limits.maxBodyBytes,
-      serverFactory: (handler) =>
-        tls
+      serverFactory: (handler) => {
+        // Node's own request timeout (5 minutes by default, checked every 30 s) only backs up the
+        // handler's body/idle timeouts (readBody), e.g. for a client that never finishes its headers.
+        const timeouts = { requestTimeout: options.limits.bodyTimeoutMs + 10_000, headersTimeout: Math.min(60_000, options.limits.bodyTimeoutMs + 10_000), connectionsCheckingInterval: 1000 };
+        return tls
           ? // An https.Server has the same request API as http.Server; fastify's typing just does not know it here.
-            (createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true } : {}), rejectUnauthorized: false }, handler) as unknown as Server)
-          : createHttpServer(handler),
+            (createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true } : {}), rejectUnauthorized: false, ...timeouts }, handler) as unknown as Server)
+          : createHttpServer(timeouts, handler);
+      },
     });
     // Leave the body stream untouched for every content type; the handler decides (415, 413, gzip…).
     this.#app.removeAllContentTypeParsers();
@@ -114,17 +120,18 @@ export class WebhookServer implements Component {
 
     const contentLength = Number(req.headers['content-length'] ?? NaN);
     const reserve = Number.isFinite(contentLength) ? Math.min(contentLength, o.limits.maxBodyBytes) : o.limits.maxBodyBytes;
-    if (!this.#budget.tryAcquire(reserve)) {
-      o.telemetry.emit({ event: 'request_shed', level: 'warn', fields: { cluster, inflightBytes: this.#budget.used } });
-      return answer(429, { error: 'OVERLOADED', message: 'too many bytes in flight; retry later' }, RETRY_AFTER_OVERLOADED_S);
+    if (!this.#budget.tryAcquire(auth.cluster, reserve)) {
+      o.telemetry.emit({ event: 'request_shed', level: 'warn', fields: { cluster, inflightBytes: this.#budget.used, clusterInflightBytes: this.#budget.usedBy(auth.cluster) } });
+      return answer(429, { error: 'OVERLOADED', message: 'too many bytes in flight for this cluster or in total; retry later' }, RETRY_AFTER_OVERLOADED_S);
     }
     try {
       const problem = await this.#process(req, auth.cluster, receivedAt, reserve);
       if ('accepted' in problem) return answer(200, problem);
-      if (problem.status === 413) void reply.header('connection', 'close');
+      // The rest of an unread body is not worth reading: close instead of keeping the connection.
+      if (problem.status === 413 || problem.status === 408) void reply.header('connection', 'close');
       return answer(problem.status, { error: problem.code, message: problem.message }, problem.retryAfter);
     } finally {
-      this.#budget.release(reserve);
+      this.#budget.release(auth.cluster, reserve);
     }
   }
 
@@ -140,7 +147,8 @@ export class WebhookServer implements Component {
       }
       return { status, code, message };
     };
-    const readAll = () => readBody(stream, { maxBytes: o.limits.maxBodyBytes, gzip: false }).then((b) => b.raw, prefixOf);
+    const reading = { maxBytes: o.limits.maxBodyBytes, bodyTimeoutMs: o.limits.bodyTimeoutMs, idleTimeoutMs: o.limits.idleTimeoutMs };
+    const readAll = () => readBody(stream, { ...reading, gzip: false }).then((b) => b.raw, prefixOf);
 
     if (req.method !== 'POST') return refuse(405, 'INPUT_INVALID', 'method', `method ${req.method} not allowed: POST an audit EventList`, await readAll());
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -154,9 +162,15 @@ export class WebhookServer implements Component {
     let body: Buffer;
     let raw: Buffer;
     try {
-      ({ raw, body } = await readBody(stream, { maxBytes: o.limits.maxBodyBytes, gzip: encoding === 'gzip' }));
+      ({ raw, body } = await readBody(stream, { ...reading, gzip: encoding === 'gzip' }));
     } catch (err) {
       if (!isKauditError(err)) throw err;
+      if (err.details.problem === 'body-timeout' || err.details.problem === 'idle-timeout') {
+        // Not bad input but a slow sender: nothing was acknowledged, the apiserver sends the whole
+        // batch again, so a prefix is not worth a DLQ record.
+        o.telemetry.emit({ event: 'request_timed_out', level: 'warn', fields: { cluster, problem: err.details.problem, reason: err.message } });
+        return { status: 408, code: err.code, message: err.message };
+      }
       const prefix = Buffer.isBuffer(err.details.prefix) ? err.details.prefix : Buffer.alloc(0);
       if (err.code === 'INPUT_TOO_LARGE') return refuse(413, 'INPUT_TOO_LARGE', String(err.details.problem), err.message, prefix);
       return refuse(400, 'INPUT_INVALID', String(err.details.problem), err.message, prefix);
@@ -164,12 +178,12 @@ export class WebhookServer implements Component {
     o.metrics.bytes.inc({ cluster, source: 'webhook' }, raw.length);
     // Inflated gzip can be far bigger than what was reserved from Content-Length; account for it too.
     const extra = Math.max(0, body.length - reserved);
-    if (extra > 0 && !this.#budget.tryAcquire(extra)) {
+    if (extra > 0 && !this.#budget.tryAcquire(cluster, extra)) {
       return { status: 429, code: 'OVERLOADED', message: 'too many bytes in flight; retry later', retryAfter: RETRY_AFTER_OVERLOADED_S };
     }
     try {
       const parseBegan = performance.now();
-      const checked = await o.bodyChecker.check(body);
+      const checked = await o.bodyChecker.check(body, receivedAt.getTime());
       o.metrics.parseSeconds.observe((performance.now() - parseBegan) / 1000);
       if (!checked.ok) return await refuse(400, 'INPUT_INVALID', checked.problem, checked.message, raw);
       const events = {
@@ -183,7 +197,7 @@ export class WebhookServer implements Component {
         return kafkaProblem(err, o.telemetry);
       }
     } finally {
-      this.#budget.release(extra);
+      this.#budget.release(cluster, extra);
     }
   }
 }

@@ -10,6 +10,7 @@ import { RAW_HEADERS, headerString, type IncomingRecord } from '@kaudit/kafka';
 import { consumeAll, testEndpoints } from '@kaudit/testkit';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
 import { startIngest, type RunningIngest } from '../test-support/ingest-harness.js';
+import { createIngestPipeline } from '../create-ingest-pipeline.js';
 import { importAuditStream } from './import-audit-stream.js';
 import type { ImportFormat } from './normalize-import-record.js';
 
@@ -153,5 +154,35 @@ describe('kaudit import (importAuditStream)', () => {
     const list = await run(createReadStream(listFile), 'auto');
     expect(list).toMatchObject({ mode: 'document', records: 2000, accepted: 2000, failedRecords: 0 });
     expect(await ingest.count(ingest.rawTopic)).toBe(before + n + 2000);
+  });
+
+  it('refuses, counts and reports events older than the retention or ahead of the clock, keeping them in the DLQ instead of losing them to the TTL', async () => {
+    const producer = ingest.kafka.producer();
+    await producer.start();
+    try {
+      const retentionDays = 365;
+      const pipeline = createIngestPipeline({ producer, instance: 'import-test', maxEventBytes: 256 * 1024, window: { retentionDays, maxFutureSkewMs: 15 * 60_000 }, rawTopic: ingest.rawTopic, dlqTopic: ingest.dlqTopic });
+      const now = Date.parse('2026-12-01T10:00:00Z');
+      const at = (ms: number) => ({ requestReceivedTimestamp: new Date(ms).toISOString(), stageTimestamp: new Date(ms).toISOString() });
+      const DAY = 86_400_000;
+      const events = [
+        sampleAuditEvent(900_001, at(now - 2 * DAY)),
+        sampleAuditEvent(900_002, at(now - (retentionDays + 30) * DAY)), // a year-old export: the TTL would delete it on arrival
+        sampleAuditEvent(900_003, at(Date.parse('1970-01-01T00:00:01Z'))),
+        sampleAuditEvent(900_004, at(Date.parse('3000-01-01T00:00:00Z'))),
+        sampleAuditEvent(900_005, at(now - 10 * DAY)),
+      ];
+      const rawBefore = await ingest.count(ingest.rawTopic);
+      const dlqBefore = await ingest.count(ingest.dlqTopic);
+      const summary = await importAuditStream({ input: textOf(events.map((e) => JSON.stringify(e)).join('\n')), format: 'jsonl', cluster: 'prod-eu', pipeline, now: () => new Date(now) });
+      expect(summary).toMatchObject({ events: 5, accepted: 2, rejected: 3, tooOld: 2, tooNew: 1, failedRecords: 3 });
+      expect(summary.failures.map((f) => f.record)).toEqual([2, 3, 4]);
+      expect(summary.failures[0]?.reason).toMatch(/KAUDIT_RETENTION_DAYS=365/);
+      expect(summary.failures[2]?.reason).toMatch(/ahead of the receiving clock/);
+      expect(await ingest.count(ingest.rawTopic)).toBe(rawBefore + 2);
+      expect(await ingest.count(ingest.dlqTopic)).toBe(dlqBefore + 3);
+    } finally {
+      await producer.stop();
+    }
   });
 });

@@ -20,7 +20,12 @@ export interface ImportProgress {
 export interface ImportSummary extends ImportProgress {
   /** Events found in the input (accepted + rejected). */
   events: number;
+  /** All refused events (invalid, or outside the time window), each in the DLQ. */
   rejected: number;
+  /** Of those: older than the retention keeps (ClickHouse's TTL would delete them on arrival). */
+  tooOld: number;
+  /** Of those: further ahead of this clock than KAUDIT_MAX_FUTURE_SKEW_MS. */
+  tooNew: number;
   truncated: number;
   /** Lines/elements that could not be read or held an invalid event; all of them are in the DLQ. */
   failedRecords: number;
@@ -68,13 +73,15 @@ function detectMode(head: string, format: ImportFormat): 'lines' | 'document' {
 /**
  * Streams an audit export through the same validation and publishing path as the webhook
  * (source=import), with bounded memory: records are read, normalised, published in bounded batches,
- * and reading waits for each batch's acknowledgement. Bad records go to the DLQ and are counted.
+ * and reading waits for each batch's acknowledgement. Bad records go to the DLQ and are counted;
+ * so are events outside the time window (older than the retention: history the TTL would delete on
+ * arrival), counted apart so the summary can say so.
  */
 export async function importAuditStream(options: ImportOptions): Promise<ImportSummary> {
   const now = options.now ?? (() => new Date());
   const batchEvents = options.batchEvents ?? 500;
   const batchBytes = options.batchBytes ?? 2 * 1024 * 1024;
-  const summary: ImportSummary = { bytes: 0, records: 0, accepted: 0, events: 0, rejected: 0, truncated: 0, failedRecords: 0, failures: [], mode: 'lines' };
+  const summary: ImportSummary = { bytes: 0, records: 0, accepted: 0, events: 0, rejected: 0, tooOld: 0, tooNew: 0, truncated: 0, failedRecords: 0, failures: [], mode: 'lines' };
   const failedRecords = new Set<number>();
   const noteFailure = (record: number, reason: string) => {
     if (!failedRecords.has(record) && summary.failures.length < MAX_FAILURES_LISTED) summary.failures.push({ record, reason });
@@ -134,7 +141,11 @@ export async function importAuditStream(options: ImportOptions): Promise<ImportS
       summary.accepted += result.value.accepted;
       summary.rejected += result.value.rejected;
       summary.truncated += result.value.truncated;
-      for (const e of result.value.errors) noteFailure(recordOf[e.index] ?? -1, e.reason);
+      for (const e of result.value.errors) {
+        noteFailure(recordOf[e.index] ?? -1, e.reason);
+        if (e.problem === 'too-old') summary.tooOld++;
+        else if (e.problem === 'too-new') summary.tooNew++;
+      }
     }
     summary.failedRecords = failedRecords.size;
     options.onProgress?.({ bytes: summary.bytes, records: summary.records, accepted: summary.accepted });

@@ -73,6 +73,10 @@ describe('import normalisers', () => {
     expect(results.map((r) => r.ok)).toEqual([true, true, false, true]);
     const bad = results[2];
     expect(bad?.ok === false && bad.reason).toMatch(/not JSON/);
+    // The reason goes to the DLQ header and the summary: where it breaks, never what the line says.
+    const leaky = normalizeImportLine('{"token": s3cr3t-value}', 'jsonl');
+    expect(leaky.ok === false && leaky.reason).toMatch(/position 10/);
+    expect(leaky.ok === false && leaky.reason).not.toMatch(/s3cr3t/);
     // The 4th line parses but lacks auditID: normalisation keeps it, validation (shared with the webhook) rejects it.
     expect(normalizeImportLine('{"kind":"Pod"}', 'jsonl')).toMatchObject({ ok: false });
     expect(normalizeImportLine('{"hello":"world"}', 'auto')).toMatchObject({ ok: false, reason: expect.stringContaining('unrecognised') as unknown });

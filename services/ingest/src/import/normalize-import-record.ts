@@ -1,3 +1,4 @@
+import { describeJsonSyntaxError } from '@kaudit/audit-schema';
 import { gkeEntryToAuditEvent, isGkeAuditEntry } from './gke-audit-log.js';
 
 export const IMPORT_FORMATS = ['auto', 'jsonl', 'eventlist', 'eks', 'gke', 'aks'] as const;
@@ -13,8 +14,9 @@ const ok = (events: unknown[]): Normalized => ({ ok: true, events });
 function parseJson(text: string, what: string): { value: unknown } | { error: string } {
   try {
     return { value: JSON.parse(text) as unknown };
-  } catch (err) {
-    return { error: `${what} is not JSON: ${(err as Error).message}` };
+  } catch {
+    // Not JSON.parse's message: it quotes the input, and the reason goes to the DLQ header and the summary.
+    return { error: `${what} is not JSON: ${describeJsonSyntaxError(text)}` };
   }
 }
 

@@ -3,7 +3,7 @@ import { RAW_HEADERS } from '@kaudit/kafka';
 import { sampleAuditEvent } from '../fixtures/sample-audit-event.js';
 import { buildRawRecords, TRUNCATED_ANNOTATION } from './build-raw-records.js';
 
-const ctx = { cluster: 'prod-eu', receivedAt: new Date('2026-11-22T15:00:00.123Z'), source: 'webhook' as const, instance: 'host/1', maxEventBytes: 4096 };
+const ctx = { cluster: 'prod-eu', receivedAt: new Date('2026-11-22T15:00:00.123Z'), source: 'webhook' as const, instance: 'host/1', maxEventBytes: 4096, window: { retentionDays: 365, maxFutureSkewMs: 3_600_000 } };
 
 describe('buildRawRecords', () => {
   it('makes one record per valid event, keyed by the verified cluster, with the raw headers', () => {

@@ -1,4 +1,4 @@
-import { auditEventSchema, describeIssues } from '@kaudit/audit-schema';
+import { checkAuditEvent, type EventCheckRules, type EventProblem } from '@kaudit/audit-schema';
 import { RAW_HEADERS, type OutgoingRecord } from '@kaudit/kafka';
 
 export type IngestSource = 'webhook' | 'import';
@@ -17,6 +17,8 @@ export interface RejectedEvent {
   /** The event as JSON bytes, for the DLQ. */
   value: Buffer;
   code: 'INPUT_INVALID' | 'INPUT_TOO_LARGE';
+  /** Which rule refused it, for counting (`too-old` / `too-new`: outside the stored time window). */
+  problem: EventProblem | 'too-large';
   reason: string;
 }
 
@@ -47,18 +49,19 @@ export interface CheckedEvents {
 }
 
 /**
- * Validates each event on its own. An event over the per-event limit is kept without its
- * request/response objects and marked, not dropped; invalid events are returned for the DLQ with the
- * reason. Needs no request context, so it can run on a worker thread.
+ * Validates each event on its own, by the rule enrich applies too (checkAuditEvent: schema, real
+ * instants, a time ClickHouse keeps), so what is accepted here is what gets stored. An event over the
+ * per-event limit is kept without its request/response objects and marked, not dropped; refused events
+ * are returned for the DLQ with the reason. Needs nothing but plain data, so it can run on a worker thread.
  */
-export function checkEvents(items: readonly unknown[], maxEventBytes: number, originals: readonly (Buffer | undefined)[] = []): CheckedEvents {
+export function checkEvents(items: readonly unknown[], maxEventBytes: number, originals: readonly (Buffer | undefined)[], rules: EventCheckRules): CheckedEvents {
   const accepted: AcceptedEvent[] = [];
   const rejected: RejectedEvent[] = [];
   let truncated = 0;
   items.forEach((item, index) => {
-    const checked = auditEventSchema.safeParse(item);
-    if (!checked.success || !isRecord(item)) {
-      rejected.push({ index, value: originals[index] ?? Buffer.from(JSON.stringify(item) ?? 'null'), code: 'INPUT_INVALID', reason: `invalid audit event: ${checked.success ? 'not an object' : describeIssues(checked.error)}` });
+    const checked = checkAuditEvent(item, rules);
+    if (!checked.ok || !isRecord(item)) {
+      rejected.push({ index, value: originals[index] ?? Buffer.from(JSON.stringify(item) ?? 'null'), code: 'INPUT_INVALID', problem: checked.ok ? 'invalid-event' : checked.problem, reason: checked.ok ? 'invalid audit event: not an object' : checked.reason });
       return;
     }
     const event = item;
@@ -79,6 +82,7 @@ export function checkEvents(items: readonly unknown[], maxEventBytes: number, or
         index,
         value,
         code: 'INPUT_TOO_LARGE',
+        problem: 'too-large',
         reason: `audit event ${String(event.auditID)} is larger than ${maxEventBytes} bytes even without requestObject/responseObject`,
       });
       return;
@@ -107,6 +111,6 @@ export function toRawRecords(checked: CheckedEvents, ctx: RawRecordContext): Raw
 }
 
 /** checkEvents then toRawRecords: the whole path for callers that already hold parsed items (import). */
-export function buildRawRecords(items: readonly unknown[], ctx: RawRecordContext, originals: readonly (Buffer | undefined)[] = []): RawRecords {
-  return toRawRecords(checkEvents(items, ctx.maxEventBytes, originals), ctx);
+export function buildRawRecords(items: readonly unknown[], ctx: RawRecordContext & { window: EventCheckRules['window'] }, originals: readonly (Buffer | undefined)[] = []): RawRecords {
+  return toRawRecords(checkEvents(items, ctx.maxEventBytes, originals, { window: ctx.window, referenceMs: ctx.receivedAt.getTime() }), ctx);
 }

@@ -44,7 +44,8 @@ export async function startIngest(options: {
 }): Promise<RunningIngest> {
   const rawTopic = uniqueName('raw');
   const dlqTopic = uniqueName('dlq');
-  const env = { KAFKA_BROKERS: options.brokers, HTTP_PORT: '0', CLUSTERS_FILE: 'clusters.test.yaml', PROD_US_TOKEN: TOKENS.prodUs, ...options.env };
+  // The fixtures' events carry fixed dates (2026-11-22): a ten-year retention keeps them accepted for years.
+  const env = { KAFKA_BROKERS: options.brokers, HTTP_PORT: '0', CLUSTERS_FILE: 'clusters.test.yaml', PROD_US_TOKEN: TOKENS.prodUs, KAUDIT_RETENTION_DAYS: '3650', ...options.env };
   const config = loadConfig(ingestConfigSchema, {
     env,
     envMap: INGEST_ENV,

@@ -1,0 +1,75 @@
+/**
+ * RFC 3339 timestamps (`2026-11-20T09:14:03.481922Z`, `…+02:00`) → microseconds since the epoch, or the
+ * reason it is not a real instant. Date.parse alone is not a check: it turns `2026-02-30` into March 1st
+ * and accepts `24:00:00`, and keeps only milliseconds. The event schema has already checked the shape
+ * (digits where digits go), so this reads fields by position (hot path: no regex, no allocation).
+ */
+export type ParsedTimestamp = { ok: true; micros: number } | { ok: false; reason: string };
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+function digits(s: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+function isLeap(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+export function parseRfc3339(ts: string): ParsedTimestamp {
+  const bad = (what: string): ParsedTimestamp => ({ ok: false, reason: `not a valid RFC 3339 time: ${what}` });
+  if (ts.length < 20 || ts[4] !== '-' || ts[7] !== '-' || (ts[10] !== 'T' && ts[10] !== 't') || ts[13] !== ':' || ts[16] !== ':') return bad('expected YYYY-MM-DDThh:mm:ss');
+  const year = digits(ts, 0, 4);
+  const month = digits(ts, 5, 2);
+  const day = digits(ts, 8, 2);
+  const hour = digits(ts, 11, 2);
+  const minute = digits(ts, 14, 2);
+  const second = digits(ts, 17, 2);
+  if ([year, month, day, hour, minute, second].some(Number.isNaN)) return bad('expected digits');
+  if (month < 1 || month > 12) return bad(`month ${month} does not exist`);
+  const monthDays = month === 2 && isLeap(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+  if (day < 1 || day > monthDays) return bad(`day ${day} does not exist in month ${month} of ${year}`);
+  if (hour > 23) return bad(`hour ${hour} is out of range`);
+  if (minute > 59) return bad(`minute ${minute} is out of range`);
+  // The apiserver (Go's time package) never writes a leap second; 60 is refused like any other overflow.
+  if (second > 59) return bad(`second ${second} is out of range`);
+  let i = 19;
+  let micros = 0;
+  if (ts[i] === '.') {
+    const start = ++i;
+    while (i < ts.length && ts.charCodeAt(i) >= 48 && ts.charCodeAt(i) <= 57) i++;
+    const count = i - start;
+    if (count === 0 || count > 9) return bad('expected 1 to 9 fraction digits');
+    // Digits beyond the sixth are below ClickHouse's DateTime64(6) precision: dropped, not rounded.
+    micros = digits(ts, start, Math.min(count, 6)) * 10 ** (6 - Math.min(count, 6));
+  }
+  let offsetMinutes = 0;
+  const zone = ts[i];
+  if (zone === 'Z' || zone === 'z') {
+    if (i + 1 !== ts.length) return bad('unexpected characters after the zone');
+  } else if (zone === '+' || zone === '-') {
+    if (i + 6 !== ts.length || ts[i + 3] !== ':') return bad('expected a zone offset ±hh:mm');
+    const oh = digits(ts, i + 1, 2);
+    const om = digits(ts, i + 4, 2);
+    if (Number.isNaN(oh) || Number.isNaN(om) || oh > 23 || om > 59) return bad('zone offset out of range');
+    offsetMinutes = (zone === '+' ? 1 : -1) * (oh * 60 + om);
+  } else {
+    return bad('expected Z or a zone offset');
+  }
+  return { ok: true, micros: (utcMs(year, month, day, hour, minute, second) - offsetMinutes * 60_000) * 1000 + micros };
+}
+
+function utcMs(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC reads years 0–99 as 1900–1999; setUTCFullYear does not.
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, 0);
+  return d.getTime();
+}
