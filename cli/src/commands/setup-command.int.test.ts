@@ -56,12 +56,14 @@ describe('kaudit setup and KAUDIT_RETENTION_DAYS', () => {
     databases.push(database);
     await setupPipeline(target(RETENTION_DAYS_MAX, database), logger);
     const nowUs = Date.now() * 1000;
-    const rows = [1, 30, 364].map((daysAgo, i) => toAuditRow(sampleAuditRecord({ auditID: `ttl-${i}`, requestReceivedUs: nowUs - daysAgo * 86_400_000_000, stageUs: nowUs - daysAgo * 86_400_000_000 }), { topic: 't', partition: 0, offset: String(i) }));
+    const rows = [1, 30, 364].map((daysAgo, i) => toAuditRow(sampleAuditRecord({ auditID: `ttl-${i}`, requestReceivedUs: nowUs - daysAgo * 86_400_000_000, stageUs: nowUs - daysAgo * 86_400_000_000 }), { topic: 't', partition: 0, offset: String(i), timestamp: String(Date.now()) }));
     await ch.insert({ table: `${database}.audit_events`, values: rows, format: 'JSONEachRow' });
     // FINAL merges apply the TTL now instead of at some later background merge.
     await ch.command({ query: `OPTIMIZE TABLE ${database}.audit_events FINAL` });
     await ch.command({ query: `OPTIMIZE TABLE ${database}.audit_rollup_1m FINAL` });
     expect(await count(`SELECT count() AS n FROM ${database}.audit_events`)).toBe(3);
+    await ch.command({ query: `OPTIMIZE TABLE ${database}.audit_rollup_1m_v2 FINAL` });
     expect(await count(`SELECT sum(requests) AS n FROM ${database}.audit_rollup_1m`)).toBe(3);
+    expect(await count(`SELECT uniqExactMerge(requests) AS n FROM ${database}.audit_rollup_1m_v2`)).toBe(3);
   });
 });
