@@ -105,6 +105,10 @@ describe('the read-only query user (kaudit ask / sql / demo, Grafana)', () => {
     expect(await commandOutcome(asQuery, 'SET readonly = 0')).toBe('164');
     expect(await outcome(asQuery, 'SELECT 1', { readonly: '0' })).toBe('164');
     expect(await outcome(asQuery, 'SELECT 1', { readonly: '2' })).toBe('164');
+    expect(await outcome(asQuery, 'SELECT 1', { async_insert: '1' })).toBe('164');
+    // What Grafana's datasource sends on every query is allowed, within bounds.
+    expect(await outcome(asQuery, 'SELECT 1', { max_execution_time: '30' })).toBe('ok');
+    expect(await outcome(asQuery, 'SELECT 1', { max_execution_time: '100000' })).toBe('452');
     expect(await commandOutcome(asQuery, `INSERT INTO ${database}.audit_events (cluster) VALUES ('x')`)).toMatch(/^(497|164)$/);
     expect(await commandOutcome(asQuery, `DROP TABLE ${database}.audit_events`)).toMatch(/^(497|164)$/);
     expect(await commandOutcome(asQuery, `CREATE TABLE ${database}.x (a UInt8) ENGINE = Memory`)).toMatch(/^(497|164)$/);

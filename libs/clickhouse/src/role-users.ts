@@ -22,8 +22,11 @@ export interface RoleUserSpec {
   role: RoleName;
   user: string;
   profile: string;
-  /** Profile settings; `constant` ones cannot be changed by the user (SET readonly = 0 fails). */
-  settings: readonly { name: string; value: string | number; constant?: boolean }[];
+  /**
+   * Profile settings; `constant` ones cannot be changed by the user (SET readonly = 0 fails); a
+   * `readonlyRange` one may be changed within it even under readonly=1.
+   */
+  settings: readonly { name: string; value: string | number; constant?: boolean; readonlyRange?: { min: number; max: number } }[];
   grants: readonly RoleGrant[];
 }
 
@@ -51,6 +54,10 @@ function requireIdentifier(value: string, what: string): string {
 function queryProfileSettings(): RoleUserSpec['settings'] {
   return [
     { name: 'readonly', value: 1, constant: true },
+    // Grafana's ClickHouse datasource (clickhouse-go) sends max_execution_time with every query, which a
+    // readonly=1 user could otherwise not do (grafana/clickhouse-datasource#325); bounded so a reader
+    // cannot run a query for hours.
+    { name: 'max_execution_time', value: 60, readonlyRange: { min: 1, max: 600 } },
     ...Object.entries(EXPLICIT_SETTINGS).map(([name, value]) => ({ name, value: typeof value === 'number' ? value : String(value) })),
   ];
 }
@@ -89,7 +96,10 @@ export function roleUserStatements(spec: RoleUserSpec, passwordSha256Hex: string
   if (passwordSha256Hex !== null && !/^[0-9a-f]{64}$/.test(passwordSha256Hex)) throw new KauditError('INTERNAL', 'password hash must be 64 hex digits');
   // null: documentation (`kaudit setup --print-sql`) without a password to hash.
   const auth = `IDENTIFIED WITH sha256_hash BY '${passwordSha256Hex ?? '<sha256 hex of the password>'}'`;
-  const settings = spec.settings.map((s) => `${s.name} = ${sqlValue(s.value)}${s.constant ? ' CONST' : ''}`);
+  const settings = spec.settings.map((s) => {
+    const range = s.readonlyRange ? ` MIN ${s.readonlyRange.min} MAX ${s.readonlyRange.max} CHANGEABLE_IN_READONLY` : '';
+    return `${s.name} = ${sqlValue(s.value)}${s.constant ? ' CONST' : ''}${range}`;
+  });
   return [
     `CREATE SETTINGS PROFILE IF NOT EXISTS ${spec.profile}`,
     settings.length > 0 ? `ALTER SETTINGS PROFILE ${spec.profile} SETTINGS ${settings.join(', ')}` : `ALTER SETTINGS PROFILE ${spec.profile} SETTINGS NONE`,

@@ -51,7 +51,13 @@ const xml = (s: string | number): string => String(s).replace(/&/g, '&amp;').rep
 
 function profileXml(spec: RoleUserSpec): string {
   const values = spec.settings.map((s) => `<${s.name}>${xml(s.value)}</${s.name}>`).join('');
-  const constants = spec.settings.filter((s) => s.constant).map((s) => `<${s.name}><const/></${s.name}>`).join('');
+  const constants = spec.settings
+    .map((s) => {
+      if (s.constant) return `<${s.name}><const/></${s.name}>`;
+      if (s.readonlyRange) return `<${s.name}><min>${s.readonlyRange.min}</min><max>${s.readonlyRange.max}</max><changeable_in_readonly/></${s.name}>`;
+      return '';
+    })
+    .join('');
   return `    <${spec.profile}>${values}${constants ? `<constraints>${constants}</constraints>` : ''}</${spec.profile}>`;
 }
 
