@@ -2,10 +2,9 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Registry } from 'prom-client';
 import { isKauditError, KauditError } from '@kaudit/errors';
 import type { Telemetry } from '@kaudit/logging';
-import { registerHealthRoutes, type Component, type ReadinessCheck } from '@kaudit/runtime';
+import { registerProbeRoutes, type Component, type ReadinessCheck } from '@kaudit/runtime';
 import type { ClusterDirectory } from '../clusters/cluster-directory.js';
 import type { IngestMetrics } from '../ingest-metrics.js';
 import type { IngestPipeline } from '../ingest-pipeline.js';
@@ -25,7 +24,6 @@ export interface WebhookServerOptions {
   /** Parses and validates bodies (on worker threads when configured). */
   bodyChecker: BodyChecker;
   metrics: IngestMetrics;
-  registry: Registry;
   readiness: readonly ReadinessCheck[];
   telemetry: Telemetry;
   now?: () => Date;
@@ -39,7 +37,8 @@ const RETRY_AFTER_KAFKA_S = '10';
 type Problem = { status: number; code: string; message: string; retryAfter?: string };
 
 /**
- * The audit webhook: `POST /v1/clusters/{cluster}/audit` plus /healthz /readyz /metrics on one port.
+ * The audit webhook: `POST /v1/clusters/{cluster}/audit` plus /healthz /readyz for probes. /metrics
+ * (which names clusters) is on the separate health server, not here where every apiserver can reach it.
  * Answers 200 only after Kafka acknowledged every event of the batch; bad bodies get a 4xx with a
  * clear message and land in the DLQ once; Kafka trouble is a 503 with Retry-After, never a 2xx.
  */
@@ -71,7 +70,7 @@ export class WebhookServer implements Component {
     // Leave the body stream untouched for every content type; the handler decides (415, 413, gzip…).
     this.#app.removeAllContentTypeParsers();
     this.#app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
-    registerHealthRoutes(this.#app, { registry: options.registry, readiness: options.readiness });
+    registerProbeRoutes(this.#app, { readiness: options.readiness });
     this.#app.route({
       method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       url: '/v1/clusters/:cluster/audit',
@@ -109,8 +108,12 @@ export class WebhookServer implements Component {
       if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
       return reply.code(status).send(body);
     };
-    // Unauthenticated callers never reach the DLQ: it is for the input of known clusters.
-    if (!auth.ok) return answer(auth.status, { error: auth.code, message: auth.message });
+    // Unauthenticated callers never reach the DLQ: it is for the input of known clusters. They all get
+    // the same 401; only the log says why (the cluster name is the caller's, so it is cut short).
+    if (!auth.ok) {
+      o.telemetry.emit({ event: 'request_unauthenticated', level: 'warn', fields: { cluster: cluster.slice(0, 80), reason: auth.reason, remoteAddress: req.ip } });
+      return answer(auth.status, { error: auth.code, message: auth.message });
+    }
 
     const contentLength = Number(req.headers['content-length'] ?? NaN);
     const reserve = Number.isFinite(contentLength) ? Math.min(contentLength, o.limits.maxBodyBytes) : o.limits.maxBodyBytes;
