@@ -196,10 +196,20 @@ function prefixOf(err: unknown): Buffer {
   throw err;
 }
 
+/**
+ * An outage is a 503 with Retry-After (the apiserver retries, and later it may work). A permanent
+ * refusal (ACL, record over the topic's max.message.bytes) is a 500 naming it, without Retry-After:
+ * the apiserver still retries a few times, as it does any non-2xx, but nothing here will, and the
+ * operator is told by the error-level publish_rejected event.
+ */
 function kafkaProblem(err: unknown, telemetry: Telemetry): Problem {
-  telemetry.emit({ event: 'publish_failed', level: 'warn', fields: { err } });
-  if (isKauditError(err, 'KAFKA_UNAVAILABLE') || isKauditError(err, 'KAFKA_ERROR')) {
+  if (isKauditError(err, 'KAFKA_UNAVAILABLE')) {
+    telemetry.emit({ event: 'publish_failed', level: 'warn', fields: { err } });
     return { status: 503, code: err.code, message: `Kafka did not acknowledge the batch (${err.message}); retry later`, retryAfter: RETRY_AFTER_KAFKA_S };
+  }
+  if (isKauditError(err, 'KAFKA_REJECTED') || isKauditError(err, 'KAFKA_ERROR')) {
+    telemetry.emit({ event: 'publish_rejected', level: 'error', fields: { err } });
+    return { status: 500, code: err.code, message: err.message };
   }
   throw err;
 }
