@@ -16,7 +16,7 @@ export interface QueryTarget {
  * override it; otherwise KAUDIT_QUERY_CLICKHOUSE_USER/PASSWORD, and for the local stack (no
  * CLICKHOUSE_URL) the password the local engine was started with.
  */
-export function queryTarget(env: CliDeps['env'], local: () => LocalRoleCredentials | undefined): QueryTarget {
+export function queryTarget(env: CliDeps['env'], local: () => LocalRoleCredentials | undefined, localUrl = 'http://127.0.0.1:8123'): QueryTarget {
   const username = env.CLICKHOUSE_USER || env[ROLE_USER_ENV.query.user] || ROLE_USER_ENV.query.defaultUser;
   const explicit = env.CLICKHOUSE_PASSWORD ?? env[ROLE_USER_ENV.query.password];
   const fromLocalStack = () => {
@@ -24,11 +24,12 @@ export function queryTarget(env: CliDeps['env'], local: () => LocalRoleCredentia
     const creds = local();
     return creds?.query.user === username ? creds.query.password : undefined;
   };
-  return { url: env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123', username, password: explicit ?? fromLocalStack() ?? '' };
+  return { url: env.CLICKHOUSE_URL ?? localUrl, username, password: explicit ?? fromLocalStack() ?? '' };
 }
 
 /** A ClickHouse client for reading, as the query user. */
 export function createQueryClickHouse(deps: CliDeps, applicationName: string): ClickHouse {
-  const target = queryTarget(deps.env, () => createLocalStack(deps).clickhouseRoleCredentials());
+  const stack = createLocalStack(deps);
+  const target = queryTarget(deps.env, () => stack.clickhouseRoleCredentials(), stack.endpoints().clickhouseUrl);
   return createClickHouse({ url: target.url, username: target.username, password: target.password, applicationName });
 }
