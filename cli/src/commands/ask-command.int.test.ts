@@ -56,7 +56,9 @@ const seed: AuditRecord[] = [
 async function kaudit(...args: string[]): Promise<string> {
   const out: string[] = [];
   const program = buildProgram({
-    env: { CLICKHOUSE_URL: testEndpoints().clickhouseUrl, CLICKHOUSE_DATABASE: db },
+    // The shared engine's role users are granted on `kaudit` only, and this test has its own database, so it
+    // reads as `default`; what the query user may and may not do is role-users.int.test.ts.
+    env: { CLICKHOUSE_URL: testEndpoints().clickhouseUrl, CLICKHOUSE_DATABASE: db, CLICKHOUSE_USER: 'default' },
     paths: repoPaths(),
     logger,
     out: (t) => out.push(t),
@@ -131,13 +133,11 @@ describe('kaudit ask', () => {
     expect(agents[0]).toMatchObject({ useragent: 'kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46' });
   });
 
-  it('sql runs a read-only query with the scope as parameters, and refuses writes', async () => {
+  it('sql runs a query with the scope as parameters', async () => {
     const rows = JSON.parse(
       await kaudit('sql', 'SELECT actor_display_name AS who, count() AS n FROM {db:Identifier}.audit_events WHERE event_time >= {since:DateTime64(6)} AND verb = {verb:String} GROUP BY who ORDER BY n DESC', ...RANGE, '--param', 'verb=list', '--json'),
     ) as unknown[];
     expect(rows).toEqual([{ who: 'ci/deployer', n: '3' }]);
-    await expect(kaudit('sql', `DROP TABLE ${db}.audit_events`)).rejects.toMatchObject({ code: expect.stringMatching(/CLICKHOUSE_/) });
-    const [left] = await (await ch.query({ query: `SELECT count() AS n FROM ${db}.audit_events`, format: 'JSONEachRow' })).json<{ n: string }>();
-    expect(Number(left?.n)).toBe(seed.length + 1); // the stored duplicate is still there: nothing merged it away
+    // Refusing writes is the query user's server-side profile now (role-users.int.test.ts), not a client setting.
   });
 });

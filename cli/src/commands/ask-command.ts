@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { createClickHouse, toClickHouseError } from '@kaudit/clickhouse';
+import { toClickHouseError } from '@kaudit/clickhouse';
 import { KauditError } from '@kaudit/errors';
 import type { CliDeps } from '../build-program.js';
 import {
@@ -16,6 +16,7 @@ import {
 } from './ask-queries.js';
 import { renderTable } from './ask-table.js';
 import { resolveTimeRange, toClickHouseTime } from './ask-time-range.js';
+import { createQueryClickHouse } from './query-clickhouse.js';
 
 export interface ScopeOptions {
   cluster?: string;
@@ -46,15 +47,11 @@ export function scopeFrom(deps: CliDeps, opts: ScopeOptions, defaultSince: strin
 
 /** Runs one read-only query with parameters and prints a table (or JSON). */
 export async function runAndPrint(deps: CliDeps, q: AskQuery, json: boolean | undefined): Promise<Record<string, unknown>[]> {
-  const client = createClickHouse({ url: deps.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123', applicationName: 'kaudit-cli' });
+  // As the read-only query user: its server-side profile (readonly=1, constant) and grants (SELECT on
+  // the kaudit database only) are what stop writes, DDL, file()/url()/remote() — not a client setting.
+  const client = createQueryClickHouse(deps, 'kaudit-cli');
   try {
-    const rs = await client.query({
-      query: q.query,
-      query_params: q.params,
-      format: 'JSONEachRow',
-      // readonly=2: no writes or DDL, but the client's explicit settings may still be sent.
-      clickhouse_settings: { readonly: '2' },
-    });
+    const rs = await client.query({ query: q.query, query_params: q.params, format: 'JSONEachRow' });
     const rows = await rs.json<Record<string, unknown>>();
     deps.out(json ? JSON.stringify(rows, null, 2) : renderTable(rows));
     return rows;
@@ -66,7 +63,7 @@ export async function runAndPrint(deps: CliDeps, q: AskQuery, json: boolean | un
 }
 
 export function registerAskCommand(program: Command, deps: CliDeps): void {
-  const ask = program.command('ask').description('canned audit questions answered from ClickHouse (CLICKHOUSE_URL, CLICKHOUSE_DATABASE)');
+  const ask = program.command('ask').description('canned audit questions answered from ClickHouse as the read-only query user (CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER/PASSWORD or KAUDIT_QUERY_CLICKHOUSE_USER/PASSWORD)');
 
   addScopeOptions(ask.command('who-deleted').argument('<resource/name>', 'e.g. deployment/nginx, deploy/nginx, pods/web-0'), '30d')
     .description('who deleted an object, and when')

@@ -4,12 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { auditTraffic, toEventList, type Scenario } from '@kaudit/audit-generator';
-import { createClickHouse } from '@kaudit/clickhouse';
 import { KauditError } from '@kaudit/errors';
 import type { CliDeps } from '../build-program.js';
 import { runAndPrint, scopeFrom } from './ask-command.js';
 import { execQuery, forbiddenQuery, loadQuery, whoCordonedQuery, whoDeletedQuery } from './ask-queries.js';
 import { renderTable } from './ask-table.js';
+import { createQueryClickHouse } from './query-clickhouse.js';
 
 const SCENARIOS: Scenario[] = ['delete-nginx', 'cordon-node', 'ksm-403-storm', 'exec-into-pod'];
 const tokensSchema = z.record(z.string(), z.string().min(1));
@@ -111,7 +111,7 @@ export function registerDemoCommand(program: Command, deps: CliDeps): void {
 
       // Wait until the sink has stored what ingest acknowledged, so the answers below are complete.
       const database = deps.env.CLICKHOUSE_DATABASE ?? 'kaudit';
-      const client = createClickHouse({ url: deps.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123', applicationName: 'kaudit-demo' });
+      const client = createQueryClickHouse(deps, 'kaudit-demo');
       try {
         const deadline = Date.now() + 90_000;
         let stored = 0;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createClickHouse, runMigrations } from '@kaudit/clickhouse';
+import { createClickHouse, ensureRoleUsers, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type RoleName, type RoleUserResult } from '@kaudit/clickhouse';
 import { eventWindowSchema, loadEventWindow } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS } from '@kaudit/kafka';
@@ -15,10 +15,49 @@ export interface SetupTarget {
   database: string;
   retentionDays: number;
   migrationsDir: string;
+  /** The role users setup creates (passwords absent: not created, and said so). */
+  roleUsers?: RoleUsersTarget;
+}
+
+export interface RoleUsersTarget {
+  queryUser: string;
+  sinkUser: string;
+  queryPassword?: string;
+  sinkPassword?: string;
+}
+
+/** The variables that name and authenticate each role user (the Helm chart wires the same names). */
+export const ROLE_USER_ENV = {
+  query: { user: 'KAUDIT_QUERY_CLICKHOUSE_USER', password: 'KAUDIT_QUERY_CLICKHOUSE_PASSWORD', defaultUser: 'kaudit_query' },
+  sink: { user: 'KAUDIT_SINK_CLICKHOUSE_USER', password: 'KAUDIT_SINK_CLICKHOUSE_PASSWORD', defaultUser: 'kaudit_sink' },
+} as const satisfies Record<RoleName, { user: string; password: string; defaultUser: string }>;
+
+export function roleUsersFromEnv(env: Readonly<Record<string, string | undefined>>): RoleUsersTarget {
+  const queryPassword = env[ROLE_USER_ENV.query.password];
+  const sinkPassword = env[ROLE_USER_ENV.sink.password];
+  return {
+    queryUser: env[ROLE_USER_ENV.query.user] || ROLE_USER_ENV.query.defaultUser,
+    sinkUser: env[ROLE_USER_ENV.sink.user] || ROLE_USER_ENV.sink.defaultUser,
+    ...(queryPassword ? { queryPassword } : {}),
+    ...(sinkPassword ? { sinkPassword } : {}),
+  };
+}
+
+/** The SQL setup runs for the role users, for review or for a DBA to apply by hand (`kaudit setup --print-sql`). */
+export function roleUsersSql(database: string, roles: RoleUsersTarget): string {
+  const specs = roleUserSpecs({ database, queryUser: roles.queryUser, sinkUser: roles.sinkUser });
+  const password = (role: RoleName) => (role === 'query' ? roles.queryPassword : roles.sinkPassword);
+  return specs
+    .map((spec) => {
+      const pw = password(spec.role);
+      const head = `-- ${spec.role} user ${spec.user}${pw ? '' : ` (${ROLE_USER_ENV[spec.role].password} not set: setup would skip it)`}; run as the DDL user (CLICKHOUSE_USER)`;
+      return [head, ...roleUserStatements(spec, pw ? sha256Hex(pw) : null).map((s) => `${s};`)].join('\n');
+    })
+    .join('\n\n');
 }
 
 /** Creates kaudit's topics and applies pending ClickHouse migrations. Idempotent: safe on every start. */
-export async function setupPipeline(target: SetupTarget, logger: Logger): Promise<{ topics: string[]; applied: string[] }> {
+export async function setupPipeline(target: SetupTarget, logger: Logger): Promise<{ topics: string[]; applied: string[]; users: RoleUserResult[] }> {
   const log = logger.child({ component: 'setup' });
   // The TTL is written once, when the migrations first run: a value ClickHouse cannot honour must never get there.
   const retention = eventWindowSchema.shape.retentionDays.safeParse(target.retentionDays);
@@ -38,7 +77,18 @@ export async function setupPipeline(target: SetupTarget, logger: Logger): Promis
   try {
     const result = await runMigrations({ client, dir: target.migrationsDir, database: target.database, logger, vars: { retention_days: target.retentionDays } });
     log.info({ event: 'migrations_ready', applied: result.applied.length, skipped: result.skipped.length }, 'migrations_ready');
-    return { topics, applied: result.applied };
+    const roles = target.roleUsers;
+    const users = roles
+      ? await ensureRoleUsers({
+          client,
+          url: target.clickhouseUrl,
+          specs: roleUserSpecs({ database: target.database, queryUser: roles.queryUser, sinkUser: roles.sinkUser }),
+          passwords: { ...(roles.queryPassword ? { query: roles.queryPassword } : {}), ...(roles.sinkPassword ? { sink: roles.sinkPassword } : {}) },
+          passwordVariables: { query: ROLE_USER_ENV.query.password, sink: ROLE_USER_ENV.sink.password },
+          logger,
+        })
+      : [];
+    return { topics, applied: result.applied, users };
   } finally {
     await client.close();
   }
@@ -57,15 +107,32 @@ export function setupTargetFromEnv(deps: CliDeps, defaults: { kafkaBrokers: stri
     database: env.CLICKHOUSE_DATABASE ?? 'kaudit',
     retentionDays,
     migrationsDir: join(deps.paths.root, 'migrations', 'clickhouse'),
+    roleUsers: roleUsersFromEnv(env),
   };
 }
 
 export function registerSetupCommand(program: Command, deps: CliDeps): void {
   program
     .command('setup')
-    .description('create the Kafka topics and apply ClickHouse migrations (idempotent; run before the services)')
-    .action(async () => {
-      const result = await setupPipeline(setupTargetFromEnv(deps, { kafkaBrokers: '127.0.0.1:9092', clickhouseUrl: 'http://127.0.0.1:8123' }), deps.logger);
+    .description('create the Kafka topics, apply ClickHouse migrations and create the role users (idempotent; run before the services)')
+    .option('--print-sql', 'print the SQL that creates the ClickHouse role users, and do nothing else')
+    .action(async (opts: { printSql?: boolean }) => {
+      const target = setupTargetFromEnv(deps, { kafkaBrokers: '127.0.0.1:9092', clickhouseUrl: 'http://127.0.0.1:8123' });
+      if (opts.printSql) {
+        deps.out(roleUsersSql(target.database, target.roleUsers ?? roleUsersFromEnv({})));
+        return;
+      }
+      const result = await setupPipeline(target, deps.logger);
       deps.out(`topics: ${result.topics.join(', ')}\nmigrations applied: ${result.applied.length === 0 ? 'none (up to date)' : result.applied.join(', ')}`);
+      deps.out(describeUsers(result.users));
     });
+}
+
+function describeUsers(users: RoleUserResult[]): string {
+  const says: Record<RoleUserResult['outcome'], (u: RoleUserResult) => string> = {
+    applied: (u) => `${u.user} (${u.role}): created/updated`,
+    'server-config': (u) => `${u.user} (${u.role}): defined by the server's users.xml; login checked`,
+    skipped: (u) => `${u.user} (${u.role}): NOT created, ${ROLE_USER_ENV[u.role].password} is not set`,
+  };
+  return `clickhouse users: ${users.map((u) => says[u.outcome](u)).join('; ')}`;
 }

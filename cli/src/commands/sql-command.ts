@@ -10,7 +10,8 @@ function collectParam(value: string, previous: Record<string, string>): Record<s
 }
 
 /**
- * `kaudit sql "<query>"`: any read-only query (readonly=2 on the server side). The scope options become query
+ * `kaudit sql "<query>"`: any query the read-only query user may run (readonly=1 and SELECT on the kaudit
+ * database only, enforced by the server). The scope options become query
  * parameters the query may use — {cluster:String}, {since:DateTime64(6)}, {until:DateTime64(6)}, {db:Identifier},
  * {limit:UInt32} — and `--param name=value` adds more, so values never need to be pasted into the SQL.
  */

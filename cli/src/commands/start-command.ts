@@ -59,7 +59,13 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
       const ep = await stack.up();
       const startedEngines = before.some((s) => s.mode === 'local' && s.state !== 'running');
 
-      await setupPipeline(setupTargetFromEnv(deps, { kafkaBrokers: ep.kafkaBrokers, clickhouseUrl: ep.clickhouseUrl }), deps.logger);
+      // The local engine's role users (read-only query, insert-only sink): setup checks them, the sink
+      // writes as the sink user and the CLI reads as the query user, as in a deployment.
+      const roles = stack.clickhouseRoleCredentials();
+      const target = setupTargetFromEnv(deps, { kafkaBrokers: ep.kafkaBrokers, clickhouseUrl: ep.clickhouseUrl });
+      if (roles && target.roleUsers) target.roleUsers = { queryUser: roles.query.user, sinkUser: roles.sink.user, queryPassword: roles.query.password, sinkPassword: roles.sink.password };
+      await setupPipeline(target, deps.logger);
+      const sinkUser = roles ? { CLICKHOUSE_USER: roles.sink.user, CLICKHOUSE_PASSWORD: roles.sink.password } : {};
 
       mkdirSync(deps.paths.state, { recursive: true });
       const dev = writeDevClusters(deps.paths.state);
@@ -78,6 +84,7 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
             CLUSTERS_FILE: dev.file,
             // The demo company's people, so `kaudit demo` shows names rather than account IDs.
             ENRICH_DIRECTORY_FILE: deps.env.ENRICH_DIRECTORY_FILE ?? join(deps.paths.root, 'deploy', 'demo', 'directory.yaml'),
+            ...(svc.name === 'sink' ? sinkUser : {}),
           },
           stdio: ['ignore', 'pipe', 'pipe'],
         });

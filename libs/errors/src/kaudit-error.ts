@@ -10,7 +10,8 @@ export const ERROR_CODES = [
   'FORBIDDEN', // valid credentials for something else
   'NOT_FOUND', // unknown cluster, object or route
   'KAFKA_UNAVAILABLE', // broker unreachable or did not acknowledge in time; retry
-  'KAFKA_ERROR', // non-transient Kafka failure (bad topic config, authorization)
+  'KAFKA_ERROR', // other non-transient Kafka failure (not the broker's answer to a request)
+  'KAFKA_REJECTED', // the broker refused the request for good (authorization, record too large, invalid topic); retrying the same request cannot succeed
   'CLICKHOUSE_UNAVAILABLE', // ClickHouse unreachable or overloaded; retry
   'CLICKHOUSE_REJECTED', // ClickHouse refused the data or query as invalid; do not retry as-is
   'MIGRATION_FAILED', // a schema migration failed to apply

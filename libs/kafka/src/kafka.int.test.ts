@@ -24,6 +24,35 @@ describe('the real Kafka broker', () => {
     expect(info.brokers).toHaveLength(1);
   });
 
+  it('reports a record the broker refuses for good (over max.message.bytes) as KAFKA_REJECTED, not as a retryable outage', async () => {
+    const topic = uniqueName('small');
+    await admin.ensureTopics([{ topic, partitions: 1, configs: { 'max.message.bytes': '1024' } }]);
+    const producer = client.producer();
+    await producer.start();
+    try {
+      const err: unknown = await producer.send(topic, [{ key: 'k', value: Buffer.alloc(8 * 1024, 120) }]).then(() => 'sent', (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'KAFKA_REJECTED', retryable: false });
+      expect((err as Error).message).toContain(topic);
+      expect((err as Error).message).toMatch(/larger than the max message size/);
+      // The producer keeps serving what the topic does accept.
+      expect(await producer.send(topic, [{ key: 'k', value: 'small' }])).toHaveLength(1);
+    } finally {
+      await producer.stop();
+    }
+  });
+
+  it('reports a refusal kafkajs wraps in KafkaJSNonRetriableError (an invalid topic, as it wraps an ACL denial) as KAFKA_REJECTED', async () => {
+    const producer = client.producer();
+    await producer.start();
+    try {
+      const err: unknown = await producer.send('not a valid topic!', [{ key: 'k', value: 'x' }]).then(() => 'sent', (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'KAFKA_REJECTED', retryable: false, details: { kafkaError: 'INVALID_TOPIC_EXCEPTION' } });
+      expect((err as Error).message).toMatch(/refused.*invalid topic/);
+    } finally {
+      await producer.stop();
+    }
+  });
+
   it('ensureTopics creates with partitions and configs, is idempotent, and grows partitions', async () => {
     const topic = uniqueName('ensure');
     await admin.ensureTopics([{ topic, partitions: 2, configs: { 'retention.ms': '3600000' } }]);

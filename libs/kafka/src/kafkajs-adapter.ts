@@ -55,11 +55,27 @@ function toKafkajsLogger(logger: Logger) {
     };
 }
 
+/** The kafkajs error and its causes, outermost first (bounded: causes can be cyclic). */
+function causeChain(err: unknown): Record<string, unknown>[] {
+  const chain: Record<string, unknown>[] = [];
+  for (let e = err; typeof e === 'object' && e !== null && chain.length < 8 && !chain.includes(e as Record<string, unknown>); e = (e as { cause?: unknown }).cause) {
+    chain.push(e as Record<string, unknown>);
+  }
+  return chain;
+}
+
+/**
+ * Whether a kafkajs failure may succeed if repeated. kafkajs wraps a permanent refusal (authorization,
+ * invalid topic…) in KafkaJSNonRetriableError, and a transient error whose retries ran out in
+ * KafkaJSNumberOfRetriesExceeded — a subclass of it, also `retriable: false`. So no wrapper's flag
+ * decides: retries that ran out are transient, otherwise the innermost error that has a `retriable`
+ * flag does (issue 11). An error with no flag anywhere (a socket error) is transient.
+ */
 function isRetriableKafkaError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return true;
-  const e = err as { retriable?: boolean; name?: string };
-  if (e.name === 'KafkaJSNonRetriableError' || e.name === 'KafkaJSNumberOfRetriesExceeded') return true;
-  return e.retriable !== false;
+  const chain = causeChain(err);
+  if (chain.some((e) => e.name === 'KafkaJSNumberOfRetriesExceeded')) return true;
+  const flagged = chain.filter((e) => typeof e.retriable === 'boolean');
+  return flagged.length === 0 || flagged[flagged.length - 1]?.retriable === true;
 }
 
 /**
@@ -75,9 +91,12 @@ function isFencingError(err: unknown): boolean {
 function wrapKafkaError(err: unknown, what: string): KauditError {
   if (err instanceof KauditError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return isRetriableKafkaError(err)
-    ? new KauditError('KAFKA_UNAVAILABLE', `${what}: ${message}`, { cause: err })
-    : new KauditError('KAFKA_ERROR', `${what}: ${message}`, { cause: err });
+  if (isRetriableKafkaError(err)) return new KauditError('KAFKA_UNAVAILABLE', `${what}: ${message}`, { cause: err });
+  const type = causeChain(err).map((e) => e.type).filter((t): t is string => typeof t === 'string').pop();
+  return new KauditError('KAFKA_REJECTED', `${what}: Kafka refused it (${message}${type ? `, ${type}` : ''}); retrying will not help: check the topic's configuration and the client's ACLs`, {
+    cause: err,
+    ...(type ? { details: { kafkaError: type } } : {}),
+  });
 }
 
 function toHeaders(headers: IHeaders | undefined): Record<string, Buffer> {

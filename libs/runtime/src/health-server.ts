@@ -13,8 +13,8 @@ export interface HealthOptions {
   readiness: readonly ReadinessCheck[];
 }
 
-/** Adds `/healthz` (process alive), `/readyz` (dependencies reachable) and `/metrics` (Prometheus) to an app. */
-export function registerHealthRoutes(app: FastifyInstance, options: HealthOptions): void {
+/** Adds `/healthz` (process alive) and `/readyz` (dependencies reachable): what probes need, and nothing more. */
+export function registerProbeRoutes(app: FastifyInstance, options: Pick<HealthOptions, 'readiness'>): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const results = await Promise.all(
@@ -29,6 +29,11 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthOption
     const ready = results.every(([, ok]) => ok);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
   });
+}
+
+/** Adds the probe routes and `/metrics` (Prometheus) to an app. */
+export function registerHealthRoutes(app: FastifyInstance, options: HealthOptions): void {
+  registerProbeRoutes(app, options);
   app.get('/metrics', async (_req, reply) => {
     return reply.header('content-type', options.registry.contentType).send(await options.registry.metrics());
   });

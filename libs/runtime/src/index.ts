@@ -1,3 +1,3 @@
 export { Lifecycle, type Component, type LifecycleOptions } from './lifecycle.js';
-export { registerHealthRoutes, HealthServer, type HealthOptions, type ReadinessCheck } from './health-server.js';
+export { registerHealthRoutes, registerProbeRoutes, HealthServer, type HealthOptions, type ReadinessCheck } from './health-server.js';
 export { runUntilSignal, type SignalSource } from './run-until-signal.js';

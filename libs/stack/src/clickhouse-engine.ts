@@ -10,6 +10,7 @@ import { KauditError } from '@kaudit/errors';
 import type { Logger } from '@kaudit/logging';
 import { isAlive, readLivePid, spawnDetached, tailFile } from './process-control.js';
 import { requireClickHousePlatform, requireCompiler, which } from './prerequisites.js';
+import { ensureLocalRoleCredentials, writeLocalAccessConfig } from './clickhouse-access-config.js';
 
 const run = promisify(execFile);
 const LAUNCHER_SOURCE = fileURLToPath(new URL('../assets/chdb-launcher.c', import.meta.url));
@@ -19,6 +20,8 @@ export interface ClickHouseEngineOptions {
   cacheDir: string;
   httpPort: number;
   logger: Logger;
+  /** The database and names the local role users are granted on (default kaudit / kaudit_query / kaudit_sink). */
+  roleUsers?: { database?: string; queryUser?: string; sinkUser?: string };
 }
 
 export interface ClickHousePaths {
@@ -89,6 +92,8 @@ export async function startClickHouse(options: ClickHouseEngineOptions): Promise
   const running = readLivePid(paths.pid);
   if (running !== undefined) return running;
   mkdirSync(paths.data, { recursive: true });
+  const roles = options.roleUsers ?? {};
+  const credentials = ensureLocalRoleCredentials(options.dir, { database: roles.database ?? 'kaudit', queryUser: roles.queryUser ?? 'kaudit_query', sinkUser: roles.sinkUser ?? 'kaudit_sink' });
   const url = `http://127.0.0.1:${options.httpPort}`;
   const server = which('clickhouse');
   let pid: number;
@@ -104,10 +109,13 @@ export async function startClickHouse(options: ClickHouseEngineOptions): Promise
   } else {
     const lib = findLibChdb();
     const launcher = await ensureLauncher(options.cacheDir, options.logger);
+    const configFile = writeLocalAccessConfig(options.dir, credentials);
     pid = spawnDetached({
       command: launcher,
       args: [
         lib,
+        // users.xml with the role users (read-only query, insert-only sink) beside the password-less default.
+        `--config-file=${configFile}`,
         `--path=${paths.data}`,
         `--http_port=${options.httpPort}`,
         '--listen_host=127.0.0.1',

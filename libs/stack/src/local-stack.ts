@@ -4,6 +4,7 @@ import type { Logger } from '@kaudit/logging';
 import { startClickHouse, clickhousePaths, waitForClickHouse } from './clickhouse-engine.js';
 import { KAFKA_VERSION, kafkaPaths, startKafka, waitForKafka } from './kafka-engine.js';
 import { isPortFree, readLivePid, rssMiB, stopPid } from './process-control.js';
+import { readLocalRoleCredentials, type LocalRoleCredentials } from './clickhouse-access-config.js';
 import { requirePortFree } from './prerequisites.js';
 import { KauditError } from '@kaudit/errors';
 
@@ -93,6 +94,14 @@ export class LocalStack {
       kafkaBrokers: this.#o.externalKafka ?? `127.0.0.1:${this.#o.kafkaPort}`,
       clickhouseUrl: this.#o.externalClickHouse ?? `http://127.0.0.1:${this.#o.clickhouseHttpPort}`,
     };
+  }
+
+  /**
+   * The role users (read-only query, insert-only sink) of the local ClickHouse, once it has been
+   * started; undefined for an external ClickHouse, whose users `kaudit setup` manages.
+   */
+  clickhouseRoleCredentials(): LocalRoleCredentials | undefined {
+    return this.#o.externalClickHouse === undefined ? readLocalRoleCredentials(this.#clickhouseDir) : undefined;
   }
 
   /** Starts whatever is local and not yet running (both engines in parallel); waits for external ones. */

@@ -55,7 +55,8 @@ export class ServiceProcess {
     // would hit only the wrapper and the service would keep running — a crash test that crashes nothing.
     const child = spawn(process.execPath, serviceNodeArgs(join(REPO, 'services', this.#o.service, 'src', 'main.ts')), {
       cwd: REPO,
-      env: { PATH: host.PATH ?? '', HOME: host.HOME ?? '', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.#o.httpPort), ...this.#o.env },
+      // Ingest's metrics server gets a free port too (tests never use the fixed defaults).
+      env: { PATH: host.PATH ?? '', HOME: host.HOME ?? '', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.#o.httpPort), INGEST_METRICS_PORT: '0', ...this.#o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log, { end: false });

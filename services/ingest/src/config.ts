@@ -36,6 +36,14 @@ export const ingestConfigSchema = z.object({
       })
       .default({}),
   }),
+  /**
+   * The health/metrics server (/healthz, /readyz, /metrics): metrics name every cluster, so they are
+   * not served on the webhook port that every apiserver (and whoever else reaches it) can call.
+   */
+  metrics: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(9100),
+  }),
   clustersFile: z.string().min(1, 'path of clusters.yaml (which cluster accepts which token)'),
   limits: z
     .object({
@@ -88,6 +96,8 @@ export const INGEST_ENV: EnvMap = {
   'http.tls.certFile': 'INGEST_TLS_CERT_FILE',
   'http.tls.keyFile': 'INGEST_TLS_KEY_FILE',
   'http.tls.clientCaFile': 'INGEST_TLS_CLIENT_CA_FILE',
+  'metrics.host': 'INGEST_METRICS_HOST',
+  'metrics.port': 'INGEST_METRICS_PORT',
   clustersFile: 'CLUSTERS_FILE',
   parseThreads: 'INGEST_PARSE_THREADS',
   'limits.maxBodyBytes': 'INGEST_MAX_BODY_BYTES',

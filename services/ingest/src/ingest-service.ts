@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { KauditError } from '@kaudit/errors';
 import { DEFAULT_TOPIC_SPECS, TOPICS, type KafkaClient, type TopicSpec } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
-import type { Component } from '@kaudit/runtime';
+import { HealthServer, type Component, type ReadinessCheck } from '@kaudit/runtime';
 import { BodyChecker } from './body/body-checker.js';
 import { ClusterDirectory } from './clusters/cluster-directory.js';
 import type { IngestConfig } from './config.js';
@@ -16,6 +16,8 @@ export interface IngestService {
   /** In start order; a Lifecycle stops them in reverse (server drains before the producer closes). */
   components: Component[];
   server: WebhookServer;
+  /** /healthz, /readyz and /metrics on their own port (INGEST_METRICS_PORT). */
+  health: HealthServer;
   pipeline: IngestPipeline;
 }
 
@@ -78,6 +80,13 @@ export function buildIngestService(deps: {
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     throw new KauditError('CONFIG_INVALID', 'TLS needs both INGEST_TLS_CERT_FILE and INGEST_TLS_KEY_FILE');
   }
+  const readiness: ReadinessCheck[] = [
+    {
+      name: 'kafka',
+      // Ready only when a broker answers now; kafkajs would otherwise retry for a long time.
+      check: () => within(admin.describeCluster(), 2000, 'describe cluster').then((c) => c.brokers.length > 0),
+    },
+  ];
   const server = new WebhookServer({
     host: config.http.host,
     port: config.http.port,
@@ -96,16 +105,10 @@ export function buildIngestService(deps: {
     pipeline,
     bodyChecker,
     metrics,
-    registry,
     telemetry: telemetry.child('webhook'),
-    readiness: [
-      {
-        name: 'kafka',
-        // Ready only when a broker answers now; kafkajs would otherwise retry for a long time.
-        check: () => within(admin.describeCluster(), 2000, 'describe cluster').then((c) => c.brokers.length > 0),
-      },
-    ],
+    readiness,
   });
+  const health = new HealthServer({ host: config.metrics.host, port: config.metrics.port, registry, readiness });
   const components: Component[] = [
     {
       name: 'kafka-admin',
@@ -117,9 +120,10 @@ export function buildIngestService(deps: {
     },
     { name: 'kafka-producer', start: () => producer.start(), stop: () => producer.stop() },
     bodyChecker,
+    health,
     server,
   ];
-  return { components, server, pipeline };
+  return { components, server, health, pipeline };
 }
 
 function readClustersFile(path: string): string {

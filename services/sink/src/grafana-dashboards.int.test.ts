@@ -47,9 +47,28 @@ function expandMacros(sql: string, from: Date, to: Date, vars: Record<string, st
     .replace(/\$__fromTime/g, `toDateTime(${f})`)
     .replace(/\$__toTime/g, `toDateTime(${t})`)
     .replace(/\$__interval_s/g, '60');
-  out = out.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => vars[a ?? b ?? ''] ?? whole);
+  out = out.replace(/\$\{(\w+)(?::(\w+))?\}|\$(\w+)/g, (whole, a: string | undefined, format: string | undefined, b: string | undefined) => {
+    const value = vars[a ?? b ?? ''];
+    return value === undefined ? whole : formatVariable(value, format);
+  });
   return out;
 }
+
+/** Grafana's variable formats (its formatRegistry) that the dashboards use: none (raw) or percentencode. */
+function formatVariable(value: string, format: string | undefined): string {
+  if (format === undefined) return value;
+  // encodeURIComponentStrict: encodeURIComponent plus !'()*, so only [A-Za-z0-9._~%-] remain.
+  if (format === 'percentencode') return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  throw new Error(`the test does not know Grafana's ${format} format`);
+}
+
+/** Variables whose values a viewer controls (typed, or set in the URL as var-<name>=…). */
+const USER_VARIABLES = ['cluster', 'resource', 'name', 'namespace', 'node'];
+/**
+ * Values that break out of a quoted string: a plain quote, and one that defeats Grafana's `sqlstring` format
+ * (it doubles `'` but leaves `\`, which ClickHouse reads as an escape, so `\''` closes the string).
+ */
+const HOSTILE = ["nginx' OR '1'='1", "\\' OR 1=1 OR '", "x') OR 1=1 OR ('", "x' UNION ALL SELECT line FROM file('/etc/passwd', 'LineAsString') --"];
 
 const dashboards = readdirSync(DASHBOARDS)
   .filter((f) => f.endsWith('.json'))
@@ -90,7 +109,46 @@ afterAll(async () => {
   await ch.close();
 });
 
+async function panelResults(vars: Record<string, string>): Promise<Map<string, string>> {
+  const results = new Map<string, string>();
+  for (const { file, dashboard } of dashboards) {
+    for (const { title, sql } of panelQueries(dashboard.panels)) {
+      const key = `${file} / ${title}: ${sql.slice(0, 40)}`;
+      try {
+        const rows = await (await ch.query({ query: expandMacros(sql, new Date(now.getTime() - 3_600_000), now, vars), format: 'JSONEachRow', clickhouse_settings: { readonly: '2' } })).json();
+        results.set(key, JSON.stringify(rows));
+      } catch (err) {
+        results.set(key, `error: ${(err as Error).message.slice(0, 160)}`);
+      }
+    }
+  }
+  return results;
+}
+
 describe('Grafana dashboards (deploy/grafana/dashboards)', () => {
+  it('quote every value a viewer controls with ${var:percentencode} (decoded in SQL), never raw or sqlstring', () => {
+    const unsafe = dashboards.flatMap(({ file, dashboard }) =>
+      panelQueries(dashboard.panels).flatMap(({ title, sql }) =>
+        [...sql.matchAll(/\$\{(\w+)(?::(\w+))?\}|\$(\w+)/g)]
+          .filter((m) => USER_VARIABLES.includes(m[1] ?? m[3] ?? '') && m[2] !== 'percentencode')
+          .map((m) => `${file} / ${title}: ${m[0]}`),
+      ),
+    );
+    expect(unsafe).toEqual([]);
+  });
+
+  it('treat a hostile textbox or URL value exactly like a harmless value that matches nothing', async () => {
+    const base = { database: db, resource: 'deployments', name: '', namespace: '', node: '', cluster: '__all' };
+    for (const variable of USER_VARIABLES) {
+      const harmless = await panelResults({ ...base, [variable]: 'no-such-value' });
+      for (const hostile of HOSTILE) {
+        const got = await panelResults({ ...base, [variable]: hostile });
+        const differing = [...got].filter(([key, rows]) => harmless.get(key) !== rows).map(([key, rows]) => `${variable}=${hostile} → ${key} → ${rows.slice(0, 200)}`);
+        expect(differing).toEqual([]);
+      }
+    }
+  }, 120_000);
+
   it('exist for overview, objects, nodes, trends and security, each with cluster and time-range variables', () => {
     expect(dashboards.map((d) => d.dashboard.uid).sort()).toEqual(['kaudit-nodes', 'kaudit-objects', 'kaudit-overview', 'kaudit-security', 'kaudit-trends']);
     for (const { dashboard } of dashboards) {

@@ -24,12 +24,22 @@ describe('ClusterDirectory', () => {
     expect(dir.authenticate('prod-us', { certCommonName: 'apiserver-prod-us' })).toMatchObject({ ok: true, via: 'client-certificate' });
   });
 
-  it('answers 401 / 403 / 404 for the auth matrix', () => {
-    expect(dir.authenticate('prod-eu', {})).toMatchObject({ ok: false, status: 401 });
-    expect(dir.authenticate('prod-eu', { bearerToken: 'nope' })).toMatchObject({ ok: false, status: 401 });
-    expect(dir.authenticate('prod-eu', { bearerToken: 'us-token' })).toMatchObject({ ok: false, status: 403 });
-    expect(dir.authenticate('prod-eu', { certCommonName: 'apiserver-prod-us' })).toMatchObject({ ok: false, status: 403 });
-    expect(dir.authenticate('staging', { bearerToken: 'eu-token' })).toMatchObject({ ok: false, status: 404 });
+  it('answers the same 401 for every credential/cluster mismatch, and keeps the reason for the server log', () => {
+    const failures = [
+      [dir.authenticate('prod-eu', {}), 'missing-credentials'],
+      [dir.authenticate('prod-eu', { bearerToken: 'nope' }), 'invalid-credentials'],
+      [dir.authenticate('prod-eu', { bearerToken: 'us-token' }), 'credentials-of-another-cluster'],
+      [dir.authenticate('prod-eu', { certCommonName: 'apiserver-prod-us' }), 'credentials-of-another-cluster'],
+      [dir.authenticate('staging', { bearerToken: 'eu-token' }), 'unknown-cluster'],
+      [dir.authenticate('staging', {}), 'unknown-cluster'],
+    ] as const;
+    const publicParts = new Set<string>();
+    for (const [outcome, reason] of failures) {
+      expect(outcome).toMatchObject({ ok: false, status: 401, code: 'UNAUTHENTICATED', reason });
+      if (!outcome.ok) publicParts.add(JSON.stringify([outcome.status, outcome.code, outcome.message]));
+    }
+    // Nothing a caller sees tells an unknown cluster from a known one, or a wrong token from another cluster's.
+    expect(publicParts.size).toBe(1);
   });
 
   it('reports every problem with its line', () => {

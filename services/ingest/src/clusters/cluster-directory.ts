@@ -24,10 +24,21 @@ export const clustersFileSchema = z
   })
   .strict();
 
+/** Why a request was refused: for the server's log only, never for the caller (issue 11). */
+export type AuthFailure = 'unknown-cluster' | 'missing-credentials' | 'invalid-credentials' | 'credentials-of-another-cluster';
+
+/**
+ * What every refused caller is told, whatever the reason: a different status or message for an unknown
+ * cluster (404) or another cluster's token (403) let anyone enumerate cluster names and confirm guessed tokens.
+ */
+export const UNAUTHENTICATED_MESSAGE = "unauthenticated: send this cluster's token as Authorization: Bearer <token>, or its client certificate";
+
 /** The verified identity the cluster name on every event comes from. */
 export type AuthOutcome =
   | { ok: true; cluster: string; via: 'token' | 'client-certificate' }
-  | { ok: false; status: 401 | 403 | 404; code: 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND'; message: string };
+  | { ok: false; status: 401; code: 'UNAUTHENTICATED'; message: string; reason: AuthFailure };
+
+const refused = (reason: AuthFailure): AuthOutcome => ({ ok: false, status: 401, code: 'UNAUTHENTICATED', message: UNAUTHENTICATED_MESSAGE, reason });
 
 interface ClusterEntry {
   /** SHA-256 digests of accepted tokens: comparing digests keeps the comparison constant-time and length-independent. */
@@ -113,31 +124,22 @@ export class ClusterDirectory {
 
   /**
    * Decides who is calling for `cluster`: a verified client certificate first (the apiserver's
-   * webhook kubeconfig can carry one), then the bearer token. 404 for an unknown cluster, 401 for no
-   * or an unknown credential, 403 for a credential valid for another cluster.
+   * webhook kubeconfig can carry one), then the bearer token. Every mismatch is the same 401; the
+   * `reason` is for the server's log. An unknown cluster's token is still hashed and compared, so
+   * it costs the same as a known one's.
    */
   authenticate(cluster: string, credentials: { bearerToken?: string | undefined; certCommonName?: string | undefined }): AuthOutcome {
     const target = this.#clusters.get(cluster);
-    if (target === undefined) return { ok: false, status: 404, code: 'NOT_FOUND', message: `unknown cluster "${cluster}"` };
     const cn = credentials.certCommonName;
-    if (cn !== undefined) {
-      if (target.commonNames.has(cn)) return { ok: true, cluster, via: 'client-certificate' };
-      if ([...this.#clusters.values()].some((c) => c.commonNames.has(cn))) {
-        return { ok: false, status: 403, code: 'FORBIDDEN', message: `client certificate "${cn}" belongs to another cluster, not "${cluster}"` };
-      }
-    }
+    if (cn !== undefined && target?.commonNames.has(cn)) return { ok: true, cluster, via: 'client-certificate' };
     const token = credentials.bearerToken;
-    if (token === undefined || token === '') {
-      return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'missing credentials: send Authorization: Bearer <token> (or a client certificate)' };
-    }
-    const digest = sha256(token);
-    if (matches(target.digests, digest)) return { ok: true, cluster, via: 'token' };
-    for (const [name, entry] of this.#clusters) {
-      if (name !== cluster && matches(entry.digests, digest)) {
-        return { ok: false, status: 403, code: 'FORBIDDEN', message: `this token is not valid for cluster "${cluster}"` };
-      }
-    }
-    return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'invalid token' };
+    const digest = token === undefined || token === '' ? undefined : sha256(token);
+    if (target !== undefined && digest !== undefined && matches(target.digests, digest)) return { ok: true, cluster, via: 'token' };
+    let elsewhere = cn !== undefined && [...this.#clusters.values()].some((c) => c !== target && c.commonNames.has(cn));
+    if (digest !== undefined) for (const entry of this.#clusters.values()) if (entry !== target && matches(entry.digests, digest)) elsewhere = true;
+    if (target === undefined) return refused('unknown-cluster');
+    if (elsewhere) return refused('credentials-of-another-cluster');
+    return refused(digest === undefined && cn === undefined ? 'missing-credentials' : 'invalid-credentials');
   }
 }
 

@@ -75,15 +75,21 @@ describe('the audit webhook', () => {
     expect(headerString(record?.headers ?? {}, DLQ_HEADERS.reason)).toContain('verb');
   });
 
-  it('answers the auth matrix: 401 without or with a wrong token, 403 for another cluster, 404 for an unknown one', async () => {
+  it('answers the same 401 to every credential/cluster mismatch, so neither cluster names nor tokens can be probed', async () => {
     const body = JSON.stringify(sampleEventList([sampleAuditEvent(4000)]));
     const dlqBefore = await ingest.count(ingest.dlqTopic);
-    expect((await send(euUrl(), { headers: { 'content-type': 'application/json' }, body })).status).toBe(401);
-    expect((await send(euUrl(), { headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, body })).status).toBe(401);
-    const other = await send(euUrl(), { headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.prodUs}` }, body });
-    expect(other.status).toBe(403);
-    expect(other.json().message).toContain('prod-eu');
-    expect((await send(`${ingest.url}/v1/clusters/staging/audit`, { headers: jsonHeaders, body })).status).toBe(404);
+    const answers = [
+      await send(euUrl(), { headers: { 'content-type': 'application/json' }, body }),
+      await send(euUrl(), { headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, body }),
+      // A token valid for prod-us, tried on prod-eu: must not confirm that it is valid somewhere.
+      await send(euUrl(), { headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.prodUs}` }, body }),
+      // Unknown clusters, with and without a valid token: must not be told apart from known ones.
+      await send(`${ingest.url}/v1/clusters/staging/audit`, { headers: jsonHeaders, body }),
+      await send(`${ingest.url}/v1/clusters/staging/audit`, { headers: { 'content-type': 'application/json' }, body }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 401, 401]);
+    expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+    expect(answers[0]?.body).not.toMatch(/prod-|staging/);
     // The env-sourced token of prod-us works for prod-us.
     expect((await send(`${ingest.url}/v1/clusters/prod-us/audit`, { headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.prodUs}` }, body })).status).toBe(200);
     // Strangers cannot fill the DLQ.
@@ -119,11 +125,18 @@ describe('the audit webhook', () => {
     });
   }
 
-  it('serves /healthz, /readyz (Kafka reachable) and /metrics on the same port', async () => {
+  it('serves /healthz and /readyz (Kafka reachable) on the webhook port for probes, and /metrics only on the metrics port', async () => {
     expect((await send(`${ingest.url}/healthz`, { method: 'GET' })).status).toBe(200);
     const ready = await send(`${ingest.url}/readyz`, { method: 'GET' });
     expect(ready.status).toBe(200);
-    const metrics = await send(`${ingest.url}/metrics`, { method: 'GET' });
+    // Metrics carry cluster names: not for whoever can reach the webhook.
+    const onWebhookPort = await send(`${ingest.url}/metrics`, { method: 'GET' });
+    expect(onWebhookPort.status).toBe(404);
+    expect(onWebhookPort.body).not.toContain('prod-eu');
+    expect(ingest.metricsUrl).not.toBe(ingest.url);
+    expect((await send(`${ingest.metricsUrl}/readyz`, { method: 'GET' })).status).toBe(200);
+    const metrics = await send(`${ingest.metricsUrl}/metrics`, { method: 'GET' });
+    expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('kaudit_ingest_requests_total{code="200",cluster="prod-eu"}');
     expect(metrics.body).toContain('kaudit_ingest_events_total{cluster="prod-eu",source="webhook",outcome="accepted"}');
     expect(metrics.body).toContain('kaudit_ingest_events_total{cluster="prod-eu",source="webhook",outcome="dead_lettered"}');

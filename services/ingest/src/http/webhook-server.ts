@@ -2,10 +2,9 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Registry } from 'prom-client';
 import { isKauditError, KauditError } from '@kaudit/errors';
 import type { Telemetry } from '@kaudit/logging';
-import { registerHealthRoutes, type Component, type ReadinessCheck } from '@kaudit/runtime';
+import { registerProbeRoutes, type Component, type ReadinessCheck } from '@kaudit/runtime';
 import type { ClusterDirectory } from '../clusters/cluster-directory.js';
 import type { IngestMetrics } from '../ingest-metrics.js';
 import type { IngestPipeline } from '../ingest-pipeline.js';
@@ -25,7 +24,6 @@ export interface WebhookServerOptions {
   /** Parses and validates bodies (on worker threads when configured). */
   bodyChecker: BodyChecker;
   metrics: IngestMetrics;
-  registry: Registry;
   readiness: readonly ReadinessCheck[];
   telemetry: Telemetry;
   now?: () => Date;
@@ -39,7 +37,8 @@ const RETRY_AFTER_KAFKA_S = '10';
 type Problem = { status: number; code: string; message: string; retryAfter?: string };
 
 /**
- * The audit webhook: `POST /v1/clusters/{cluster}/audit` plus /healthz /readyz /metrics on one port.
+ * The audit webhook: `POST /v1/clusters/{cluster}/audit` plus /healthz /readyz for probes. /metrics
+ * (which names clusters) is on the separate health server, not here where every apiserver can reach it.
  * Answers 200 only after Kafka acknowledged every event of the batch; bad bodies get a 4xx with a
  * clear message and land in the DLQ once; Kafka trouble is a 503 with Retry-After, never a 2xx.
  */
@@ -77,7 +76,7 @@ export class WebhookServer implements Component {
     // Leave the body stream untouched for every content type; the handler decides (415, 413, gzip…).
     this.#app.removeAllContentTypeParsers();
     this.#app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
-    registerHealthRoutes(this.#app, { registry: options.registry, readiness: options.readiness });
+    registerProbeRoutes(this.#app, { readiness: options.readiness });
     this.#app.route({
       method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       url: '/v1/clusters/:cluster/audit',
@@ -115,8 +114,12 @@ export class WebhookServer implements Component {
       if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
       return reply.code(status).send(body);
     };
-    // Unauthenticated callers never reach the DLQ: it is for the input of known clusters.
-    if (!auth.ok) return answer(auth.status, { error: auth.code, message: auth.message });
+    // Unauthenticated callers never reach the DLQ: it is for the input of known clusters. They all get
+    // the same 401; only the log says why (the cluster name is the caller's, so it is cut short).
+    if (!auth.ok) {
+      o.telemetry.emit({ event: 'request_unauthenticated', level: 'warn', fields: { cluster: cluster.slice(0, 80), reason: auth.reason, remoteAddress: req.ip } });
+      return answer(auth.status, { error: auth.code, message: auth.message });
+    }
 
     const contentLength = Number(req.headers['content-length'] ?? NaN);
     const reserve = Number.isFinite(contentLength) ? Math.min(contentLength, o.limits.maxBodyBytes) : o.limits.maxBodyBytes;
@@ -207,10 +210,20 @@ function prefixOf(err: unknown): Buffer {
   throw err;
 }
 
+/**
+ * An outage is a 503 with Retry-After (the apiserver retries, and later it may work). A permanent
+ * refusal (ACL, record over the topic's max.message.bytes) is a 500 naming it, without Retry-After:
+ * the apiserver still retries a few times, as it does any non-2xx, but nothing here will, and the
+ * operator is told by the error-level publish_rejected event.
+ */
 function kafkaProblem(err: unknown, telemetry: Telemetry): Problem {
-  telemetry.emit({ event: 'publish_failed', level: 'warn', fields: { err } });
-  if (isKauditError(err, 'KAFKA_UNAVAILABLE') || isKauditError(err, 'KAFKA_ERROR')) {
+  if (isKauditError(err, 'KAFKA_UNAVAILABLE')) {
+    telemetry.emit({ event: 'publish_failed', level: 'warn', fields: { err } });
     return { status: 503, code: err.code, message: `Kafka did not acknowledge the batch (${err.message}); retry later`, retryAfter: RETRY_AFTER_KAFKA_S };
+  }
+  if (isKauditError(err, 'KAFKA_REJECTED') || isKauditError(err, 'KAFKA_ERROR')) {
+    telemetry.emit({ event: 'publish_rejected', level: 'error', fields: { err } });
+    return { status: 500, code: err.code, message: err.message };
   }
   throw err;
 }

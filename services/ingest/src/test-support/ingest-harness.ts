@@ -25,6 +25,8 @@ export const CLUSTERS_YAML = `clusters:
 
 export interface RunningIngest {
   url: string;
+  /** The health/metrics server (INGEST_METRICS_PORT), apart from the webhook port. */
+  metricsUrl: string;
   rawTopic: string;
   dlqTopic: string;
   kafka: KafkaClient;
@@ -45,7 +47,7 @@ export async function startIngest(options: {
   const rawTopic = uniqueName('raw');
   const dlqTopic = uniqueName('dlq');
   // The fixtures' events carry fixed dates (2026-11-22): a ten-year retention keeps them accepted for years.
-  const env = { KAFKA_BROKERS: options.brokers, HTTP_PORT: '0', CLUSTERS_FILE: 'clusters.test.yaml', PROD_US_TOKEN: TOKENS.prodUs, KAUDIT_RETENTION_DAYS: '3650', ...options.env };
+  const env = { KAFKA_BROKERS: options.brokers, HTTP_PORT: '0', INGEST_METRICS_PORT: '0', CLUSTERS_FILE: 'clusters.test.yaml', PROD_US_TOKEN: TOKENS.prodUs, KAUDIT_RETENTION_DAYS: '3650', ...options.env };
   const config = loadConfig(ingestConfigSchema, {
     env,
     envMap: INGEST_ENV,
@@ -63,6 +65,7 @@ export async function startIngest(options: {
   const scheme = options.tls ? 'https' : 'http';
   return {
     url: `${scheme}://127.0.0.1:${service.server.port}`,
+    metricsUrl: `http://127.0.0.1:${service.health.port}`,
     rawTopic,
     dlqTopic,
     kafka,
