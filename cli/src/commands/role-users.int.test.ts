@@ -2,10 +2,13 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleAuditRecord } from '@kaudit/audit-schema';
+import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord } from '@kaudit/audit-schema';
 import { createClickHouse, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type ClickHouse } from '@kaudit/clickhouse';
 import { clickhousePaths, freePort, readLocalRoleCredentials, startClickHouse, stopPid, type LocalRoleCredentials } from '@kaudit/stack';
-import { toAuditRow } from '@kaudit/sink';
+import { auditEventsTarget, alertsTarget, BatchSink, SinkService, toAuditRow } from '@kaudit/sink';
+import { createKafkaClient, DeadLetterWriter } from '@kaudit/kafka';
+import { createTelemetry } from '@kaudit/logging';
+import { Registry } from 'prom-client';
 import { silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { buildProgram } from '../build-program.js';
 import { repoPaths } from '../repo-paths.js';
@@ -165,6 +168,52 @@ describe('the insert-only sink user', () => {
     expect(Number(rolled?.n)).toBeGreaterThanOrEqual(1);
   });
 
+  it('is enough for the real sink: every query BatchSink makes (stored positions, running inserts, the insert) works as this user', async () => {
+    // What ships is what runs: `npm start` and the chart run the sink as this user, so its grants must cover
+    // every query the sink makes, not only the insert (system.processes for the previous-owner wait included).
+    const kafka = createKafkaClient({ brokers: [testEndpoints().kafkaBrokers], clientId: 'role-users-sink', logger });
+    const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq') };
+    const kadmin = kafka.admin();
+    await kadmin.start();
+    await kadmin.ensureTopics([{ topic: topics.enriched, partitions: 1 }, { topic: topics.alerts, partitions: 1 }, { topic: topics.dlq, partitions: 1 }]);
+    await kadmin.stop();
+    const producer = kafka.producer();
+    await producer.start();
+    const codec = new AuditRecordCodec();
+    const records = Array.from({ length: 5 }, (_, i) => sampleAuditRecord({ auditID: `rbac-real-sink-${i}`, cluster: 'real-sink', requestReceivedUs: T0, stageUs: T0 }));
+    await producer.send(topics.enriched, records.map((r) => ({ key: r.cluster, value: codec.encode(r), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint } })));
+    const telemetry = createTelemetry(logger, new Registry(), 'sink');
+    const sink = new BatchSink({
+      clickhouse: asSink,
+      database,
+      targets: new Map([[topics.enriched, auditEventsTarget(codec)], [topics.alerts, alertsTarget()]]),
+      deadLetters: new DeadLetterWriter({ producer, service: 'sink', topic: topics.dlq }),
+      telemetry,
+    });
+    const errors: unknown[] = [];
+    const service = new SinkService({
+      createConsumer: (onHandlerError) =>
+        kafka.consumer({ groupId: uniqueName('sink'), topics: [topics.enriched, topics.alerts], retryMaxMs: 500, onHandlerError: (err, batch, attempt) => { errors.push(err); onHandlerError(err, batch, attempt); } }),
+      sink,
+      telemetry,
+    });
+    try {
+      await service.start();
+      const deadline = Date.now() + 60_000;
+      let stored = 0;
+      while (Date.now() < deadline && stored < records.length && errors.length === 0) {
+        const [row] = await (await admin.query({ query: `SELECT count() AS n FROM ${database}.audit_events WHERE cluster = 'real-sink'`, format: 'JSONEachRow' })).json<{ n: string }>();
+        stored = Number(row?.n ?? 0);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(errors.map((e) => String((e as Error).message))).toEqual([]);
+      expect(stored).toBe(records.length);
+    } finally {
+      await service.stop();
+      await producer.stop();
+    }
+  });
+
   it('cannot read files, fetch URLs, reach remote(), read system tables, or change the schema', async () => {
     expect(await outcome(asSink, "SELECT * FROM file('/etc/passwd', 'LineAsString')")).toBe('497');
     expect(await commandOutcome(asSink, `INSERT INTO FUNCTION file('${planted}', 'LineAsString') SELECT 'pwned'`)).toBe('497');
@@ -172,6 +221,10 @@ describe('the insert-only sink user', () => {
     expect(await outcome(asSink, `SELECT * FROM url('${url}/ping', 'LineAsString')`)).toBe('497');
     expect(await outcome(asSink, `SELECT * FROM remote('127.0.0.1:${port}', system.one)`)).toBe('497');
     expect(await outcome(asSink, 'SELECT * FROM system.users')).toBe('497');
+    // It may see which queries run (their ids, for the previous-owner wait), never what they say or who sent them.
+    expect(await outcome(asSink, 'SELECT count() FROM system.processes WHERE startsWith(query_id, \'x\')')).toBe('ok');
+    expect(await outcome(asSink, 'SELECT query FROM system.processes')).toBe('497');
+    expect(await outcome(asSink, 'SELECT user FROM system.processes')).toBe('497');
     expect(await outcome(asSink, `SELECT * FROM ${database}.schema_migrations`)).toBe('497');
     expect(await commandOutcome(asSink, `DROP TABLE ${database}.audit_events`)).toBe('497');
     expect(await commandOutcome(asSink, `INSERT INTO ${database}.audit_rollup_1m (cluster) VALUES ('forged')`)).toBe('497');

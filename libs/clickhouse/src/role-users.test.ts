@@ -9,10 +9,11 @@ describe('roleUserSpecs / roleUserStatements', () => {
     expect(query?.settings[0]).toEqual({ name: 'readonly', value: 1, constant: true });
   });
 
-  it('grants the sink user INSERT and SELECT on the tables it writes, nothing more', () => {
+  it('grants the sink user INSERT and SELECT on the tables it writes, and the query ids of running queries, nothing more', () => {
     expect(sink?.grants).toEqual([
       { privileges: 'SELECT, INSERT', on: 'kaudit.audit_events' },
       { privileges: 'SELECT, INSERT', on: 'kaudit.alerts' },
+      { privileges: 'SELECT(query_id)', on: 'system.processes' },
     ]);
   });
 

@@ -70,7 +70,18 @@ export function roleUserSpecs(names: RoleUserNames): RoleUserSpec[] {
   if (queryUser === sinkUser) throw new KauditError('CONFIG_INVALID', `the query and sink users must differ (both "${queryUser}")`);
   return [
     { role: 'query', user: queryUser, profile: `${queryUser}_profile`, settings: queryProfileSettings(), grants: [{ privileges: 'SELECT', on: `${db}.*` }] },
-    { role: 'sink', user: sinkUser, profile: `${sinkUser}_profile`, settings: [], grants: SINK_TABLES.map((t) => ({ privileges: 'SELECT, INSERT', on: `${db}.${t}` })) },
+    {
+      role: 'sink',
+      user: sinkUser,
+      profile: `${sinkUser}_profile`,
+      settings: [],
+      grants: [
+        ...SINK_TABLES.map((t) => ({ privileges: 'SELECT, INSERT', on: `${db}.${t}` })),
+        // A new owner of a partition waits for the previous owner's inserts still running (BatchSink), found by
+        // their query_id: that column only, so the sink never sees other users' query texts.
+        { privileges: 'SELECT(query_id)', on: 'system.processes' },
+      ],
+    },
   ];
 }
 
