@@ -13,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{libs,services,cli}/*/src/**/*.test.ts', 'cli/src/**/*.test.ts'],
+          include: ['{libs,services,cli}/*/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'deploy/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           environment: 'node',
         },
