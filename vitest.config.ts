@@ -21,7 +21,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{libs,services}/*/src/**/*.int.test.ts', 'cli/src/**/*.int.test.ts', 'test/**/*.test.ts'],
+          include: ['{libs,services}/*/src/**/*.int.test.ts', 'cli/src/**/*.int.test.ts', 'deploy/src/**/*.int.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['libs/testkit/src/global-setup.ts'],
           environment: 'node',
