@@ -209,8 +209,16 @@ for (const release of ['helm3', 'helm4'] as const satisfies readonly KubeToolRel
       const service = byName(ms, 'Service', 'ingest');
       expect(backend).toEqual({ name: service.metadata.name, port: { name: 'http' } });
       expect((service.spec as { ports: { port: number }[] }).ports[0]?.port).toBe(443);
+      // /metrics stays off the webhook port: Prometheus scrapes ingest's own metrics port, which is
+      // the port ingest is told to serve them on.
       const monitor = byName(ms, 'ServiceMonitor', 'ingest');
-      expect((monitor.spec as { endpoints: { scheme?: string }[] }).endpoints[0]?.scheme).toBe('https');
+      const scraped = (monitor.spec as { endpoints: { port: string }[] }).endpoints.map((e) => e.port);
+      expect(scraped).toEqual(['metrics']);
+      const metricsPort = (service.spec as { ports: { name: string; targetPort: string }[] }).ports.find((p) => p.name === 'metrics');
+      expect(metricsPort?.targetPort).toBe('metrics');
+      expect(String(c.ports?.find((p) => p.name === 'metrics')?.containerPort)).toBe(env(c, 'INGEST_METRICS_PORT')?.value);
+      expect(env(c, 'INGEST_METRICS_HOST')?.value).toBe('0.0.0.0');
+      expect(scraped).not.toContain('http');
     }, 60_000);
 
     it('without TLS values serves plain HTTP and mounts no certificate', async () => {
