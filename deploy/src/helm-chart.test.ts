@@ -6,6 +6,7 @@ import { loadSinkConfig } from '@kaudit/sink';
 import { ensureKubeTools, type KubeToolRelease } from './kube-tools.js';
 import { lintChart, renderChart, type Manifest } from './helm-chart.js';
 import { schemaProblems } from './kube-schema.js';
+import { unknownFieldProblems } from './kube-strict-fields.js';
 import { restrictedPodViolations } from './restricted-pod-security.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -105,6 +106,10 @@ for (const release of ['helm3', 'helm4'] as const satisfies readonly KubeToolRel
         expect(manifests.length).toBeGreaterThan(0);
         expect(manifests.flatMap((m) => schemaProblems(m))).toEqual([]);
       });
+
+      it('uses only fields the Kubernetes API defines, at any depth (what the schemas alone let through)', () => {
+        expect(unknownFieldProblems(manifests)).toEqual([]);
+      }, 60_000);
 
       it('runs every pod under the restricted Pod Security profile, read-only root and no API token', () => {
         const violations = workloads(manifests).flatMap((m) => restrictedPodViolations(template(m).spec).map((v) => `${m.metadata.name}: ${v}`));
@@ -272,6 +277,7 @@ for (const release of ['helm3', 'helm4'] as const satisfies readonly KubeToolRel
       expect(new Set(names).size).toBe(names.length);
       for (const m of ms) expect(m.metadata.name.length, m.metadata.name).toBeLessThanOrEqual(63);
       expect(ms.flatMap((m) => schemaProblems(m))).toEqual([]);
+      expect(unknownFieldProblems(ms)).toEqual([]);
     }, 60_000);
 
     it('refuses values the schema does not describe and combinations that cannot work, naming them', async () => {
