@@ -89,6 +89,8 @@ describe('the production image layout (what the Dockerfile builds, without a Doc
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(port),
         CLUSTERS_FILE: clusters,
+        // ingest's separate metrics server (INGEST_METRICS_PORT) on a free port too: tests use no fixed ports.
+        INGEST_METRICS_PORT: '0',
         INGEST_RAW_TOPIC: rawTopic,
         INGEST_DLQ_TOPIC: uniqueName('image_dlq'),
         // At least one worker thread, so the compiled body-check worker is what parses the batch.
