@@ -1,21 +1,27 @@
-# One image for all four services (pick one with the command, see docker-compose.yml).
-# Services run their TypeScript through tsx (a runtime dependency), so there is no build output to
-# keep in sync; the image holds production dependencies only, without the optional local ClickHouse
-# engine (deployments use a real ClickHouse server).
+# One image for all four services and the CLI (pick one with the command, see docker-compose.yml and
+# the Helm chart). Production runs the JavaScript tsc compiled; the image holds that output and the
+# production dependencies only — no TypeScript sources, no tests, no tsx, no local ClickHouse engine
+# (deployments use a real ClickHouse server). Files belong to root; the process runs as `node`.
 
-FROM node:20-bookworm-slim AS deps
-WORKDIR /app
+FROM node:22-bookworm-slim AS build
+WORKDIR /src
 COPY . .
-RUN npm install --omit=dev --omit=optional --no-audit --no-fund \
- && rm -rf .kaudit bench test **/*.test.ts
+# Exactly the lockfile; then compile every workspace into its dist/ and lay out the image's files
+# (scripts/stage-image.mjs, also run by deploy/src/image-layout.int.test.ts) with production deps only.
+RUN npm ci --no-audit --no-fund \
+ && npx tsc -b \
+ && node scripts/stage-image.mjs /out \
+ && cd /out && npm ci --omit=dev --omit=optional --no-audit --no-fund \
+ && npm cache clean --force
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production HTTP_HOST=0.0.0.0
 WORKDIR /app
-COPY --from=deps --chown=node:node /app /app
+COPY --from=build /out /app
 USER node
-# Override with: services/<ingest|enrich|sink|alert>/src/main.ts
-# The flags of serviceNodeArgs (libs/stack/src/service-node-args.ts): a larger young generation for the
-# buffer-heavy Kafka paths.
-ENTRYPOINT ["node", "--max-semi-space-size=64", "--import", "tsx", "--enable-source-maps"]
-CMD ["services/ingest/src/main.ts"]
+# --conditions=kaudit-dist: workspace packages resolve to their compiled dist/ (see their "exports").
+# The other flags are serviceNodeArgs' (libs/stack/src/service-node-args.ts): a larger young
+# generation for the buffer-heavy Kafka paths.
+ENTRYPOINT ["node", "--conditions=kaudit-dist", "--max-semi-space-size=64", "--enable-source-maps"]
+# Override with: services/<ingest|enrich|sink|alert>/dist/main.js, or cli/dist/main.js <command>
+CMD ["services/ingest/dist/main.js"]

@@ -4,7 +4,7 @@ import { importX } from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.kaudit/**', 'coverage/**', 'deploy/**', 'cli/bin/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.kaudit/**', 'coverage/**', 'cli/bin/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

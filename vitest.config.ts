@@ -13,7 +13,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{libs,services,cli}/*/src/**/*.test.ts', 'cli/src/**/*.test.ts'],
+          include: ['{libs,services,cli}/*/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'deploy/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           environment: 'node',
         },
@@ -21,7 +21,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{libs,services}/*/src/**/*.int.test.ts', 'cli/src/**/*.int.test.ts', 'test/**/*.test.ts'],
+          include: ['{libs,services}/*/src/**/*.int.test.ts', 'cli/src/**/*.int.test.ts', 'deploy/src/**/*.int.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['libs/testkit/src/global-setup.ts'],
           environment: 'node',

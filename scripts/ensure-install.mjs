@@ -11,10 +11,9 @@ const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs);
 if (stale) {
-  console.log('[kaudit] installing dependencies (npm install, pinned by package-lock.json)…');
+  console.log('[kaudit] installing dependencies (npm ci, exactly as pinned by package-lock.json)…');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  // `npm install`, not `npm ci`: npm 11 leaves rollup's per-platform optional packages out of the
-  // lockfile and `npm ci` then refuses it as out of sync. With a lockfile present, `npm install`
-  // still installs exactly the locked versions.
-  execFileSync(npm, ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // `npm ci`: installs exactly the lockfile or refuses it when it is out of sync with a package.json
+  // (deploy/src/lockfile-in-sync.test.ts keeps it in sync, every platform's optional binaries included).
+  execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }

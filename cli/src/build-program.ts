@@ -9,6 +9,7 @@ import { registerSetupCommand } from './commands/setup-command.js';
 import { registerImportCommand } from './commands/import-command.js';
 import { registerRulesCommand } from './commands/rules-command.js';
 import { registerDemoCommand } from './commands/demo-command.js';
+import { registerClustersCommand } from './commands/clusters-command.js';
 
 /** Everything commands need from the outside world, injected so they can be tested without a process. */
 export interface CliDeps {
@@ -31,5 +32,6 @@ export function buildProgram(deps: CliDeps): Command {
   registerImportCommand(program, deps);
   registerRulesCommand(program, deps);
   registerDemoCommand(program, deps);
+  registerClustersCommand(program, deps);
   return program;
 }

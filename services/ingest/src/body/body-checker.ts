@@ -35,7 +35,9 @@ export class BodyChecker implements Component {
       minThreads: this.#o.threads,
       maxThreads: this.#o.threads,
       // The worker loads tsx itself; inheriting the parent's loader flags (tsx CLI, vitest) breaks it.
-      execArgv: [],
+      // Only the resolution conditions pass on: built, `--conditions=kaudit-dist` makes the compiled
+      // worker import the packages' dist/ too (the Dockerfile's ENTRYPOINT sets it).
+      execArgv: process.execArgv.filter((arg) => arg.startsWith('--conditions=')),
     });
     // Fail at start, not on the first request, if the worker cannot load.
     await this.#pool.run(this.#task(Buffer.from('{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]}'), Date.now()));

@@ -1,9 +1,17 @@
 // Worker-thread entry of the body-check pool (see body-checker.ts). Plain JavaScript so it loads in
-// any worker, whatever loader flags the parent ran with; it registers tsx itself to import the
-// TypeScript module that does the work.
-import { register } from 'tsx/esm/api';
+// any worker, whatever loader flags the parent ran with. Built (dist/, the image) it imports the
+// compiled module next to it; from a checkout it registers tsx itself to import the TypeScript one.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { checkAuditBody } = await import('./check-audit-body.ts');
+const compiled = new URL('./check-audit-body.js', import.meta.url);
+let checkAuditBody;
+if (existsSync(fileURLToPath(compiled))) {
+  ({ checkAuditBody } = await import(compiled.href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ checkAuditBody } = await import('./check-audit-body.ts'));
+}
 
 export default checkAuditBody;
