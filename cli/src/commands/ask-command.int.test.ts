@@ -49,6 +49,15 @@ const seed: AuditRecord[] = [
   ev(20, { verb: 'create', operation: 'exec', requestReceivedUs: at(60), actor: people.erin, response: { code: 101, status: null, reason: null, message: null },
     requestURI: '/api/v1/namespaces/shop/pods/web-0/exec?command=sh&command=-c&command=id&container=web&stdin=true&tty=true',
     objectRef: { apiGroup: '', apiVersion: 'v1', resource: 'pods', subresource: 'exec', namespace: 'shop', name: 'web-0', uid: null } }),
+  // Hours before the other tests' range (so their counts stay): Erin, impersonating a service account,
+  // is refused twice; Carol is refused a non-resource URL.
+  ...[0, 1].map((k) =>
+    ev(30 + k, { verb: 'get', operation: 'read', requestReceivedUs: at(-300 + k), actor: people.erin, response: { code: 403, status: 'Failure', reason: 'Forbidden', message: 'forbidden' },
+      impersonatedUser: { username: 'system:serviceaccount:shop:admin', uid: null, groups: [], extra: {} },
+      objectRef: { apiGroup: '', apiVersion: 'v1', resource: 'secrets', subresource: null, namespace: 'shop', name: 'db', uid: null } }),
+  ),
+  ev(32, { verb: 'get', operation: 'read', requestReceivedUs: at(-290), actor: people.carol, requestURI: '/metrics', response: { code: 403, status: 'Failure', reason: 'Forbidden', message: 'forbidden' },
+    objectRef: { apiGroup: null, apiVersion: null, resource: null, subresource: null, namespace: null, name: null, uid: null } }),
   // Alice is the load: 20 gets.
   ...Array.from({ length: 20 }, (_, k) => ev(100 + k, { verb: 'get', requestReceivedUs: at(70, k), actor: people.alice })),
 ];
@@ -115,6 +124,14 @@ describe('kaudit ask', () => {
   it('forbidden lists who is getting 403s and for what', async () => {
     const rows = await askJson('ask', 'forbidden');
     expect(rows).toEqual([expect.objectContaining({ who: 'ci/deployer', team: 'ci', account: 'sa:ci:deployer', denied: '3', last_time: '2026-03-10T09:52:00.000000Z', attempts: ['list secrets'] })]);
+  });
+
+  it('forbidden shows the impersonated user next to the impersonator, and the URL of a non-resource attempt (issue 15 §3)', async () => {
+    const rows = JSON.parse(await kaudit('ask', 'forbidden', '--since', '2026-03-10T03:30:00Z', '--until', '2026-03-10T04:30:00Z', '--json')) as Record<string, unknown>[];
+    expect(rows).toEqual([
+      expect.objectContaining({ who: 'Erin Hacker', as_user: 'system:serviceaccount:shop:admin', denied: '2', attempts: ['get secrets'] }),
+      expect.objectContaining({ who: 'Carol Danvers', as_user: '', denied: '1', attempts: ['get /metrics'] }),
+    ]);
   });
 
   it("exec lists who exec'd into which pod with the command", async () => {

@@ -108,20 +108,22 @@ export function loadQuery(s: AskScope, by: LoadDimension): AskQuery {
   };
 }
 
-/** Who is getting 403s: per person, how many, last time, and what they tried. */
+/** Who is getting 403s: per person (and the user they impersonated), how many, last time, and what they tried. */
 export function forbiddenQuery(s: AskScope): AskQuery {
+  // The request was refused for the impersonated user, so that user is shown next to the person
+  // who impersonated; a non-resource attempt (no object) is named by its URL path.
   return {
-    query: `SELECT who, email, team, account, count() AS denied, max(event_time) AS last_time,
-        groupUniqArray(5)(concat(verb, ' ', object_resource, if(object_subresource = '', '', concat('/', object_subresource)))) AS attempts,
+    query: `SELECT who, as_user, email, team, account, count() AS denied, max(event_time) AS last_time,
+        groupUniqArray(5)(concat(verb, ' ', if(object_resource = '', path(request_uri), concat(object_resource, if(object_subresource = '', '', concat('/', object_subresource)))))) AS attempts,
         groupUniqArray(3)(cluster) AS clusters
       FROM (
-        SELECT cluster, audit_id, event_time, verb, object_resource, object_subresource,
-          actor_display_name AS who, actor_email AS email, actor_team AS team, actor_id AS account
+        SELECT cluster, audit_id, event_time, verb, object_resource, object_subresource, request_uri,
+          actor_display_name AS who, if(impersonated, impersonated_user_name, '') AS as_user, actor_email AS email, actor_team AS team, actor_id AS account
         FROM {db:Identifier}.audit_events
         WHERE response_code = 403 AND stage != 'RequestReceived' AND ${RANGE}
         LIMIT 1 BY cluster, audit_id
       )
-      GROUP BY who, email, team, account
+      GROUP BY who, as_user, email, team, account
       ORDER BY denied DESC
       LIMIT {limit:UInt32}`,
     params: scopeParams(s),

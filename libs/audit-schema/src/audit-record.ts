@@ -11,6 +11,11 @@ import { z } from 'zod';
  */
 
 export const PROVIDERS = ['native', 'eks', 'gke', 'aks', 'tke'] as const;
+/**
+ * Set by `kaudit import` on events it read from a cloud's log format (GKE Cloud Logging, AKS
+ * diagnostics, EKS CloudWatch): the format says which cloud, where the username often cannot.
+ */
+export const PROVIDER_ANNOTATION = 'import.kaudit.io/provider';
 export const ACTOR_KINDS = ['human', 'serviceaccount', 'node', 'controller', 'system', 'anonymous', 'unknown'] as const;
 
 /** Operation classes derived from verb, subresource and request body (enrich's classify step). */

@@ -16,6 +16,7 @@ export {
   userSchema,
   emptySecurityFacts,
   PROVIDERS,
+  PROVIDER_ANNOTATION,
   ACTOR_KINDS,
   OPERATION_CLASSES,
   type AuditRecord,

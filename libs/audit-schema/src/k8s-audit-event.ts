@@ -49,7 +49,7 @@ export const responseStatusSchema = z
   })
   .passthrough();
 
-export const auditEventSchema = z
+const auditEventObjectSchema = z
   .object({
     kind: z.literal('Event').optional(),
     apiVersion: z.enum(AUDIT_API_VERSIONS).optional(),
@@ -74,6 +74,20 @@ export const auditEventSchema = z
     metadata: z.object({ creationTimestamp: z.string().optional() }).passthrough().optional(),
   })
   .passthrough();
+
+/**
+ * Kubernetes 1.8–1.9 (v1beta1) wrote only `timestamp`; it is both times of such an event (issue 15
+ * §3). Only for events not declared v1, and only where the time is missing.
+ */
+function withV1beta1Times(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const e = v as Record<string, unknown>;
+  if (e.apiVersion === 'audit.k8s.io/v1' || typeof e.timestamp !== 'string') return v;
+  if (e.requestReceivedTimestamp !== undefined && e.stageTimestamp !== undefined) return v;
+  return { ...e, requestReceivedTimestamp: e.requestReceivedTimestamp ?? e.timestamp, stageTimestamp: e.stageTimestamp ?? e.timestamp };
+}
+
+export const auditEventSchema = z.preprocess(withV1beta1Times, auditEventObjectSchema);
 
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, type AuditRecord } from '@kaudit/audit-schema';
+import { AuditRecordCodec, PROVIDER_ANNOTATION, SCHEMA_FINGERPRINT_HEADER, type AuditRecord } from '@kaudit/audit-schema';
 import { isKauditError } from '@kaudit/errors';
 import { Enricher } from './enricher.js';
 import { FIXTURE_SECRETS, FIXTURE_WINDOW, fixtureNames, loadFixture, rawRecord } from './fixtures/fixtures.js';
@@ -94,6 +94,16 @@ describe('Enricher over realistic fixtures', () => {
     });
     expect(r.user.extra.sessionName).toBe('alice@example.com');
     expect(outcome.out.key).toBe(`prod-eu-1/${r.actor.id}`);
+  });
+
+  it('an imported event keeps the provider its log format declared, where the username looks native (issue 15 §3)', async () => {
+    const { enricher, codec } = makeEnricher();
+    const event = loadFixture('native-v1-secret-create') as Record<string, unknown>;
+    const annotations = { ...(event.annotations as Record<string, string> | undefined), [PROVIDER_ANNOTATION]: 'gke' };
+    const outcome = await enricher.enrich(rawRecord({ ...event, annotations }));
+    if (!outcome.ok) throw outcome.error;
+    const r = codec.decode(outcome.out.value as Buffer, String(outcome.out.headers?.[SCHEMA_FINGERPRINT_HEADER]));
+    expect(r.provider).toBe('gke');
   });
 
   it('GKE ConfigMap update at Request: credential-like keys found before the values are dropped', async () => {

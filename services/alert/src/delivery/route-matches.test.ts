@@ -25,6 +25,15 @@ describe('routeMatches', () => {
     expect(routeMatches(route({ teams: ['data'] }), alert)).toBe(false);
   });
 
+  it('info alerts (the activity trail) go only where a route asks for them with minSeverity: info (issue 15 §2)', () => {
+    const info = sampleAlert({ severity: 'info', ruleId: 'falco-k8s-activity-created', cluster: 'prod-eu-1' });
+    expect(routeMatches(route({}), info)).toBe(false);
+    expect(routeMatches(route({ rules: ['falco-*'] }), info)).toBe(false);
+    expect(routeMatches(route({ minSeverity: 'low' }), info)).toBe(false);
+    expect(routeMatches(route({ minSeverity: 'info' }), info)).toBe(true);
+    expect(routeMatches(route({ minSeverity: 'info', clusters: ['prod-*'] }), info)).toBe(true);
+  });
+
   it('every given criterion must hold', () => {
     expect(routeMatches(route({ minSeverity: 'medium', clusters: ['staging'] }), alert)).toBe(false);
   });

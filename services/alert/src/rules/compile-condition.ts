@@ -2,6 +2,7 @@ import type { ConditionSpec, FieldConditionSpec } from './rule-schema.js';
 import { fieldAccessor, type FieldValue } from './field-path.js';
 import { globToRegex } from './glob-to-regex.js';
 import { isKnownField } from './known-field.js';
+import { inCidrs, parseCidrs } from './parse-cidr.js';
 
 /** A compiled condition: pure, evaluated once per record. */
 export type Predicate = (record: unknown) => boolean;
@@ -100,6 +101,12 @@ function compileField(spec: FieldConditionSpec, scope: CompileScope, path: (stri
   if (spec.regex !== undefined) {
     const regex = new RegExp(spec.regex);
     tests.push(anyElement((e) => typeof e === 'string' && regex.test(e)));
+  }
+  if (spec.cidr !== undefined) {
+    // Source addresses against networks users list (internal ranges), e.g. `sourceIPs`.
+    const { list, invalid } = parseCidrs(expand(asItems(spec.cidr), scope, [...path, 'cidr']).map(String));
+    for (const entry of invalid) scope.problems.push({ path: [...path, 'cidr'], message: `"${entry}" is not a CIDR (like 10.0.0.0/8 or fd00::/8)` });
+    tests.push(anyElement((e) => inCidrs(list, e)));
   }
   if (spec.exists !== undefined) {
     const want = spec.exists;

@@ -33,13 +33,15 @@ export const fieldConditionSchema = z
     contains: z.union([scalar, valueList]).optional(),
     glob: z.union([z.string(), valueList]).optional(),
     regex: z.string().optional(),
+    /** IP networks (10.0.0.0/8, fd00::/8, or a bare address): the value is an address inside one. */
+    cidr: z.union([z.string(), valueList]).optional(),
     exists: z.boolean().optional(),
     gt: z.number().optional(),
     gte: z.number().optional(),
     lt: z.number().optional(),
     lte: z.number().optional(),
   })
-  .refine((c) => Object.keys(c).length > 1, { message: 'a field condition needs an operator (equals, in, prefix, contains, glob, regex, exists, gt, gte, lt, lte)' })
+  .refine((c) => Object.keys(c).length > 1, { message: 'a field condition needs an operator (equals, in, prefix, contains, glob, regex, cidr, exists, gt, gte, lt, lte)' })
   .refine((c) => c.regex === undefined || isValidRegex(c.regex), { message: 'regex does not compile', path: ['regex'] });
 
 function isValidRegex(source: string): boolean {

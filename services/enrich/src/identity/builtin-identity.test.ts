@@ -25,6 +25,12 @@ describe('parseBuiltinIdentity', () => {
     ['100012347138', { id: 'tke:100012347138', account: '100012347138', kind: 'human' }],
     ['100012347138-1700000000', { id: 'tke:100012347138', account: '100012347138' }],
     ['kubernetes-admin', { id: 'user:kubernetes-admin', kind: 'human', resolvedBy: 'unresolved' }],
+    // AKS's own control-plane identities are system accounts, not people (issue 15 §3).
+    ['aksService', { id: 'aks:aksService', kind: 'system', displayName: 'aksService', resolvedBy: 'builtin' }],
+    ['masterclient', { id: 'aks:masterclient', kind: 'system', resolvedBy: 'builtin' }],
+    ['nodeclient', { id: 'aks:nodeclient', kind: 'system', resolvedBy: 'builtin' }],
+    ['aks-support', { kind: 'system', resolvedBy: 'builtin' }],
+    ['aksProblemDetector', { kind: 'system', resolvedBy: 'builtin' }],
   ])('%s', (username, expected) => {
     expect(parseBuiltinIdentity(user(username)).actor).toMatchObject(expected);
   });

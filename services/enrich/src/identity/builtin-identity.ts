@@ -1,4 +1,5 @@
 import type { Actor, UserRef } from './actor.js';
+import { AKS_SYSTEM_USERS } from './aks-system-users.js';
 
 /** A parsed identity: the actor as far as the username tells, and the keys directories are asked with. */
 export interface BuiltinIdentity {
@@ -79,6 +80,7 @@ export function parseBuiltinIdentity(user: UserRef): BuiltinIdentity {
   if (node) return done(actor({ id: `node:${node[1]}`, kind: 'node', displayName: node[1] ?? username }), username);
   if (CONTROL_PLANE.has(username)) return done(actor({ id: username, kind: 'controller', displayName: username.slice('system:'.length) }), username);
   if (username.startsWith('system:')) return done(actor({ id: username, kind: 'system', displayName: username }), username);
+  if (AKS_SYSTEM_USERS.has(username)) return done(actor({ id: `aks:${username}`, kind: 'system', displayName: username }), username);
   if (username.startsWith('eks:')) return done(actor({ id: username, kind: 'controller', displayName: username }), username);
 
   const arn = first(user.extra, 'arn') ?? first(user.extra, 'canonicalArn') ?? (username.startsWith('arn:') ? username : undefined);

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditRecord, Provider } from '@kaudit/audit-schema';
+import { PROVIDER_ANNOTATION, type AuditEvent, type AuditRecord, type Provider } from '@kaudit/audit-schema';
 import { classifyOperation } from './classify-operation.js';
 import { detectProvider } from './detect-provider.js';
 import { parseClient } from './parse-client.js';
@@ -83,7 +83,7 @@ export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Res
   const client = parseClient(event.userAgent);
   const provider =
     options.clusterProviders[meta.cluster] ??
-    detectProvider({ username: event.user.username, extra: event.user.extra ?? {}, groups: event.user.groups ?? [], userAgent: event.userAgent });
+    detectProvider({ username: event.user.username, extra: event.user.extra ?? {}, groups: event.user.groups ?? [], userAgent: event.userAgent, declared: event.annotations?.[PROVIDER_ANNOTATION] });
 
   const security = deriveSecurityFacts(event.requestObject, event.responseObject, resource);
   const operation = classifyOperation({

@@ -23,4 +23,11 @@ describe('detectProvider', () => {
   ])('%o → %s', (h, expected) => {
     expect(detectProvider(h)).toBe(expected);
   });
+
+  it('the provider an import format declared wins over what the username suggests (issue 15 §3)', () => {
+    expect(detectProvider({ ...hints('alice@example.com'), declared: 'gke' })).toBe('gke');
+    expect(detectProvider({ ...hints('aad:eve@example.com'), declared: 'aks' })).toBe('aks');
+    // Anything else in the annotation is ignored, not trusted.
+    expect(detectProvider({ ...hints('alice@example.com'), declared: 'mainframe' })).toBe('native');
+  });
 });

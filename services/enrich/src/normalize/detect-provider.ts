@@ -1,14 +1,17 @@
-import type { Provider } from '@kaudit/audit-schema';
+import { PROVIDERS, type Provider } from '@kaudit/audit-schema';
+import { AKS_SYSTEM_USERS } from '../identity/aks-system-users.js';
 
 export interface ProviderHints {
   username: string | undefined;
   extra: Readonly<Record<string, readonly string[]>>;
   groups: readonly string[];
   userAgent: string | undefined;
+  /** What `kaudit import` read the event as (annotation PROVIDER_ANNOTATION), if anything. */
+  declared?: string | undefined;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const AKS_SYSTEM_USERS: ReadonlySet<string> = new Set(['aksService', 'masterclient', 'nodeclient', 'aks-support', 'aksProblemDetector']);
+const KNOWN_PROVIDERS: ReadonlySet<string> = new Set(PROVIDERS);
 
 /**
  * Which cloud an event came from, from the identity it carries. Events with no cloud marker (a
@@ -16,6 +19,7 @@ const AKS_SYSTEM_USERS: ReadonlySet<string> = new Set(['aksService', 'masterclie
  * config wins in the caller.
  */
 export function detectProvider(h: ProviderHints): Provider {
+  if (h.declared !== undefined && KNOWN_PROVIDERS.has(h.declared)) return h.declared as Provider;
   const u = h.username ?? '';
   const extraKeys = Object.keys(h.extra);
   if (u.startsWith('arn:aws:') || u.startsWith('eks:') || extraKeys.some((k) => k === 'arn' || k === 'canonicalArn' || k === 'accessKeyId' || k === 'sessionName' || k === 'principalId')) return 'eks';

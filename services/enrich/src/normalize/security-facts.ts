@@ -3,9 +3,45 @@ import { asArray, asObject, asString, dig } from './json-object.js';
 
 export type SecurityFacts = AuditRecord['security'];
 
-/** ConfigMap keys (or values) that suggest a credential was put where it is stored in clear text. */
-const CREDENTIAL_KEY = /pass(word|wd)?|secret|token|api[-_.]?key|private[-_.]?key|credential|auth|\.pem$|\.key$|dsn|conn(ection)?[-_.]?str/i;
-const CREDENTIAL_VALUE = /-----BEGIN [A-Z ]*PRIVATE KEY-----|\b(password|passwd|secret|api[-_]?key|token)\s*[:=]\s*\S+|AKIA[0-9A-Z]{16}/i;
+/**
+ * ConfigMap key words that name a credential, matched on whole words of the key (`dbPassword`,
+ * `STRIPE_API_KEY`, `aws_secret_access_key`), so `compass` or `author` are not taken for one.
+ */
+const CREDENTIAL_KEY_WORDS = /_(pass|passwd|password|passphrase|pwd|secret|secrets|token|tokens|credential|credentials|auth|dsn|apikey|api_key|private_key|privatekey|access_key|secret_key|connstr|conn_str|connection_string)_/;
+/** Key files whose content is a key by convention. */
+const CREDENTIAL_KEY_FILE = /\.(key|p12|pfx|jks|keystore)$/i;
+
+/**
+ * Shapes of real credentials in ConfigMap values (issue 15 §2): AWS access key ids, private key
+ * blocks (PEM, OpenSSH, PGP), `password`/`passphrase`/`token`… assignments in env, INI, YAML or
+ * JSON (not templated placeholders), URLs carrying a password (`postgres://user:pass@host`), bearer
+ * tokens and JWTs. Only the key is recorded, never the value.
+ */
+const CREDENTIAL_VALUE_SHAPES: readonly RegExp[] = [
+  /\b(AKIA|ASIA)[0-9A-Z]{16}\b/,
+  /-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----/,
+  /(?<![A-Za-z0-9_])(password|passwd|passphrase|secret|api[-_]?key|access[-_]?key|token)["']?\s*[:=]\s*["']?(?!\$\{|\{\{|["'\s,}]|$)[^\s"',;}]{3,}/im,
+  /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@[^\s/]+/i,
+  /\bBearer\s+[A-Za-z0-9\-._~+/]{20,}=*/,
+  /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/,
+];
+
+function keyWords(key: string): string {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
+  return `_${words.join('_')}_`;
+}
+
+function isCredentialKey(key: string): boolean {
+  return CREDENTIAL_KEY_WORDS.test(keyWords(key)) || CREDENTIAL_KEY_FILE.test(key);
+}
+
+function hasCredentialShape(value: string): boolean {
+  return CREDENTIAL_VALUE_SHAPES.some((shape) => shape.test(value));
+}
 
 /**
  * Where a pod spec sits in each workload kind. For patches (no `kind`) every known location is
@@ -62,7 +98,10 @@ function addConfigMapFacts(object: Record<string, unknown>, resource: string | n
     const data = asObject(object[section]);
     if (!data) continue;
     for (const [key, value] of Object.entries(data)) {
-      if (CREDENTIAL_KEY.test(key) || (typeof value === 'string' && CREDENTIAL_VALUE.test(value))) facts.credentialLikeKeys.push(key);
+      if (typeof value !== 'string') continue;
+      // binaryData values are base64; their text is what may hold a key block.
+      const text = section === 'binaryData' ? Buffer.from(value, 'base64').toString('latin1') : value;
+      if (isCredentialKey(key) || hasCredentialShape(text)) facts.credentialLikeKeys.push(key);
     }
   }
 }

@@ -6,6 +6,8 @@
 
 type Json = Record<string, unknown>;
 
+const DECISION = 'authorization.k8s.io/decision';
+
 function isRecord(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -36,11 +38,36 @@ export function isGkeAuditEntry(v: unknown): v is Json & { protoPayload: Json } 
   return isRecord(v) && isRecord(v.protoPayload);
 }
 
+/**
+ * Why a Cloud Logging AuditLog entry is not a Kubernetes audit event, or undefined when it is. A
+ * project's export also holds billing, compute and IAM entries; mapped, they would be stored as
+ * nonsense Kubernetes requests (and show up in `ask forbidden`).
+ */
+export function gkeEntryRejection(entry: Json & { protoPayload: Json }): string | undefined {
+  const service = entry.protoPayload.serviceName;
+  if (service === 'k8s.io') return undefined;
+  const named = typeof service === 'string' ? `is from ${service}` : 'names no serviceName';
+  return `Cloud Logging entry ${named}: not a Kubernetes audit entry (serviceName k8s.io)`;
+}
+
+/** A Kubernetes API version segment: v1, v2, v1beta1, v1alpha2. */
+const API_VERSION = /^v\d+((alpha|beta)\d+)?$/;
+/** The apiserver's non-resource roots: never an API group in a resource name. */
+const NON_RESOURCE_ROOTS: ReadonlySet<string> = new Set(['api', 'apis', 'openapi', 'healthz', 'livez', 'readyz', 'version', 'metrics', 'logs', 'debug', '.well-known']);
+
+/**
+ * Subresources whose requests are long-running: the apiserver logs them at ResponseStarted (and
+ * rules report them there), while Cloud Logging keeps one entry per request.
+ */
+const LONG_RUNNING_SUBRESOURCES: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward']);
+
 /** `apps/v1/namespaces/default/deployments/nginx/scale` → the objectRef and request path it names. */
 export function parseGkeResourceName(resourceName: string): { objectRef: Json; path: string } | undefined {
   const segments = resourceName.split('/').filter((s) => s !== '');
   if (segments.length < 3) return undefined;
   const [group, version, ...rest] = segments as [string, string, ...string[]];
+  // Discovery and other non-resource paths (`apis/apps/v1`, `openapi/v3/…`) have no version there.
+  if (!API_VERSION.test(version) || NON_RESOURCE_ROOTS.has(group)) return undefined;
   const apiGroup = group === 'core' ? '' : group;
   let namespace: string | undefined;
   let tail = rest;
@@ -65,6 +92,17 @@ function withoutType(v: unknown): unknown {
   return rest;
 }
 
+/**
+ * The authorization decision as the apiserver's annotation, from `authorizationInfo[].granted`
+ * when Cloud Logging did not copy the annotation into the labels: every check granted → allow.
+ */
+function decisionFrom(authorizationInfo: unknown): 'allow' | 'forbid' | undefined {
+  if (!Array.isArray(authorizationInfo)) return undefined;
+  const granted = authorizationInfo.filter(isRecord).map((a) => a.granted).filter((g): g is boolean => typeof g === 'boolean');
+  if (granted.length === 0) return undefined;
+  return granted.every((g) => g) ? 'allow' : 'forbid';
+}
+
 /** Maps a Cloud Logging AuditLog entry to a Kubernetes audit Event (validated by the caller like any other). */
 export function gkeEntryToAuditEvent(entry: Json & { protoPayload: Json }): Json {
   const p = entry.protoPayload;
@@ -80,15 +118,20 @@ export function gkeEntryToAuditEvent(entry: Json & { protoPayload: Json }): Json
   const grpc = typeof status.code === 'number' ? status.code : 0;
   const code = GRPC_TO_HTTP[grpc] ?? 500;
   const labels = isRecord(entry.labels) ? entry.labels : {};
-  const annotations = Object.fromEntries(Object.entries(labels).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+  const annotations: Record<string, string> = Object.fromEntries(Object.entries(labels).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+  const decision = decisionFrom(p.authorizationInfo);
+  if (annotations[DECISION] === undefined && decision !== undefined) annotations[DECISION] = decision;
+  const subresource = parsed?.objectRef.subresource;
   const event: Json = {
     kind: 'Event',
     apiVersion: 'audit.k8s.io/v1',
     level: p.response !== undefined ? 'RequestResponse' : p.request !== undefined ? 'Request' : 'Metadata',
     auditID: str(operation.id) ?? str(entry.insertId),
-    // Cloud Logging keeps one entry per request, written when the response completed.
-    stage: 'ResponseComplete',
-    requestURI: parsed?.path ?? (resourceName || '/'),
+    // Cloud Logging keeps one entry per request; a long-running one is reported as its start, as
+    // the apiserver's own backends do, so exec/attach rules fire for GKE too.
+    stage: typeof subresource === 'string' && LONG_RUNNING_SUBRESOURCES.has(subresource) ? 'ResponseStarted' : 'ResponseComplete',
+    // Non-resource names come without their leading slash (`readyz`).
+    requestURI: parsed?.path ?? `/${resourceName.replace(/^\/+/, '')}`,
     verb,
     user: { username: str(authn.principalEmail) ?? str(authn.principalSubject) ?? 'system:anonymous' },
     sourceIPs: str(meta.callerIp) !== undefined ? [meta.callerIp] : [],

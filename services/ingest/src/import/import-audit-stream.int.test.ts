@@ -6,6 +6,7 @@ import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKauditError } from '@kaudit/errors';
+import { PROVIDER_ANNOTATION } from '@kaudit/audit-schema';
 import { RAW_HEADERS, headerString, type IncomingRecord } from '@kaudit/kafka';
 import { consumeAll, testEndpoints } from '@kaudit/testkit';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
@@ -67,17 +68,23 @@ function view(e: Json): Json {
     code: (e.responseStatus as Json | undefined)?.code,
     path: String(e.requestURI).split('?')[0],
     stageTimestamp: e.stageTimestamp,
-    annotations: e.annotations,
+    annotations: withoutProvider(e).annotations,
   };
 }
 
+/** The event without the provider annotation a cloud format adds (checked on its own). */
+function withoutProvider(e: Json): Json {
+  const { [PROVIDER_ANNOTATION]: _provider, ...annotations } = (e.annotations ?? {}) as Json;
+  return { ...e, annotations };
+}
+
 const eventsByFormat = (base: number) => Array.from({ length: 30 }, (_, i) => sampleAuditEvent(base + i));
-const SOURCES: { format: ImportFormat; base: number; render: (events: Json[]) => string; lossless: boolean }[] = [
+const SOURCES: { format: ImportFormat; base: number; render: (events: Json[]) => string; lossless: boolean; provider?: string }[] = [
   { format: 'jsonl', base: 10_000, lossless: true, render: (ev) => ev.map((e) => JSON.stringify(e)).join('\n') },
   { format: 'eventlist', base: 20_000, lossless: true, render: (ev) => JSON.stringify(sampleEventList(ev), null, 2) },
-  { format: 'eks', base: 30_000, lossless: true, render: (ev) => ev.map((e, i) => JSON.stringify({ timestamp: 1763632800000 + i, message: JSON.stringify(e), logStreamName: 'kube-apiserver-audit-1' })).join('\n') },
-  { format: 'aks', base: 40_000, lossless: true, render: (ev) => ev.map((e, i) => JSON.stringify({ category: 'kube-audit', properties: { log: i % 2 === 0 ? `${JSON.stringify(e)}\n` : e, stream: 'stdout' } })).join('\n') },
-  { format: 'gke', base: 50_000, lossless: false, render: (ev) => ev.map((e) => JSON.stringify(toGkeEntry(e))).join('\n') },
+  { format: 'eks', base: 30_000, lossless: true, provider: 'eks', render: (ev) => ev.map((e, i) => JSON.stringify({ timestamp: 1763632800000 + i, message: JSON.stringify(e), logStreamName: 'kube-apiserver-audit-1' })).join('\n') },
+  { format: 'aks', base: 40_000, lossless: true, provider: 'aks', render: (ev) => ev.map((e, i) => JSON.stringify({ category: 'kube-audit', properties: { log: i % 2 === 0 ? `${JSON.stringify(e)}\n` : e, stream: 'stdout' } })).join('\n') },
+  { format: 'gke', base: 50_000, lossless: false, provider: 'gke', render: (ev) => ev.map((e) => JSON.stringify(toGkeEntry(e))).join('\n') },
 ];
 
 async function rawEvents(): Promise<{ records: IncomingRecord[]; byId: Map<string, Json> }> {
@@ -107,7 +114,10 @@ describe('kaudit import (importAuditStream)', () => {
         const landed = byId.get(String(original.auditID));
         expect(landed, `${source.format} ${String(original.auditID)}`).toBeDefined();
         expect(view(landed as Json)).toEqual(view(original));
-        if (source.lossless) expect(landed).toEqual(original);
+        // Besides the provider the format implies, nothing is added or lost.
+        expect((landed as Json).annotations ?? {}).toMatchObject(source.provider !== undefined ? { [PROVIDER_ANNOTATION]: source.provider } : {});
+        if (source.provider === undefined) expect((landed as Json).annotations ?? {}).not.toHaveProperty([PROVIDER_ANNOTATION]);
+        if (source.lossless) expect(source.provider !== undefined ? withoutProvider(landed as Json) : landed).toEqual(source.provider !== undefined ? withoutProvider(original) : original);
       }
     }
     for (const r of records) expect(headerString(r.headers, RAW_HEADERS.source)).toBe('import');
@@ -128,6 +138,15 @@ describe('kaudit import (importAuditStream)', () => {
     }
     // The cut line and the event without auditID: both kept in the DLQ.
     expect(await ingest.count(ingest.dlqTopic)).toBe(dlqBefore + 2);
+  });
+
+  it('refuses Cloud Logging entries of other Google services, counting and dead-lettering them with the service named (issue 15 §3)', async () => {
+    const dlqBefore = await ingest.count(ingest.dlqTopic);
+    const k8s = toGkeEntry(sampleAuditEvent(60_000));
+    const billing = { ...k8s, protoPayload: { ...(k8s.protoPayload as Json), serviceName: 'cloudbilling.googleapis.com', methodName: 'google.cloud.billing.v1.CloudBilling.GetBillingAccount', resourceName: 'billingAccounts/0000-1111' } };
+    const summary = await run(textOf([k8s, billing].map((e) => JSON.stringify(e)).join('\n')), 'auto');
+    expect(summary).toMatchObject({ accepted: 1, failedRecords: 1, failures: [{ record: 2, reason: expect.stringContaining('cloudbilling.googleapis.com') as unknown }] });
+    expect(await ingest.count(ingest.dlqTopic)).toBe(dlqBefore + 1);
   });
 
   it('stops on a broken JSON document with a message saying where and what to do', async () => {

@@ -1,5 +1,5 @@
-import { describeJsonSyntaxError } from '@kaudit/audit-schema';
-import { gkeEntryToAuditEvent, isGkeAuditEntry } from './gke-audit-log.js';
+import { describeJsonSyntaxError, PROVIDER_ANNOTATION, type Provider } from '@kaudit/audit-schema';
+import { gkeEntryRejection, gkeEntryToAuditEvent, isGkeAuditEntry } from './gke-audit-log.js';
 
 export const IMPORT_FORMATS = ['auto', 'jsonl', 'eventlist', 'eks', 'gke', 'aks'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
@@ -38,6 +38,16 @@ function fromJsonl(v: unknown): Normalized {
   return fail(`expected an audit Event, got kind ${JSON.stringify(v.kind ?? null)}`);
 }
 
+/**
+ * Marks the events of a cloud log format with the provider it implies: the format knows the cloud,
+ * where the username often does not (a GKE `alice@example.com` looks native). Enrich honours it
+ * unless the cluster's provider is configured.
+ */
+function fromProvider(provider: Provider, n: Normalized): Normalized {
+  if (!n.ok) return n;
+  return ok(n.events.map((e) => (isRecord(e) ? { ...e, annotations: { ...(isRecord(e.annotations) ? e.annotations : {}), [PROVIDER_ANNOTATION]: provider } } : e)));
+}
+
 /** CloudWatch Logs entry: the apiserver's event JSON is the `message` (`@message` in Logs Insights exports). */
 function fromEks(v: unknown): Normalized {
   if (!isRecord(v)) return fail('expected a CloudWatch Logs entry object');
@@ -48,7 +58,7 @@ function fromEks(v: unknown): Normalized {
   if (typeof message !== 'string') return fail('CloudWatch entry has no message string');
   const parsed = parseJson(message, 'CloudWatch message');
   if ('error' in parsed) return fail(parsed.error);
-  return fromJsonl(parsed.value);
+  return fromProvider('eks', fromJsonl(parsed.value));
 }
 
 /** Azure diagnostic log record: the event is `properties.log`, a JSON string or already an object. */
@@ -59,15 +69,17 @@ function fromAks(v: unknown): Normalized {
   if (!isRecord(props) || props.log === undefined) return fail('Azure record has no properties.log');
   if (typeof props.log === 'string') {
     const parsed = parseJson(props.log, 'properties.log');
-    return 'error' in parsed ? fail(parsed.error) : fromJsonl(parsed.value);
+    return 'error' in parsed ? fail(parsed.error) : fromProvider('aks', fromJsonl(parsed.value));
   }
-  return fromJsonl(props.log);
+  return fromProvider('aks', fromJsonl(props.log));
 }
 
 function fromGke(v: unknown): Normalized {
   if (Array.isArray(v)) return many(v, fromGke);
   if (!isGkeAuditEntry(v)) return fail('expected a Cloud Logging entry with protoPayload');
-  return ok([gkeEntryToAuditEvent(v)]);
+  const rejection = gkeEntryRejection(v);
+  if (rejection !== undefined) return fail(rejection);
+  return fromProvider('gke', ok([gkeEntryToAuditEvent(v)]));
 }
 
 function many(items: readonly unknown[], each: (v: unknown) => Normalized): Normalized {
@@ -117,7 +129,7 @@ export function normalizeImportLine(line: string, format: ImportFormat): Normali
     const match = /^\d{4}-\d{2}-\d{2}T\S+\s+(\{.*\})\s*$/.exec(line);
     if (match?.[1] !== undefined) {
       const inner = parseJson(match[1], 'CloudWatch export message');
-      if (!('error' in inner)) return fromJsonl(inner.value);
+      if (!('error' in inner)) return fromProvider('eks', fromJsonl(inner.value));
     }
   }
   return fail(parsed.error);
