@@ -25,6 +25,7 @@ import type {
   IncomingRecord,
   KafkaAdmin,
   KafkaClient,
+  KafkaSecurityOptions,
   OutgoingRecord,
   ProduceAck,
   Producer,
@@ -33,7 +34,7 @@ import type {
   TopicSpec,
 } from './types.js';
 
-export interface KafkaClientOptions {
+export interface KafkaClientOptions extends KafkaSecurityOptions {
   brokers: readonly string[];
   clientId: string;
   logger: Logger;

@@ -130,6 +130,31 @@ export interface KafkaAdmin {
   fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string; low: string }[]>;
 }
 
+/** TLS to the brokers. Files are PEM; without `caFile` the system's trusted CAs apply. */
+export interface KafkaTlsOptions {
+  caFile?: string;
+  /** Client certificate and its key, for brokers that require one (mTLS); both or neither. */
+  certFile?: string;
+  keyFile?: string;
+  /** Name the broker certificate must carry, when it is not the host in the broker address. */
+  servername?: string;
+}
+
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface KafkaSaslOptions {
+  mechanism: KafkaSaslMechanism;
+  username: string;
+  /** libs/config's Secret fits: the password is revealed only where the client is built, never logged. */
+  password: { reveal(): string };
+}
+
+/** How to reach a secured Kafka; both absent means plaintext without authentication (the local stack). */
+export interface KafkaSecurityOptions {
+  ssl?: KafkaTlsOptions | undefined;
+  sasl?: KafkaSaslOptions | undefined;
+}
+
 export interface KafkaClient {
   producer(options?: ProducerOptions): Producer;
   consumer(options: ConsumerOptions): BatchConsumer;
