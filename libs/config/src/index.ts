@@ -2,3 +2,15 @@ export { loadConfig, type ConfigSource, type EnvMap } from './load-config.js';
 export { Secret, secret } from './secret.js';
 export { csvList, booleanish, readEnv, readConfigFile } from './env.js';
 export { ConfigError, type ConfigProblem } from './config-error.js';
+export {
+  KAFKA_SASL_MECHANISMS,
+  kafkaConnectionFields,
+  kafkaConnectionEnv,
+  kafkaSecurityFields,
+  kafkaSecurityEnv,
+  loadKafkaSecurity,
+  type KafkaSaslMechanismName,
+  type KafkaSaslSettings,
+  type KafkaSecuritySettings,
+  type KafkaTlsSettings,
+} from './kafka-connection.js';
