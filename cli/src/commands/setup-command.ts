@@ -1,12 +1,15 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createClickHouse, runMigrations } from '@kaudit/clickhouse';
-import { createKafkaClient, DEFAULT_TOPIC_SPECS } from '@kaudit/kafka';
+import { loadKafkaSecurity } from '@kaudit/config';
+import { createKafkaClient, DEFAULT_TOPIC_SPECS, type KafkaSecurityOptions } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
 import type { CliDeps } from '../build-program.js';
 
 export interface SetupTarget {
   kafkaBrokers: string;
+  /** TLS and SASL for kafkaBrokers (KAFKA_SSL*, KAFKA_SASL_*); absent: plaintext. */
+  kafkaSecurity?: KafkaSecurityOptions;
   clickhouseUrl: string;
   clickhouseUser?: string;
   clickhousePassword?: string;
@@ -18,7 +21,7 @@ export interface SetupTarget {
 /** Creates kaudit's topics and applies pending ClickHouse migrations. Idempotent: safe on every start. */
 export async function setupPipeline(target: SetupTarget, logger: Logger): Promise<{ topics: string[]; applied: string[] }> {
   const log = logger.child({ component: 'setup' });
-  const admin = createKafkaClient({ brokers: target.kafkaBrokers.split(','), clientId: 'kaudit-setup', logger }).admin();
+  const admin = createKafkaClient({ brokers: target.kafkaBrokers.split(','), clientId: 'kaudit-setup', logger, ...target.kafkaSecurity }).admin();
   await admin.start();
   try {
     await admin.ensureTopics(DEFAULT_TOPIC_SPECS);
@@ -43,6 +46,7 @@ export function setupTargetFromEnv(deps: CliDeps, defaults: { kafkaBrokers: stri
   const retentionDays = Number(env.KAUDIT_RETENTION_DAYS ?? '365');
   return {
     kafkaBrokers: env.KAFKA_BROKERS ?? defaults.kafkaBrokers,
+    kafkaSecurity: loadKafkaSecurity(env),
     clickhouseUrl: env.CLICKHOUSE_URL ?? defaults.clickhouseUrl,
     ...(env.CLICKHOUSE_USER ? { clickhouseUser: env.CLICKHOUSE_USER } : {}),
     ...(env.CLICKHOUSE_PASSWORD ? { clickhousePassword: env.CLICKHOUSE_PASSWORD } : {}),

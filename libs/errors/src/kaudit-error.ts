@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'NOT_FOUND', // unknown cluster, object or route
   'KAFKA_UNAVAILABLE', // broker unreachable or did not acknowledge in time; retry
   'KAFKA_ERROR', // non-transient Kafka failure (bad topic config, authorization)
+  'KAFKA_AUTH_FAILED', // the broker refused our SASL credentials, or its TLS certificate/name did not verify; fix the config, never retried
   'CLICKHOUSE_UNAVAILABLE', // ClickHouse unreachable or overloaded; retry
   'CLICKHOUSE_REJECTED', // ClickHouse refused the data or query as invalid; do not retry as-is
   'MIGRATION_FAILED', // a schema migration failed to apply

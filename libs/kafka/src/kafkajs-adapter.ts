@@ -12,8 +12,12 @@ import {
   type IHeaders,
   type LogEntry,
   type Producer as KjsProducer,
+  type SASLOptions,
 } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { KauditError } from '@kaudit/errors';
 import type { Logger } from '@kaudit/logging';
 import type {
@@ -25,7 +29,9 @@ import type {
   IncomingRecord,
   KafkaAdmin,
   KafkaClient,
+  KafkaSaslOptions,
   KafkaSecurityOptions,
+  KafkaTlsOptions,
   OutgoingRecord,
   ProduceAck,
   Producer,
@@ -63,9 +69,18 @@ function isRetriableKafkaError(err: unknown): boolean {
   return e.retriable !== false;
 }
 
+/** The broker refused our SASL credentials (kafkajs wraps that error once more in its retrier's). */
+function isSaslRefusal(err: unknown): boolean {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { name?: unknown }).name === 'KafkaJSSASLAuthenticationError') return true;
+  }
+  return false;
+}
+
 function wrapKafkaError(err: unknown, what: string): KauditError {
   if (err instanceof KauditError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  if (isSaslRefusal(err)) return new KauditError('KAFKA_AUTH_FAILED', `${what}: Kafka refused the SASL credentials (${message})`, { cause: err, retryable: false });
   return isRetriableKafkaError(err)
     ? new KauditError('KAFKA_UNAVAILABLE', `${what}: ${message}`, { cause: err })
     : new KauditError('KAFKA_ERROR', `${what}: ${message}`, { cause: err });
@@ -86,9 +101,11 @@ function toHeaders(headers: IHeaders | undefined): Record<string, Buffer> {
 class KjsProducerAdapter implements Producer {
   readonly #producer: KjsProducer;
   readonly #sendTimeoutMs: number;
+  readonly #verifyTls: () => Promise<void>;
   #connected = false;
 
-  constructor(kafka: Kafka, options: ProducerOptions) {
+  constructor(kafka: Kafka, options: ProducerOptions, verifyTls: () => Promise<void>) {
+    this.#verifyTls = verifyTls;
     this.#producer = kafka.producer({
       // Idempotence needs acks=-1 and makes broker-side retries safe (no duplicates from retried requests).
       idempotent: true,
@@ -105,6 +122,7 @@ class KjsProducerAdapter implements Producer {
 
   async start(): Promise<void> {
     try {
+      await this.#verifyTls();
       await this.#producer.connect();
       this.#connected = true;
     } catch (err) {
@@ -165,9 +183,11 @@ class KjsBatchConsumer implements BatchConsumer {
   #started = false;
   /** Batches being handled now; stop() waits for them so their commits are not lost. */
   readonly #inflight = new Set<Promise<void>>();
+  readonly #verifyTls: () => Promise<void>;
 
-  constructor(kafka: Kafka, options: ConsumerOptions, logger: Logger) {
+  constructor(kafka: Kafka, options: ConsumerOptions, logger: Logger, verifyTls: () => Promise<void>) {
     this.#options = options;
+    this.#verifyTls = verifyTls;
     this.#logger = logger.child({ component: 'consumer', groupId: options.groupId });
     this.#consumer = kafka.consumer({
       groupId: options.groupId,
@@ -184,6 +204,7 @@ class KjsBatchConsumer implements BatchConsumer {
 
   async start(handler: BatchHandler): Promise<void> {
     try {
+      await this.#verifyTls();
       await this.#consumer.connect();
       await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: this.#options.fromBeginning ?? true });
     } catch (err) {
@@ -304,12 +325,15 @@ class KjsBatchConsumer implements BatchConsumer {
 
 class KjsAdminAdapter implements KafkaAdmin {
   readonly #admin: Admin;
-  constructor(kafka: Kafka) {
+  readonly #verifyTls: () => Promise<void>;
+  constructor(kafka: Kafka, verifyTls: () => Promise<void>) {
     this.#admin = kafka.admin();
+    this.#verifyTls = verifyTls;
   }
 
   async start(): Promise<void> {
     try {
+      await this.#verifyTls();
       await this.#admin.connect();
     } catch (err) {
       throw wrapKafkaError(err, 'admin connect failed');
@@ -418,19 +442,95 @@ class KjsAdminAdapter implements KafkaAdmin {
   }
 }
 
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new KauditError('CONFIG_INVALID', `Cannot read the Kafka TLS ${what} ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Node TLS options for kafkajs; files are read once, here, so a missing one fails at start-up. */
+function tlsOptions(tls: KafkaTlsOptions): ConnectionOptions {
+  return {
+    rejectUnauthorized: true,
+    ...(tls.caFile !== undefined ? { ca: [readPem(tls.caFile, 'CA file')] } : {}),
+    ...(tls.certFile !== undefined ? { cert: readPem(tls.certFile, 'client certificate file') } : {}),
+    ...(tls.keyFile !== undefined ? { key: readPem(tls.keyFile, 'client key file') } : {}),
+    ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+  };
+}
+
+/** The one place the SASL password is revealed: into kafkajs' own config. */
+function saslOptions(sasl: KafkaSaslOptions): SASLOptions {
+  const credentials = { username: sasl.username, password: sasl.password.reveal() };
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', ...credentials };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', ...credentials };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', ...credentials };
+  }
+}
+
+function hostPort(broker: string): { host: string; port: number } {
+  const at = broker.lastIndexOf(':');
+  return { host: broker.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(broker.slice(at + 1)) };
+}
+
+/**
+ * Verifies the first reachable broker's certificate against our trust and server name, and fails
+ * for good when it does not verify. Needed because kafkajs turns every socket error, a certificate
+ * that can never verify included, into a retriable connection error — a consumer (unlimited retries)
+ * would retry it forever. Unreachable brokers are left to kafkajs' own retries.
+ */
+async function verifyBrokerCertificate(brokers: readonly string[], tls: KafkaTlsOptions, options: ConnectionOptions, timeoutMs: number): Promise<void> {
+  for (const broker of brokers) {
+    const { host, port } = hostPort(broker);
+    const checkedName = tls.servername ?? host;
+    const refusal = await new Promise<string | null | undefined>((resolve) => {
+      // rejectUnauthorized off only to read the verdict; nothing is sent on this socket.
+      const socket = tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...options, rejectUnauthorized: false });
+      const done = (verdict: string | null | undefined) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(verdict);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      socket.once('secureConnect', () => done(socket.authorized ? null : String(socket.authorizationError)));
+      socket.once('error', () => done(undefined));
+    });
+    if (refusal === undefined) continue;
+    if (refusal === null) return;
+    throw new KauditError(
+      'KAFKA_AUTH_FAILED',
+      `TLS: the certificate of Kafka broker ${broker} is not accepted (${refusal}); checked against ${tls.caFile !== undefined ? `the CA file ${tls.caFile}` : "the system's trusted CAs"} and the server name ${checkedName}`,
+      { retryable: false, details: { broker, reason: refusal, servername: checkedName } },
+    );
+  }
+}
+
 /** Creates kaudit's Kafka client for a broker list. Nothing connects until a component's start(). */
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+  const connectionTimeout = options.connectionTimeoutMs ?? 3000;
+  const ssl = options.ssl === undefined ? undefined : tlsOptions(options.ssl);
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
-    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    connectionTimeout,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     logLevel: logLevel.WARN,
     logCreator: toKafkajsLogger(options.logger),
+    ...(ssl !== undefined ? { ssl } : {}),
+    ...(options.sasl !== undefined ? { sasl: saslOptions(options.sasl) } : {}),
   });
+  const tls = options.ssl;
+  const verifyTls: () => Promise<void> =
+    tls === undefined || ssl === undefined ? () => Promise.resolve() : () => verifyBrokerCertificate(options.brokers, tls, ssl, connectionTimeout);
   return {
-    producer: (producerOptions = {}) => new KjsProducerAdapter(kafka, producerOptions),
-    consumer: (consumerOptions) => new KjsBatchConsumer(kafka, consumerOptions, options.logger),
-    admin: () => new KjsAdminAdapter(kafka),
+    producer: (producerOptions = {}) => new KjsProducerAdapter(kafka, producerOptions, verifyTls),
+    consumer: (consumerOptions) => new KjsBatchConsumer(kafka, consumerOptions, options.logger, verifyTls),
+    admin: () => new KjsAdminAdapter(kafka, verifyTls),
   };
 }

@@ -16,8 +16,8 @@ export interface SecuredKafka {
   mtlsBrokers: string;
   certs: TestCertificates;
   user: { username: string; password: string };
-  /** Folder with the broker's config, data and log (kafka.log), for debugging a failed test. */
-  dir: string;
+  /** The broker's log: one `Failed authentication` line per refused TLS handshake or SASL login. */
+  log: string;
   stop(): Promise<void>;
 }
 
@@ -51,7 +51,7 @@ export async function startSecuredKafka(logger: Logger): Promise<SecuredKafka> {
     mtlsBrokers: `127.0.0.1:${mtlsPort}`,
     certs,
     user,
-    dir: engine.dir,
+    log: join(engine.dir, 'kafka.log'),
     async stop() {
       await stopKafka(engine);
       rmSync(dir, { recursive: true, force: true });
