@@ -16,8 +16,6 @@ export interface SecuredKafka {
   mtlsBrokers: string;
   certs: TestCertificates;
   user: { username: string; password: string };
-  /** The broker's log: one `Failed authentication` line per refused TLS handshake or SASL login. */
-  log: string;
   stop(): Promise<void>;
 }
 
@@ -51,7 +49,6 @@ export async function startSecuredKafka(logger: Logger): Promise<SecuredKafka> {
     mtlsBrokers: `127.0.0.1:${mtlsPort}`,
     certs,
     user,
-    log: join(engine.dir, 'kafka.log'),
     async stop() {
       await stopKafka(engine);
       rmSync(dir, { recursive: true, force: true });
