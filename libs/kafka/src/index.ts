@@ -17,6 +17,7 @@ export type {
   Producer,
   ProducerOptions,
   RecordBatch,
+  TopicDescription,
   TopicSpec,
 } from './types.js';
 export { createKafkaClient, type KafkaClientOptions } from './kafkajs-adapter.js';

@@ -37,6 +37,7 @@ import type {
   Producer,
   ProducerOptions,
   RecordBatch,
+  TopicDescription,
   TopicSpec,
 } from './types.js';
 
@@ -385,16 +386,39 @@ class KjsAdminAdapter implements KafkaAdmin {
       }
     }
     const withConfigs = present.filter((s) => Object.keys(s.configs ?? {}).length > 0);
-    if (withConfigs.length > 0) {
+    if (withConfigs.length === 0) return;
+    // AlterConfigs (kafkajs has no incremental variant) replaces a topic's whole set of own settings:
+    // merge with what is set, or a service's start would undo e.g. setup's min.insync.replicas.
+    const current = await this.#topicConfigs(withConfigs.map((s) => s.topic));
+    const changed = withConfigs
+      .map((s) => ({ topic: s.topic, has: current.get(s.topic) ?? {}, wanted: s.configs ?? {} }))
+      .filter(({ has, wanted }) => Object.entries(wanted).some(([name, value]) => has[name] !== value));
+    if (changed.length > 0) {
       await this.#admin.alterConfigs({
         validateOnly: false,
-        resources: withConfigs.map((s) => ({
+        resources: changed.map(({ topic, has, wanted }) => ({
           type: 2, // ConfigResourceTypes.TOPIC
-          name: s.topic,
-          configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+          name: topic,
+          configEntries: Object.entries({ ...has, ...wanted }).map(([name, value]) => ({ name, value })),
         })),
       });
     }
+  }
+
+  async describeTopic(topic: string): Promise<TopicDescription> {
+    const meta = await this.#admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = (meta.topics.find((t) => t.name === topic)?.partitions ?? [])
+      .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas], isr: [...p.isr] }))
+      .sort((a, b) => a.partition - b.partition);
+    return { topic, partitions, configs: (await this.#topicConfigs([topic])).get(topic) ?? {} };
+  }
+
+  /** Each topic's own settings (config source TOPIC_CONFIG = 1), without broker defaults. */
+  async #topicConfigs(topics: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const res = await this.#admin.describeConfigs({ resources: topics.map((name) => ({ type: 2, name })), includeSynonyms: false });
+    return new Map(
+      res.resources.map((r) => [r.resourceName, Object.fromEntries(r.configEntries.filter((e) => e.configSource === 1).map((e) => [e.configName, e.configValue]))]),
+    );
   }
 
   async deleteTopics(topics: readonly string[]): Promise<void> {

@@ -114,6 +114,13 @@ export interface GroupDescription {
   members: { memberId: string; clientId: string; clientHost: string }[];
 }
 
+export interface TopicDescription {
+  topic: string;
+  partitions: { partition: number; leader: number; replicas: number[]; isr: number[] }[];
+  /** Settings made on the topic itself (not broker defaults), e.g. `min.insync.replicas`. */
+  configs: Record<string, string>;
+}
+
 export interface KafkaAdmin {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -121,6 +128,8 @@ export interface KafkaAdmin {
   /** Creates missing topics, grows partition counts, and applies configs. Idempotent. */
   ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
+  /** Partitions with their replicas and in-sync replicas, and the topic's own settings. */
+  describeTopic(topic: string): Promise<TopicDescription>;
   listTopics(): Promise<string[]>;
   listGroups(): Promise<{ groupId: string; protocolType: string }[]>;
   describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;

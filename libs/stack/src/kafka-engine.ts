@@ -33,6 +33,16 @@ export interface KafkaBrokerSecurity {
   mtlsPort?: number;
 }
 
+/** This broker's place in a multi-broker KRaft cluster (every member is broker and controller). */
+export interface KafkaClusterMember {
+  nodeId: number;
+  /** `id@host:controllerPort` of every member: the controller quorum. */
+  quorumVoters: string;
+  /** Shared by all members; each one's storage is formatted with it. */
+  clusterId: string;
+  size: number;
+}
+
 export interface KafkaEngineOptions {
   /** Folder for this broker's config, data, log and PID file. */
   dir: string;
@@ -42,6 +52,8 @@ export interface KafkaEngineOptions {
   controllerPort: number;
   heapMb?: number;
   security?: KafkaBrokerSecurity;
+  /** Absent: a single-node cluster of its own (the dev and test stacks). */
+  cluster?: KafkaClusterMember;
   logger: Logger;
 }
 
@@ -136,19 +148,22 @@ function listenerProperties(options: KafkaEngineOptions, self: BrokerIdentity | 
 }
 
 function serverProperties(options: KafkaEngineOptions, dataDir: string, self: BrokerIdentity | undefined): string {
+  const member = options.cluster;
+  const internalReplicas = Math.min(3, member?.size ?? 1);
   return [
     '# Written by kaudit on every start of the local stack; edits are overwritten.',
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${options.controllerPort}`,
+    `node.id=${member?.nodeId ?? 1}`,
+    `controller.quorum.voters=${member?.quorumVoters ?? `1@127.0.0.1:${options.controllerPort}`}`,
     'controller.listener.names=CONTROLLER',
     ...listenerProperties(options, self),
     `log.dirs=${dataDir}`,
-    // One broker: internal topics cannot have more replicas than that.
-    'offsets.topic.replication.factor=1',
+    // Internal topics get as many replicas as there are brokers (up to 3). kaudit's own topics get theirs
+    // from `kaudit setup` (KAUDIT_TOPIC_REPLICATION_FACTOR / _MIN_INSYNC_REPLICAS), so the broker defaults stay 1.
+    `offsets.topic.replication.factor=${internalReplicas}`,
     'offsets.topic.num.partitions=10',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${internalReplicas}`,
+    `transaction.state.log.min.isr=${internalReplicas > 1 ? 2 : 1}`,
     'default.replication.factor=1',
     'min.insync.replicas=1',
     // kaudit creates its topics explicitly with the partitions and configs it needs.
@@ -161,6 +176,12 @@ function serverProperties(options: KafkaEngineOptions, dataDir: string, self: Br
     'delete.topic.enable=true',
     '',
   ].join('\n');
+}
+
+/** A fresh KRaft cluster id (kafka-storage random-uuid). */
+export async function newKafkaClusterId(jars: string): Promise<string> {
+  const { stdout } = await run('java', ['-cp', `${jars}/*`, 'kafka.tools.StorageTool', 'random-uuid']);
+  return stdout.trim().split('\n').pop() ?? '';
 }
 
 /** Stops a broker started by startKafka (SIGTERM, then SIGKILL after `graceMs`); a no-op when it is not running. */
@@ -221,8 +242,7 @@ export async function startKafka(options: KafkaEngineOptions): Promise<number> {
   // is a "humongous" allocation, and the broker spent half a core in concurrent marking under load.
   const jvm = ['-Xms128m', `-Xmx${options.heapMb ?? 512}m`, '-XX:+UseG1GC', '-XX:G1HeapRegionSize=4m', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${join(ASSETS, 'kafka-log4j.properties')}`];
   if (!existsSync(join(paths.data, 'meta.properties'))) {
-    const { stdout: uuid } = await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']);
-    const clusterId = uuid.trim().split('\n').pop() ?? '';
+    const clusterId = options.cluster?.clusterId ?? (await newKafkaClusterId(jars));
     // SCRAM credentials live in the cluster metadata, so they are written at format time (KIP-900).
     const scram = (options.security?.users ?? []).flatMap((u) =>
       ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${jaasValue(u.username)},password=${jaasValue(u.password)}]`]),
