@@ -355,7 +355,9 @@ class KjsAdminAdapter implements KafkaAdmin {
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length > 0) {
       await this.#admin.createTopics({
-        waitForLeaders: true,
+        // Our own wait below: kafkajs' gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker of a
+        // multi-broker cluster answers until the new topic's metadata has reached it.
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
@@ -363,6 +365,7 @@ class KjsAdminAdapter implements KafkaAdmin {
           configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
+      await this.#waitForLeaders(missing);
     }
     const present = specs.filter((s) => existing.has(s.topic));
     if (present.length === 0) return;
@@ -373,17 +376,7 @@ class KjsAdminAdapter implements KafkaAdmin {
     });
     if (grow.length > 0) {
       await this.#admin.createPartitions({ topicPartitions: grow.map((s) => ({ topic: s.topic, count: s.partitions })) });
-      // New partitions reach the metadata a moment later, and get a leader a moment after that;
-      // return only once clients can use them (listOffsets on a leaderless partition fails).
-      for (let attempt = 0; attempt < 50; attempt++) {
-        const now = await this.#admin.fetchTopicMetadata({ topics: grow.map((s) => s.topic) });
-        const ready = grow.every((s) => {
-          const partitions = now.topics.find((t) => t.name === s.topic)?.partitions ?? [];
-          return partitions.length >= s.partitions && partitions.every((p) => p.leader >= 0);
-        });
-        if (ready) break;
-        await sleep(200);
-      }
+      await this.#waitForLeaders(grow);
     }
     const withConfigs = present.filter((s) => Object.keys(s.configs ?? {}).length > 0);
     if (withConfigs.length === 0) return;
@@ -402,6 +395,26 @@ class KjsAdminAdapter implements KafkaAdmin {
           configEntries: Object.entries({ ...has, ...wanted }).map(([name, value]) => ({ name, value })),
         })),
       });
+    }
+  }
+
+  /**
+   * New topics and partitions reach the metadata a moment later, and get a leader a moment after that;
+   * return only once clients can use them (listOffsets on a leaderless partition fails).
+   */
+  async #waitForLeaders(specs: readonly TopicSpec[]): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        const now = await this.#admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+        const ready = specs.every((s) => {
+          const partitions = now.topics.find((t) => t.name === s.topic)?.partitions ?? [];
+          return partitions.length >= s.partitions && partitions.every((p) => p.leader >= 0);
+        });
+        if (ready) return;
+      } catch (err) {
+        if (!isRetriableKafkaError(err)) throw wrapKafkaError(err, 'waiting for topic leaders');
+      }
+      await sleep(200);
     }
   }
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Secret } from '@kaudit/config';
-import { KauditError } from '@kaudit/errors';
+import { isKauditError, KauditError } from '@kaudit/errors';
 import { createKafkaClient, type KafkaSecurityOptions } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
 import { isAlive, readLivePid, spawnDetached, stopPid, tailFile } from './process-control.js';
@@ -215,8 +215,10 @@ export async function waitForKafka(
       await admin.stop();
       if (info.brokers.length > 0) return;
     } catch (err) {
-      lastError = err;
       await admin.stop().catch(() => undefined);
+      // Wrong credentials or an untrusted certificate will not fix themselves while we wait.
+      if (isKauditError(err, 'KAFKA_AUTH_FAILED')) throw err;
+      lastError = err;
     }
     await sleep(300);
   }
