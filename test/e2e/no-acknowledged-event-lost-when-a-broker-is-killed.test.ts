@@ -1,9 +1,10 @@
 /**
  * Guarantee (DESIGN.md): ingest answers 2xx only after Kafka acknowledged the write (acks=all) — and on
- * a replicated cluster that still holds when a broker crashes: while traffic flows, the broker leading
- * the partition being written is SIGKILLed and restarted; every acknowledged event is on the raw topic
- * exactly once (counted per event, duplicates are not collapsed), and writes resume on the surviving
- * replicas while it is down.
+ * a replicated cluster that still holds when a broker crashes: while traffic flows, the two followers of
+ * the partition being written hang (SIGSTOP), its leader is SIGKILLed, the followers resume and the
+ * leader is restarted. Nothing may be acknowledged while only the leader has it (acks=1 would, and would
+ * lose those events with the leader); every acknowledged event is on the raw topic exactly once (counted
+ * per event, duplicates are not collapsed), and writes resume on the surviving replicas.
  *
  * A private three-broker KRaft cluster (same cached jars as the stack, three processes, one quorum),
  * topics made by `kaudit setup` with KAUDIT_TOPIC_REPLICATION_FACTOR=3 and _MIN_INSYNC_REPLICAS=2.
@@ -39,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.stop().catch(() => undefined);
   await ingest?.stop().catch(() => undefined);
+  for (const node of cluster?.nodes ?? []) node.resume();
   await cluster?.stop();
   const ch = createClickHouse({ url: testEndpoints().clickhouseUrl });
   await ch.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
@@ -84,8 +86,8 @@ describe('a replicated Kafka cluster losing a broker', () => {
     const acknowledged: string[] = [];
     const unacknowledged = new Set<string>();
     const statuses: number[] = [];
-    let phase: 'before' | 'down' | 'after' | 'done' = 'before';
-    const ackedIn = { before: 0, down: 0, after: 0 };
+    let phase: 'before' | 'isolated' | 'down' | 'after' | 'done' = 'before';
+    const ackedIn = { before: 0, isolated: 0, down: 0, after: 0 };
     const post = async () => {
       const ids = Array.from({ length: 25 }, () => randomUUID());
       const at = phase;
@@ -97,7 +99,9 @@ describe('a replicated Kafka cluster losing a broker', () => {
       statuses.push(res?.status ?? 0);
       if (res?.status === 200) {
         acknowledged.push(...ids);
-        if (at !== 'done') ackedIn[at] += 1;
+        // Sent and answered while the followers hung: only the leader can have had these records.
+        if (at === 'isolated') ackedIn[phase === 'isolated' ? 'isolated' : 'down'] += 1;
+        else if (at !== 'done') ackedIn[at] += 1;
       } else for (const id of ids) unacknowledged.add(id);
       await res?.arrayBuffer().catch(() => undefined);
     };
@@ -121,8 +125,15 @@ describe('a replicated Kafka cluster losing a broker', () => {
     admin = createKafkaClient({ brokers: cluster.nodes.filter((n) => n !== victim).map((n) => n.broker), clientId: uniqueName('check'), logger }).admin();
     await admin.start();
 
-    await victim?.kill();
+    // The followers hang: the leader alone has whatever arrives now, so none of it may be acknowledged.
+    const followers = cluster.nodes.filter((n) => n !== victim);
+    for (const f of followers) f.pause();
+    phase = 'isolated';
+    await sleep(3000);
     phase = 'down';
+    await victim?.kill();
+    for (const f of followers) f.resume();
+    expect(ackedIn.isolated).toBe(0);
     // Writes resume once the controller moved leadership to a surviving in-sync replica.
     await until(() => ackedIn.down >= 10, 90_000);
     expect(ackedIn.down).toBeGreaterThanOrEqual(10);
@@ -144,14 +155,16 @@ describe('a replicated Kafka cluster losing a broker', () => {
       const id = String((JSON.parse(r.value?.toString() ?? '{}') as { auditID?: unknown }).auditID);
       copies.set(id, (copies.get(id) ?? 0) + 1);
     }
-    const missing = acknowledged.filter((id) => copies.get(id) !== 1);
-    expect(missing).toEqual([]);
-    const duplicated = [...copies].filter(([, n]) => n > 1);
-    expect(duplicated).toEqual([]);
+    // Every acknowledged event exactly once: neither lost nor doubled.
+    const notOnce = acknowledged.filter((id) => copies.get(id) !== 1);
+    expect(notOnce).toEqual([]);
     // Anything else on the topic came from a batch answered 503 that landed after all — never from nowhere.
+    // (Such a batch may even land twice: kafkajs resends it after the failover; the sink collapses
+    // repeats by cluster, auditID and stage, as it does for the apiserver's own resends of a 503.)
     const ackedSet = new Set(acknowledged);
     const extra = [...copies.keys()].filter((id) => !ackedSet.has(id));
     expect(extra.filter((id) => !unacknowledged.has(id))).toEqual([]);
-    console.log(`[broker-kill] acknowledged ${acknowledged.length} events (${ackedIn.before}/${ackedIn.down}/${ackedIn.after} batches before/down/after), ${statuses.filter((s) => s === 503).length} batches answered 503, ${extra.length} events of those on the topic anyway`);
+    const twice = extra.filter((id) => (copies.get(id) ?? 0) > 1).length;
+    console.log(`[broker-kill] acknowledged ${acknowledged.length} events (${ackedIn.before}/${ackedIn.isolated}/${ackedIn.down}/${ackedIn.after} batches before/isolated/down/after), ${statuses.filter((s) => s === 503).length} batches answered 503, ${extra.length} events of those on the topic anyway (${twice} of them twice)`);
   }, 600_000);
 });

@@ -23,6 +23,9 @@ export interface KafkaClusterNode {
   kill(): Promise<void>;
   /** Starts it again on its existing data and waits until it serves. */
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a broker that hangs (GC pause, frozen VM) without its connections closing. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface KafkaCluster {
@@ -102,6 +105,14 @@ export async function startKafkaCluster(options: KafkaClusterOptions): Promise<K
       async start() {
         await startKafka(engine);
         await waitForBrokers(brokers, options.size, options.logger, 90_000);
+      },
+      pause() {
+        const pid = readLivePid(kafkaPaths(engine).pid);
+        if (pid !== undefined) process.kill(-pid, 'SIGSTOP');
+      },
+      resume() {
+        const pid = readLivePid(kafkaPaths(engine).pid);
+        if (pid !== undefined) process.kill(-pid, 'SIGCONT');
       },
     }),
   );
