@@ -4,7 +4,8 @@
  * the partition being written hang (SIGSTOP), its leader is SIGKILLed, the followers resume and the
  * leader is restarted. Nothing may be acknowledged while only the leader has it (acks=1 would, and would
  * lose those events with the leader); every acknowledged event is on the raw topic exactly once (counted
- * per event, duplicates are not collapsed), and writes resume on the surviving replicas.
+ * per event, duplicates are not collapsed) and, after enrich and sink, in ClickHouse as exactly one row;
+ * writes resume on the surviving replicas.
  *
  * A private three-broker KRaft cluster (same cached jars as the stack, three processes, one quorum),
  * topics made by `kaudit setup` with KAUDIT_TOPIC_REPLICATION_FACTOR=3 and _MIN_INSYNC_REPLICAS=2.
@@ -31,6 +32,7 @@ const clusterDir = join(ROOT, 'stack', uniqueName('kafka-cluster'));
 const database = uniqueName('broker_kill');
 let cluster: KafkaCluster;
 let ingest: ServiceProcess | undefined;
+const consumers: ServiceProcess[] = [];
 let admin: KafkaAdmin | undefined;
 
 beforeAll(async () => {
@@ -40,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.stop().catch(() => undefined);
   await ingest?.stop().catch(() => undefined);
+  for (const proc of consumers) await proc.stop().catch(() => undefined);
   for (const node of cluster?.nodes ?? []) node.resume();
   await cluster?.stop();
   const ch = createClickHouse({ url: testEndpoints().clickhouseUrl });
@@ -166,5 +169,35 @@ describe('a replicated Kafka cluster losing a broker', () => {
     expect(extra.filter((id) => !unacknowledged.has(id))).toEqual([]);
     const twice = extra.filter((id) => (copies.get(id) ?? 0) > 1).length;
     console.log(`[broker-kill] acknowledged ${acknowledged.length} events (${ackedIn.before}/${ackedIn.isolated}/${ackedIn.down}/${ackedIn.after} batches before/isolated/down/after), ${statuses.filter((s) => s === 503).length} batches answered 503, ${extra.length} events of those on the topic anyway (${twice} of them twice)`);
-  }, 600_000);
+
+    // Downstream: enrich and sink (started now, so they do not compete with the fault for the two cores)
+    // store every acknowledged event in ClickHouse once — rows counted per event, not FINAL.
+    for (const service of ['sink', 'enrich']) {
+      const proc = new ServiceProcess({
+        service,
+        httpPort: await freePort(),
+        logDir: join(work, 'logs'),
+        env: { KAFKA_BROKERS: cluster.brokers, CLICKHOUSE_URL: testEndpoints().clickhouseUrl, CLICKHOUSE_DATABASE: database },
+      });
+      consumers.push(proc);
+      await proc.start(120_000);
+    }
+    const ch = createClickHouse({ url: testEndpoints().clickhouseUrl });
+    try {
+      const rowsPerEvent = async () => {
+        const rs = await ch.query({ query: `SELECT audit_id, count() AS n FROM ${database}.audit_events WHERE cluster = 'prod-1' GROUP BY audit_id`, format: 'JSONEachRow' });
+        return new Map((await rs.json<{ audit_id: string; n: string }>()).map((r) => [r.audit_id, Number(r.n)]));
+      };
+      const deadline = Date.now() + 240_000;
+      let stored = await rowsPerEvent();
+      while (acknowledged.some((id) => !stored.has(id)) && Date.now() < deadline) {
+        await sleep(2000);
+        stored = await rowsPerEvent();
+      }
+      expect(acknowledged.filter((id) => stored.get(id) !== 1)).toEqual([]);
+      expect([...stored.keys()].filter((id) => !ackedSet.has(id) && !unacknowledged.has(id))).toEqual([]);
+    } finally {
+      await ch.close();
+    }
+  }, 900_000);
 });
