@@ -70,10 +70,15 @@ function isRetriableKafkaError(err: unknown): boolean {
   return e.retriable !== false;
 }
 
-/** The broker refused our SASL credentials (kafkajs wraps that error once more in its retrier's). */
-function isSaslRefusal(err: unknown): boolean {
+/**
+ * The broker refused who we are: our SASL credentials, or (a TLS alert it sent, e.g. certificate
+ * required or unknown CA) our client certificate. kafkajs wraps the error in its retrier's.
+ */
+function isAuthRefusal(err: unknown): boolean {
   for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { name?: unknown }).name === 'KafkaJSSASLAuthenticationError') return true;
+    const { name, code } = e as { name?: unknown; code?: unknown };
+    if (name === 'KafkaJSSASLAuthenticationError') return true;
+    if (typeof code === 'string' && /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(\w*CERTIFICATE\w*|UNKNOWN_CA|ACCESS_DENIED)$/.test(code)) return true;
   }
   return false;
 }
@@ -81,7 +86,7 @@ function isSaslRefusal(err: unknown): boolean {
 function wrapKafkaError(err: unknown, what: string): KauditError {
   if (err instanceof KauditError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (isSaslRefusal(err)) return new KauditError('KAFKA_AUTH_FAILED', `${what}: Kafka refused the SASL credentials (${message})`, { cause: err, retryable: false });
+  if (isAuthRefusal(err)) return new KauditError('KAFKA_AUTH_FAILED', `${what}: Kafka refused our credentials or client certificate (${message})`, { cause: err, retryable: false });
   return isRetriableKafkaError(err)
     ? new KauditError('KAFKA_UNAVAILABLE', `${what}: ${message}`, { cause: err })
     : new KauditError('KAFKA_ERROR', `${what}: ${message}`, { cause: err });
