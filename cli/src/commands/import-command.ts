@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { EventTimeWindow } from '@kaudit/audit-schema';
-import { loadEventWindow } from '@kaudit/config';
+import { loadEventWindow, loadKafkaSecurity } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 import { IMPORT_FORMATS, createIngestPipeline, importAuditStream, type ImportFormat, type ImportSummary } from '@kaudit/ingest';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS } from '@kaudit/kafka';
@@ -71,7 +71,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
         }
       }
       const brokers = createLocalStack(deps).endpoints().kafkaBrokers;
-      const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: 'kaudit-import', logger: deps.logger });
+      const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: 'kaudit-import', logger: deps.logger, ...loadKafkaSecurity(deps.env) });
       const admin = kafka.admin();
       await admin.start();
       try {

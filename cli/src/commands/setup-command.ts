@@ -1,14 +1,20 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { createClickHouse, ensureRoleUsers, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type RoleName, type RoleUserResult } from '@kaudit/clickhouse';
-import { eventWindowSchema, loadEventWindow } from '@kaudit/config';
+import { eventWindowSchema, loadConfig, loadEventWindow, loadKafkaSecurity } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
-import { createKafkaClient, DEFAULT_TOPIC_SPECS } from '@kaudit/kafka';
+import { createKafkaClient, DEFAULT_TOPIC_SPECS, type KafkaSecurityOptions, type TopicSpec } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
 import type { CliDeps } from '../build-program.js';
 
 export interface SetupTarget {
   kafkaBrokers: string;
+  /** TLS and SASL for kafkaBrokers (KAFKA_SSL*, KAFKA_SASL_*); absent: plaintext. */
+  kafkaSecurity?: KafkaSecurityOptions;
+  /** Replicas of each new topic and its min.insync.replicas; absent: the broker's defaults (one broker: 1). */
+  topicReplicationFactor?: number;
+  topicMinInsyncReplicas?: number;
   clickhouseUrl: string;
   clickhouseUser?: string;
   clickhousePassword?: string;
@@ -56,6 +62,26 @@ export function roleUsersSql(database: string, roles: RoleUsersTarget): string {
     .join('\n\n');
 }
 
+/** kaudit's topics with the replication asked for in setup. */
+export function setupTopicSpecs(target: Pick<SetupTarget, 'topicReplicationFactor' | 'topicMinInsyncReplicas'>): TopicSpec[] {
+  return DEFAULT_TOPIC_SPECS.map((spec) => ({
+    ...spec,
+    ...(target.topicReplicationFactor !== undefined ? { replicationFactor: target.topicReplicationFactor } : {}),
+    ...(target.topicMinInsyncReplicas !== undefined ? { configs: { ...spec.configs, 'min.insync.replicas': String(target.topicMinInsyncReplicas) } } : {}),
+  }));
+}
+
+const replicationSchema = z
+  .object({
+    replicationFactor: z.coerce.number().int().min(1).optional(),
+    minInsyncReplicas: z.coerce.number().int().min(1).optional(),
+  })
+  // More required in-sync replicas than replicas would refuse every acks=all write, for good.
+  .refine((r) => r.minInsyncReplicas === undefined || r.minInsyncReplicas <= (r.replicationFactor ?? 1), {
+    path: ['minInsyncReplicas'],
+    message: 'must not exceed the replication factor (KAUDIT_TOPIC_REPLICATION_FACTOR, 1 when unset)',
+  });
+
 /** Creates kaudit's topics and applies pending ClickHouse migrations. Idempotent: safe on every start. */
 export async function setupPipeline(target: SetupTarget, logger: Logger): Promise<{ topics: string[]; applied: string[]; users: RoleUserResult[] }> {
   const log = logger.child({ component: 'setup' });
@@ -64,10 +90,10 @@ export async function setupPipeline(target: SetupTarget, logger: Logger): Promis
   if (!retention.success) {
     throw new KauditError('CONFIG_INVALID', `retention of ${target.retentionDays} days (KAUDIT_RETENTION_DAYS): ${retention.error.issues.map((i) => i.message).join('; ')}`);
   }
-  const admin = createKafkaClient({ brokers: target.kafkaBrokers.split(','), clientId: 'kaudit-setup', logger }).admin();
+  const admin = createKafkaClient({ brokers: target.kafkaBrokers.split(','), clientId: 'kaudit-setup', logger, ...target.kafkaSecurity }).admin();
   await admin.start();
   try {
-    await admin.ensureTopics(DEFAULT_TOPIC_SPECS);
+    await admin.ensureTopics(setupTopicSpecs(target));
   } finally {
     await admin.stop();
   }
@@ -99,8 +125,16 @@ export function setupTargetFromEnv(deps: CliDeps, defaults: { kafkaBrokers: stri
   const env = deps.env;
   // The same definition ingest, enrich and import read: one retention for the TTL and for acceptance.
   const { retentionDays } = loadEventWindow(env, 'kaudit setup');
+  const replication = loadConfig(replicationSchema, {
+    env,
+    envMap: { replicationFactor: 'KAUDIT_TOPIC_REPLICATION_FACTOR', minInsyncReplicas: 'KAUDIT_TOPIC_MIN_INSYNC_REPLICAS' },
+    name: 'setup topics',
+  });
   return {
     kafkaBrokers: env.KAFKA_BROKERS ?? defaults.kafkaBrokers,
+    kafkaSecurity: loadKafkaSecurity(env),
+    ...(replication.replicationFactor !== undefined ? { topicReplicationFactor: replication.replicationFactor } : {}),
+    ...(replication.minInsyncReplicas !== undefined ? { topicMinInsyncReplicas: replication.minInsyncReplicas } : {}),
     clickhouseUrl: env.CLICKHOUSE_URL ?? defaults.clickhouseUrl,
     ...(env.CLICKHOUSE_USER ? { clickhouseUser: env.CLICKHOUSE_USER } : {}),
     ...(env.CLICKHOUSE_PASSWORD ? { clickhousePassword: env.CLICKHOUSE_PASSWORD } : {}),

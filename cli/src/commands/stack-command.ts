@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { loadKafkaSecurity } from '@kaudit/config';
 import { LocalStack, loadStackConfig } from '@kaudit/stack';
 import type { CliDeps } from '../build-program.js';
 
@@ -9,7 +10,7 @@ export function createLocalStack(deps: CliDeps): LocalStack {
     kafkaPort: cfg.kafkaPort,
     kafkaControllerPort: cfg.kafkaControllerPort,
     clickhouseHttpPort: cfg.clickhouseHttpPort,
-    ...(cfg.externalKafka ? { externalKafka: cfg.externalKafka } : {}),
+    ...(cfg.externalKafka ? { externalKafka: cfg.externalKafka, externalKafkaSecurity: loadKafkaSecurity(deps.env) } : {}),
     ...(cfg.externalClickHouse ? { externalClickHouse: cfg.externalClickHouse } : {}),
     logger: deps.logger,
   });

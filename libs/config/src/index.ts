@@ -3,3 +3,15 @@ export { Secret, secret } from './secret.js';
 export { csvList, booleanish, readEnv, readConfigFile } from './env.js';
 export { ConfigError, type ConfigProblem } from './config-error.js';
 export { eventWindowSchema, eventWindowEnv, loadEventWindow, RETENTION_DAYS_MIN, RETENTION_DAYS_MAX, RETENTION_DAYS_DEFAULT, type EventWindowConfig } from './event-window.js';
+export {
+  KAFKA_SASL_MECHANISMS,
+  kafkaConnectionFields,
+  kafkaConnectionEnv,
+  kafkaSecurityFields,
+  kafkaSecurityEnv,
+  loadKafkaSecurity,
+  type KafkaSaslMechanismName,
+  type KafkaSaslSettings,
+  type KafkaSecuritySettings,
+  type KafkaTlsSettings,
+} from './kafka-connection.js';

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'KAFKA_UNAVAILABLE', // broker unreachable or did not acknowledge in time; retry
   'KAFKA_ERROR', // other non-transient Kafka failure (not the broker's answer to a request)
   'KAFKA_REJECTED', // the broker refused the request for good (authorization, record too large, invalid topic); retrying the same request cannot succeed
+  'KAFKA_AUTH_FAILED', // the broker refused our SASL credentials, or its TLS certificate/name did not verify; fix the config, never retried
   'CLICKHOUSE_UNAVAILABLE', // ClickHouse unreachable or overloaded; retry
   'CLICKHOUSE_REJECTED', // ClickHouse refused the data or query as invalid; do not retry as-is
   'MIGRATION_FAILED', // a schema migration failed to apply

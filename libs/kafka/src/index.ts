@@ -8,11 +8,16 @@ export type {
   IncomingRecord,
   KafkaAdmin,
   KafkaClient,
+  KafkaSaslMechanism,
+  KafkaSaslOptions,
+  KafkaSecurityOptions,
+  KafkaTlsOptions,
   OutgoingRecord,
   ProduceAck,
   Producer,
   ProducerOptions,
   RecordBatch,
+  TopicDescription,
   TopicSpec,
 } from './types.js';
 export { createKafkaClient, type KafkaClientOptions } from './kafkajs-adapter.js';

@@ -62,6 +62,16 @@ describe('the real Kafka broker', () => {
     expect((await admin.fetchTopicOffsets(topic)).length).toBe(4);
   });
 
+  it('ensureTopics changes only the settings it names and keeps the others a topic has (e.g. setup\'s min.insync.replicas)', async () => {
+    const topic = uniqueName('merge');
+    await admin.ensureTopics([{ topic, partitions: 1, configs: { 'retention.ms': '3600000', 'min.insync.replicas': '1' } }]);
+    // What a service does at start: its own specs, which do not mention min.insync.replicas.
+    await admin.ensureTopics([{ topic, partitions: 1, configs: { 'retention.ms': '7200000' } }]);
+    const { configs, partitions } = await admin.describeTopic(topic);
+    expect(configs).toMatchObject({ 'retention.ms': '7200000', 'min.insync.replicas': '1' });
+    expect(partitions.map((p) => p.replicas.length)).toEqual([1]);
+  });
+
   it('produces 10k records idempotently, consumes them in a group, and resumes exactly after the committed offset', async () => {
     const topic = uniqueName('tenk');
     const groupId = uniqueName('group');

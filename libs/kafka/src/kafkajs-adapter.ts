@@ -12,8 +12,12 @@ import {
   type IHeaders,
   type LogEntry,
   type Producer as KjsProducer,
+  type SASLOptions,
 } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { KauditError } from '@kaudit/errors';
 import type { Logger } from '@kaudit/logging';
 import type {
@@ -25,15 +29,19 @@ import type {
   IncomingRecord,
   KafkaAdmin,
   KafkaClient,
+  KafkaSaslOptions,
+  KafkaSecurityOptions,
+  KafkaTlsOptions,
   OutgoingRecord,
   ProduceAck,
   Producer,
   ProducerOptions,
   RecordBatch,
+  TopicDescription,
   TopicSpec,
 } from './types.js';
 
-export interface KafkaClientOptions {
+export interface KafkaClientOptions extends KafkaSecurityOptions {
   brokers: readonly string[];
   clientId: string;
   logger: Logger;
@@ -88,9 +96,23 @@ function isFencingError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && FENCING_ERROR_TYPES.has(String((err as { type?: unknown }).type));
 }
 
+/**
+ * The broker refused who we are: our SASL credentials, or (a TLS alert it sent, e.g. certificate
+ * required or unknown CA) our client certificate. kafkajs wraps the error in its retrier's.
+ */
+function isAuthRefusal(err: unknown): boolean {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { name, code } = e as { name?: unknown; code?: unknown };
+    if (name === 'KafkaJSSASLAuthenticationError') return true;
+    if (typeof code === 'string' && /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(\w*CERTIFICATE\w*|UNKNOWN_CA|ACCESS_DENIED)$/.test(code)) return true;
+  }
+  return false;
+}
+
 function wrapKafkaError(err: unknown, what: string): KauditError {
   if (err instanceof KauditError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  if (isAuthRefusal(err)) return new KauditError('KAFKA_AUTH_FAILED', `${what}: Kafka refused our credentials or client certificate (${message})`, { cause: err, retryable: false });
   if (isRetriableKafkaError(err)) return new KauditError('KAFKA_UNAVAILABLE', `${what}: ${message}`, { cause: err });
   const type = causeChain(err).map((e) => e.type).filter((t): t is string => typeof t === 'string').pop();
   return new KauditError('KAFKA_REJECTED', `${what}: Kafka refused it (${message}${type ? `, ${type}` : ''}); retrying will not help: check the topic's configuration and the client's ACLs`, {
@@ -114,9 +136,11 @@ function toHeaders(headers: IHeaders | undefined): Record<string, Buffer> {
 class KjsProducerAdapter implements Producer {
   readonly #producer: KjsProducer;
   readonly #sendTimeoutMs: number;
+  readonly #verifyTls: () => Promise<void>;
   #connected = false;
 
-  constructor(kafka: Kafka, options: ProducerOptions) {
+  constructor(kafka: Kafka, options: ProducerOptions, verifyTls: () => Promise<void>) {
+    this.#verifyTls = verifyTls;
     this.#producer = kafka.producer({
       // Idempotence needs acks=-1 and makes broker-side retries safe (no duplicates from retried requests).
       idempotent: true,
@@ -133,6 +157,7 @@ class KjsProducerAdapter implements Producer {
 
   async start(): Promise<void> {
     try {
+      await this.#verifyTls();
       await this.#producer.connect();
       this.#connected = true;
     } catch (err) {
@@ -203,9 +228,11 @@ class KjsBatchConsumer implements BatchConsumer {
   #started = false;
   /** Batches being handled now; stop() waits for them so their commits are not lost. */
   readonly #inflight = new Set<Promise<void>>();
+  readonly #verifyTls: () => Promise<void>;
 
-  constructor(kafka: Kafka, options: ConsumerOptions, logger: Logger) {
+  constructor(kafka: Kafka, options: ConsumerOptions, logger: Logger, verifyTls: () => Promise<void>) {
     this.#options = options;
+    this.#verifyTls = verifyTls;
     this.#logger = logger.child({ component: 'consumer', groupId: options.groupId });
     this.#consumer = kafka.consumer({
       groupId: options.groupId,
@@ -227,6 +254,7 @@ class KjsBatchConsumer implements BatchConsumer {
 
   async start(handler: BatchHandler): Promise<void> {
     try {
+      await this.#verifyTls();
       await this.#consumer.connect();
       await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: this.#options.fromBeginning ?? true });
     } catch (err) {
@@ -378,12 +406,15 @@ class KjsBatchConsumer implements BatchConsumer {
 
 class KjsAdminAdapter implements KafkaAdmin {
   readonly #admin: Admin;
-  constructor(kafka: Kafka) {
+  readonly #verifyTls: () => Promise<void>;
+  constructor(kafka: Kafka, verifyTls: () => Promise<void>) {
     this.#admin = kafka.admin();
+    this.#verifyTls = verifyTls;
   }
 
   async start(): Promise<void> {
     try {
+      await this.#verifyTls();
       await this.#admin.connect();
     } catch (err) {
       throw wrapKafkaError(err, 'admin connect failed');
@@ -404,7 +435,9 @@ class KjsAdminAdapter implements KafkaAdmin {
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length > 0) {
       await this.#admin.createTopics({
-        waitForLeaders: true,
+        // Our own wait below: kafkajs' gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker of a
+        // multi-broker cluster answers until the new topic's metadata has reached it.
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
@@ -412,6 +445,7 @@ class KjsAdminAdapter implements KafkaAdmin {
           configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
+      await this.#waitForLeaders(missing);
     }
     const present = specs.filter((s) => existing.has(s.topic));
     if (present.length === 0) return;
@@ -422,29 +456,62 @@ class KjsAdminAdapter implements KafkaAdmin {
     });
     if (grow.length > 0) {
       await this.#admin.createPartitions({ topicPartitions: grow.map((s) => ({ topic: s.topic, count: s.partitions })) });
-      // New partitions reach the metadata a moment later, and get a leader a moment after that;
-      // return only once clients can use them (listOffsets on a leaderless partition fails).
-      for (let attempt = 0; attempt < 50; attempt++) {
-        const now = await this.#admin.fetchTopicMetadata({ topics: grow.map((s) => s.topic) });
-        const ready = grow.every((s) => {
-          const partitions = now.topics.find((t) => t.name === s.topic)?.partitions ?? [];
-          return partitions.length >= s.partitions && partitions.every((p) => p.leader >= 0);
-        });
-        if (ready) break;
-        await sleep(200);
-      }
+      await this.#waitForLeaders(grow);
     }
     const withConfigs = present.filter((s) => Object.keys(s.configs ?? {}).length > 0);
-    if (withConfigs.length > 0) {
+    if (withConfigs.length === 0) return;
+    // AlterConfigs (kafkajs has no incremental variant) replaces a topic's whole set of own settings:
+    // merge with what is set, or a service's start would undo e.g. setup's min.insync.replicas.
+    const current = await this.#topicConfigs(withConfigs.map((s) => s.topic));
+    const changed = withConfigs
+      .map((s) => ({ topic: s.topic, has: current.get(s.topic) ?? {}, wanted: s.configs ?? {} }))
+      .filter(({ has, wanted }) => Object.entries(wanted).some(([name, value]) => has[name] !== value));
+    if (changed.length > 0) {
       await this.#admin.alterConfigs({
         validateOnly: false,
-        resources: withConfigs.map((s) => ({
+        resources: changed.map(({ topic, has, wanted }) => ({
           type: 2, // ConfigResourceTypes.TOPIC
-          name: s.topic,
-          configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+          name: topic,
+          configEntries: Object.entries({ ...has, ...wanted }).map(([name, value]) => ({ name, value })),
         })),
       });
     }
+  }
+
+  /**
+   * New topics and partitions reach the metadata a moment later, and get a leader a moment after that;
+   * return only once clients can use them (listOffsets on a leaderless partition fails).
+   */
+  async #waitForLeaders(specs: readonly TopicSpec[]): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        const now = await this.#admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+        const ready = specs.every((s) => {
+          const partitions = now.topics.find((t) => t.name === s.topic)?.partitions ?? [];
+          return partitions.length >= s.partitions && partitions.every((p) => p.leader >= 0);
+        });
+        if (ready) return;
+      } catch (err) {
+        if (!isRetriableKafkaError(err)) throw wrapKafkaError(err, 'waiting for topic leaders');
+      }
+      await sleep(200);
+    }
+  }
+
+  async describeTopic(topic: string): Promise<TopicDescription> {
+    const meta = await this.#admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = (meta.topics.find((t) => t.name === topic)?.partitions ?? [])
+      .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas], isr: [...p.isr] }))
+      .sort((a, b) => a.partition - b.partition);
+    return { topic, partitions, configs: (await this.#topicConfigs([topic])).get(topic) ?? {} };
+  }
+
+  /** Each topic's own settings (config source TOPIC_CONFIG = 1), without broker defaults. */
+  async #topicConfigs(topics: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const res = await this.#admin.describeConfigs({ resources: topics.map((name) => ({ type: 2, name })), includeSynonyms: false });
+    return new Map(
+      res.resources.map((r) => [r.resourceName, Object.fromEntries(r.configEntries.filter((e) => e.configSource === 1).map((e) => [e.configName, e.configValue]))]),
+    );
   }
 
   async deleteTopics(topics: readonly string[]): Promise<void> {
@@ -492,19 +559,95 @@ class KjsAdminAdapter implements KafkaAdmin {
   }
 }
 
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new KauditError('CONFIG_INVALID', `Cannot read the Kafka TLS ${what} ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Node TLS options for kafkajs; files are read once, here, so a missing one fails at start-up. */
+function tlsOptions(tls: KafkaTlsOptions): ConnectionOptions {
+  return {
+    rejectUnauthorized: true,
+    ...(tls.caFile !== undefined ? { ca: [readPem(tls.caFile, 'CA file')] } : {}),
+    ...(tls.certFile !== undefined ? { cert: readPem(tls.certFile, 'client certificate file') } : {}),
+    ...(tls.keyFile !== undefined ? { key: readPem(tls.keyFile, 'client key file') } : {}),
+    ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+  };
+}
+
+/** The one place the SASL password is revealed: into kafkajs' own config. */
+function saslOptions(sasl: KafkaSaslOptions): SASLOptions {
+  const credentials = { username: sasl.username, password: sasl.password.reveal() };
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', ...credentials };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', ...credentials };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', ...credentials };
+  }
+}
+
+function hostPort(broker: string): { host: string; port: number } {
+  const at = broker.lastIndexOf(':');
+  return { host: broker.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(broker.slice(at + 1)) };
+}
+
+/**
+ * Verifies the first reachable broker's certificate against our trust and server name, and fails
+ * for good when it does not verify. Needed because kafkajs turns every socket error, a certificate
+ * that can never verify included, into a retriable connection error — a consumer (unlimited retries)
+ * would retry it forever. Unreachable brokers are left to kafkajs' own retries.
+ */
+async function verifyBrokerCertificate(brokers: readonly string[], tls: KafkaTlsOptions, options: ConnectionOptions, timeoutMs: number): Promise<void> {
+  for (const broker of brokers) {
+    const { host, port } = hostPort(broker);
+    const checkedName = tls.servername ?? host;
+    const refusal = await new Promise<string | null | undefined>((resolve) => {
+      // rejectUnauthorized off only to read the verdict; nothing is sent on this socket.
+      const socket = tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...options, rejectUnauthorized: false });
+      const done = (verdict: string | null | undefined) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(verdict);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      socket.once('secureConnect', () => done(socket.authorized ? null : String(socket.authorizationError)));
+      socket.once('error', () => done(undefined));
+    });
+    if (refusal === undefined) continue;
+    if (refusal === null) return;
+    throw new KauditError(
+      'KAFKA_AUTH_FAILED',
+      `TLS: the certificate of Kafka broker ${broker} is not accepted (${refusal}); checked against ${tls.caFile !== undefined ? `the CA file ${tls.caFile}` : "the system's trusted CAs"} and the server name ${checkedName}`,
+      { retryable: false, details: { broker, reason: refusal, servername: checkedName } },
+    );
+  }
+}
+
 /** Creates kaudit's Kafka client for a broker list. Nothing connects until a component's start(). */
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+  const connectionTimeout = options.connectionTimeoutMs ?? 3000;
+  const ssl = options.ssl === undefined ? undefined : tlsOptions(options.ssl);
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
-    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    connectionTimeout,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     logLevel: logLevel.WARN,
     logCreator: toKafkajsLogger(options.logger),
+    ...(ssl !== undefined ? { ssl } : {}),
+    ...(options.sasl !== undefined ? { sasl: saslOptions(options.sasl) } : {}),
   });
+  const tls = options.ssl;
+  const verifyTls: () => Promise<void> =
+    tls === undefined || ssl === undefined ? () => Promise.resolve() : () => verifyBrokerCertificate(options.brokers, tls, ssl, connectionTimeout);
   return {
-    producer: (producerOptions = {}) => new KjsProducerAdapter(kafka, producerOptions),
-    consumer: (consumerOptions) => new KjsBatchConsumer(kafka, consumerOptions, options.logger),
-    admin: () => new KjsAdminAdapter(kafka),
+    producer: (producerOptions = {}) => new KjsProducerAdapter(kafka, producerOptions, verifyTls),
+    consumer: (consumerOptions) => new KjsBatchConsumer(kafka, consumerOptions, options.logger, verifyTls),
+    admin: () => new KjsAdminAdapter(kafka, verifyTls),
   };
 }

@@ -119,6 +119,13 @@ export interface GroupDescription {
   members: { memberId: string; clientId: string; clientHost: string }[];
 }
 
+export interface TopicDescription {
+  topic: string;
+  partitions: { partition: number; leader: number; replicas: number[]; isr: number[] }[];
+  /** Settings made on the topic itself (not broker defaults), e.g. `min.insync.replicas`. */
+  configs: Record<string, string>;
+}
+
 export interface KafkaAdmin {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -126,6 +133,8 @@ export interface KafkaAdmin {
   /** Creates missing topics, grows partition counts, and applies configs. Idempotent. */
   ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
+  /** Partitions with their replicas and in-sync replicas, and the topic's own settings. */
+  describeTopic(topic: string): Promise<TopicDescription>;
   listTopics(): Promise<string[]>;
   listGroups(): Promise<{ groupId: string; protocolType: string }[]>;
   describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
@@ -133,6 +142,31 @@ export interface KafkaAdmin {
   fetchCommittedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
   /** Latest offset (high watermark) per partition. */
   fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string; low: string }[]>;
+}
+
+/** TLS to the brokers. Files are PEM; without `caFile` the system's trusted CAs apply. */
+export interface KafkaTlsOptions {
+  caFile?: string;
+  /** Client certificate and its key, for brokers that require one (mTLS); both or neither. */
+  certFile?: string;
+  keyFile?: string;
+  /** Name the broker certificate must carry, when it is not the host in the broker address. */
+  servername?: string;
+}
+
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface KafkaSaslOptions {
+  mechanism: KafkaSaslMechanism;
+  username: string;
+  /** libs/config's Secret fits: the password is revealed only where the client is built, never logged. */
+  password: { reveal(): string };
+}
+
+/** How to reach a secured Kafka; both absent means plaintext without authentication (the local stack). */
+export interface KafkaSecurityOptions {
+  ssl?: KafkaTlsOptions | undefined;
+  sasl?: KafkaSaslOptions | undefined;
 }
 
 export interface KafkaClient {

@@ -1,6 +1,7 @@
 export { LocalStack, type StackOptions, type StackEndpoints, type EngineStatus } from './local-stack.js';
 export { loadStackConfig, stackConfigSchema, STACK_ENV, type StackConfig } from './stack-config.js';
-export { KAFKA_VERSION, startKafka, waitForKafka, ensureKafkaJars } from './kafka-engine.js';
+export { KAFKA_VERSION, startKafka, stopKafka, waitForKafka, ensureKafkaJars, type KafkaBrokerSecurity, type KafkaEngineOptions } from './kafka-engine.js';
+export { startKafkaCluster, type KafkaCluster, type KafkaClusterNode, type KafkaClusterOptions } from './kafka-cluster.js';
 export { startClickHouse, waitForClickHouse, ensureLauncher, findLibChdb, clickhousePaths } from './clickhouse-engine.js';
 export { freePort, isPortFree, isAlive, rssMiB, stopPid } from './process-control.js';
 export { readLocalRoleCredentials, localUsersXml, type LocalRoleCredentials, type LocalCredential } from './clickhouse-access-config.js';

@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { KauditError } from '@kaudit/errors';
-import { createKafkaClient } from '@kaudit/kafka';
+import { Secret } from '@kaudit/config';
+import { isKauditError, KauditError } from '@kaudit/errors';
+import { createKafkaClient, type KafkaSecurityOptions } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
-import { isAlive, readLivePid, spawnDetached, tailFile } from './process-control.js';
+import { isAlive, readLivePid, spawnDetached, stopPid, tailFile } from './process-control.js';
 import { requireKafkaPrerequisites, requireMaven } from './prerequisites.js';
 
 const run = promisify(execFile);
@@ -17,6 +19,30 @@ export const KAFKA_VERSION = '3.9.1';
 
 const ASSETS = fileURLToPath(new URL('../assets/', import.meta.url));
 
+/**
+ * A broker that accepts clients only over TLS: `port` becomes a SASL_SSL listener (PLAIN and
+ * SCRAM-SHA-256/512 for every user) and, with `mtlsPort`, an SSL listener that requires a client
+ * certificate signed by the trusted CA. Files are PEM (Kafka reads them with ssl.*.type=PEM).
+ */
+export interface KafkaBrokerSecurity {
+  /** The broker's unencrypted PKCS#8 private key followed by its certificate chain. */
+  keystoreFile: string;
+  /** CA certificates the broker trusts for client certificates (and for its own inter-broker TLS). */
+  truststoreFile: string;
+  users: readonly { username: string; password: string }[];
+  mtlsPort?: number;
+}
+
+/** This broker's place in a multi-broker KRaft cluster (every member is broker and controller). */
+export interface KafkaClusterMember {
+  nodeId: number;
+  /** `id@host:controllerPort` of every member: the controller quorum. */
+  quorumVoters: string;
+  /** Shared by all members; each one's storage is formatted with it. */
+  clusterId: string;
+  size: number;
+}
+
 export interface KafkaEngineOptions {
   /** Folder for this broker's config, data, log and PID file. */
   dir: string;
@@ -25,6 +51,9 @@ export interface KafkaEngineOptions {
   port: number;
   controllerPort: number;
   heapMb?: number;
+  security?: KafkaBrokerSecurity;
+  /** Absent: a single-node cluster of its own (the dev and test stacks). */
+  cluster?: KafkaClusterMember;
   logger: Logger;
 }
 
@@ -74,23 +103,67 @@ export async function ensureKafkaJars(cacheDir: string, logger: Logger): Promise
   return jars;
 }
 
-function serverProperties(options: KafkaEngineOptions, dataDir: string): string {
+/** The broker's own SASL user for its inter-broker listener; never handed to clients. */
+interface BrokerIdentity {
+  username: string;
+  password: string;
+}
+
+/** JAAS and config values are written in double quotes; a quote or backslash in them would break the file. */
+function jaasValue(value: string): string {
+  if (!/^[A-Za-z0-9._~+=@-]+$/.test(value)) throw new KauditError('CONFIG_INVALID', `Kafka test-broker user names and passwords must be plain tokens, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+function listenerProperties(options: KafkaEngineOptions, self: BrokerIdentity | undefined): string[] {
+  const sec = options.security;
+  if (sec === undefined || self === undefined) {
+    return [
+      `listeners=PLAINTEXT://127.0.0.1:${options.port},CONTROLLER://127.0.0.1:${options.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${options.port}`,
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    ];
+  }
+  const mtls = sec.mtlsPort === undefined ? [] : [`MTLS://127.0.0.1:${sec.mtlsPort}`];
+  const plainUsers = [self, ...sec.users].map((u) => `user_${jaasValue(u.username)}="${jaasValue(u.password)}"`).join(' ');
+  return [
+    `listeners=${[`SASL_SSL://127.0.0.1:${options.port}`, ...mtls, `CONTROLLER://127.0.0.1:${options.controllerPort}`].join(',')}`,
+    `advertised.listeners=${[`SASL_SSL://127.0.0.1:${options.port}`, ...mtls].join(',')}`,
+    // The controller listener stays on loopback in plaintext: only this broker's own process uses it.
+    'listener.security.protocol.map=SASL_SSL:SASL_SSL,MTLS:SSL,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=SASL_SSL',
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol=PLAIN',
+    // PLAIN users live in the JAAS line; SCRAM users were created by `kafka-storage format --add-scram`.
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="${self.username}" password="${self.password}" ${plainUsers};`,
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${sec.keystoreFile}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${sec.truststoreFile}`,
+    'listener.name.mtls.ssl.client.auth=required',
+  ];
+}
+
+function serverProperties(options: KafkaEngineOptions, dataDir: string, self: BrokerIdentity | undefined): string {
+  const member = options.cluster;
+  const internalReplicas = Math.min(3, member?.size ?? 1);
   return [
     '# Written by kaudit on every start of the local stack; edits are overwritten.',
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${options.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${options.port},CONTROLLER://127.0.0.1:${options.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${options.port}`,
+    `node.id=${member?.nodeId ?? 1}`,
+    `controller.quorum.voters=${member?.quorumVoters ?? `1@127.0.0.1:${options.controllerPort}`}`,
     'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    ...listenerProperties(options, self),
     `log.dirs=${dataDir}`,
-    // One broker: internal topics cannot have more replicas than that.
-    'offsets.topic.replication.factor=1',
+    // Internal topics get as many replicas as there are brokers (up to 3). kaudit's own topics get theirs
+    // from `kaudit setup` (KAUDIT_TOPIC_REPLICATION_FACTOR / _MIN_INSYNC_REPLICAS), so the broker defaults stay 1.
+    `offsets.topic.replication.factor=${internalReplicas}`,
     'offsets.topic.num.partitions=10',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${internalReplicas}`,
+    `transaction.state.log.min.isr=${internalReplicas > 1 ? 2 : 1}`,
     'default.replication.factor=1',
     'min.insync.replicas=1',
     // kaudit creates its topics explicitly with the partitions and configs it needs.
@@ -105,12 +178,32 @@ function serverProperties(options: KafkaEngineOptions, dataDir: string): string 
   ].join('\n');
 }
 
+/** A fresh KRaft cluster id (kafka-storage random-uuid). */
+export async function newKafkaClusterId(jars: string): Promise<string> {
+  const { stdout } = await run('java', ['-cp', `${jars}/*`, 'kafka.tools.StorageTool', 'random-uuid']);
+  return stdout.trim().split('\n').pop() ?? '';
+}
+
+/** Stops a broker started by startKafka (SIGTERM, then SIGKILL after `graceMs`); a no-op when it is not running. */
+export async function stopKafka(options: Pick<KafkaEngineOptions, 'dir' | 'cacheDir'>, graceMs = 20_000): Promise<void> {
+  const { pid: pidFile } = kafkaPaths(options);
+  const pid = readLivePid(pidFile);
+  if (pid !== undefined) await stopPid(pid, pidFile, graceMs);
+}
+
 /** Waits until a Kafka admin client sees the broker, or the process died, or the deadline passed. */
-export async function waitForKafka(brokers: string, logger: Logger, timeoutMs: number, pid?: number, log?: string): Promise<void> {
+export async function waitForKafka(
+  brokers: string,
+  logger: Logger,
+  timeoutMs: number,
+  pid?: number,
+  log?: string,
+  security: KafkaSecurityOptions = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   // Refused connections are the expected answer while the broker boots: keep them out of the log.
   const quiet = logger.child({ component: 'stack' }, { level: 'silent' });
-  const admin = createKafkaClient({ brokers: [brokers], clientId: 'kaudit-stack', logger: quiet, connectionTimeoutMs: 1000, requestTimeoutMs: 5000 }).admin();
+  const admin = createKafkaClient({ brokers: brokers.split(','), clientId: 'kaudit-stack', logger: quiet, connectionTimeoutMs: 1000, requestTimeoutMs: 5000, ...security }).admin();
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (pid !== undefined && !isAlive(pid)) {
@@ -122,8 +215,10 @@ export async function waitForKafka(brokers: string, logger: Logger, timeoutMs: n
       await admin.stop();
       if (info.brokers.length > 0) return;
     } catch (err) {
-      lastError = err;
       await admin.stop().catch(() => undefined);
+      // Wrong credentials or an untrusted certificate will not fix themselves while we wait.
+      if (isKauditError(err, 'KAFKA_AUTH_FAILED')) throw err;
+      lastError = err;
     }
     await sleep(300);
   }
@@ -141,17 +236,26 @@ export async function startKafka(options: KafkaEngineOptions): Promise<number> {
   if (running !== undefined) return running;
   const jars = await ensureKafkaJars(options.cacheDir, options.logger);
   mkdirSync(paths.data, { recursive: true });
-  writeFileSync(paths.config, serverProperties(options, paths.data));
+  // A fresh inter-broker password per start: nothing outside this process tree ever needs it.
+  const self = options.security === undefined ? undefined : { username: 'kaudit-broker', password: randomBytes(18).toString('base64url') };
+  writeFileSync(paths.config, serverProperties(options, paths.data, self), { mode: 0o600 });
   const classpath = `${jars}/*`;
   // 4 MiB G1 regions: with the default 1 MiB, every produce request near Kafka's 1 MiB message limit
   // is a "humongous" allocation, and the broker spent half a core in concurrent marking under load.
   const jvm = ['-Xms128m', `-Xmx${options.heapMb ?? 512}m`, '-XX:+UseG1GC', '-XX:G1HeapRegionSize=4m', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${join(ASSETS, 'kafka-log4j.properties')}`];
   if (!existsSync(join(paths.data, 'meta.properties'))) {
-    const { stdout: uuid } = await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']);
-    const clusterId = uuid.trim().split('\n').pop() ?? '';
-    await run('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', paths.config]);
+    const clusterId = options.cluster?.clusterId ?? (await newKafkaClusterId(jars));
+    // SCRAM credentials live in the cluster metadata, so they are written at format time (KIP-900).
+    const scram = (options.security?.users ?? []).flatMap((u) =>
+      ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${jaasValue(u.username)},password=${jaasValue(u.password)}]`]),
+    );
+    await run('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', paths.config, ...scram]);
   }
   const pid = spawnDetached({ command: 'java', args: [...jvm, '-cp', classpath, 'kafka.Kafka', paths.config], logFile: paths.log, pidFile: paths.pid, cwd: options.dir });
-  await waitForKafka(`127.0.0.1:${options.port}`, options.logger, 90_000, pid, paths.log);
+  const wait: KafkaSecurityOptions =
+    self === undefined || options.security === undefined
+      ? {}
+      : { ssl: { caFile: options.security.truststoreFile }, sasl: { mechanism: 'plain', username: self.username, password: new Secret(self.password) } };
+  await waitForKafka(`127.0.0.1:${options.port}`, options.logger, 90_000, pid, paths.log, wait);
   return pid;
 }

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KafkaSecurityOptions } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
 import { startClickHouse, clickhousePaths, waitForClickHouse } from './clickhouse-engine.js';
 import { KAFKA_VERSION, kafkaPaths, startKafka, waitForKafka } from './kafka-engine.js';
@@ -18,6 +19,8 @@ export interface StackOptions {
   clickhouseHttpPort: number;
   /** When set, this Kafka is used and none is started (KAFKA_BROKERS). */
   externalKafka?: string;
+  /** TLS and SASL for externalKafka (KAFKA_SSL*, KAFKA_SASL_*); the local broker is plaintext. */
+  externalKafkaSecurity?: KafkaSecurityOptions;
   /** When set, this ClickHouse is used and none is started (CLICKHOUSE_URL). */
   externalClickHouse?: string;
   logger: Logger;
@@ -125,7 +128,7 @@ export class LocalStack {
         }),
       );
     } else {
-      tasks.push(waitForKafka(ep.kafkaBrokers, log, 30_000));
+      tasks.push(waitForKafka(ep.kafkaBrokers, log, 30_000, undefined, undefined, this.#o.externalKafkaSecurity));
     }
     if (this.#o.externalClickHouse === undefined) {
       mkdirSync(this.#clickhouseDir, { recursive: true });
@@ -185,7 +188,7 @@ export class LocalStack {
         kafka.state = (await waitForKafka(ep.kafkaBrokers, this.#o.logger, 3000).then(() => true).catch(() => false)) ? 'running' : 'unreachable';
       }
     } else {
-      kafka.state = (await waitForKafka(ep.kafkaBrokers, this.#o.logger, 3000).then(() => true).catch(() => false)) ? 'running' : 'unreachable';
+      kafka.state = (await waitForKafka(ep.kafkaBrokers, this.#o.logger, 3000, undefined, undefined, this.#o.externalKafkaSecurity).then(() => true).catch(() => false)) ? 'running' : 'unreachable';
     }
     const clickhouse: EngineStatus = { engine: 'clickhouse', mode: this.#o.externalClickHouse ? 'external' : 'local', state: 'stopped', endpoint: ep.clickhouseUrl };
     const local = this.#o.externalClickHouse === undefined;

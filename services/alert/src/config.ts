@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { booleanish, csvList, loadConfig, readConfigFile, type EnvMap } from '@kaudit/config';
+import { booleanish, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, readConfigFile, type EnvMap } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 import { TOPICS } from '@kaudit/kafka';
 import { notifiersFileSchema, type NotifierConfig } from './notifiers/registry.js';
 
 export const alertConfigSchema = z.object({
   kafka: z.object({
-    brokers: csvList().pipe(z.array(z.string()).min(1, 'at least one broker (host:port)')),
+    ...kafkaConnectionFields(),
     clientId: z.string().default('kaudit-alert'),
     /** Evaluator group is `<groupPrefix>`; each destination's is `<groupPrefix>-deliver-<name>`. */
     groupPrefix: z.string().min(1).default('kaudit-alert'),
@@ -43,7 +43,7 @@ export const alertConfigSchema = z.object({
 export type AlertConfig = z.output<typeof alertConfigSchema>;
 
 export const ALERT_ENV: EnvMap = {
-  'kafka.brokers': 'KAFKA_BROKERS',
+  ...kafkaConnectionEnv(),
   'kafka.groupPrefix': 'ALERT_GROUP_PREFIX',
   'kafka.enrichedTopic': 'ALERT_ENRICHED_TOPIC',
   'kafka.alertsTopic': 'ALERT_ALERTS_TOPIC',

@@ -28,7 +28,7 @@ collectDefaultMetrics({ register: registry });
 const telemetry = createTelemetry(logger, registry, 'alert');
 telemetry.emit({ event: 'rules_loaded', fields: { rules: rules.length, dir: config.rules.dir, notifiers: notifiers.map((n) => `${n.type}:${n.name}`) } });
 
-const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+const kafka = createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
 const producer = kafka.producer();
 const { components } = buildAlertComponents({
   config,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PROVIDERS, type Provider } from '@kaudit/audit-schema';
-import { csvList, eventWindowEnv, eventWindowSchema, loadConfig, secret, type EnvMap } from '@kaudit/config';
+import { eventWindowEnv, eventWindowSchema, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, secret, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
 
 /** `prod-eks=eks, gke-1=gke` → `{ 'prod-eks': 'eks', 'gke-1': 'gke' }`. */
@@ -11,7 +11,7 @@ const clusterProviders = z.preprocess(
 
 export const enrichConfigSchema = z.object({
   kafka: z.object({
-    brokers: csvList().pipe(z.array(z.string()).min(1, 'at least one broker (host:port)')),
+    ...kafkaConnectionFields(),
     clientId: z.string().default('kaudit-enrich'),
     groupId: z.string().min(1).default('kaudit-enrich'),
     /** Configurable so tests and benchmarks run on their own topics. */
@@ -51,7 +51,7 @@ export const enrichConfigSchema = z.object({
 export type EnrichConfig = z.output<typeof enrichConfigSchema>;
 
 export const ENRICH_ENV: EnvMap = {
-  'kafka.brokers': 'KAFKA_BROKERS',
+  ...kafkaConnectionEnv(),
   'kafka.groupId': 'ENRICH_GROUP_ID',
   'kafka.inputTopic': 'ENRICH_INPUT_TOPIC',
   'kafka.outputTopic': 'ENRICH_OUTPUT_TOPIC',

@@ -1,6 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
-import { booleanish, csvList, eventWindowEnv, eventWindowSchema, loadConfig, type EnvMap } from '@kaudit/config';
+import { booleanish, eventWindowEnv, eventWindowSchema, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
 
 const KIB = 1024;
@@ -8,7 +8,7 @@ const MIB = 1024 * KIB;
 
 export const ingestConfigSchema = z.object({
   kafka: z.object({
-    brokers: csvList().pipe(z.array(z.string()).min(1, 'at least one broker (host:port)')),
+    ...kafkaConnectionFields(),
     clientId: z.string().default('kaudit-ingest'),
     /** Topic overrides exist for tests and benchmarks (unique topics on a shared broker); production keeps the defaults. */
     rawTopic: z.string().min(1).default(TOPICS.raw),
@@ -85,7 +85,7 @@ export const ingestConfigSchema = z.object({
 export type IngestConfig = z.output<typeof ingestConfigSchema>;
 
 export const INGEST_ENV: EnvMap = {
-  'kafka.brokers': 'KAFKA_BROKERS',
+  ...kafkaConnectionEnv(),
   'kafka.produceTimeoutMs': 'INGEST_PRODUCE_TIMEOUT_MS',
   'kafka.rawTopic': 'INGEST_RAW_TOPIC',
   'kafka.dlqTopic': 'INGEST_DLQ_TOPIC',

@@ -15,7 +15,7 @@ try {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const telemetry = createTelemetry(logger, registry, 'ingest');
-  const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+  const kafka = createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
   const service = buildIngestService({ config, env, kafka, registry, telemetry });
   const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
   for (const component of service.components) lifecycle.add(component);

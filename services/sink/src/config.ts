@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { csvList, loadConfig, secret, type EnvMap } from '@kaudit/config';
+import { kafkaConnectionEnv, kafkaConnectionFields, loadConfig, secret, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
 
 export const sinkConfigSchema = z.object({
   kafka: z.object({
-    brokers: csvList().pipe(z.array(z.string()).min(1, 'at least one broker (host:port)')),
+    ...kafkaConnectionFields(),
     clientId: z.string().default('kaudit-sink'),
     groupId: z.string().min(1).default('kaudit-sink'),
     /** Topic overrides exist for tests (unique topics on a shared broker); production keeps the defaults. */
@@ -41,7 +41,7 @@ export const sinkConfigSchema = z.object({
 export type SinkConfig = z.output<typeof sinkConfigSchema>;
 
 export const SINK_ENV: EnvMap = {
-  'kafka.brokers': 'KAFKA_BROKERS',
+  ...kafkaConnectionEnv(),
   'kafka.groupId': 'SINK_GROUP_ID',
   'kafka.enrichedTopic': 'SINK_ENRICHED_TOPIC',
   'kafka.alertsTopic': 'SINK_ALERTS_TOPIC',

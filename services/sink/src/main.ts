@@ -24,7 +24,7 @@ const clickhouse = createClickHouse({
   requestTimeoutMs: config.clickhouse.requestTimeoutMs,
   applicationName: 'kaudit-sink',
 });
-const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger });
+const kafka = createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
 const producer = kafka.producer();
 const targets = new Map<string, SinkTarget>([
   [config.kafka.enrichedTopic, auditEventsTarget()],

@@ -221,7 +221,7 @@ function kafkaProblem(err: unknown, telemetry: Telemetry): Problem {
     telemetry.emit({ event: 'publish_failed', level: 'warn', fields: { err } });
     return { status: 503, code: err.code, message: `Kafka did not acknowledge the batch (${err.message}); retry later`, retryAfter: RETRY_AFTER_KAFKA_S };
   }
-  if (isKauditError(err, 'KAFKA_REJECTED') || isKauditError(err, 'KAFKA_ERROR')) {
+  if (isKauditError(err, 'KAFKA_REJECTED') || isKauditError(err, 'KAFKA_AUTH_FAILED') || isKauditError(err, 'KAFKA_ERROR')) {
     telemetry.emit({ event: 'publish_rejected', level: 'error', fields: { err } });
     return { status: 500, code: err.code, message: err.message };
   }
