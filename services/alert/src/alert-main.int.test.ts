@@ -47,10 +47,13 @@ describe('alert main.ts with the default pack and no notifiers (real Kafka)', ()
       { ...base, auditID: uniqueName('a'), requestReceivedUs: now, verb: 'delete', operation: 'delete', objectRef: { ...base.objectRef, apiGroup: 'apps', resource: 'deployments', name: 'nginx' } },
     ]);
     await producer.stop();
-    const [record] = await consumeAll(kafka, topics.alerts, 1, 60_000);
-    const alert = alertRecordSchema.parse(JSON.parse(record?.value?.toString() ?? ''));
-    expect(alert).toMatchObject({ ruleId: 'sigma-deployment-deleted', summary: 'Alice Example deleted deployments default/nginx', count: 1 });
-    expect(record?.key?.toString()).toBe(alert.alertId);
+    // Two rules of the default pack see a deleted Deployment: Sigma's (medium) and Falco's activity trail (info).
+    const records = await consumeAll(kafka, topics.alerts, 2, 60_000);
+    const alerts = records.map((r) => ({ key: r.key?.toString(), alert: alertRecordSchema.parse(JSON.parse(r.value?.toString() ?? '')) }));
+    expect(alerts.map((a) => a.alert.ruleId).sort()).toEqual(['falco-k8s-object-deleted', 'sigma-deployment-deleted']);
+    const sigma = alerts.find((a) => a.alert.ruleId === 'sigma-deployment-deleted');
+    expect(sigma?.alert).toMatchObject({ summary: 'Alice Example deleted deployments default/nginx', count: 1 });
+    for (const a of alerts) expect(a.key).toBe(a.alert.alertId);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('kaudit_alerts_total{rule="sigma-deployment-deleted",severity="medium"} 1');
   });
