@@ -4,6 +4,7 @@ import type { RepoPaths } from './repo-paths.js';
 import { registerStackCommand } from './commands/stack-command.js';
 import { registerStartCommand } from './commands/start-command.js';
 import { registerAskCommand } from './commands/ask-command.js';
+import { registerInvestigateQuestions } from './commands/investigate-questions.js';
 import { registerSqlCommand } from './commands/sql-command.js';
 import { registerSetupCommand } from './commands/setup-command.js';
 import { registerImportCommand } from './commands/import-command.js';
@@ -26,7 +27,7 @@ export function buildProgram(deps: CliDeps): Command {
     .showHelpAfterError();
   registerStackCommand(program, deps);
   registerStartCommand(program, deps);
-  registerAskCommand(program, deps);
+  registerInvestigateQuestions(registerAskCommand(program, deps), deps);
   registerSqlCommand(program, deps);
   registerSetupCommand(program, deps);
   registerImportCommand(program, deps);

@@ -197,7 +197,7 @@ export function applyJsonPatch(target: unknown, ops: readonly unknown[]): unknow
 /** The fields a patch sets, when the object before it is unknown: each leaf is a change from an unknown value. */
 export function patchedFields(patch: unknown): FieldChange[] {
   if (Array.isArray(patch)) {
-    return patch.flatMap((op) => {
+    return patch.flatMap((op: unknown): FieldChange[] => {
       if (!isObject(op) || typeof op.path !== 'string' || op.op === 'test') return [];
       const path = pointerKeys(op.path).join('.');
       return op.op === 'remove' ? [{ path, fromUnknown: true, removed: true }] : [{ path, fromUnknown: true, to: op.value }];
