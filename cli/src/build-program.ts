@@ -11,6 +11,7 @@ import { registerImportCommand } from './commands/import-command.js';
 import { registerRulesCommand } from './commands/rules-command.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerClustersCommand } from './commands/clusters-command.js';
+import { registerTailCommand } from './commands/tail-command.js';
 
 /** Everything commands need from the outside world, injected so they can be tested without a process. */
 export interface CliDeps {
@@ -19,6 +20,8 @@ export interface CliDeps {
   logger: Logger;
   out: (text: string) => void;
   setExitCode: (code: number) => void;
+  /** Ends long-running commands (`tail`) instead of the process's SIGINT/SIGTERM; tests pass their own. */
+  signal?: AbortSignal;
 }
 
 export function buildProgram(deps: CliDeps): Command {
@@ -34,5 +37,6 @@ export function buildProgram(deps: CliDeps): Command {
   registerRulesCommand(program, deps);
   registerDemoCommand(program, deps);
   registerClustersCommand(program, deps);
+  registerTailCommand(program, deps);
   return program;
 }
