@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { z } from 'zod';
 import type { Logger } from '@kaudit/logging';
 import type { RepoPaths } from './repo-paths.js';
 import { registerStackCommand } from './commands/stack-command.js';
@@ -24,8 +26,16 @@ export interface CliDeps {
   signal?: AbortSignal;
 }
 
+const packageSchema = z.object({ version: z.string().min(1) });
+
+/** The version of this package (cli/package.json: one level above both src/ and dist/). */
+function cliVersion(): string {
+  return packageSchema.parse(createRequire(import.meta.url)('../package.json')).version;
+}
+
 export function buildProgram(deps: CliDeps): Command {
   const program = new Command('kaudit')
+    .version(`kaudit ${cliVersion()}`, '-V, --version', 'print the kaudit version')
     .description('Kubernetes audit across clusters: who did what, to which object, from where, with what result, and when.')
     .showHelpAfterError();
   registerStackCommand(program, deps);
