@@ -94,6 +94,8 @@ describe('Enricher over realistic fixtures', () => {
     });
     expect(r.user.extra.sessionName).toBe('alice@example.com');
     expect(outcome.out.key).toBe(`prod-eu-1/${r.actor.id}`);
+    // The one-line summary names the person the directory resolved (issue 17).
+    expect(r.summary).toBe('Alice Example deleted Deployment web/nginx in prod-eu-1');
   });
 
   it('GKE ConfigMap update at Request: credential-like keys found before the values are dropped', async () => {
