@@ -155,7 +155,7 @@ export function historyQuery(s: AskScope, obj: { resource: string; name: string;
         SELECT event_time AS time, cluster, object_namespace AS namespace, operation, verb, object_subresource AS subresource,
           response_code AS code, ${PERSON}, user_name AS username,
           concat(client_name, if(client_version = '', '', concat('/', client_version))) AS client,
-          level, request_object, response_object, audit_id
+          summary, level, request_object, response_object, audit_id
         FROM {db:Identifier}.audit_events
         WHERE object_resource = {resource:String} AND object_name = {name:String}
           AND ({namespace:String} = '' OR object_namespace = {namespace:String})
@@ -213,7 +213,7 @@ export function actorMutationsQuery(s: AskScope, who: string): AskQuery {
     query: `SELECT event_time AS time, cluster, object_namespace AS namespace,
         concat(object_resource, if(object_name = '', '', concat('/', object_name)), if(object_subresource = '', '', concat('/', object_subresource))) AS object,
         operation, verb, response_code AS code, actor_display_name AS who, actor_id AS account,
-        concat(client_name, if(client_version = '', '', concat('/', client_version))) AS client, source_ips
+        concat(client_name, if(client_version = '', '', concat('/', client_version))) AS client, source_ips, summary
       FROM {db:Identifier}.audit_events
       WHERE ${OF_PERSON} AND verb NOT IN ${READ_VERBS} AND stage != 'RequestReceived' AND ${RANGE}
       ORDER BY event_time DESC, stage_time DESC

@@ -48,7 +48,7 @@ const seed: AuditRecord[] = [
   ev({ verb: 'patch', operation: 'scale', level: 'Request', requestReceivedUs: at(20), objectRef: nginxRef, requestObject: '{"spec":{"replicas":0}}' }),
   // Both stages of the delete: one row.
   ...['RequestReceived', 'ResponseComplete'].map((stage, s) =>
-    sampleAuditRecord({ auditID: 'inv-delete', cluster: 'prod-eu-1', stage, verb: 'delete', operation: 'delete', level: 'Request', requestReceivedUs: at(30), stageUs: at(30, s * 1000), objectRef: nginxRef, actor: deng, user: { username: '100012347138', uid: null, groups: [], extra: {} }, client: { name: 'kubectl', version: 'v1.29.6' }, requestObject: '{"kind":"DeleteOptions","apiVersion":"meta.k8s.io/v1","propagationPolicy":"Background"}' }),
+    sampleAuditRecord({ auditID: 'inv-delete', cluster: 'prod-eu-1', stage, verb: 'delete', operation: 'delete', level: 'Request', requestReceivedUs: at(30), stageUs: at(30, s * 1000), objectRef: nginxRef, actor: deng, user: { username: '100012347138', uid: null, groups: [], extra: {} }, client: { name: 'kubectl', version: 'v1.29.6' }, summary: 'Deng Wei deleted Deployment web/nginx in prod-eu-1', requestObject: '{"kind":"DeleteOptions","apiVersion":"meta.k8s.io/v1","propagationPolicy":"Background"}' }),
   ),
   // Another namespace's nginx, and the Deng's other account on another cluster.
   ev({ verb: 'patch', operation: 'patch', requestReceivedUs: at(25), objectRef: { ...nginxRef, namespace: 'shop' }, actor: alice, user: { username: 'alice@example.com', uid: null, groups: [], extra: {} }, requestObject: '{"spec":{"paused":true}}', level: 'Request' }),
@@ -99,7 +99,7 @@ describe('kaudit ask history', () => {
       ['patch', 'scale', 200, 'Deng Wei', ['spec.replicas 3 → 0']],
       ['delete', 'delete', 200, 'Deng Wei', []],
     ]);
-    expect(rows[4]).toMatchObject({ time: '2026-03-10T09:30:00.000000Z', cluster: 'prod-eu-1', namespace: 'web', email: 'deng.wei@example.com', account: 'tke:100012347138', username: '100012347138', client: 'kubectl/v1.29.6' });
+    expect(rows[4]).toMatchObject({ time: '2026-03-10T09:30:00.000000Z', cluster: 'prod-eu-1', namespace: 'web', email: 'deng.wei@example.com', account: 'tke:100012347138', username: '100012347138', client: 'kubectl/v1.29.6', summary: 'Deng Wei deleted Deployment web/nginx in prod-eu-1' });
     // Bodies stay out of the answer.
     expect(rows[0]).not.toHaveProperty('request_object');
 
@@ -142,6 +142,7 @@ describe('kaudit ask actor', () => {
         'prod-eu-1 patch deployments/nginx',
         'prod-eu-1 patch deployments/nginx',
       ]);
+      expect(answer.mutations[2]?.summary).toBe('Deng Wei deleted Deployment web/nginx in prod-eu-1');
     }
   });
 

@@ -72,7 +72,7 @@ export function renderActor(a: ActorAnswer, who: string): string {
     const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v));
     return `${name}\n  accounts: ${list(p.accounts)}  (usernames: ${list(p.usernames)})\n  clusters: ${list(p.clusters)}\n  ${String(p.mutations)} mutations, ${String(p.reads)} reads, ${String(p.denied)} denied (403), from ${String(p.first_time)} to ${String(p.last_time)}`;
   });
-  return `${lines.join('\n')}\n\nMutations (newest first):\n${renderTable(a.mutations, ['time', 'cluster', 'namespace', 'object', 'operation', 'verb', 'code', 'account', 'client'])}`;
+  return `${lines.join('\n')}\n\nMutations (newest first):\n${renderTable(a.mutations, ['time', 'cluster', 'namespace', 'object', 'operation', 'verb', 'code', 'account', 'client', 'summary'])}`;
 }
 
 /** `ask history` and `ask actor`: an object's whole story, and a person's trail across clusters (issue 17). */

@@ -67,7 +67,7 @@ export function tailRowsQuery(w: TailWindow, from: TailCursor, end: TailCursor, 
     query: `SELECT event_time AS time, cluster, stage, object_namespace AS namespace, object_resource AS resource, object_subresource AS subresource,
         object_name AS name, operation, verb, response_code AS code, actor_display_name AS who, actor_email AS email, actor_id AS account,
         user_name AS username, concat(client_name, if(client_version = '', '', concat('/', client_version))) AS client, source_ips,
-        audit_id, _topic AS topic, _partition AS partition, toString(_offset) AS offset
+        summary, audit_id, _topic AS topic, _partition AS partition, toString(_offset) AS offset
       FROM {db:Identifier}.audit_events
       WHERE event_time >= now64(6) - toIntervalSecond({lookback:UInt32})
         AND _offset >= if(indexOf({fromKeys:Array(String)}, ${POSITION}) = 0, 0,
