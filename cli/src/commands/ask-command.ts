@@ -45,16 +45,14 @@ export function scopeFrom(deps: CliDeps, opts: ScopeOptions, defaultSince: strin
   return { database, cluster: opts.cluster ?? '', since: toClickHouseTime(range.since), until: toClickHouseTime(range.until), limit };
 }
 
-/** Runs one read-only query with parameters and prints a table (or JSON). */
-export async function runAndPrint(deps: CliDeps, q: AskQuery, json: boolean | undefined): Promise<Record<string, unknown>[]> {
+/** Runs one read-only query with parameters and returns its rows. */
+export async function queryRows(deps: CliDeps, q: AskQuery): Promise<Record<string, unknown>[]> {
   // As the read-only query user: its server-side profile (readonly=1, constant) and grants (SELECT on
   // the kaudit database only) are what stop writes, DDL, file()/url()/remote() — not a client setting.
   const client = createQueryClickHouse(deps, 'kaudit-cli');
   try {
     const rs = await client.query({ query: q.query, query_params: q.params, format: 'JSONEachRow' });
-    const rows = await rs.json<Record<string, unknown>>();
-    deps.out(json ? JSON.stringify(rows, null, 2) : renderTable(rows));
-    return rows;
+    return await rs.json<Record<string, unknown>>();
   } catch (err) {
     throw toClickHouseError(err, 'query failed');
   } finally {
@@ -62,7 +60,15 @@ export async function runAndPrint(deps: CliDeps, q: AskQuery, json: boolean | un
   }
 }
 
-export function registerAskCommand(program: Command, deps: CliDeps): void {
+/** Runs one read-only query with parameters and prints a table (or JSON). */
+export async function runAndPrint(deps: CliDeps, q: AskQuery, json: boolean | undefined): Promise<Record<string, unknown>[]> {
+  const rows = await queryRows(deps, q);
+  deps.out(json ? JSON.stringify(rows, null, 2) : renderTable(rows));
+  return rows;
+}
+
+/** Registers `kaudit ask` and its canned questions; returns it so other modules add theirs. */
+export function registerAskCommand(program: Command, deps: CliDeps): Command {
   const ask = program.command('ask').description('canned audit questions answered from ClickHouse as the read-only query user (CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER/PASSWORD or KAUDIT_QUERY_CLICKHOUSE_USER/PASSWORD)');
 
   addScopeOptions(ask.command('who-deleted').argument('<resource/name>', 'e.g. deployment/nginx, deploy/nginx, pods/web-0'), '30d')
@@ -99,4 +105,5 @@ export function registerAskCommand(program: Command, deps: CliDeps): void {
     .action(async (opts: ScopeOptions) => {
       await runAndPrint(deps, execQuery(scopeFrom(deps, opts, '7d')), opts.json);
     });
+  return ask;
 }

@@ -145,3 +145,82 @@ export function execQuery(s: AskScope): AskQuery {
     params: scopeParams(s),
   };
 }
+
+/**
+ * Every request on one object, oldest first, one row per request (its most complete stage), with the bodies
+ * the audit level kept so the caller can diff consecutive states (object-history.ts). With --limit, the
+ * latest N requests are kept.
+ */
+export function historyQuery(s: AskScope, obj: { resource: string; name: string; namespace?: string }): AskQuery {
+  return {
+    query: `SELECT * FROM (
+        SELECT event_time AS time, cluster, object_namespace AS namespace, operation, verb, object_subresource AS subresource,
+          response_code AS code, ${PERSON}, user_name AS username,
+          concat(client_name, if(client_version = '', '', concat('/', client_version))) AS client,
+          summary, level, request_object, response_object, audit_id
+        FROM {db:Identifier}.audit_events
+        WHERE object_resource = {resource:String} AND object_name = {name:String}
+          AND ({namespace:String} = '' OR object_namespace = {namespace:String})
+          AND stage != 'RequestReceived' AND ${RANGE}
+        ORDER BY event_time DESC, stage_time DESC
+        LIMIT 1 BY cluster, audit_id
+        LIMIT {limit:UInt32}
+      )
+      ORDER BY time ASC, audit_id ASC`,
+    params: { ...scopeParams(s), resource: obj.resource, name: obj.name, namespace: obj.namespace ?? '' },
+  };
+}
+
+/** Who `who` is: any of actor_id, email, display name or an account (username) of theirs, case-insensitive. */
+const ACTOR_MATCH = `(lower(actor_id) = lower({who:String}) OR lower(actor_email) = lower({who:String})
+  OR lower(actor_display_name) = lower({who:String}) OR lower(user_name) = lower({who:String}))`;
+
+/**
+ * One person across providers: the directory gives the same email to an EKS role, a GKE Google account and a
+ * TKE sub-account; an identity without an email is its actor_id alone.
+ */
+const PERSON_KEY = `if(actor_email = '', actor_id, lower(actor_email))`;
+
+/** The rows of every identity of the person (or people) `who` names. */
+const OF_PERSON = `${PERSON_KEY} IN (SELECT DISTINCT ${PERSON_KEY} FROM {db:Identifier}.audit_events WHERE ${ACTOR_MATCH} AND ${RANGE})`;
+
+const READ_VERBS = `('get', 'list', 'watch')`;
+
+/**
+ * The person behind `who` and what they did in the range: every account (actor_id) and username they used,
+ * the clusters, and counts of mutations, reads and denials (403), one request counted once.
+ */
+export function actorSummaryQuery(s: AskScope, who: string): AskQuery {
+  return {
+    query: `SELECT any(actor_display_name) AS who, any(actor_email) AS email, any(actor_team) AS team,
+        groupUniqArray(actor_id) AS accounts, groupUniqArray(user_name) AS usernames, groupUniqArray(cluster) AS clusters,
+        countIf(verb NOT IN ${READ_VERBS}) AS mutations, countIf(verb IN ${READ_VERBS}) AS reads, countIf(code = 403) AS denied,
+        min(event_time) AS first_time, max(event_time) AS last_time
+      FROM (
+        SELECT cluster, audit_id, event_time, verb, response_code AS code, user_name, actor_id, actor_display_name, actor_email, actor_team,
+          ${PERSON_KEY} AS person
+        FROM {db:Identifier}.audit_events
+        WHERE ${OF_PERSON} AND stage != 'RequestReceived' AND ${RANGE}
+        LIMIT 1 BY cluster, audit_id
+      )
+      GROUP BY person
+      ORDER BY mutations DESC, reads DESC`,
+    params: { ...scopeParams(s), who },
+  };
+}
+
+/** What the person behind `who` changed (every verb but get/list/watch), newest first, across clusters. */
+export function actorMutationsQuery(s: AskScope, who: string): AskQuery {
+  return {
+    query: `SELECT event_time AS time, cluster, object_namespace AS namespace,
+        concat(object_resource, if(object_name = '', '', concat('/', object_name)), if(object_subresource = '', '', concat('/', object_subresource))) AS object,
+        operation, verb, response_code AS code, actor_display_name AS who, actor_id AS account,
+        concat(client_name, if(client_version = '', '', concat('/', client_version))) AS client, source_ips, summary
+      FROM {db:Identifier}.audit_events
+      WHERE ${OF_PERSON} AND verb NOT IN ${READ_VERBS} AND stage != 'RequestReceived' AND ${RANGE}
+      ORDER BY event_time DESC, stage_time DESC
+      LIMIT 1 BY cluster, audit_id
+      LIMIT {limit:UInt32}`,
+    params: { ...scopeParams(s), who },
+  };
+}

@@ -10,8 +10,9 @@ import { runAndPrint, scopeFrom } from './ask-command.js';
 import { execQuery, forbiddenQuery, loadQuery, whoCordonedQuery, whoDeletedQuery } from './ask-queries.js';
 import { renderTable } from './ask-table.js';
 import { createQueryClickHouse } from './query-clickhouse.js';
+import { askActor, askHistory, renderActor, renderHistory } from './investigate-questions.js';
 
-const SCENARIOS: Scenario[] = ['delete-nginx', 'cordon-node', 'ksm-403-storm', 'exec-into-pod'];
+const SCENARIOS: Scenario[] = ['nginx-changes', 'delete-nginx', 'cordon-node', 'ksm-403-storm', 'exec-into-pod'];
 const tokensSchema = z.record(z.string(), z.string().min(1));
 
 export interface DemoOptions {
@@ -125,6 +126,8 @@ export function registerDemoCommand(program: Command, deps: CliDeps): void {
         const scope = scopeFrom(deps, { since: '2h', limit: '10' }, '2h');
         deps.out('Who deleted the nginx Deployment?');
         await runAndPrint(deps, whoDeletedQuery(scope, { resource: 'deployments', name: 'nginx' }), false);
+        deps.out('\nWhat happened to it before? (kaudit ask history deployment/nginx -n web)');
+        deps.out(renderHistory(await askHistory(deps, scope, { resource: 'deployments', name: 'nginx', namespace: 'web' })));
         deps.out('\nWho cordoned node 172.16.18.13?');
         await runAndPrint(deps, whoCordonedQuery(scope, '172.16.18.13'), false);
         deps.out('\nWho is getting 403s?');
@@ -133,6 +136,8 @@ export function registerDemoCommand(program: Command, deps: CliDeps): void {
         await runAndPrint(deps, execQuery(scope), false);
         deps.out('\nWhich users load the apiserver most?');
         await runAndPrint(deps, loadQuery({ ...scope, limit: 5 }, 'user'), false);
+        deps.out("\nDeng Wei's trail across clusters (kaudit ask actor deng.wei@example.com)");
+        deps.out(renderActor(await askActor(deps, scope, 'deng.wei@example.com'), 'deng.wei@example.com'));
         // Alerts are evaluated as events arrive; give the last ones a moment to be stored.
         await sleep(3000);
         const alerts = await client.query({

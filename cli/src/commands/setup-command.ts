@@ -7,6 +7,7 @@ import { KauditError } from '@kaudit/errors';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, type KafkaSecurityOptions, type TopicSpec } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
 import type { CliDeps } from '../build-program.js';
+import { createLocalStack } from './stack-command.js';
 
 export interface SetupTarget {
   kafkaBrokers: string;
@@ -151,7 +152,8 @@ export function registerSetupCommand(program: Command, deps: CliDeps): void {
     .description('create the Kafka topics, apply ClickHouse migrations and create the role users (idempotent; run before the services)')
     .option('--print-sql', 'print the SQL that creates the ClickHouse role users, and do nothing else')
     .action(async (opts: { printSql?: boolean }) => {
-      const target = setupTargetFromEnv(deps, { kafkaBrokers: '127.0.0.1:9092', clickhouseUrl: 'http://127.0.0.1:8123' });
+      // Without KAFKA_BROKERS / CLICKHOUSE_URL: the local stack on its configured ports (KAUDIT_*_PORT), as every command.
+      const target = setupTargetFromEnv(deps, createLocalStack(deps).endpoints());
       if (opts.printSql) {
         deps.out(roleUsersSql(target.database, target.roleUsers ?? roleUsersFromEnv({})));
         return;

@@ -32,6 +32,21 @@ describe('auditTraffic', () => {
     expect(avg).toBeLessThan(3000);
   });
 
+  it('nginx-changes: Deng Wei reads the Deployment, changes its image and scales it to zero, with the bodies a diff needs', () => {
+    const events = scenarioEvents(createRng(1), 'nginx-changes', 1_000);
+    for (const e of events) expect(auditEventSchema.safeParse(e).success).toBe(true);
+    expect(events.map((e) => [e.verb, (e.user as { username: string }).username, e.level])).toEqual([
+      ['get', '100012347138', 'RequestResponse'],
+      ['patch', '100012347138', 'RequestResponse'],
+      ['patch', '100012347138', 'RequestResponse'],
+    ]);
+    expect(events.map((e) => (e.objectRef as { namespace: string; name: string }).name)).toEqual(['nginx', 'nginx', 'nginx']);
+    expect(events[1]?.requestObject).toEqual({ spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } } } });
+    expect(events[2]?.requestObject).toEqual({ spec: { replicas: 0 } });
+    const times = events.map((e) => Date.parse(String(e.requestReceivedTimestamp)));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+
   it('the 403 storm is a burst of forbidden LISTs by kube-state-metrics', () => {
     const storm = scenarioEvents(createRng(1), 'ksm-403-storm', 0);
     expect(storm.length).toBeGreaterThanOrEqual(50);

@@ -134,7 +134,7 @@ export interface GeneratedEvent {
 }
 
 /** The scenarios the demo must be able to answer; each appears once per cluster it is scheduled on. */
-export type Scenario = 'delete-nginx' | 'cordon-node' | 'ksm-403-storm' | 'exec-into-pod';
+export type Scenario = 'nginx-changes' | 'delete-nginx' | 'cordon-node' | 'ksm-403-storm' | 'exec-into-pod';
 
 function uuid(rng: Rng): string {
   const h = rng.hex(32);
@@ -250,11 +250,38 @@ function backgroundEvent(rng: Rng, atMs: number): Record<string, unknown> {
   return buildEvent(rng, atMs, { user: { username: c.username, groups: c.groups }, userAgent: c.userAgent, sourceIP: c.sourceIP, verb: 'create', resource: 'pods', namespace: ns, name, code: 201, level: 'RequestResponse', requestObject: podObject(rng, ns, name), responseObject: podObject(rng, ns, name) });
 }
 
+/** The nginx Deployment of the demo (apps/v1, as the apiserver answers it), at one state of its life. */
+function nginxDeployment(replicas: number, image: string, resourceVersion: number): Record<string, unknown> {
+  return {
+    kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    metadata: { name: 'nginx', namespace: 'web', uid: '3f1e7c52-9d0a-4b8e-a6f1-52c9e0d4b7a3', resourceVersion: String(resourceVersion), generation: resourceVersion - 48_000, labels: { app: 'nginx', team: 'web' } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'nginx' } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+      template: { metadata: { labels: { app: 'nginx' } }, spec: { containers: [{ name: 'nginx', image, ports: [{ containerPort: 80, protocol: 'TCP' }], resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } },
+    },
+    status: { replicas, readyReplicas: replicas, availableReplicas: replicas, observedGeneration: resourceVersion - 48_000 },
+  };
+}
+
 /** The events of one seed scenario, starting at `atMs`. */
 export function scenarioEvents(rng: Rng, scenario: Scenario, atMs: number): Record<string, unknown>[] {
   const person = (username: string) => DEMO_PEOPLE.find((p) => p.username === username) as DemoPerson;
   const userOf = (p: DemoPerson) => ({ username: p.username, groups: p.groups, ...(p.extra ? { extra: p.extra } : {}) });
   switch (scenario) {
+    case 'nginx-changes': {
+      // What happened to the nginx Deployment before it was deleted (at RequestResponse level, so the history
+      // can say what changed): Deng Wei looks at it, rolls a new image out, then scales it to zero.
+      const deng = person('100012347138');
+      const as = { user: userOf(deng), userAgent: deng.userAgent, sourceIP: deng.sourceIP, resource: 'deployments', apiGroup: 'apps', namespace: 'web', name: 'nginx', level: 'RequestResponse' as const };
+      return [
+        buildEvent(rng, atMs, { ...as, verb: 'get', code: 200, responseObject: nginxDeployment(3, 'nginx:1.25', 48_101) }),
+        buildEvent(rng, atMs + 150, { ...as, verb: 'patch', code: 200, requestObject: { spec: { template: { spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } } } }, responseObject: nginxDeployment(3, 'nginx:1.27', 48_102) }),
+        buildEvent(rng, atMs + 300, { ...as, verb: 'patch', code: 200, requestObject: { spec: { replicas: 0 } }, responseObject: nginxDeployment(0, 'nginx:1.27', 48_103) }),
+      ];
+    }
     case 'delete-nginx': {
       const deng = person('100012347138');
       return [buildEvent(rng, atMs, { user: userOf(deng), userAgent: deng.userAgent, sourceIP: deng.sourceIP, verb: 'delete', resource: 'deployments', apiGroup: 'apps', namespace: 'web', name: 'nginx', code: 200, level: 'Request', requestObject: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', propagationPolicy: 'Background' } })];

@@ -47,6 +47,15 @@ describe('AuditRecordCodec', () => {
     }
   });
 
+  it('a v1 record (before the summary) decodes with summary null; a v2 record keeps it', () => {
+    const decode = (file: string) => {
+      const [fingerprint, body] = readFileSync(`${FIXTURES}${file}`, 'utf8').trim().split('\n');
+      return codec.decode(Buffer.from(body ?? '', 'base64'), fingerprint);
+    };
+    expect(decode('audit-record-v1.avro.b64')).toMatchObject({ auditID: '6f1d2c84-0f3c-4d8e-9a51-2b8a4d7b1c01', summary: null });
+    expect(decode('audit-record-v2.avro.b64')).toMatchObject({ verb: 'delete', summary: 'Alice Example deleted Pod default/web-0 in prod-eu-1' });
+  });
+
   it('rejects unknown fingerprints and corrupt bytes as INPUT_INVALID', () => {
     expect(() => codec.decode(Buffer.from('x'), 'deadbeef')).toThrowError(/unknown audit record schema/);
     let err: unknown;

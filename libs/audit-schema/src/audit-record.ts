@@ -134,6 +134,8 @@ export const auditRecordSchema = z.object({
   responseObject: nullableString,
   /** True when objects were dropped or cut to stay under the size cap. */
   truncated: z.boolean(),
+  /** One-line human summary ("Deng Wei deleted Deployment web/nginx in prod-eu-1"); null before schema v2. */
+  summary: nullableString,
 });
 
 export type AuditRecord = z.infer<typeof auditRecordSchema>;

@@ -34,6 +34,7 @@ export function sampleAuditRecord(overrides: Partial<AuditRecord> = {}): AuditRe
     requestObject: null,
     responseObject: null,
     truncated: false,
+    summary: null,
   };
   return { ...base, ...overrides };
 }

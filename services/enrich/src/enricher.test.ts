@@ -94,6 +94,8 @@ describe('Enricher over realistic fixtures', () => {
     });
     expect(r.user.extra.sessionName).toBe('alice@example.com');
     expect(outcome.out.key).toBe(`prod-eu-1/${r.actor.id}`);
+    // The one-line summary names the person the directory resolved (issue 17).
+    expect(r.summary).toBe('Alice Example deleted Deployment web/nginx in prod-eu-1');
   });
 
   it('an imported event keeps the provider its log format declared, where the username looks native (issue 15 §3)', async () => {

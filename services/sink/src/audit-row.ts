@@ -84,6 +84,7 @@ export function toAuditRow(r: AuditRecord, at: SourcePosition): AuditRow {
     request_object: text(r.requestObject),
     response_object: text(r.responseObject),
     truncated: r.truncated,
+    summary: text(r.summary),
     _topic: at.topic,
     _partition: at.partition,
     _offset: at.offset,

@@ -109,6 +109,7 @@ const full: AuditRecord = sampleAuditRecord({
   requestObject: '{"spec":{"replicas":3}}',
   responseObject: '{"status":{"replicas":3}}',
   truncated: true,
+  summary: 'Alice Liddell scaled Deployment shop/web in prod-eu-1',
 });
 
 interface StoredRow {
@@ -142,7 +143,7 @@ function recordFromRow(r: StoredRow): AuditRecord {
       clusterAdminBinding: r.sec_cluster_admin_binding as boolean, wildcardRole: r.sec_wildcard_role as boolean, podExecRole: r.sec_pod_exec_role as boolean,
       credentialLikeKeys: r.sec_credential_like_keys as string[],
     },
-    requestObject: str('request_object'), responseObject: str('response_object'), truncated: r.truncated as boolean,
+    requestObject: str('request_object'), responseObject: str('response_object'), truncated: r.truncated as boolean, summary: str('summary'),
   };
 }
 

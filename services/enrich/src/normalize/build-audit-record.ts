@@ -1,5 +1,6 @@
 import { PROVIDER_ANNOTATION, type AuditEvent, type AuditRecord, type Provider } from '@kaudit/audit-schema';
 import { classifyOperation } from './classify-operation.js';
+import { summarizeEvent } from './summarize-event.js';
 import { detectProvider } from './detect-provider.js';
 import { parseClient } from './parse-client.js';
 import { redactPayload } from './redact.js';
@@ -112,6 +113,17 @@ export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Res
   const requestReceivedUs = toMicros(event.requestReceivedTimestamp);
   const stageUs = toMicros(event.stageTimestamp);
   const status = event.responseStatus;
+  const user = toUser(event.user);
+  const objectRef = {
+    apiGroup: nullable(ref?.apiGroup),
+    apiVersion: nullable(ref?.apiVersion),
+    resource,
+    subresource,
+    namespace: nullable(ref?.namespace),
+    name: nullable(ref?.name),
+    uid: nullable(ref?.uid),
+  };
+  const responseStatus = { code: status?.code ?? null, status: nullable(status?.status), reason: nullable(status?.reason), message: nullable(status?.message) };
   return scrubLeaks({
     cluster: meta.cluster,
     provider,
@@ -124,19 +136,11 @@ export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Res
     latencyMs: Math.max(0, stageUs - requestReceivedUs) / 1000,
     verb: event.verb,
     requestURI: event.requestURI,
-    objectRef: {
-      apiGroup: nullable(ref?.apiGroup),
-      apiVersion: nullable(ref?.apiVersion),
-      resource,
-      subresource,
-      namespace: nullable(ref?.namespace),
-      name: nullable(ref?.name),
-      uid: nullable(ref?.uid),
-    },
-    response: { code: status?.code ?? null, status: nullable(status?.status), reason: nullable(status?.reason), message: nullable(status?.message) },
+    objectRef,
+    response: responseStatus,
     authorization: { decision: nullable(decision), reason: nullable(reason) },
     annotations,
-    user: toUser(event.user),
+    user,
     impersonatedUser: event.impersonatedUser ? toUser(event.impersonatedUser) : null,
     sourceIPs: event.sourceIPs ?? [],
     userAgent: nullable(event.userAgent),
@@ -148,5 +152,7 @@ export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Res
     requestObject: requestObject.text,
     responseObject: responseObject.text,
     truncated: meta.truncated || requestObject.truncated || responseObject.truncated,
+    // Before the leak check like every other field: it is made of names only, and is checked as such.
+    summary: summarizeEvent({ cluster: meta.cluster, verb: event.verb, objectRef, response: responseStatus, user, actor: resolved.actor, operation }),
   }, removed);
 }
