@@ -47,11 +47,17 @@ interface CodecResult {
   bytesPerEvent: number | undefined;
 }
 
-/** Sends `chunks` with CONCURRENCY sends outstanding; CPU and wall time of the whole loop. */
-async function produceLoop(send: (chunk: readonly OutgoingRecord[]) => Promise<unknown>, chunks: readonly (readonly OutgoingRecord[])[]): Promise<Loop> {
+/**
+ * Sends `chunks` with CONCURRENCY sends outstanding; CPU and wall time of the whole loop. With `firstAlone`
+ * the first send goes out by itself: on a new topic kafkajs' idempotent producer can answer two concurrent
+ * first sends, retried after a NOT_LEADER from a partition whose leader is still settling, with
+ * OUT_OF_ORDER_SEQUENCE_NUMBER (seen here); one send first fetches the metadata, as a running service has it.
+ */
+async function produceLoop(send: (chunk: readonly OutgoingRecord[]) => Promise<unknown>, chunks: readonly (readonly OutgoingRecord[])[], firstAlone = false): Promise<Loop> {
   let next = 0;
   const cpu = process.cpuUsage();
   const began = performance.now();
+  if (firstAlone && chunks.length > 0) await send(chunks[next++] as readonly OutgoingRecord[]);
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       for (let i = next++; i < chunks.length; i = next++) await send(chunks[i] as readonly OutgoingRecord[]);
@@ -71,7 +77,7 @@ async function measureCodec(ctx: BenchContext, admin: KafkaAdmin, kind: string, 
   try {
     const warmChunks = Math.max(1, Math.round(chunks.length * WARM_SHARE));
     const send = (chunk: readonly OutgoingRecord[]) => producer.send(topic, chunk);
-    const warm = await produceLoop(send, chunks.slice(0, warmChunks));
+    const warm = await produceLoop(send, chunks.slice(0, warmChunks), true);
     const steady = await produceLoop(send, chunks.slice(warmChunks));
     const events = warm.events + steady.events;
     const landed = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
