@@ -11,7 +11,7 @@ export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'lz4', 'zstd'] as const;
 export type KafkaCompressionName = (typeof KAFKA_COMPRESSIONS)[number];
 
 /** Measured in bench/compression.ts; the figures and the reason for this choice are in docs/operating.md. */
-export const DEFAULT_KAFKA_COMPRESSION: KafkaCompressionName = 'none';
+export const DEFAULT_KAFKA_COMPRESSION: KafkaCompressionName = 'zstd';
 
 /** TLS settings once validated: present only when TLS is on. */
 export interface KafkaTlsSettings {
