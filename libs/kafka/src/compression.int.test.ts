@@ -43,7 +43,7 @@ function records(): OutgoingRecord[] {
 const asText = (v: string | Buffer | null | undefined) => (v === null || v === undefined ? null : v.toString());
 
 describe.each<KafkaCompression>(['none', 'gzip', 'lz4', 'zstd'])('records produced with %s compression', (compression) => {
-  it('come back equal through a consumer that was told nothing about the codec, and the broker stores them compressed', async () => {
+  it('come back equal through a consumer that was told nothing about the codec, and the broker stores them in that codec (smaller unless none)', async () => {
     const topic = uniqueName(`compression_${compression}`);
     await admin.ensureTopics([{ topic, partitions: 1 }]);
     const writer = createKafkaClient({ brokers: [testEndpoints().kafkaBrokers], clientId: uniqueName('compression-writer'), logger });
