@@ -9,6 +9,8 @@ export interface BenchContext {
   scale: number;
   /** Stops one of this run's engines (fault benchmarks); absent when the engines are external. */
   stopEngine?: (engine: 'kafka' | 'clickhouse') => Promise<void>;
+  /** The local broker's log.dirs, for figures the broker's own storage gives; absent when the Kafka is external. */
+  kafkaDataDir?: string;
   /** Starts whatever engine of this run is stopped and waits until it serves. */
   startEngines?: () => Promise<void>;
 }

@@ -13,7 +13,7 @@ import { createLogger } from '@kaudit/logging';
 import { createEphemeralStack } from '@kaudit/stack';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 
-const ALL = ['ingest', 'enrich', 'sink', 'alert', 'pipeline', 'queries'] as const;
+const ALL = ['ingest', 'enrich', 'sink', 'alert', 'pipeline', 'queries', 'compression'] as const;
 
 interface Args {
   names: string[];
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
         clickhouseUrl: ep.clickhouseUrl,
         logger,
         scale: args.scale,
+        ...(stack.kafkaDataDir() !== undefined ? { kafkaDataDir: stack.kafkaDataDir() } : {}),
         ...(local ? { stopEngine: (engine: 'kafka' | 'clickhouse') => stack.stopEngine(engine), startEngines: async () => void (await stack.up()) } : {}),
       });
       for (const figure of figures) rows.push({ bench, figure });

@@ -5,11 +5,14 @@ export { ConfigError, type ConfigProblem } from './config-error.js';
 export { eventWindowSchema, eventWindowEnv, loadEventWindow, RETENTION_DAYS_MIN, RETENTION_DAYS_MAX, RETENTION_DAYS_DEFAULT, type EventWindowConfig } from './event-window.js';
 export {
   KAFKA_SASL_MECHANISMS,
+  KAFKA_COMPRESSIONS,
+  DEFAULT_KAFKA_COMPRESSION,
   kafkaConnectionFields,
   kafkaConnectionEnv,
   kafkaSecurityFields,
   kafkaSecurityEnv,
   loadKafkaSecurity,
+  type KafkaCompressionName,
   type KafkaSaslMechanismName,
   type KafkaSaslSettings,
   type KafkaSecuritySettings,

@@ -6,6 +6,13 @@ import { secret, type Secret } from './secret.js';
 export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type KafkaSaslMechanismName = (typeof KAFKA_SASL_MECHANISMS)[number];
 
+/** Record-batch codecs a producer may write (KAFKA_COMPRESSION); consumers read them all whatever is set. */
+export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'lz4', 'zstd'] as const;
+export type KafkaCompressionName = (typeof KAFKA_COMPRESSIONS)[number];
+
+/** Measured in bench/compression.ts; the figures and the reason for this choice are in docs/operating.md. */
+export const DEFAULT_KAFKA_COMPRESSION: KafkaCompressionName = 'zstd';
+
 /** TLS settings once validated: present only when TLS is on. */
 export interface KafkaTlsSettings {
   caFile?: string;
@@ -74,7 +81,11 @@ export function kafkaSecurityFields() {
  * variables the same way: spread it into the section's `z.object({...})`.
  */
 export function kafkaConnectionFields() {
-  return { brokers: csvList().pipe(z.array(z.string()).min(1, 'at least one broker (host:port)')), ...kafkaSecurityFields() };
+  return {
+    brokers: csvList().pipe(z.array(z.string()).min(1, 'at least one broker (host:port)')),
+    ...kafkaSecurityFields(),
+    compression: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(KAFKA_COMPRESSIONS)).default(DEFAULT_KAFKA_COMPRESSION),
+  };
 }
 
 /** Environment variables of kafkaSecurityFields under `section` (the config path of the Kafka section). */
@@ -93,7 +104,7 @@ export function kafkaSecurityEnv(section = 'kafka'): EnvMap {
 
 /** Environment variables of kafkaConnectionFields under `section`. */
 export function kafkaConnectionEnv(section = 'kafka'): EnvMap {
-  return { [`${section}.brokers`]: 'KAFKA_BROKERS', ...kafkaSecurityEnv(section) };
+  return { [`${section}.brokers`]: 'KAFKA_BROKERS', ...kafkaSecurityEnv(section), [`${section}.compression`]: 'KAFKA_COMPRESSION' };
 }
 
 const securityOnly = z.object({ kafka: z.object(kafkaSecurityFields()) });

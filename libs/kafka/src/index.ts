@@ -8,6 +8,7 @@ export type {
   IncomingRecord,
   KafkaAdmin,
   KafkaClient,
+  KafkaCompression,
   KafkaSaslMechanism,
   KafkaSaslOptions,
   KafkaSecurityOptions,

@@ -2,7 +2,7 @@
  * The only module that imports kafkajs (CONVENTIONS §13). kafkajs is in maintenance mode; everything
  * else in kaudit talks to the interfaces in types.ts, so a client swap is contained here.
  */
-import {
+import kafkajs, {
   Kafka,
   Partitioners,
   logLevel,
@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { KauditError } from '@kaudit/errors';
 import type { Logger } from '@kaudit/logging';
+import { lz4Codec, zstdCodec } from './compression-codecs.js';
 import type {
   BatchConsumer,
   BatchHandler,
@@ -29,6 +30,7 @@ import type {
   IncomingRecord,
   KafkaAdmin,
   KafkaClient,
+  KafkaCompression,
   KafkaSaslOptions,
   KafkaSecurityOptions,
   KafkaTlsOptions,
@@ -133,9 +135,30 @@ function toHeaders(headers: IHeaders | undefined): Record<string, Buffer> {
   return out;
 }
 
+// kafkajs is CommonJS and these two are not visible as named ESM exports.
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+
+const COMPRESSION_TYPES: Record<KafkaCompression, kafkajs.CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+};
+
+/**
+ * kafkajs looks codecs up in one process-wide map (CompressionCodecs) and has no per-client hook, so
+ * this cannot be per client: every client sets the same codec objects, which makes repeating it harmless.
+ * All of them, whatever this client's producers use: a consumer must decode what any producer wrote.
+ */
+function registerCodecs(): void {
+  CompressionCodecs[CompressionTypes.LZ4] = () => lz4Codec;
+  CompressionCodecs[CompressionTypes.ZSTD] = () => zstdCodec;
+}
+
 class KjsProducerAdapter implements Producer {
   readonly #producer: KjsProducer;
   readonly #sendTimeoutMs: number;
+  readonly #compression: kafkajs.CompressionTypes;
   readonly #verifyTls: () => Promise<void>;
   #connected = false;
 
@@ -153,6 +176,7 @@ class KjsProducerAdapter implements Producer {
       allowAutoTopicCreation: false,
     });
     this.#sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
+    this.#compression = COMPRESSION_TYPES[options.compression ?? 'none'];
   }
 
   async start(): Promise<void> {
@@ -177,6 +201,7 @@ class KjsProducerAdapter implements Producer {
     const sending = this.#producer.send({
       topic,
       acks: -1,
+      compression: this.#compression,
       messages: records.map((r) => ({
         key: r.key,
         value: r.value,
@@ -630,6 +655,7 @@ async function verifyBrokerCertificate(brokers: readonly string[], tls: KafkaTls
 
 /** Creates kaudit's Kafka client for a broker list. Nothing connects until a component's start(). */
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+  registerCodecs();
   const connectionTimeout = options.connectionTimeoutMs ?? 3000;
   const ssl = options.ssl === undefined ? undefined : tlsOptions(options.ssl);
   const kafka = new Kafka({

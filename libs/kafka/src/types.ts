@@ -37,9 +37,14 @@ export interface ProduceAck {
   baseOffset: string;
 }
 
+/** Codec of the record batches a producer writes (KAFKA_COMPRESSION). Consumers read every one of them. */
+export type KafkaCompression = 'none' | 'gzip' | 'lz4' | 'zstd';
+
 export interface ProducerOptions {
   /** A send not acknowledged by then fails with KAFKA_UNAVAILABLE (the write may still land later). */
   sendTimeoutMs?: number;
+  /** Default `none`. */
+  compression?: KafkaCompression;
 }
 
 export interface Producer {

@@ -99,6 +99,11 @@ export class LocalStack {
     };
   }
 
+  /** The local broker's log.dirs (its segment files), or undefined when the Kafka is external. */
+  kafkaDataDir(): string | undefined {
+    return this.#o.externalKafka === undefined ? kafkaPaths({ dir: this.#kafkaDir, cacheDir: this.#cache }).data : undefined;
+  }
+
   /**
    * The role users (read-only query, insert-only sink) of the local ClickHouse, once it has been
    * started; undefined for an external ClickHouse, whose users `kaudit setup` manages.

@@ -21,6 +21,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   // would be nicer, but its ProvidedContext type cannot be augmented reliably through 'vitest'.)
   process.env[TEST_ENV.kafkaBrokers] = endpoints.kafkaBrokers;
   process.env[TEST_ENV.clickhouseUrl] = endpoints.clickhouseUrl;
+  const kafkaDataDir = stack.kafkaDataDir();
+  if (kafkaDataDir !== undefined) process.env[TEST_ENV.kafkaDataDir] = kafkaDataDir;
   return async () => {
     await stack.down();
   };

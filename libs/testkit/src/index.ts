@@ -1,4 +1,5 @@
 export { testEndpoints, uniqueName, silentLogger, type TestEndpoints } from './test-endpoints.js';
+export { topicLogBytes, testKafkaDataDir } from './topic-log-bytes.js';
 export { consumeAll } from './consume-all.js';
 export { ServiceProcess, type ServiceProcessOptions } from './service-process.js';
 export { slackWebhookSchema, teamsWebhookSchema, pagerdutyEventSchema, opsgenieAlertSchema } from './vendor-schemas.js';

@@ -71,7 +71,7 @@ export function createEnrichService(deps: EnrichServiceDeps): EnrichService {
     window: config.eventWindow,
   });
 
-  const producer = kafka.producer();
+  const producer = kafka.producer({ compression: config.kafka.compression });
   const deadLetters = new DeadLetterWriter({ producer, service: 'enrich', topic: config.kafka.dlqTopic });
   const consumer = kafka.consumer({
     groupId: config.kafka.groupId,

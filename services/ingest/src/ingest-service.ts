@@ -60,7 +60,7 @@ export function buildIngestService(deps: {
   const { config, kafka, registry, telemetry } = deps;
   const clustersText = deps.clustersText ?? readClustersFile(config.clustersFile);
   const clusters = ClusterDirectory.parse(clustersText, config.clustersFile, deps.env);
-  const producer = kafka.producer({ sendTimeoutMs: config.kafka.produceTimeoutMs });
+  const producer = kafka.producer({ sendTimeoutMs: config.kafka.produceTimeoutMs, compression: config.kafka.compression });
   const admin = kafka.admin();
   const metrics = new IngestMetrics(registry);
   const pipeline = createIngestPipeline({

@@ -25,7 +25,7 @@ const clickhouse = createClickHouse({
   applicationName: 'kaudit-sink',
 });
 const kafka = createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
-const producer = kafka.producer();
+const producer = kafka.producer({ compression: config.kafka.compression });
 const targets = new Map<string, SinkTarget>([
   [config.kafka.enrichedTopic, auditEventsTarget()],
   [config.kafka.alertsTopic, alertsTarget()],
