@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { EventTimeWindow } from '@kaudit/audit-schema';
-import { loadEventWindow, loadKafkaSecurity } from '@kaudit/config';
+import { loadEventWindow, loadKafkaCompression, loadKafkaSecurity } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 import { IMPORT_FORMATS, createIngestPipeline, importAuditStream, type ImportFormat, type ImportSummary } from '@kaudit/ingest';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS } from '@kaudit/kafka';
@@ -79,7 +79,8 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
       } finally {
         await admin.stop();
       }
-      const producer = kafka.producer();
+      // A backfill writes the raw topic like ingest does, so with the same codec (KAFKA_COMPRESSION).
+      const producer = kafka.producer({ compression: loadKafkaCompression(deps.env) });
       await producer.start();
       const bar = new SingleBar({
         stream: process.stderr,

@@ -11,6 +11,7 @@ export {
   kafkaConnectionEnv,
   kafkaSecurityFields,
   kafkaSecurityEnv,
+  loadKafkaCompression,
   loadKafkaSecurity,
   type KafkaCompressionName,
   type KafkaSaslMechanismName,

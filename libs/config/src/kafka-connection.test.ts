@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
-import { kafkaConnectionEnv, kafkaConnectionFields, loadKafkaSecurity } from './kafka-connection.js';
+import { kafkaConnectionEnv, kafkaConnectionFields, loadKafkaCompression, loadKafkaSecurity } from './kafka-connection.js';
 import { loadConfig } from './load-config.js';
 
 const schema = z.object({ kafka: z.object({ ...kafkaConnectionFields(), clientId: z.string().default('svc') }) });
@@ -67,6 +67,12 @@ describe('kafka connection settings', () => {
     const found = problems({ KAFKA_BROKERS: 'a:1', KAFKA_COMPRESSION: 'snappy' });
     expect(found.map((p) => p.env)).toEqual(['KAFKA_COMPRESSION']);
     expect(found[0]?.message).toMatch(/none.*gzip.*lz4.*zstd/);
+  });
+
+  it('loadKafkaCompression reads the codec alone, with the same default and the same refusal (kaudit import)', () => {
+    expect(loadKafkaCompression({})).toBe('zstd');
+    expect(loadKafkaCompression({ KAFKA_COMPRESSION: 'gzip' })).toBe('gzip');
+    expect(() => loadKafkaCompression({ KAFKA_COMPRESSION: 'snappy' })).toThrow(/KAFKA_COMPRESSION/);
   });
 
   it('loadKafkaSecurity reads only the security part (the CLI takes brokers from the stack)', () => {

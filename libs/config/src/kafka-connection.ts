@@ -109,6 +109,13 @@ export function kafkaConnectionEnv(section = 'kafka'): EnvMap {
 
 const securityOnly = z.object({ kafka: z.object(kafkaSecurityFields()) });
 
+const compressionOnly = z.object({ kafka: z.object({ compression: kafkaConnectionFields().compression }) });
+
+/** The producers' codec (KAFKA_COMPRESSION) from the environment alone, for clients whose broker list comes from elsewhere (CLI). */
+export function loadKafkaCompression(env: Readonly<Record<string, string | undefined>>, name = 'Kafka connection'): KafkaCompressionName {
+  return loadConfig(compressionOnly, { env, envMap: { 'kafka.compression': 'KAFKA_COMPRESSION' }, name }).kafka.compression;
+}
+
 /** TLS and SASL from the environment alone, for clients whose broker list comes from elsewhere (CLI, stack). */
 export function loadKafkaSecurity(env: Readonly<Record<string, string | undefined>>, name = 'Kafka connection'): KafkaSecuritySettings {
   return loadConfig(securityOnly, { env, envMap: kafkaSecurityEnv(), name }).kafka;
