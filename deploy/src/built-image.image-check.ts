@@ -1,0 +1,133 @@
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafkaClient } from '@kaudit/kafka';
+import { sampleAuditEvent, sampleEventList } from '@kaudit/ingest';
+import { freePort } from '@kaudit/stack';
+import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+
+// The real image, built by the real `docker build` of the repository's Dockerfile
+// (scripts/build-image.mjs, which makes the base image locally where no registry is reachable), then
+// inspected and run. `npm run image:check` runs this file (vitest.image.config.ts); it is not part of
+// `npm test`: it needs a Docker engine and takes minutes. Where there is no engine it FAILS, saying so.
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const TAG = `kaudit:image-check-${process.pid}`;
+const WORK = join(REPO, '.kaudit', 'tmp', `image-check-${process.pid}`);
+
+/** `docker <args>`: stdout, or an error with docker's stderr. */
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+/** A command in a throw-away container of the image, as the image's user unless the entrypoint is swapped. */
+async function inImage(entrypoint: string, ...args: string[]): Promise<string> {
+  return docker('run', '--rm', '--network', 'none', '--entrypoint', entrypoint, TAG, ...args);
+}
+
+describe('the image the Dockerfile builds (real docker build, real docker run)', () => {
+  beforeAll(async () => {
+    mkdirSync(WORK, { recursive: true });
+    const logFile = join(WORK, 'build.log');
+    const log = createWriteStream(logFile);
+    const child = spawn(process.execPath, [join(REPO, 'scripts', 'build-image.mjs'), '--tag', TAG], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise((resolve) => log.end(resolve));
+    if (code !== 0) {
+      const tail = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
+      throw new Error(`the image was NOT built, so nothing about it is checked (scripts/build-image.mjs exit ${code}); last lines of ${logFile}:\n${tail}`);
+    }
+  }, 3_600_000);
+  afterAll(async () => {
+    await docker('image', 'rm', '-f', TAG).catch(() => undefined);
+    rmSync(WORK, { recursive: true, force: true });
+  });
+
+  it('runs the CLI from compiled output: `--help` lists its commands', async () => {
+    const help = await docker('run', '--rm', '--network', 'none', TAG, 'cli/dist/main.js', '--help');
+    expect(help).toMatch(/Usage: kaudit/);
+    for (const command of ['setup', 'ask', 'import', 'rules']) expect(help).toMatch(new RegExp(`\\n\\s+${command}\\b`));
+    const setup = await docker('run', '--rm', '--network', 'none', TAG, 'cli/dist/main.js', 'setup', '--help');
+    expect(setup).toMatch(/create the Kafka topics/);
+  }, 120_000);
+
+  it('runs as a non-root user, and every file under /app belongs to root and is not writable by it', async () => {
+    const config = JSON.parse(await docker('image', 'inspect', '--format', '{{json .Config}}', TAG)) as { User?: string; Entrypoint?: string[]; Cmd?: string[] };
+    expect(config.User).toBe('node');
+    expect((await inImage('id', '-u')).trim()).not.toBe('0');
+    expect((await inImage('id', '-un')).trim()).toBe('node');
+    expect(await inImage('find', '/app', '(', '!', '-user', '0', '-o', '!', '-group', '0', ')', '-print')).toBe('');
+    // Writable by the process user would let a compromised service rewrite its own code.
+    expect(await inImage('find', '/app', '-writable', '-print')).toBe('');
+  }, 120_000);
+
+  it('holds no TypeScript sources, tests or dev dependencies (tsx, typescript, vitest, esbuild, eslint, chdb)', async () => {
+    const ownFiles = await inImage('find', '/app', '-path', '/app/node_modules', '-prune', '-o', '-type', 'f', '-print');
+    const files = ownFiles.split('\n').filter((f) => f !== '');
+    expect(files).toContain('/app/services/ingest/dist/main.js');
+    expect(files).toContain('/app/cli/dist/main.js');
+    expect(files.filter((f) => /\.(ts|mts|cts)$/.test(f))).toEqual([]);
+    expect(files.filter((f) => /\.test\.|\/src\//.test(f))).toEqual([]);
+    const devDeps = ['tsx', 'typescript', 'vitest', 'esbuild', 'eslint', '@chdb'];
+    const found = await inImage('find', '/app/node_modules', '-maxdepth', '4', '(', ...devDeps.flatMap((d, i) => [...(i > 0 ? ['-o'] : []), '-path', `*/node_modules/${d}`]), ')', '-print');
+    expect(found).toBe('');
+    // The check can see a package: a production dependency is there.
+    expect(await inImage('find', '/app/node_modules', '-maxdepth', '1', '-name', 'kafkajs', '-print')).toBe('/app/node_modules/kafkajs\n');
+  }, 120_000);
+
+  it('starts ingest from the image\'s own ENTRYPOINT and CMD: /healthz and /readyz answer, a webhook batch lands on Kafka', async () => {
+    const brokers = testEndpoints().kafkaBrokers;
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const rawTopic = uniqueName('image_check_raw');
+    const token = 'image-check-token-0123456789';
+    const clustersDir = join(WORK, 'clusters');
+    mkdirSync(clustersDir, { recursive: true });
+    writeFileSync(join(clustersDir, 'clusters.yaml'), `clusters:\n  image-test:\n    tokens:\n      - sha256: ${createHash('sha256').update(token).digest('hex')}\n`, { mode: 0o644 });
+    const name = uniqueName('kaudit-image-check');
+    // Host network with loopback-only listeners: the test stack's Kafka is on 127.0.0.1 too.
+    await docker('run', '-d', '--name', name, '--network', 'host',
+      '-v', `${clustersDir}:/etc/kaudit:ro`,
+      '-e', `KAFKA_BROKERS=${brokers}`, '-e', 'HTTP_HOST=127.0.0.1', '-e', `HTTP_PORT=${port}`,
+      '-e', 'INGEST_METRICS_HOST=127.0.0.1', '-e', `INGEST_METRICS_PORT=${metricsPort}`,
+      '-e', 'CLUSTERS_FILE=/etc/kaudit/clusters.yaml', '-e', `INGEST_RAW_TOPIC=${rawTopic}`, '-e', `INGEST_DLQ_TOPIC=${uniqueName('image_check_dlq')}`,
+      '-e', 'INGEST_PARSE_THREADS=1',
+      TAG);
+    try {
+      const deadline = Date.now() + 90_000;
+      let ready = false;
+      while (!ready && Date.now() < deadline) {
+        ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false);
+        if (!ready) await sleep(500);
+      }
+      const logs = async (): Promise<string> => docker('logs', name).catch((err: unknown) => String(err));
+      expect(ready, `ingest in the image not ready; its log:\n${await logs()}`).toBe(true);
+      const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      const top = await docker('top', name, '-o', 'user,args');
+      expect(top).toMatch(/node --conditions=kaudit-dist .*services\/ingest\/dist\/main\.js/);
+      expect(top.split('\n').slice(1).filter((l) => l.trim() !== '' && !/^(node|1000)\s/.test(l))).toEqual([]);
+      const events = [sampleAuditEvent(1), sampleAuditEvent(2)];
+      const res = await fetch(`http://127.0.0.1:${port}/v1/clusters/image-test/audit`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(sampleEventList(events)),
+      });
+      expect(res.status, await logs()).toBe(200);
+      const client = createKafkaClient({ brokers: [brokers], clientId: uniqueName('image-check'), logger: silentLogger() });
+      const records = await consumeAll(client, rawTopic, events.length);
+      expect(records.map((r) => (JSON.parse(r.value?.toString() ?? '{}') as { auditID?: string }).auditID).sort()).toEqual(events.map((e) => e.auditID).sort());
+    } finally {
+      await docker('rm', '-f', name).catch(() => undefined);
+    }
+  }, 240_000);
+});
