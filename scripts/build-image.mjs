@@ -142,21 +142,49 @@ function ensureBase(image) {
   }
   const node = pinnedNode(recipe.major);
   const key = `debian-${recipe.release}-minbase_node-${node.version}_npm-${NPM.version}`;
-  if (inspect.status === 0 && inspect.stdout.trim() === key) {
-    log(`${image}: made here before from ${key}; using it`);
+  const hostCa = buildHostCa();
+  const label = hostCa === undefined ? key : `${key}_host-ca-${hostCa.sha.slice(0, 16)}`;
+  if (inspect.status === 0 && inspect.stdout.trim() === label) {
+    log(`${image}: made here before from ${label}; using it`);
     return;
   }
-  const tar = baseRootfs(recipe, node, key);
-  log(`docker import ${image} (${key})`);
-  const imported = sh('docker', [
-    'import',
-    '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    '--change', `ENV NODE_VERSION=${node.version}`,
-    '--change', `LABEL ${LABEL}=${key}`,
-    '--change', 'CMD ["node"]',
-    tar, image,
-  ]);
+  let tar = baseRootfs(recipe, node, key);
+  const changes = [
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    `ENV NODE_VERSION=${node.version}`,
+    `LABEL ${LABEL}=${label}`,
+    'CMD ["node"]',
+  ];
+  const tmp = join(root, '.kaudit', 'tmp', `build-image-${process.pid}`);
+  if (hostCa !== undefined) {
+    // A copy of the cached rootfs with the CA appended: the cache stays independent of the CA.
+    log(`${image}: trusting this machine's NODE_EXTRA_CA_CERTS (${hostCa.path}), as its own Node does; an image built on this base is for local checks only`);
+    mkdirSync(join(tmp, 'ca', CA_DIR), { recursive: true });
+    writeFileSync(join(tmp, 'ca', CA_DIR, 'build-host-ca.crt'), hostCa.pem, { mode: 0o644 });
+    execFileSync('cp', [tar, join(tmp, 'rootfs.tar')]);
+    tar = join(tmp, 'rootfs.tar');
+    execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', join(tmp, 'ca'), '-rf', tar, `./${CA_DIR}/build-host-ca.crt`]);
+    changes.push(`ENV NODE_EXTRA_CA_CERTS=/${CA_DIR}/build-host-ca.crt`);
+  }
+  log(`docker import ${image} (${label})`);
+  const imported = sh('docker', ['import', ...changes.flatMap((c) => ['--change', c]), tar, image]);
+  rmSync(tmp, { recursive: true, force: true });
   if (imported.status !== 0) fail(`docker import ${image} failed: ${imported.stderr.trim()}`);
+}
+
+/** Where the build host's extra CA goes in a locally made base image. */
+const CA_DIR = 'usr/local/share/kaudit-build-host';
+
+/**
+ * The CA bundle this machine's Node is told to trust (NODE_EXTRA_CA_CERTS), if any: where TLS to the
+ * package registries passes through a local CA, the build's `npm ci` needs it as much as the host's
+ * npm does (without it: SELF_SIGNED_CERT_IN_CHAIN). A pulled base image never gets it.
+ */
+function buildHostCa() {
+  const path = process.env.NODE_EXTRA_CA_CERTS;
+  if (!path || !existsSync(path)) return undefined;
+  const pem = readFileSync(path);
+  return { path, pem, sha: createHash('sha256').update(pem).digest('hex') };
 }
 
 function main() {
