@@ -36,7 +36,7 @@ const sh = (cmd, args, options = {}) => {
 };
 
 /** The base images the Dockerfile's FROM lines name (stage names left out), in order. */
-export function dockerfileBases(text) {
+function dockerfileBases(text) {
   const stages = new Set();
   const bases = [];
   for (const line of text.split('\n')) {
@@ -206,4 +206,4 @@ function main() {
   log(`built ${tag}`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) main();
+main();
