@@ -3,3 +3,4 @@ export { Secret, secret } from './secret.js';
 export { csvList, booleanish, readEnv, readConfigFile } from './env.js';
 export { ConfigError, type ConfigProblem } from './config-error.js';
 export { eventWindowSchema, eventWindowEnv, loadEventWindow, RETENTION_DAYS_MIN, RETENTION_DAYS_MAX, RETENTION_DAYS_DEFAULT, type EventWindowConfig } from './event-window.js';
+export { clickHouseConnectionSchema, clickHouseConnectionShape, checkClickHouseConnection, clickHouseConnectionEnv, loadClickHouseConnection, type ClickHouseConnectionConfig } from './clickhouse-connection.js';

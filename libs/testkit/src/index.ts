@@ -2,3 +2,5 @@ export { testEndpoints, uniqueName, silentLogger, type TestEndpoints } from './t
 export { consumeAll } from './consume-all.js';
 export { ServiceProcess, type ServiceProcessOptions } from './service-process.js';
 export { slackWebhookSchema, teamsWebhookSchema, pagerdutyEventSchema, opsgenieAlertSchema } from './vendor-schemas.js';
+export { makeTestCertificates, type TestCertificates } from './test-certificates.js';
+export { startTlsProxy, type TlsProxy, type TlsProxyOptions } from './tls-proxy.js';
