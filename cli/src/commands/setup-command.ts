@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createClickHouse, ensureRoleUsers, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type RoleName, type RoleUserResult } from '@kaudit/clickhouse';
-import { eventWindowSchema, loadEventWindow } from '@kaudit/config';
+import { clickHouseConnectionOptions, createClickHouse, ensureRoleUsers, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type RoleName, type RoleUserResult } from '@kaudit/clickhouse';
+import { eventWindowSchema, loadClickHouseConnection, loadEventWindow, type ClickHouseConnectionConfig } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
@@ -9,9 +9,8 @@ import type { CliDeps } from '../build-program.js';
 
 export interface SetupTarget {
   kafkaBrokers: string;
-  clickhouseUrl: string;
-  clickhouseUser?: string;
-  clickhousePassword?: string;
+  /** URL, user, password, CA and client certificate (libs/config's one ClickHouse connection definition). */
+  clickhouse: ClickHouseConnectionConfig;
   database: string;
   retentionDays: number;
   migrationsDir: string;
@@ -73,7 +72,8 @@ export async function setupPipeline(target: SetupTarget, logger: Logger): Promis
   }
   const topics = DEFAULT_TOPIC_SPECS.map((t) => t.topic);
   log.info({ event: 'topics_ready', topics }, 'topics_ready');
-  const client = createClickHouse({ url: target.clickhouseUrl, ...(target.clickhouseUser ? { username: target.clickhouseUser } : {}), ...(target.clickhousePassword ? { password: target.clickhousePassword } : {}) });
+  const connection = clickHouseConnectionOptions(target.clickhouse);
+  const client = createClickHouse({ ...connection, applicationName: 'kaudit-setup' });
   try {
     const result = await runMigrations({ client, dir: target.migrationsDir, database: target.database, logger, vars: { retention_days: target.retentionDays } });
     log.info({ event: 'migrations_ready', applied: result.applied.length, skipped: result.skipped.length }, 'migrations_ready');
@@ -81,7 +81,8 @@ export async function setupPipeline(target: SetupTarget, logger: Logger): Promis
     const users = roles
       ? await ensureRoleUsers({
           client,
-          url: target.clickhouseUrl,
+          url: connection.url,
+          tls: connection.tls,
           specs: roleUserSpecs({ database: target.database, queryUser: roles.queryUser, sinkUser: roles.sinkUser }),
           passwords: { ...(roles.queryPassword ? { query: roles.queryPassword } : {}), ...(roles.sinkPassword ? { sink: roles.sinkPassword } : {}) },
           passwordVariables: { query: ROLE_USER_ENV.query.password, sink: ROLE_USER_ENV.sink.password },
@@ -101,9 +102,7 @@ export function setupTargetFromEnv(deps: CliDeps, defaults: { kafkaBrokers: stri
   const { retentionDays } = loadEventWindow(env, 'kaudit setup');
   return {
     kafkaBrokers: env.KAFKA_BROKERS ?? defaults.kafkaBrokers,
-    clickhouseUrl: env.CLICKHOUSE_URL ?? defaults.clickhouseUrl,
-    ...(env.CLICKHOUSE_USER ? { clickhouseUser: env.CLICKHOUSE_USER } : {}),
-    ...(env.CLICKHOUSE_PASSWORD ? { clickhousePassword: env.CLICKHOUSE_PASSWORD } : {}),
+    clickhouse: loadClickHouseConnection(env, { url: defaults.clickhouseUrl }, 'kaudit setup'),
     database: env.CLICKHOUSE_DATABASE ?? 'kaudit',
     retentionDays,
     migrationsDir: join(deps.paths.root, 'migrations', 'clickhouse'),

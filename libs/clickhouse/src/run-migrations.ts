@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KauditError } from '@kaudit/errors';
 import type { Logger } from '@kaudit/logging';
 import type { ClickHouse } from './create-clickhouse.js';
+import { toClickHouseError } from './to-clickhouse-error.js';
 
 export interface Migration {
   version: number;
@@ -86,7 +87,12 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
   }
   const vars = { ...(options.vars ?? {}), database };
   const migrations = await loadMigrations(options.dir, vars);
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  try {
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  } catch (err) {
+    // The first round trip: an unreachable server, refused TLS or login is reported as such, with its code.
+    throw toClickHouseError(err, `creating database ${database}`);
+  }
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS ${database}.schema_migrations
       (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
