@@ -75,7 +75,9 @@ export async function setupPipeline(target: SetupTarget, logger: Logger): Promis
   const connection = clickHouseConnectionOptions(target.clickhouse);
   const client = createClickHouse({ ...connection, applicationName: 'kaudit-setup' });
   try {
-    const result = await runMigrations({ client, dir: target.migrationsDir, database: target.database, logger, vars: { retention_days: target.retentionDays } });
+    // CLICKHOUSE_CLUSTER: the same migrations as ON CLUSTER DDL with Replicated* and Distributed tables (docs/operating.md).
+    const cluster = target.clickhouse.cluster !== undefined ? { cluster: target.clickhouse.cluster } : undefined;
+    const result = await runMigrations({ client, dir: target.migrationsDir, database: target.database, logger, vars: { retention_days: target.retentionDays }, cluster });
     log.info({ event: 'migrations_ready', applied: result.applied.length, skipped: result.skipped.length }, 'migrations_ready');
     const roles = target.roleUsers;
     const users = roles
