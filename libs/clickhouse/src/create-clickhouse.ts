@@ -13,6 +13,9 @@ export const EXPLICIT_SETTINGS: ClickHouseSettings = {
   // An insert is acknowledged only when its part is written: the sink commits Kafka offsets on that.
   async_insert: 0,
   wait_for_async_insert: 1,
+  // Cluster mode: an insert into a Distributed table is acknowledged only when every shard has stored its rows;
+  // by default it returns once the rows are queued on the node it was sent to, to be forwarded later.
+  distributed_foreground_insert: 1,
   // Deduplication by insert_deduplication_token is how the sink is exactly-once.
   insert_deduplicate: 1,
   // Quote UInt64/Int64 in JSON so JavaScript numbers never round them.

@@ -61,6 +61,10 @@ describe('cluster mode: the canonical migrations rendered for a ClickHouse clust
     // Apart from the name, the local table is the single-node table, byte for byte.
     const original = all(single).find((s) => head(s) === 'CREATE TABLE IF NOT EXISTS kaudit.audit_events');
     expect(local?.split('\n').slice(1)).toEqual(original?.split('\n').slice(1));
+    // Run on each node by the caller, the backfill fills each shard from its own rows.
+    const backfill = rendered.filter((s) => s.startsWith('INSERT'));
+    expect(backfill.map(head)).toEqual(['INSERT INTO kaudit.audit_rollup_1m_v2_local']);
+    expect(backfill[0]).toContain('FROM kaudit.audit_events_local');
   });
 
   it('refuses a statement or table it has no rendering for, instead of passing it through unclustered', () => {

@@ -39,6 +39,7 @@ const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
 const CREATE_TABLE = new RegExp(`^CREATE TABLE IF NOT EXISTS (${IDENT})\\.(${IDENT})\\s*\\(`);
 const CREATE_VIEW = new RegExp(`^CREATE MATERIALIZED VIEW IF NOT EXISTS (${IDENT})\\.(${IDENT}) TO (${IDENT})\\.(${IDENT}) AS\\b`);
 const ALTER_TABLE = new RegExp(`^ALTER TABLE (${IDENT})\\.(${IDENT})\\s+`);
+const INSERT_INTO = new RegExp(`^INSERT INTO (${IDENT})\\.(${IDENT})\\b`);
 const ENGINE = /\bENGINE = (ReplacingMergeTree|AggregatingMergeTree|SummingMergeTree|MergeTree)(?:\(([^()]*)\))?/;
 /** ALTERs that change columns must reach the Distributed table too; the others (projections, …) only the data. */
 const COLUMN_ALTER = /^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b/;
@@ -89,9 +90,13 @@ export class ClusterDdlRenderer {
     if (view) return [this.#createView(statement, view, file)];
     const alter = ALTER_TABLE.exec(statement);
     if (alter) return this.#alter(statement, alter[1] as string, alter[2] as string, alter[0].length, file);
-    if (/^INSERT INTO\b/.test(statement)) {
-      // Through the Distributed tables: read from every shard, written to the shard of each row's key.
-      return [statement];
+    const insert = INSERT_INTO.exec(statement);
+    if (insert) {
+      // ON CLUSTER: run once, through the Distributed tables (read from every shard, written to the shard of each
+      // row's key). Without it the caller runs every statement on every node, so each node fills its own shard
+      // from its own rows — through the Distributed tables each would copy every shard's rows (and fail on the
+      // first node, before the others have the tables).
+      return [this.#onCluster ? statement : this.#toLocal(statement, insert[1] as string)];
     }
     return fail(`${file}: no cluster rendering for the statement starting "${statement.slice(0, 60)}"; extend render-cluster-ddl.ts`);
   }
@@ -114,8 +119,13 @@ export class ClusterDdlRenderer {
   #createView(statement: string, m: RegExpExecArray, file: string): string {
     const [head, database, view, toDatabase, toTable] = m as unknown as [string, string, string, string, string];
     if (!this.#tables.has(toTable)) fail(`${file}: view ${view} writes to ${toTable}, which no migration created`);
-    const body = statement.slice(head.length).replace(new RegExp(`\\b(${IDENT})\\.(${IDENT})\\b`, 'g'), (ref, db: string, t: string) => (db === database && this.#tables.has(t) ? `${db}.${t}${LOCAL_SUFFIX}` : ref));
+    const body = this.#toLocal(statement.slice(head.length), database);
     return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.${view}${this.#onCluster} TO ${toDatabase}.${toTable}${LOCAL_SUFFIX} AS${body}`;
+  }
+
+  /** Every `database.table` that names one of the migrations' tables → its local table. */
+  #toLocal(sql: string, database: string): string {
+    return sql.replace(new RegExp(`\\b(${IDENT})\\.(${IDENT})\\b`, 'g'), (ref, db: string, t: string) => (db === database && this.#tables.has(t) ? `${db}.${t}${LOCAL_SUFFIX}` : ref));
   }
 
   #alter(statement: string, database: string, table: string, headLength: number, file: string): string[] {
