@@ -119,6 +119,17 @@ describe('a Distributed table over two engines (two shards) answers like one nod
     expect(await Promise.all(engines.map((e) => count(e.client, `SELECT count() AS n FROM ${database}.audit_rollup_1m_v2_local`)))).not.toContain(0);
   });
 
+  it("a retried insert through the Distributed table with the same insert_deduplication_token (the sink's exactly-once) is stored once", async () => {
+    const [a] = engines as [Engine];
+    const rows = Array.from({ length: 40 }, (_, i) => toAuditRow(sampleAuditRecord({ cluster: `c${i % 3}`, auditID: `retry-${i}`, requestReceivedUs: at(-200, i) }), { topic: 'retry', partition: 0, offset: String(i), timestamp: '0' }));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await a.client.insert({ table: `${database}.audit_events`, values: rows, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: 'retry:0:0-39' } });
+    }
+    const perShard = await Promise.all(engines.map((e) => count(e.client, `SELECT count() AS n FROM ${database}.audit_events_local WHERE _topic = 'retry'`)));
+    expect(perShard.every((n) => n > 0), String(perShard)).toBe(true);
+    expect(perShard.reduce((x, y) => x + y, 0)).toBe(40);
+  });
+
   const questions: [string, string[]][] = [
     ['who-deleted', ['ask', 'who-deleted', 'deployment/nginx']],
     ['who-cordoned', ['ask', 'who-cordoned', 'node-7']],
