@@ -11,6 +11,8 @@ export interface EnsureRoleUsersOptions {
   /** The same CA / client certificate as the DDL user's connection, for the login checks over https. */
   tls?: ClickHouseTlsFiles | undefined;
   specs: readonly RoleUserSpec[];
+  /** Cluster mode: the users are created ON CLUSTER. */
+  cluster?: string | undefined;
   /** Password per role; a role without one is not created, and that is said. */
   passwords: Partial<Record<RoleName, string>>;
   /** The variable that carries each role's password, named in what is logged. */
@@ -72,7 +74,7 @@ export async function ensureRoleUsers(options: EnsureRoleUsersOptions): Promise<
         results.push({ role: spec.role, user: spec.user, outcome: 'server-config' });
         continue;
       }
-      for (const statement of roleUserStatements(spec, sha256Hex(password))) await options.client.command({ query: statement });
+      for (const statement of roleUserStatements(spec, sha256Hex(password), options.cluster)) await options.client.command({ query: statement });
     } catch (err) {
       if (err instanceof KauditError) throw err;
       throw toClickHouseError(err, `setting up ClickHouse user ${spec.user}`);
