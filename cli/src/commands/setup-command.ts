@@ -43,14 +43,14 @@ export function roleUsersFromEnv(env: Readonly<Record<string, string | undefined
 }
 
 /** The SQL setup runs for the role users, for review or for a DBA to apply by hand (`kaudit setup --print-sql`). */
-export function roleUsersSql(database: string, roles: RoleUsersTarget): string {
-  const specs = roleUserSpecs({ database, queryUser: roles.queryUser, sinkUser: roles.sinkUser });
+export function roleUsersSql(database: string, roles: RoleUsersTarget, cluster?: string): string {
+  const specs = roleUserSpecs({ database, queryUser: roles.queryUser, sinkUser: roles.sinkUser, clusterTables: cluster !== undefined });
   const password = (role: RoleName) => (role === 'query' ? roles.queryPassword : roles.sinkPassword);
   return specs
     .map((spec) => {
       const pw = password(spec.role);
       const head = `-- ${spec.role} user ${spec.user}${pw ? '' : ` (${ROLE_USER_ENV[spec.role].password} not set: setup would skip it)`}; run as the DDL user (CLICKHOUSE_USER)`;
-      return [head, ...roleUserStatements(spec, pw ? sha256Hex(pw) : null).map((s) => `${s};`)].join('\n');
+      return [head, ...roleUserStatements(spec, pw ? sha256Hex(pw) : null, cluster).map((s) => `${s};`)].join('\n');
     })
     .join('\n\n');
 }
@@ -121,7 +121,7 @@ export function registerSetupCommand(program: Command, deps: CliDeps): void {
     .action(async (opts: { printSql?: boolean }) => {
       const target = setupTargetFromEnv(deps, { kafkaBrokers: '127.0.0.1:9092', clickhouseUrl: 'http://127.0.0.1:8123' });
       if (opts.printSql) {
-        deps.out(roleUsersSql(target.database, target.roleUsers ?? roleUsersFromEnv({})));
+        deps.out(roleUsersSql(target.database, target.roleUsers ?? roleUsersFromEnv({}), target.clickhouse.cluster));
         return;
       }
       const result = await setupPipeline(target, deps.logger);
