@@ -31,7 +31,7 @@ function percentile(sorted: readonly number[], p: number): number {
 export const run: BenchRun = async (ctx) => {
   const work = mkdtempSync(join(tmpdir(), 'kaudit-bench-pipeline-'));
   const database = `bench_${randomBytes(4).toString('hex')}`;
-  await setupPipeline({ kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database, retentionDays: 30, migrationsDir: join(REPO, 'migrations', 'clickhouse') }, ctx.logger);
+  await setupPipeline({ kafkaBrokers: ctx.kafkaBrokers, clickhouse: { url: ctx.clickhouseUrl }, database, retentionDays: 30, migrationsDir: join(REPO, 'migrations', 'clickhouse') }, ctx.logger);
   const tokens = Object.fromEntries(CLUSTERS.map((c) => [c, randomBytes(18).toString('base64url')]));
   writeFileSync(join(work, 'clusters.yaml'), `clusters:\n${CLUSTERS.map((c) => `  ${c}:\n    tokens:\n      - sha256: ${createHash('sha256').update(tokens[c] ?? '').digest('hex')}\n`).join('')}`);
   const common = { KAFKA_BROKERS: ctx.kafkaBrokers, CLICKHOUSE_URL: ctx.clickhouseUrl, CLICKHOUSE_DATABASE: database, LOG_LEVEL: 'warn' };

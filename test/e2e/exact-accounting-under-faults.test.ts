@@ -159,7 +159,7 @@ describe('exact accounting under faults (whole pipeline)', () => {
   beforeAll(async () => {
     stack = await createEphemeralStack({ root: join(REPO, '.kaudit'), name, logger });
     const ep = await stack.up();
-    await setupPipeline({ kafkaBrokers: ep.kafkaBrokers, clickhouseUrl: ep.clickhouseUrl, database, retentionDays: 30, migrationsDir: join(REPO, 'migrations', 'clickhouse') }, logger);
+    await setupPipeline({ kafkaBrokers: ep.kafkaBrokers, clickhouse: { url: ep.clickhouseUrl }, database, retentionDays: 30, migrationsDir: join(REPO, 'migrations', 'clickhouse') }, logger);
     ch = createClickHouse({ url: ep.clickhouseUrl });
     for (const table of ['audit_events', 'alerts']) await ch.command({ query: `ALTER TABLE ${database}.${table} MODIFY SETTING ${NO_MERGES}` });
     brokers = ep.kafkaBrokers;

@@ -85,7 +85,8 @@ const LOAD_KEY: Record<LoadDimension, string> = {
 };
 
 /**
- * Requests per key over the range from the per-minute rollup, with each key's busiest minute. The rollup keeps
+ * Requests per key over the range from the per-minute rollup, with each key's busiest minute (of equally busy
+ * minutes the latest, so the answer never depends on how rows are stored — one node or many shards). The rollup keeps
  * the set of distinct requests per minute (audit_rollup_1m_v2), so an event stored twice counts once.
  */
 export function loadQuery(s: AskScope, by: LoadDimension): AskQuery {
@@ -93,7 +94,7 @@ export function loadQuery(s: AskScope, by: LoadDimension): AskQuery {
   const person = by === 'user' ? `, anyLast(who) AS who, anyLast(email) AS email, anyLast(team) AS team` : '';
   return {
     query: `SELECT key AS ${by}${person}, sum(n) AS requests, round(sum(n) / greatest(1, dateDiff('second', {since:DateTime64(6)}, {until:DateTime64(6)})), 2) AS per_second,
-        max(n) AS peak_per_minute, argMax(minute, n) AS peak_minute
+        max(n) AS peak_per_minute, argMax(minute, (n, minute)) AS peak_minute
       FROM (
         SELECT minute, ${key} AS key, anyLast(actor_display_name) AS who, anyLast(actor_email) AS email, anyLast(actor_team) AS team, uniqExactMerge(requests) AS n
         FROM {db:Identifier}.audit_rollup_1m_v2
@@ -108,14 +109,14 @@ export function loadQuery(s: AskScope, by: LoadDimension): AskQuery {
   };
 }
 
-/** Who is getting 403s: per person (and the user they impersonated), how many, last time, and what they tried. */
+/** Who is getting 403s: per person (and the user they impersonated), how many, last time, and what they tried (sorted: a set has no order of its own). */
 export function forbiddenQuery(s: AskScope): AskQuery {
   // The request was refused for the impersonated user, so that user is shown next to the person
   // who impersonated; a non-resource attempt (no object) is named by its URL path.
   return {
     query: `SELECT who, as_user, email, team, account, count() AS denied, max(event_time) AS last_time,
-        groupUniqArray(5)(concat(verb, ' ', if(object_resource = '', path(request_uri), concat(object_resource, if(object_subresource = '', '', concat('/', object_subresource)))))) AS attempts,
-        groupUniqArray(3)(cluster) AS clusters
+        arraySort(groupUniqArray(5)(concat(verb, ' ', if(object_resource = '', path(request_uri), concat(object_resource, if(object_subresource = '', '', concat('/', object_subresource))))))) AS attempts,
+        arraySort(groupUniqArray(3)(cluster)) AS clusters
       FROM (
         SELECT cluster, audit_id, event_time, verb, object_resource, object_subresource, request_uri,
           actor_display_name AS who, if(impersonated, impersonated_user_name, '') AS as_user, actor_email AS email, actor_team AS team, actor_id AS account

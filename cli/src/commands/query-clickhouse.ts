@@ -1,14 +1,11 @@
-import { createClickHouse, type ClickHouse } from '@kaudit/clickhouse';
+import { clickHouseConnectionOptions, createClickHouse, type ClickHouse } from '@kaudit/clickhouse';
+import { loadClickHouseConnection, type ClickHouseConnectionConfig } from '@kaudit/config';
 import type { LocalRoleCredentials } from '@kaudit/stack';
 import type { CliDeps } from '../build-program.js';
 import { ROLE_USER_ENV } from './setup-command.js';
 import { createLocalStack } from './stack-command.js';
 
-export interface QueryTarget {
-  url: string;
-  username: string;
-  password: string;
-}
+export type QueryTarget = ClickHouseConnectionConfig;
 
 /**
  * Who the CLI queries ClickHouse as: the read-only query user (issue 11: the server, not a client
@@ -24,12 +21,14 @@ export function queryTarget(env: CliDeps['env'], local: () => LocalRoleCredentia
     const creds = local();
     return creds?.query.user === username ? creds.query.password : undefined;
   };
-  return { url: env.CLICKHOUSE_URL ?? localUrl, username, password: explicit ?? fromLocalStack() ?? '' };
+  const password = explicit ?? fromLocalStack();
+  // The resolved user and password through the one connection definition, which also reads the CA and client certificate.
+  return loadClickHouseConnection({ ...env, CLICKHOUSE_USER: username, CLICKHOUSE_PASSWORD: password }, { url: localUrl }, 'kaudit ClickHouse connection');
 }
 
 /** A ClickHouse client for reading, as the query user. */
 export function createQueryClickHouse(deps: CliDeps, applicationName: string): ClickHouse {
   const stack = createLocalStack(deps);
   const target = queryTarget(deps.env, () => stack.clickhouseRoleCredentials(), stack.endpoints().clickhouseUrl);
-  return createClickHouse({ url: target.url, username: target.username, password: target.password, applicationName });
+  return createClickHouse({ ...clickHouseConnectionOptions(target), applicationName });
 }

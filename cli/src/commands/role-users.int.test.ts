@@ -233,7 +233,7 @@ describe('the insert-only sink user', () => {
 
 describe('kaudit setup and the role users', () => {
   const target = (roleUsers: Parameters<typeof setupPipeline>[0]['roleUsers']) => ({
-    kafkaBrokers: testEndpoints().kafkaBrokers, clickhouseUrl: url, database, retentionDays: 3650, migrationsDir: MIGRATIONS, ...(roleUsers ? { roleUsers } : {}),
+    kafkaBrokers: testEndpoints().kafkaBrokers, clickhouse: { url }, database, retentionDays: 3650, migrationsDir: MIGRATIONS, ...(roleUsers ? { roleUsers } : {}),
   });
 
   it('checks each role user it has a password for, and says which it did not create', async () => {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createClickHouse, ensureRoleUsers, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type RoleName, type RoleUserResult } from '@kaudit/clickhouse';
-import { eventWindowSchema, loadConfig, loadEventWindow, loadKafkaSecurity } from '@kaudit/config';
+import { clickHouseConnectionOptions, createClickHouse, ensureRoleUsers, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type RoleName, type RoleUserResult } from '@kaudit/clickhouse';
+import { eventWindowSchema, loadClickHouseConnection, loadConfig, loadEventWindow, loadKafkaSecurity, type ClickHouseConnectionConfig } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, type KafkaSecurityOptions, type TopicSpec } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
@@ -16,9 +16,8 @@ export interface SetupTarget {
   /** Replicas of each new topic and its min.insync.replicas; absent: the broker's defaults (one broker: 1). */
   topicReplicationFactor?: number;
   topicMinInsyncReplicas?: number;
-  clickhouseUrl: string;
-  clickhouseUser?: string;
-  clickhousePassword?: string;
+  /** URL, user, password, CA and client certificate (libs/config's one ClickHouse connection definition). */
+  clickhouse: ClickHouseConnectionConfig;
   database: string;
   retentionDays: number;
   migrationsDir: string;
@@ -51,14 +50,14 @@ export function roleUsersFromEnv(env: Readonly<Record<string, string | undefined
 }
 
 /** The SQL setup runs for the role users, for review or for a DBA to apply by hand (`kaudit setup --print-sql`). */
-export function roleUsersSql(database: string, roles: RoleUsersTarget): string {
-  const specs = roleUserSpecs({ database, queryUser: roles.queryUser, sinkUser: roles.sinkUser });
+export function roleUsersSql(database: string, roles: RoleUsersTarget, cluster?: string): string {
+  const specs = roleUserSpecs({ database, queryUser: roles.queryUser, sinkUser: roles.sinkUser, clusterTables: cluster !== undefined });
   const password = (role: RoleName) => (role === 'query' ? roles.queryPassword : roles.sinkPassword);
   return specs
     .map((spec) => {
       const pw = password(spec.role);
       const head = `-- ${spec.role} user ${spec.user}${pw ? '' : ` (${ROLE_USER_ENV[spec.role].password} not set: setup would skip it)`}; run as the DDL user (CLICKHOUSE_USER)`;
-      return [head, ...roleUserStatements(spec, pw ? sha256Hex(pw) : null).map((s) => `${s};`)].join('\n');
+      return [head, ...roleUserStatements(spec, pw ? sha256Hex(pw) : null, cluster).map((s) => `${s};`)].join('\n');
     })
     .join('\n\n');
 }
@@ -100,16 +99,21 @@ export async function setupPipeline(target: SetupTarget, logger: Logger): Promis
   }
   const topics = DEFAULT_TOPIC_SPECS.map((t) => t.topic);
   log.info({ event: 'topics_ready', topics }, 'topics_ready');
-  const client = createClickHouse({ url: target.clickhouseUrl, ...(target.clickhouseUser ? { username: target.clickhouseUser } : {}), ...(target.clickhousePassword ? { password: target.clickhousePassword } : {}) });
+  const connection = clickHouseConnectionOptions(target.clickhouse);
+  const client = createClickHouse({ ...connection, applicationName: 'kaudit-setup' });
   try {
-    const result = await runMigrations({ client, dir: target.migrationsDir, database: target.database, logger, vars: { retention_days: target.retentionDays } });
+    // CLICKHOUSE_CLUSTER: the same migrations as ON CLUSTER DDL with Replicated* and Distributed tables (docs/operating.md).
+    const cluster = target.clickhouse.cluster !== undefined ? { cluster: target.clickhouse.cluster } : undefined;
+    const result = await runMigrations({ client, dir: target.migrationsDir, database: target.database, logger, vars: { retention_days: target.retentionDays }, cluster });
     log.info({ event: 'migrations_ready', applied: result.applied.length, skipped: result.skipped.length }, 'migrations_ready');
     const roles = target.roleUsers;
     const users = roles
       ? await ensureRoleUsers({
           client,
-          url: target.clickhouseUrl,
-          specs: roleUserSpecs({ database: target.database, queryUser: roles.queryUser, sinkUser: roles.sinkUser }),
+          url: connection.url,
+          tls: connection.tls,
+          specs: roleUserSpecs({ database: target.database, queryUser: roles.queryUser, sinkUser: roles.sinkUser, clusterTables: cluster !== undefined }),
+          cluster: cluster?.cluster,
           passwords: { ...(roles.queryPassword ? { query: roles.queryPassword } : {}), ...(roles.sinkPassword ? { sink: roles.sinkPassword } : {}) },
           passwordVariables: { query: ROLE_USER_ENV.query.password, sink: ROLE_USER_ENV.sink.password },
           logger,
@@ -136,9 +140,7 @@ export function setupTargetFromEnv(deps: CliDeps, defaults: { kafkaBrokers: stri
     kafkaSecurity: loadKafkaSecurity(env),
     ...(replication.replicationFactor !== undefined ? { topicReplicationFactor: replication.replicationFactor } : {}),
     ...(replication.minInsyncReplicas !== undefined ? { topicMinInsyncReplicas: replication.minInsyncReplicas } : {}),
-    clickhouseUrl: env.CLICKHOUSE_URL ?? defaults.clickhouseUrl,
-    ...(env.CLICKHOUSE_USER ? { clickhouseUser: env.CLICKHOUSE_USER } : {}),
-    ...(env.CLICKHOUSE_PASSWORD ? { clickhousePassword: env.CLICKHOUSE_PASSWORD } : {}),
+    clickhouse: loadClickHouseConnection(env, { url: defaults.clickhouseUrl }, 'kaudit setup'),
     database: env.CLICKHOUSE_DATABASE ?? 'kaudit',
     retentionDays,
     migrationsDir: join(deps.paths.root, 'migrations', 'clickhouse'),
@@ -155,7 +157,7 @@ export function registerSetupCommand(program: Command, deps: CliDeps): void {
       // Without KAFKA_BROKERS / CLICKHOUSE_URL: the local stack on its configured ports (KAUDIT_*_PORT), as every command.
       const target = setupTargetFromEnv(deps, createLocalStack(deps).endpoints());
       if (opts.printSql) {
-        deps.out(roleUsersSql(target.database, target.roleUsers ?? roleUsersFromEnv({})));
+        deps.out(roleUsersSql(target.database, target.roleUsers ?? roleUsersFromEnv({}), target.clickhouse.cluster));
         return;
       }
       const result = await setupPipeline(target, deps.logger);

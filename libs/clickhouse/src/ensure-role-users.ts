@@ -1,6 +1,6 @@
 import { KauditError } from '@kaudit/errors';
 import type { Logger } from '@kaudit/logging';
-import { createClickHouse, type ClickHouse } from './create-clickhouse.js';
+import { createClickHouse, type ClickHouse, type ClickHouseTlsFiles } from './create-clickhouse.js';
 import { roleUserStatements, sha256Hex, type RoleName, type RoleUserSpec } from './role-users.js';
 import { toClickHouseError } from './to-clickhouse-error.js';
 
@@ -8,7 +8,11 @@ export interface EnsureRoleUsersOptions {
   /** Connected as the DDL user (CLICKHOUSE_USER), which needs access management and these grants WITH GRANT OPTION. */
   client: ClickHouse;
   url: string;
+  /** The same CA / client certificate as the DDL user's connection, for the login checks over https. */
+  tls?: ClickHouseTlsFiles | undefined;
   specs: readonly RoleUserSpec[];
+  /** Cluster mode: the users are created ON CLUSTER. */
+  cluster?: string | undefined;
   /** Password per role; a role without one is not created, and that is said. */
   passwords: Partial<Record<RoleName, string>>;
   /** The variable that carries each role's password, named in what is logged. */
@@ -37,8 +41,8 @@ async function userStorage(client: ClickHouse, user: string): Promise<string | u
 }
 
 /** Logs in as the role user, so a wrong password fails setup rather than the service that uses it. */
-async function checkLogin(url: string, user: string, password: string): Promise<void> {
-  const probe = createClickHouse({ url, username: user, password, applicationName: 'kaudit-setup' });
+async function checkLogin(url: string, tls: ClickHouseTlsFiles | undefined, user: string, password: string): Promise<void> {
+  const probe = createClickHouse({ url, username: user, password, applicationName: 'kaudit-setup', ...(tls ? { tls } : {}) });
   try {
     await (await probe.query({ query: 'SELECT currentUser()', format: 'JSONEachRow' })).json();
   } catch (err) {
@@ -65,17 +69,17 @@ export async function ensureRoleUsers(options: EnsureRoleUsersOptions): Promise<
     }
     try {
       if ((await userStorage(options.client, spec.user)) === 'users_xml') {
-        await checkLogin(options.url, spec.user, password);
+        await checkLogin(options.url, options.tls, spec.user, password);
         log.info({ event: 'clickhouse_role_user_in_server_config', role: spec.role, user: spec.user }, 'clickhouse_role_user_in_server_config');
         results.push({ role: spec.role, user: spec.user, outcome: 'server-config' });
         continue;
       }
-      for (const statement of roleUserStatements(spec, sha256Hex(password))) await options.client.command({ query: statement });
+      for (const statement of roleUserStatements(spec, sha256Hex(password), options.cluster)) await options.client.command({ query: statement });
     } catch (err) {
       if (err instanceof KauditError) throw err;
       throw toClickHouseError(err, `setting up ClickHouse user ${spec.user}`);
     }
-    await checkLogin(options.url, spec.user, password);
+    await checkLogin(options.url, options.tls, spec.user, password);
     log.info({ event: 'clickhouse_role_user_applied', role: spec.role, user: spec.user }, 'clickhouse_role_user_applied');
     results.push({ role: spec.role, user: spec.user, outcome: 'applied' });
   }

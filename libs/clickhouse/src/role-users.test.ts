@@ -31,4 +31,13 @@ describe('roleUserSpecs / roleUserStatements', () => {
     expect(() => roleUserSpecs({ database: 'kaudit', queryUser: "q' OR '", sinkUser: 's' })).toThrow(/query user/);
     expect(() => roleUserSpecs({ database: 'kaudit', queryUser: 'same', sinkUser: 'same' })).toThrow(/must differ/);
   });
+
+  it('in cluster mode creates the users ON CLUSTER and grants the sink the local tables its Distributed inserts write', () => {
+    const [q, k] = roleUserSpecs({ database: 'kaudit', queryUser: 'kaudit_query', sinkUser: 'kaudit_sink', clusterTables: true });
+    expect(k?.grants.map((g) => g.on)).toEqual(['kaudit.audit_events', 'kaudit.audit_events_local', 'kaudit.alerts', 'kaudit.alerts_local', 'system.processes']);
+    if (!q) throw new Error('no query spec');
+    const sql = roleUserStatements(q, sha256Hex('s3cret'), 'prod');
+    for (const s of sql) expect(s).toMatch(/^(CREATE|ALTER) (SETTINGS PROFILE|USER) (IF NOT EXISTS )?kaudit_query(_profile)? ON CLUSTER prod|^REVOKE ON CLUSTER prod ALL|^GRANT ON CLUSTER prod SELECT ON kaudit\.\* TO kaudit_query$/);
+    expect(() => roleUserStatements(q, null, 'prod; DROP')).toThrow(/plain identifier/);
+  });
 });

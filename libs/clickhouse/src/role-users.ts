@@ -34,6 +34,11 @@ export interface RoleUserNames {
   database: string;
   queryUser: string;
   sinkUser: string;
+  /**
+   * Cluster mode (CLICKHOUSE_CLUSTER): the sink's tables are Distributed over `<table>_local`, and an insert
+   * through a Distributed table writes the local tables as the same user, so the sink is granted both.
+   */
+  clusterTables?: boolean;
 }
 
 /** Tables the sink writes: INSERT, plus SELECT for its stored-offset (exactly-once) check. */
@@ -76,7 +81,7 @@ export function roleUserSpecs(names: RoleUserNames): RoleUserSpec[] {
       profile: `${sinkUser}_profile`,
       settings: [],
       grants: [
-        ...SINK_TABLES.map((t) => ({ privileges: 'SELECT, INSERT', on: `${db}.${t}` })),
+        ...SINK_TABLES.flatMap((t) => (names.clusterTables ? [t, `${t}_local`] : [t]).map((name) => ({ privileges: 'SELECT, INSERT', on: `${db}.${name}` }))),
         // A new owner of a partition waits for the previous owner's inserts still running (BatchSink), found by
         // their query_id: that column only, so the sink never sees other users' query texts.
         { privileges: 'SELECT(query_id)', on: 'system.processes' },
@@ -103,7 +108,10 @@ export function grantClause(grant: RoleGrant): string {
  * profile and grants replaced (REVOKE ALL first, so a grant added by hand does not linger). Only the
  * password's SHA-256 is sent, so the plaintext never reaches ClickHouse's query log.
  */
-export function roleUserStatements(spec: RoleUserSpec, passwordSha256Hex: string | null): string[] {
+export function roleUserStatements(spec: RoleUserSpec, passwordSha256Hex: string | null, cluster?: string): string[] {
+  // Cluster mode: every node gets the same users (unless the servers keep users in replicated access storage,
+  // where ON CLUSTER is harmless).
+  const on = cluster !== undefined ? ` ON CLUSTER ${requireIdentifier(cluster, 'cluster')}` : '';
   if (passwordSha256Hex !== null && !/^[0-9a-f]{64}$/.test(passwordSha256Hex)) throw new KauditError('INTERNAL', 'password hash must be 64 hex digits');
   // null: documentation (`kaudit setup --print-sql`) without a password to hash.
   const auth = `IDENTIFIED WITH sha256_hash BY '${passwordSha256Hex ?? '<sha256 hex of the password>'}'`;
@@ -112,11 +120,11 @@ export function roleUserStatements(spec: RoleUserSpec, passwordSha256Hex: string
     return `${s.name} = ${sqlValue(s.value)}${s.constant ? ' CONST' : ''}${range}`;
   });
   return [
-    `CREATE SETTINGS PROFILE IF NOT EXISTS ${spec.profile}`,
-    settings.length > 0 ? `ALTER SETTINGS PROFILE ${spec.profile} SETTINGS ${settings.join(', ')}` : `ALTER SETTINGS PROFILE ${spec.profile} SETTINGS NONE`,
-    `CREATE USER IF NOT EXISTS ${spec.user} ${auth}`,
-    `ALTER USER ${spec.user} ${auth} SETTINGS PROFILE '${spec.profile}'`,
-    `REVOKE ALL ON *.* FROM ${spec.user}`,
-    ...spec.grants.map((g) => `${grantClause(g)} TO ${spec.user}`),
+    `CREATE SETTINGS PROFILE IF NOT EXISTS ${spec.profile}${on}`,
+    settings.length > 0 ? `ALTER SETTINGS PROFILE ${spec.profile}${on} SETTINGS ${settings.join(', ')}` : `ALTER SETTINGS PROFILE ${spec.profile}${on} SETTINGS NONE`,
+    `CREATE USER IF NOT EXISTS ${spec.user}${on} ${auth}`,
+    `ALTER USER ${spec.user}${on} ${auth} SETTINGS PROFILE '${spec.profile}'`,
+    `REVOKE${on} ALL ON *.* FROM ${spec.user}`,
+    ...spec.grants.map((g) => `${on ? grantClause(g).replace(/^GRANT /, `GRANT${on} `) : grantClause(g)} TO ${spec.user}`),
   ];
 }

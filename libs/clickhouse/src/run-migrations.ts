@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { KauditError } from '@kaudit/errors';
 import type { Logger } from '@kaudit/logging';
 import type { ClickHouse } from './create-clickhouse.js';
+import { ClusterDdlRenderer, renderClusterMigrations, type ClusterMode } from './render-cluster-ddl.js';
+import { toClickHouseError } from './to-clickhouse-error.js';
 
 export interface Migration {
   version: number;
@@ -21,6 +23,8 @@ export interface RunMigrationsOptions {
   database: string;
   /** Other `{{name}}` substitutions, e.g. retention days. */
   vars?: Record<string, string | number>;
+  /** Cluster mode (CLICKHOUSE_CLUSTER): the same files rendered as ON CLUSTER, Replicated* and Distributed DDL. */
+  cluster?: ClusterMode | undefined;
   logger: Logger;
 }
 
@@ -85,10 +89,19 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<Migr
     throw new KauditError('CONFIG_INVALID', `database name "${database}" must match [A-Za-z_][A-Za-z0-9_]*`);
   }
   const vars = { ...(options.vars ?? {}), database };
-  const migrations = await loadMigrations(options.dir, vars);
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  const loaded = await loadMigrations(options.dir, vars);
+  const renderer = options.cluster ? new ClusterDdlRenderer(options.cluster) : undefined;
+  const migrations = options.cluster ? renderClusterMigrations(loaded, options.cluster) : loaded;
+  try {
+    await client.command({ query: renderer ? renderer.createDatabase(database) : `CREATE DATABASE IF NOT EXISTS ${database}` });
+  } catch (err) {
+    // The first round trip: an unreachable server, refused TLS or login is reported as such, with its code.
+    throw toClickHouseError(err, `creating database ${database}`);
+  }
   await client.command({
-    query: `CREATE TABLE IF NOT EXISTS ${database}.schema_migrations
+    query: renderer
+      ? renderer.migrationsTable(database)
+      : `CREATE TABLE IF NOT EXISTS ${database}.schema_migrations
       (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
       ENGINE = ReplacingMergeTree ORDER BY version`,
   });

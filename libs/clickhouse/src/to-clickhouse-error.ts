@@ -13,12 +13,36 @@ const DATA_ERROR_CODES = new Set([
   '6', '16', '26', '27', '36', '38', '41', '43', '47', '53', '60', '62', '69', '70', '72', '81', '117', '131',
 ]);
 
-/** Classifies a @clickhouse/client failure into CLICKHOUSE_REJECTED (bad data/query) or CLICKHOUSE_UNAVAILABLE (retry). */
+/**
+ * Node's codes for a certificate the client does not trust or that does not name the host: a
+ * configuration problem that retrying cannot fix. (OpenSSL alerts from the server, e.g. a required
+ * or refused client certificate, arrive as ERR_SSL_*.)
+ */
+const TLS_ERROR_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA', 'ERR_TLS_CERT_ALTNAME_INVALID', 'EPROTO',
+]);
+
+function isTlsFailure(code: string | undefined): boolean {
+  return code !== undefined && (TLS_ERROR_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'));
+}
+
+/**
+ * Classifies a @clickhouse/client failure: CLICKHOUSE_TLS_FAILED (handshake refused, fix the
+ * certificates), CLICKHOUSE_REJECTED (bad data/query) or CLICKHOUSE_UNAVAILABLE (retry).
+ */
 export function toClickHouseError(err: unknown, what: string): KauditError {
   if (err instanceof KauditError) return err;
   const e = err as { code?: unknown; message?: unknown; type?: unknown };
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const message = typeof e?.message === 'string' ? e.message : String(err);
+  if (isTlsFailure(code)) {
+    return new KauditError('CLICKHOUSE_TLS_FAILED', `${what}: TLS handshake with ClickHouse failed (${code}: ${message}); check CLICKHOUSE_CA_FILE (the CA that signed the server certificate), CLICKHOUSE_CERT_FILE/CLICKHOUSE_KEY_FILE and the host name in CLICKHOUSE_URL`, {
+      cause: err,
+      details: { tlsCode: code },
+    });
+  }
   if (code !== undefined && DATA_ERROR_CODES.has(code)) {
     return new KauditError('CLICKHOUSE_REJECTED', `${what}: ${message}`, { cause: err, details: { clickhouseCode: code } });
   }

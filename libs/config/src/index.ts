@@ -19,3 +19,4 @@ export {
   type KafkaSecuritySettings,
   type KafkaTlsSettings,
 } from './kafka-connection.js';
+export { clickHouseConnectionSchema, clickHouseConnectionShape, checkClickHouseConnection, clickHouseConnectionEnv, loadClickHouseConnection, type ClickHouseConnectionConfig } from './clickhouse-connection.js';

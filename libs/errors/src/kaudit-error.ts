@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'KAFKA_AUTH_FAILED', // the broker refused our SASL credentials, or its TLS certificate/name did not verify; fix the config, never retried
   'CLICKHOUSE_UNAVAILABLE', // ClickHouse unreachable or overloaded; retry
   'CLICKHOUSE_REJECTED', // ClickHouse refused the data or query as invalid; do not retry as-is
+  'CLICKHOUSE_TLS_FAILED', // the TLS handshake with ClickHouse failed (untrusted or mismatched certificate, client certificate refused); not retryable, fix CLICKHOUSE_CA_FILE / CERT_FILE / KEY_FILE
   'MIGRATION_FAILED', // a schema migration failed to apply
   'STACK_PREREQUISITE', // the local stack cannot start here (no Java, wrong platform, port taken)
   'STACK_START_FAILED', // an engine process started but did not become ready

@@ -104,11 +104,11 @@ export function localUsersXml(credentials: LocalRoleCredentials): string {
   ].join('\n');
 }
 
-/** Writes config.xml + users.xml into `dir` and returns the config file to start the engine with. */
-export function writeLocalAccessConfig(dir: string, credentials: LocalRoleCredentials): string {
+/** Writes config.xml + users.xml into `dir` and returns the config file to start the engine with (plus `extraXml` elements). */
+export function writeLocalAccessConfig(dir: string, credentials: LocalRoleCredentials, extraXml = ''): string {
   const users = join(dir, 'users.xml');
   writeFileSync(users, localUsersXml(credentials), { mode: 0o600 });
   const config = join(dir, 'config.xml');
-  writeFileSync(config, `<clickhouse>\n  <user_directories>\n    <users_xml><path>${xml(users)}</path></users_xml>\n  </user_directories>\n</clickhouse>\n`, { mode: 0o600 });
+  writeFileSync(config, `<clickhouse>\n  <user_directories>\n    <users_xml><path>${xml(users)}</path></users_xml>\n  </user_directories>\n${extraXml}</clickhouse>\n`, { mode: 0o600 });
   return config;
 }

@@ -19,6 +19,13 @@ export interface ClickHouseEngineOptions {
   dir: string;
   cacheDir: string;
   httpPort: number;
+  /**
+   * Also serve the native protocol here (clickhouse-local: `SYSTEM START LISTEN TCP`), which a
+   * Distributed table on another engine uses to reach this one. Off by default.
+   */
+  tcpPort?: number;
+  /** More server configuration (XML elements inside <clickhouse>), e.g. `remote_servers` for a Distributed test. */
+  serverConfigXml?: string;
   logger: Logger;
   /** The database and names the local role users are granted on (default kaudit / kaudit_query / kaudit_sink). */
   roleUsers?: { database?: string; queryUser?: string; sinkUser?: string };
@@ -98,10 +105,11 @@ export async function startClickHouse(options: ClickHouseEngineOptions): Promise
   const server = which('clickhouse');
   let pid: number;
   if (server !== undefined) {
+    if (options.serverConfigXml !== undefined) throw new KauditError('STACK_PREREQUISITE', 'extra server configuration is only supported for the bundled engine (clickhouse-local); a clickhouse binary is on PATH');
     // A full server build: no launcher needed. Only HTTP is opened; other protocols stay off.
     pid = spawnDetached({
       command: server,
-      args: ['server', '--', `--path=${paths.data}/`, `--http_port=${options.httpPort}`, '--tcp_port=0', '--listen_host=127.0.0.1', `--logger.log=${paths.log}`, '--logger.level=warning'],
+      args: ['server', '--', `--path=${paths.data}/`, `--http_port=${options.httpPort}`, `--tcp_port=${options.tcpPort ?? 0}`, '--listen_host=127.0.0.1', `--logger.log=${paths.log}`, '--logger.level=warning'],
       logFile: paths.log,
       pidFile: paths.pid,
       cwd: options.dir,
@@ -109,7 +117,9 @@ export async function startClickHouse(options: ClickHouseEngineOptions): Promise
   } else {
     const lib = findLibChdb();
     const launcher = await ensureLauncher(options.cacheDir, options.logger);
-    const configFile = writeLocalAccessConfig(options.dir, credentials);
+    const configFile = writeLocalAccessConfig(options.dir, credentials, options.serverConfigXml);
+    // clickhouse-local opens listeners only when asked; HTTPS is not among those it can open (TCP and HTTP only).
+    const listen = options.tcpPort !== undefined ? 'SYSTEM START LISTEN HTTP; SYSTEM START LISTEN TCP;' : 'SYSTEM START LISTEN HTTP;';
     pid = spawnDetached({
       command: launcher,
       args: [
@@ -118,9 +128,10 @@ export async function startClickHouse(options: ClickHouseEngineOptions): Promise
         `--config-file=${configFile}`,
         `--path=${paths.data}`,
         `--http_port=${options.httpPort}`,
+        ...(options.tcpPort !== undefined ? [`--tcp_port=${options.tcpPort}`] : []),
         '--listen_host=127.0.0.1',
         '--query',
-        "SYSTEM START LISTEN HTTP; SELECT count() FROM file(stdin, 'LineAsString') FORMAT Null",
+        `${listen} SELECT count() FROM file(stdin, 'LineAsString') FORMAT Null`,
       ],
       logFile: paths.log,
       pidFile: paths.pid,

@@ -5,3 +5,4 @@ export { ServiceProcess, type ServiceProcessOptions } from './service-process.js
 export { slackWebhookSchema, teamsWebhookSchema, pagerdutyEventSchema, opsgenieAlertSchema } from './vendor-schemas.js';
 export { makeTestCertificates, type TestCertificates } from './test-certificates.js';
 export { startSecuredKafka, type SecuredKafka } from './secured-kafka.js';
+export { startTlsProxy, type TlsProxy, type TlsProxyOptions } from './tls-proxy.js';

@@ -13,6 +13,9 @@ export interface TestCertificates {
   brokerKeystoreFile: string;
   /** The broker certificate's subject alternative names. */
   brokerNames: readonly string[];
+  /** The same server certificate and key as separate files (a TLS proxy or any other server in a test). */
+  serverCertFile: string;
+  serverKeyFile: string;
   clientCertFile: string;
   clientKeyFile: string;
 }
@@ -51,6 +54,8 @@ export function makeTestCertificates(dir: string): TestCertificates {
     otherCaFile: join(dir, 'other-ca.pem'),
     brokerKeystoreFile,
     brokerNames,
+    serverCertFile: join(dir, 'broker.crt'),
+    serverKeyFile: join(dir, 'broker.key'),
     clientCertFile: join(dir, 'client.crt'),
     clientKeyFile: join(dir, 'client.key'),
   };

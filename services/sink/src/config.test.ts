@@ -22,4 +22,30 @@ describe('sink config', () => {
     const message = (err as Error).message;
     for (const env of ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'CLICKHOUSE_DATABASE', 'HTTP_PORT']) expect(message).toContain(env);
   });
+
+  it('reads the https connection: CA, client certificate and key (issue 13)', () => {
+    const c = loadSinkConfig({
+      KAFKA_BROKERS: 'a:9092',
+      CLICKHOUSE_URL: 'https://ch.example:8443',
+      CLICKHOUSE_USER: 'kaudit_sink',
+      CLICKHOUSE_PASSWORD: 's3cret',
+      CLICKHOUSE_CA_FILE: '/etc/kaudit/ch-ca.pem',
+      CLICKHOUSE_CERT_FILE: '/etc/kaudit/ch-client.pem',
+      CLICKHOUSE_KEY_FILE: '/etc/kaudit/ch-client.key',
+    });
+    expect(c.clickhouse).toMatchObject({ url: 'https://ch.example:8443', username: 'kaudit_sink', caFile: '/etc/kaudit/ch-ca.pem', certFile: '/etc/kaudit/ch-client.pem', keyFile: '/etc/kaudit/ch-client.key' });
+    expect(c.clickhouse.password?.reveal()).toBe('s3cret');
+    expect(JSON.stringify(c)).not.toContain('s3cret');
+  });
+
+  it('refuses a certificate without its key and TLS files with an http URL, naming the variables', () => {
+    let err: unknown;
+    try {
+      loadSinkConfig({ KAFKA_BROKERS: 'a:9092', CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_CA_FILE: '/ca.pem', CLICKHOUSE_CERT_FILE: '/c.pem' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    for (const env of ['CLICKHOUSE_KEY_FILE', 'CLICKHOUSE_CA_FILE', 'CLICKHOUSE_CERT_FILE']) expect((err as Error).message).toContain(env);
+  });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kafkaConnectionEnv, kafkaConnectionFields, loadConfig, secret, type EnvMap } from '@kaudit/config';
+import { checkClickHouseConnection, clickHouseConnectionEnv, clickHouseConnectionShape, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
 
 export const sinkConfigSchema = z.object({
@@ -23,13 +23,14 @@ export const sinkConfigSchema = z.object({
     // Safe: each partition's batches stay in order and carry their own offset-range dedup token.
     partitionsConcurrently: z.coerce.number().int().min(1).max(16).default(2),
   }),
-  clickhouse: z.object({
-    url: z.string().url(),
-    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier').default('kaudit'),
-    username: z.string().default('default'),
-    password: secret().optional(),
-    requestTimeoutMs: z.coerce.number().int().min(100).default(30_000),
-  }),
+  // URL, user, password, CA and client certificate: the one connection definition every component shares.
+  clickhouse: z
+    .object({
+      ...clickHouseConnectionShape,
+      database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier').default('kaudit'),
+      requestTimeoutMs: z.coerce.number().int().min(100).default(30_000),
+    })
+    .superRefine(checkClickHouseConnection),
   http: z.object({
     host: z.string().default('127.0.0.1'),
     port: z.coerce.number().int().min(0).max(65535).default(9102),
@@ -50,10 +51,8 @@ export const SINK_ENV: EnvMap = {
   'kafka.retryMaxMs': 'SINK_RETRY_MAX_MS',
   'kafka.sessionTimeoutMs': 'SINK_SESSION_TIMEOUT_MS',
   'kafka.partitionsConcurrently': 'SINK_PARTITIONS_CONCURRENTLY',
-  'clickhouse.url': 'CLICKHOUSE_URL',
+  ...clickHouseConnectionEnv('clickhouse'),
   'clickhouse.database': 'CLICKHOUSE_DATABASE',
-  'clickhouse.username': 'CLICKHOUSE_USER',
-  'clickhouse.password': 'CLICKHOUSE_PASSWORD',
   'clickhouse.requestTimeoutMs': 'CLICKHOUSE_REQUEST_TIMEOUT_MS',
   'http.host': 'HTTP_HOST',
   'http.port': 'HTTP_PORT',

@@ -1,5 +1,5 @@
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
-import { createClickHouse } from '@kaudit/clickhouse';
+import { clickHouseConnectionOptions, createClickHouse, probeClickHouse } from '@kaudit/clickhouse';
 import { readEnv } from '@kaudit/config';
 import { createKafkaClient, DeadLetterWriter } from '@kaudit/kafka';
 import { createLogger, createTelemetry } from '@kaudit/logging';
@@ -18,9 +18,7 @@ const telemetry = createTelemetry(logger, registry, 'sink');
 const rows = new Counter({ name: 'kaudit_sink_rows_total', help: 'Rows by table and outcome', labelNames: ['table', 'outcome'], registers: [registry] });
 
 const clickhouse = createClickHouse({
-  url: config.clickhouse.url,
-  username: config.clickhouse.username,
-  ...(config.clickhouse.password ? { password: config.clickhouse.password.reveal() } : {}),
+  ...clickHouseConnectionOptions(config.clickhouse),
   requestTimeoutMs: config.clickhouse.requestTimeoutMs,
   applicationName: 'kaudit-sink',
 });
@@ -58,7 +56,16 @@ const service = new SinkService({
 
 const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
 lifecycle
-  .add({ name: 'clickhouse', start: async () => undefined, stop: () => clickhouse.close() })
+  .add({
+    name: 'clickhouse',
+    // A refused TLS handshake stops the start with its reason; an outage at start is only reported (inserts retry).
+    start: async () => {
+      const problem = await probeClickHouse(clickhouse);
+      if (problem && !problem.retryable) throw problem;
+      if (problem) logger.warn({ event: 'clickhouse_unavailable_at_start', err: problem }, 'clickhouse_unavailable_at_start');
+    },
+    stop: () => clickhouse.close(),
+  })
   .add({ name: 'dlq-producer', start: () => producer.start(), stop: () => producer.stop() })
   .add(
     new HealthServer({
