@@ -6,6 +6,7 @@ export class AlertMetrics {
   readonly alerts: Counter<'rule' | 'severity'>;
   readonly deliveries: Counter<'destination' | 'outcome'>;
   readonly deliveryLatency: Histogram<'destination'>;
+  readonly groupsEvicted: Counter<'rule' | 'kind'>;
 
   constructor(registry: Registry) {
     this.evaluated = new Counter({ name: 'kaudit_alert_records_evaluated_total', help: 'Canonical records evaluated against the rules', registers: [registry] });
@@ -21,6 +22,12 @@ export class AlertMetrics {
       help: 'From alert creation to the notifier request being accepted',
       labelNames: ['destination'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    });
+    this.groupsEvicted = new Counter({
+      name: 'kaudit_alert_groups_evicted_total',
+      help: 'Rule groups pushed out by ALERT_MAX_GROUPS_PER_RULE: dedup windows are emitted early, threshold/sequence progress is lost',
+      labelNames: ['rule', 'kind'],
       registers: [registry],
     });
   }

@@ -146,3 +146,51 @@ describe('RuleEngine', () => {
     expect(b.flush({ idleNowUs: T0 + 3600 * S })).toMatchObject([{ count: 8 }]);
   });
 });
+
+describe('RuleEngine group bound', () => {
+  const yaml = `rules:
+  - id: exec
+    name: exec
+    severity: high
+    output: "{actor.displayName} exec'd into {objectRef.name}"
+    match: { field: operation, equals: exec }
+    dedup: { window: 10m, by: [actor.id] }
+  - id: storm
+    name: storm
+    severity: medium
+    output: x
+    match: { field: response.code, equals: 403 }
+    threshold: { count: 10, window: 10m, groupBy: [actor.id] }
+`;
+  const actor = (i: number) => ({ ...sampleAuditRecord().actor, id: `user:${i}`, displayName: `User ${i}` });
+
+  it('past the bound, the oldest open dedup window is emitted early with its count, and the eviction is reported', () => {
+    const { rules } = loadRuleSources([{ file: 't.yaml', text: yaml }]);
+    const evicted: { ruleId: string; kind: string }[] = [];
+    const engine = new RuleEngine({ rules, nowUs: () => T0, maxGroupsPerRule: 2, onEvict: (e) => evicted.push(e) });
+    // user 0 execs 3 times, then users 1 and 2 open their windows: user 0's window is the oldest past the bound.
+    const out = run(engine, [
+      rec(0, { operation: 'exec', actor: actor(0) }, 0),
+      rec(1, { operation: 'exec', actor: actor(0) }, 1),
+      rec(2, { operation: 'exec', actor: actor(0) }, 2),
+      rec(3, { operation: 'exec', actor: actor(1) }, 3),
+      rec(4, { operation: 'exec', actor: actor(2) }, 4),
+    ]);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ ruleId: 'exec', count: 3, actor: { id: 'user:0' }, summary: "User 0 exec'd into web-0 — 3 times in 10 minutes" });
+    expect(evicted).toEqual([{ ruleId: 'exec', kind: 'dedup' }]);
+    // Nothing else was lost: the two windows still open close with their own counts.
+    expect(engine.flush({ idleNowUs: T0 + 3600 * S }).map((a) => [a.actor.id, a.count])).toEqual([
+      ['user:1', 1],
+      ['user:2', 1],
+    ]);
+  });
+
+  it('threshold groups dropped past the bound are reported too (their partial counts cannot page)', () => {
+    const { rules } = loadRuleSources([{ file: 't.yaml', text: yaml }]);
+    const evicted: { ruleId: string; kind: string }[] = [];
+    const engine = new RuleEngine({ rules, nowUs: () => T0, maxGroupsPerRule: 2, onEvict: (e) => evicted.push(e) });
+    run(engine, [0, 1, 2].map((i) => rec(i, { ...forbidden, actor: actor(i) }, i)));
+    expect(evicted).toEqual([{ ruleId: 'storm', kind: 'threshold' }]);
+  });
+});

@@ -62,10 +62,20 @@ export interface RuleEngineOptions {
   rules: readonly CompiledRule[];
   /** Wall clock in µs, for `createdUs` only (never for window logic, which runs on event time). */
   nowUs: () => number;
-  /** Bound on per-rule group state; the oldest group is dropped beyond it (bounded memory). */
+  /**
+   * Bound on per-rule group state (bounded memory). Past it the oldest group goes: an open dedup
+   * window is emitted early (never lost), threshold/sequence progress is dropped; both reported.
+   */
   maxGroupsPerRule?: number;
+  /** Told of every group pushed out by the bound, so it is counted and logged, never silent. */
+  onEvict?: (eviction: GroupEviction) => void;
   /** Audit IDs kept per alert for drill-down. */
   maxAuditIds?: number;
+}
+
+export interface GroupEviction {
+  ruleId: string;
+  kind: 'dedup' | 'threshold' | 'sequence';
 }
 
 /** What a rule produced for one event, before dedup folding. */
@@ -80,14 +90,15 @@ interface Hit {
 
 const SEP = '\u001f';
 
-/** Inserts into a bounded map-of-groups; evicts the oldest-inserted group past the bound. */
-function boundedSet<T>(groups: Map<string, T>, key: string, value: T, max: number): void {
+/** Inserts into a bounded map-of-groups; past the bound removes and returns the oldest-inserted group. */
+function boundedSet<T>(groups: Map<string, T>, key: string, value: T, max: number): [string, T] | undefined {
   groups.delete(key);
   groups.set(key, value);
-  if (groups.size > max) {
-    const oldest = groups.keys().next();
-    if (!oldest.done) groups.delete(oldest.value);
-  }
+  if (groups.size <= max) return undefined;
+  const oldest = groups.entries().next();
+  if (oldest.done) return undefined;
+  groups.delete(oldest.value[0]);
+  return oldest.value;
 }
 
 /**
@@ -101,6 +112,7 @@ export class RuleEngine {
   readonly #nowUs: () => number;
   readonly #maxGroups: number;
   readonly #maxAuditIds: number;
+  readonly #onEvict: (eviction: GroupEviction) => void;
   #watermarkUs = 0;
   readonly #threshold = new Map<string, Map<string, ThresholdGroup>>();
   readonly #sequence = new Map<string, Map<string, SequenceProgress>>();
@@ -115,6 +127,7 @@ export class RuleEngine {
     this.#nowUs = options.nowUs;
     this.#maxGroups = options.maxGroupsPerRule ?? 100_000;
     this.#maxAuditIds = options.maxAuditIds ?? 10;
+    this.#onEvict = options.onEvict ?? (() => undefined);
   }
 
   get watermarkUs(): number {
@@ -128,10 +141,7 @@ export class RuleEngine {
     const out: AlertRecord[] = [];
     for (const rule of this.#candidatesFor(record.verb, record.objectRef.resource)) {
       const hit = this.#evaluate(rule, record);
-      if (hit) {
-        const alert = this.#emit(hit);
-        if (alert) out.push(alert);
-      }
+      if (hit) out.push(...this.#emit(hit));
     }
     return out;
   }
@@ -261,7 +271,7 @@ export class RuleEngine {
         firstSeenUs = g.times[0] ?? ts;
       }
       if (count < t.count) {
-        boundedSet(groups, groupKey, g, this.#maxGroups);
+        if (boundedSet(groups, groupKey, g, this.#maxGroups)) this.#onEvict({ ruleId: rule.id, kind: 'threshold' });
         return undefined;
       }
       // Fired: start counting afresh so the next alert needs another full threshold.
@@ -287,17 +297,19 @@ export class RuleEngine {
         return undefined;
       }
       // A fresh first step restarts the window when nothing past it matched yet.
-      if (s.steps[0]?.match(record) && (!p || p.step === 1)) boundedSet(progress, key, { step: 1, startUs: ts }, this.#maxGroups);
+      if (s.steps[0]?.match(record) && (!p || p.step === 1)) {
+        if (boundedSet(progress, key, { step: 1, startUs: ts }, this.#maxGroups)) this.#onEvict({ ruleId: rule.id, kind: 'sequence' });
+      }
       return undefined;
     }
     return { rule, record, groupKey: `${record.cluster}${SEP}${record.auditID}`, count: 1, firstSeenUs: ts, auditIDs: [record.auditID] };
   }
 
-  #emit(hit: Hit): AlertRecord | undefined {
+  #emit(hit: Hit): AlertRecord[] {
     const { rule, record } = hit;
     const ts = record.requestReceivedUs;
     if (!rule.dedup) {
-      return this.#toRecord(rule, this.#open(hit, alertId(rule.id, hit.groupKey, hit.firstSeenUs), ts));
+      return [this.#toRecord(rule, this.#open(hit, alertId(rule.id, hit.groupKey, hit.firstSeenUs), ts))];
     }
     const key = this.#keyOf(record, rule.dedup.by);
     const windows = this.#groups(this.#dedup, rule.id);
@@ -306,14 +318,20 @@ export class RuleEngine {
       open.count += hit.count;
       open.lastSeenUs = Math.max(open.lastSeenUs, ts);
       for (const id of hit.auditIDs) if (open.auditIDs.length < this.#maxAuditIds) open.auditIDs.push(id);
-      return undefined;
+      return [];
     }
+    const out: AlertRecord[] = [];
     // The previous window for this key (if the watermark has not closed it yet) ends now.
-    const closed = open ? this.#toRecord(rule, open) : undefined;
+    if (open) out.push(this.#toRecord(rule, open));
     const windowStartUs = hit.firstSeenUs;
     const fresh = this.#open(hit, alertId(rule.id, key, windowStartUs), windowStartUs + rule.dedup.windowMs * 1000);
-    boundedSet(windows, key, fresh, this.#maxGroups);
-    return closed;
+    const evicted = boundedSet(windows, key, fresh, this.#maxGroups);
+    if (evicted) {
+      // Its window ends early rather than taking its unsent alert with it (same id, count so far).
+      out.push(this.#toRecord(rule, evicted[1]));
+      this.#onEvict({ ruleId: rule.id, kind: 'dedup' });
+    }
+    return out;
   }
 
   #open(hit: Hit, id: string, windowEndUs: number): OpenAlert {

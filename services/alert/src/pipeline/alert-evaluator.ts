@@ -26,6 +26,8 @@ export interface AlertEvaluatorOptions {
   /** A partition with no batch for this long is idle: its due dedup windows close on the wall clock. */
   idleGraceMs: number;
   tickMs: number;
+  /** Bound on open groups per rule per partition (see RuleEngine). */
+  maxGroupsPerRule?: number;
   nowMs: () => number;
 }
 
@@ -137,7 +139,15 @@ export class AlertEvaluator implements Component {
     const state: PartitionState = {
       topic: batch.topic,
       partition: batch.partition,
-      engine: new RuleEngine({ rules: this.#o.rules, nowUs: () => this.#o.nowMs() * 1000 }),
+      engine: new RuleEngine({
+        rules: this.#o.rules,
+        nowUs: () => this.#o.nowMs() * 1000,
+        maxGroupsPerRule: this.#o.maxGroupsPerRule,
+        onEvict: ({ ruleId, kind }) => {
+          this.#o.metrics.groupsEvicted.inc({ rule: ruleId, kind });
+          this.#o.telemetry.emit({ event: 'rule_group_evicted', level: 'warn', fields: { ruleId, kind, partition: batch.partition } });
+        },
+      }),
       nextOffset: first,
       lastBatchMs: this.#o.nowMs(),
       pending: [],
