@@ -13,7 +13,7 @@ export class AlertMetrics {
     this.alerts = new Counter({ name: 'kaudit_alerts_total', help: 'Alerts produced to kaudit.alerts.v1', labelNames: ['rule', 'severity'], registers: [registry] });
     this.deliveries = new Counter({
       name: 'kaudit_alert_deliveries_total',
-      help: 'Notification outcomes per destination: delivered, dead_lettered, duplicate_skipped, stale_skipped',
+      help: 'Notification outcomes per destination: delivered, delivered_late, dead_lettered, duplicate_skipped, backlog_skipped (older than ALERT_MAX_AGE_MS on a destination added after it)',
       labelNames: ['destination', 'outcome'],
       registers: [registry],
     });
