@@ -7,6 +7,8 @@ export class AlertMetrics {
   readonly deliveries: Counter<'destination' | 'outcome'>;
   readonly deliveryLatency: Histogram<'destination'>;
   readonly groupsEvicted: Counter<'rule' | 'kind'>;
+  readonly checkpointWrites: Counter<'kind'>;
+  readonly checkpointBytes: Counter<'kind'>;
 
   constructor(registry: Registry) {
     this.evaluated = new Counter({ name: 'kaudit_alert_records_evaluated_total', help: 'Canonical records evaluated against the rules', registers: [registry] });
@@ -28,6 +30,18 @@ export class AlertMetrics {
       name: 'kaudit_alert_groups_evicted_total',
       help: 'Rule groups pushed out by ALERT_MAX_GROUPS_PER_RULE: dedup windows are emitted early, threshold/sequence progress is lost',
       labelNames: ['rule', 'kind'],
+      registers: [registry],
+    });
+    this.checkpointWrites = new Counter({
+      name: 'kaudit_alert_checkpoint_writes_total',
+      help: 'Window-state checkpoint writes: delta (one per batch that changed state) or base (the whole state, when deltas outgrew it)',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    this.checkpointBytes = new Counter({
+      name: 'kaudit_alert_checkpoint_bytes_total',
+      help: 'Bytes (gzip) written to the alert state topic for window checkpoints, by kind',
+      labelNames: ['kind'],
       registers: [registry],
     });
   }

@@ -224,7 +224,7 @@ describe('RuleEngine incremental state', () => {
     Array.from({ length: to - from }, (_, k) => {
       const i = from + k;
       const kind = i % 3;
-      const patch = kind === 0 ? { operation: 'exec' } : kind === 1 ? forbidden : { operation: 'rbac-change' };
+      const patch: Partial<AuditRecord> = kind === 0 ? { operation: 'exec' } : kind === 1 ? forbidden : { operation: 'rbac-change' };
       return rec(at + k * 0.001, { ...patch, actor: actor(i) }, at * 1e6 + i);
     });
 
