@@ -1,13 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertRecordSchema, sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient, type Producer } from '@kaudit/kafka';
-import { freePort } from '@kaudit/stack';
-import { consumeAll, ServiceProcess, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { consumeAll, type ServiceProcess, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { produceEnriched } from './test-support/enriched-producer.js';
+import { alertTestService, alertTestTopics, createAlertTestTopics } from './test-support/alert-test-service.js';
+import { caughtUp } from './test-support/caught-up.js';
 
 const WINDOW_S = 90;
 const RULES = `rules:
@@ -20,15 +19,6 @@ const RULES = `rules:
 `;
 const PEOPLE = 5000;
 
-/** Waits until the group has committed everything written to the topic (the service processed it all). */
-async function caughtUp(admin: KafkaAdmin, group: string, topic: string): Promise<void> {
-  for (;;) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const committed = new Map((await admin.fetchCommittedOffsets(group, topic)).map((c) => [c.partition, BigInt(c.offset)]));
-    if (ends.every((e) => BigInt(e.high) === 0n || (committed.get(e.partition) ?? -1n) >= BigInt(e.high))) return;
-    await sleep(200);
-  }
-}
 
 async function topicSize(admin: KafkaAdmin, topic: string): Promise<number> {
   return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0);
@@ -41,7 +31,7 @@ async function topicSize(admin: KafkaAdmin, topic: string): Promise<number> {
  */
 describe('alert service killed with 5,000 open windows (SIGKILL, real Kafka)', () => {
   const logger = silentLogger('alert-restart-many');
-  const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq'), state: uniqueName('state') };
+  const topics = alertTestTopics();
   const group = uniqueName('alert');
   let kafka: KafkaClient;
   let admin: KafkaAdmin;
@@ -50,37 +40,13 @@ describe('alert service killed with 5,000 open windows (SIGKILL, real Kafka)', (
 
   beforeAll(async () => {
     const { kafkaBrokers } = testEndpoints();
-    const dir = mkdtempSync(join(tmpdir(), 'kaudit-alert-many-'));
-    mkdirSync(join(dir, 'rules'));
-    writeFileSync(join(dir, 'rules', 'rules.yaml'), RULES);
     kafka = createKafkaClient({ brokers: [kafkaBrokers], clientId: 'alert-restart-many', logger });
     admin = kafka.admin();
     await admin.start();
-    await admin.ensureTopics([
-      { topic: topics.enriched, partitions: 2 },
-      { topic: topics.alerts, partitions: 2 },
-      { topic: topics.dlq, partitions: 1 },
-    ]);
+    await createAlertTestTopics(admin, topics);
     producer = kafka.producer();
     await producer.start();
-    service = new ServiceProcess({
-      service: 'alert',
-      httpPort: await freePort(),
-      logDir: join(dir, 'logs'),
-      env: {
-        KAFKA_BROKERS: kafkaBrokers,
-        ALERT_GROUP_PREFIX: group,
-        ALERT_ENRICHED_TOPIC: topics.enriched,
-        ALERT_ALERTS_TOPIC: topics.alerts,
-        ALERT_DLQ_TOPIC: topics.dlq,
-        ALERT_STATE_TOPIC: topics.state,
-        ALERT_FROM_BEGINNING: 'true',
-        ALERT_RULES_DIR: join(dir, 'rules'),
-        ALERT_IDLE_GRACE_MS: '1000',
-        ALERT_TICK_MS: '200',
-        LOG_LEVEL: 'debug',
-      },
-    });
+    service = await alertTestService({ kafkaBrokers, group, topics, rules: RULES });
   });
 
   afterAll(async () => {

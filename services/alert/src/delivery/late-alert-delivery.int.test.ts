@@ -11,18 +11,10 @@ import { createNotifier, notifierConfigSchema } from '../notifiers/registry.js';
 import { sampleAlert } from '../notifiers/test-helpers/sample-alert.js';
 import { VendorReceiver } from '../notifiers/test-helpers/vendor-receiver.js';
 import { DestinationWorker } from './destination-worker.js';
+import { caughtUp } from '../test-support/caught-up.js';
 
 const HOUR_MS = 3_600_000;
 
-/** Waits until the group has committed everything written to the topic. */
-async function caughtUp(admin: KafkaAdmin, group: string, topic: string): Promise<void> {
-  for (;;) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const committed = new Map((await admin.fetchCommittedOffsets(group, topic)).map((c) => [c.partition, BigInt(c.offset)]));
-    if (ends.every((e) => BigInt(e.high) === 0n || (committed.get(e.partition) ?? -1n) >= BigInt(e.high))) return;
-    await sleep(200);
-  }
-}
 
 describe('an alert older than ALERT_MAX_AGE_MS after an outage (real Kafka, real HTTP receiver)', () => {
   const logger = silentLogger('late-alerts');

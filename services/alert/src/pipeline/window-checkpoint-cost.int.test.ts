@@ -12,6 +12,7 @@ import { loadAlertConfig } from '../config.js';
 import { loadRuleSources } from '../rules/load-rules.js';
 import { produceEnriched } from '../test-support/enriched-producer.js';
 import { CheckpointStore } from './checkpoint-store.js';
+import { caughtUp } from '../test-support/caught-up.js';
 
 const RULES = `rules:
   - id: exec-into-pod
@@ -23,15 +24,6 @@ const RULES = `rules:
 `;
 const OPEN = 100_000;
 
-/** Waits until the group has committed everything written to the topic (the evaluator processed it all). */
-async function caughtUp(admin: KafkaAdmin, group: string, topic: string): Promise<void> {
-  for (;;) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const committed = new Map((await admin.fetchCommittedOffsets(group, topic)).map((c) => [c.partition, BigInt(c.offset)]));
-    if (ends.every((e) => BigInt(e.high) === 0n || (committed.get(e.partition) ?? -1n) >= BigInt(e.high))) return;
-    await sleep(200);
-  }
-}
 
 interface Written {
   topic: string;
