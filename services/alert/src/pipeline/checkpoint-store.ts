@@ -96,10 +96,23 @@ export class CheckpointStore implements Component, CheckpointKv {
 
   /** Resolves once the reader has seen everything written to the topic before this call. */
   async reload(): Promise<void> {
-    if (!this.#admin) throw new KauditError('INTERNAL', 'checkpoint store not started');
-    const ends = (await this.#admin.fetchTopicOffsets(this.#topic)).filter((p) => BigInt(p.high) > BigInt(p.low));
-    const behind = () => ends.some((p) => (this.#position.get(p.partition) ?? 0n) < BigInt(p.high));
+    const admin = this.#admin;
+    if (!admin) throw new KauditError('INTERNAL', 'checkpoint store not started');
     const deadline = Date.now() + this.#readTimeoutMs;
+    let offsets: Awaited<ReturnType<KafkaAdmin['fetchTopicOffsets']>> | undefined;
+    // Right after ensureTopics created it, the topic's leader may not know it yet
+    // (UNKNOWN_TOPIC_OR_PARTITION, which kafkajs' admin does not retry here): ask again shortly.
+    for (let attempt = 1; offsets === undefined; attempt++) {
+      try {
+        offsets = await admin.fetchTopicOffsets(this.#topic);
+      } catch (err) {
+        if (Date.now() + 500 * attempt > deadline) throw err;
+        this.#log.warn({ event: 'state_offsets_retry', attempt, err }, 'state_offsets_retry');
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
+    const ends = offsets.filter((p) => BigInt(p.high) > BigInt(p.low));
+    const behind = () => ends.some((p) => (this.#position.get(p.partition) ?? 0n) < BigInt(p.high));
     while (behind()) {
       const left = deadline - Date.now();
       if (left <= 0) throw new KauditError('KAFKA_UNAVAILABLE', `checkpoints in ${this.#topic} not read within ${this.#readTimeoutMs} ms`);

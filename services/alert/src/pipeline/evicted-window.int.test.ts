@@ -1,16 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertRecordSchema, sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient, type Producer } from '@kaudit/kafka';
-import { createTelemetry } from '@kaudit/logging';
-import type { Component } from '@kaudit/runtime';
 import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
-import { AlertMetrics } from '../alert-metrics.js';
-import { buildAlertComponents } from '../alert-service.js';
-import { loadAlertConfig } from '../config.js';
-import { loadRuleSources } from '../rules/load-rules.js';
-import { alertTestTopics, createAlertTestTopics } from '../test-support/alert-test-service.js';
+import { alertTestTopics, createAlertTestTopics, startAlertInProcess } from '../test-support/alert-test-service.js';
 import { caughtUp } from '../test-support/caught-up.js';
 import { produceEnriched } from '../test-support/enriched-producer.js';
 
@@ -31,7 +24,7 @@ describe('a dedup window pushed out by ALERT_MAX_GROUPS_PER_RULE (real Kafka)', 
   let kafka: KafkaClient;
   let admin: KafkaAdmin;
   let producer: Producer;
-  const started: Component[] = [];
+  let stopService: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     const { kafkaBrokers } = testEndpoints();
@@ -41,39 +34,11 @@ describe('a dedup window pushed out by ALERT_MAX_GROUPS_PER_RULE (real Kafka)', 
     await createAlertTestTopics(admin, topics, 1);
     producer = kafka.producer();
     await producer.start();
-    const config = loadAlertConfig({
-      KAFKA_BROKERS: kafkaBrokers,
-      ALERT_GROUP_PREFIX: group,
-      ALERT_ENRICHED_TOPIC: topics.enriched,
-      ALERT_ALERTS_TOPIC: topics.alerts,
-      ALERT_DLQ_TOPIC: topics.dlq,
-      ALERT_STATE_TOPIC: topics.state,
-      ALERT_FROM_BEGINNING: 'true',
-      ALERT_MAX_GROUPS_PER_RULE: '2',
-    });
-    const { rules } = loadRuleSources([{ file: 'test.yaml', text: RULES }]);
-    const built = buildAlertComponents({
-      config,
-      rules,
-      notifiers: [],
-      kafka,
-      producer,
-      logger,
-      telemetry: createTelemetry(logger, registry),
-      metrics: new AlertMetrics(registry),
-      fetch: globalThis.fetch,
-      nowMs: Date.now,
-      sleep: (ms) => sleep(ms),
-    });
-    for (const c of built.components) {
-      await c.start();
-      started.push(c);
-    }
-    await built.evaluator.waitForAssignment(60_000);
+    stopService = (await startAlertInProcess({ kafka, producer, kafkaBrokers, group, topics, rules: RULES, registry, logger, env: { ALERT_MAX_GROUPS_PER_RULE: '2' } })).stop;
   });
 
   afterAll(async () => {
-    for (const c of started.reverse()) await c.stop();
+    await stopService?.();
     await producer?.stop();
     await admin?.stop();
   });

@@ -1,17 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient, type Producer } from '@kaudit/kafka';
-import { createTelemetry } from '@kaudit/logging';
-import type { Component } from '@kaudit/runtime';
 import { silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
-import { AlertMetrics } from '../alert-metrics.js';
-import { buildAlertComponents } from '../alert-service.js';
-import { loadAlertConfig } from '../config.js';
-import { loadRuleSources } from '../rules/load-rules.js';
 import { produceEnriched } from '../test-support/enriched-producer.js';
 import { CheckpointStore } from './checkpoint-store.js';
+import { alertTestTopics, createAlertTestTopics, startAlertInProcess } from '../test-support/alert-test-service.js';
 import { caughtUp } from '../test-support/caught-up.js';
 
 const RULES = `rules:
@@ -54,14 +48,14 @@ function recordingProducer(producer: Producer, written: Written[]): Producer {
  */
 describe('window checkpoints at 100k open dedup windows (real Kafka)', () => {
   const logger = silentLogger('checkpoint-cost');
-  const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq'), state: uniqueName('state') };
+  const topics = alertTestTopics();
   const group = uniqueName('alert');
   let kafka: KafkaClient;
   let admin: KafkaAdmin;
   let producer: Producer;
   let store: CheckpointStore;
   const written: Written[] = [];
-  const started: Component[] = [];
+  let stopService: (() => Promise<void>) | undefined;
   const base = sampleAuditRecord();
   const t0 = Date.now() * 1000;
   const exec = (actor: number, n: number): AuditRecord => ({
@@ -79,48 +73,16 @@ describe('window checkpoints at 100k open dedup windows (real Kafka)', () => {
     kafka = createKafkaClient({ brokers: [kafkaBrokers], clientId: 'checkpoint-cost', logger });
     admin = kafka.admin();
     await admin.start();
-    await admin.ensureTopics([
-      { topic: topics.enriched, partitions: 1 },
-      { topic: topics.alerts, partitions: 1 },
-      { topic: topics.dlq, partitions: 1 },
-    ]);
+    await createAlertTestTopics(admin, topics, 1);
     producer = kafka.producer();
     await producer.start();
-    const config = loadAlertConfig({
-      KAFKA_BROKERS: kafkaBrokers,
-      ALERT_GROUP_PREFIX: group,
-      ALERT_ENRICHED_TOPIC: topics.enriched,
-      ALERT_ALERTS_TOPIC: topics.alerts,
-      ALERT_DLQ_TOPIC: topics.dlq,
-      ALERT_STATE_TOPIC: topics.state,
-      ALERT_FROM_BEGINNING: 'true',
-    });
-    const { rules, problems } = loadRuleSources([{ file: 'test.yaml', text: RULES }]);
-    expect(problems).toEqual([]);
-    const registry = new Registry();
-    const built = buildAlertComponents({
-      config,
-      rules,
-      notifiers: [],
-      kafka,
-      producer: recordingProducer(producer, written),
-      logger,
-      telemetry: createTelemetry(logger, registry),
-      metrics: new AlertMetrics(registry),
-      fetch: globalThis.fetch,
-      nowMs: Date.now,
-      sleep: (ms) => sleep(ms),
-    });
-    for (const c of built.components) {
-      await c.start();
-      started.push(c);
-    }
-    store = built.components.find((c): c is CheckpointStore => c instanceof CheckpointStore) as CheckpointStore;
-    await built.evaluator.waitForAssignment(60_000);
+    const service = await startAlertInProcess({ kafka, producer: recordingProducer(producer, written), kafkaBrokers, group, topics, rules: RULES, registry: new Registry(), logger });
+    stopService = service.stop;
+    store = service.built.components.find((c): c is CheckpointStore => c instanceof CheckpointStore) as CheckpointStore;
   }, 300_000);
 
   afterAll(async () => {
-    for (const c of started.reverse()) await c.stop();
+    await stopService?.();
     await producer?.stop();
     await admin?.stop();
   });
