@@ -27,6 +27,12 @@ export const alertRecordSchema = z.object({
   /** A bounded sample of the audit IDs that triggered it (for drill-down in SQL). */
   auditIDs: z.array(z.string()),
   createdUs: z.number().int(),
+  /**
+   * Set by a destination worker only, on an alert it delivers more than ALERT_MAX_AGE_MS after
+   * `createdUs` (e.g. after an outage): how late, in ms. Never on kaudit.alerts.v1; optional, so
+   * every record written before it existed still decodes.
+   */
+  lateByMs: z.number().int().min(0).optional(),
 });
 
 export type AlertRecord = z.infer<typeof alertRecordSchema>;

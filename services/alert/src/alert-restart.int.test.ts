@@ -1,14 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient, type Producer } from '@kaudit/kafka';
-import { freePort } from '@kaudit/stack';
-import { ServiceProcess, silentLogger, slackWebhookSchema, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { type ServiceProcess, silentLogger, slackWebhookSchema, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { VendorReceiver } from './notifiers/test-helpers/vendor-receiver.js';
 import { produceEnriched } from './test-support/enriched-producer.js';
+import { alertTestService, alertTestTopics, createAlertTestTopics } from './test-support/alert-test-service.js';
+import { caughtUp } from './test-support/caught-up.js';
 
 const RULES = `rules:
   - id: secret-reads
@@ -24,19 +22,10 @@ const RULES = `rules:
     match: { all: [{ field: verb, equals: delete }, { field: objectRef.resource, equals: deployments }] }
 `;
 
-/** Waits until the group has committed everything written to the topic (the service processed it all). */
-async function caughtUp(admin: KafkaAdmin, group: string, topic: string): Promise<void> {
-  for (;;) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const committed = new Map((await admin.fetchCommittedOffsets(group, topic)).map((c) => [c.partition, BigInt(c.offset)]));
-    if (ends.every((e) => BigInt(e.high) === 0n || (committed.get(e.partition) ?? -1n) >= BigInt(e.high))) return;
-    await sleep(200);
-  }
-}
 
 describe('alert service killed mid-window (SIGKILL, real Kafka)', () => {
   const logger = silentLogger('alert-restart');
-  const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq'), state: uniqueName('state') };
+  const topics = alertTestTopics();
   const group = uniqueName('alert');
   const slack = new VendorReceiver({ schema: slackWebhookSchema });
   let kafka: KafkaClient;
@@ -47,38 +36,18 @@ describe('alert service killed mid-window (SIGKILL, real Kafka)', () => {
   beforeAll(async () => {
     const { kafkaBrokers } = testEndpoints();
     const slackUrl = await slack.start();
-    const dir = mkdtempSync(join(tmpdir(), 'kaudit-alert-'));
-    mkdirSync(join(dir, 'rules'));
-    writeFileSync(join(dir, 'rules', 'rules.yaml'), RULES);
-    writeFileSync(join(dir, 'notifiers.yaml'), `notifiers:\n  - { name: slack, type: slack, webhookUrl: "${slackUrl}", rateLimit: { perSecond: 20, burst: 5 } }\n`);
     kafka = createKafkaClient({ brokers: [kafkaBrokers], clientId: 'alert-restart', logger });
     admin = kafka.admin();
     await admin.start();
-    await admin.ensureTopics([
-      { topic: topics.enriched, partitions: 2 },
-      { topic: topics.alerts, partitions: 2 },
-      { topic: topics.dlq, partitions: 1 },
-    ]);
+    await createAlertTestTopics(admin, topics);
     producer = kafka.producer();
     await producer.start();
-    service = new ServiceProcess({
-      service: 'alert',
-      httpPort: await freePort(),
-      logDir: join(dir, 'logs'),
-      env: {
-        KAFKA_BROKERS: kafkaBrokers,
-        ALERT_GROUP_PREFIX: group,
-        ALERT_ENRICHED_TOPIC: topics.enriched,
-        ALERT_ALERTS_TOPIC: topics.alerts,
-        ALERT_DLQ_TOPIC: topics.dlq,
-        ALERT_STATE_TOPIC: topics.state,
-        ALERT_FROM_BEGINNING: 'true',
-        ALERT_RULES_DIR: join(dir, 'rules'),
-        ALERT_NOTIFIERS_FILE: join(dir, 'notifiers.yaml'),
-        ALERT_IDLE_GRACE_MS: '1000',
-        ALERT_TICK_MS: '200',
-        LOG_LEVEL: 'debug',
-      },
+    service = await alertTestService({
+      kafkaBrokers,
+      group,
+      topics,
+      rules: RULES,
+      notifiers: `notifiers:\n  - { name: slack, type: slack, webhookUrl: "${slackUrl}", rateLimit: { perSecond: 20, burst: 5 } }\n`,
     });
   });
 

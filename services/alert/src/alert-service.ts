@@ -48,6 +48,7 @@ export function buildAlertComponents(deps: AlertServiceDeps): { components: Comp
     fromBeginning: config.kafka.fromBeginning,
     idleGraceMs: config.engine.idleGraceMs,
     tickMs: config.engine.tickMs,
+    maxGroupsPerRule: config.engine.maxGroupsPerRule,
     nowMs: deps.nowMs,
   });
   const notifierDeps = { fetch: deps.fetch, nowMs: deps.nowMs, timeoutMs: config.delivery.requestTimeoutMs };

@@ -26,6 +26,8 @@ export const alertConfigSchema = z.object({
     /** A partition without new records for this long closes its due dedup windows by the wall clock. */
     idleGraceMs: z.coerce.number().int().min(0).default(5000),
     tickMs: z.coerce.number().int().min(50).default(1000),
+    /** Open groups per rule and partition; past it the oldest goes (a dedup window is emitted early, counted). */
+    maxGroupsPerRule: z.coerce.number().int().min(1).default(100_000),
   }),
   delivery: z.object({
     maxAgeMs: z.coerce.number().int().min(1000).default(3_600_000),
@@ -54,6 +56,7 @@ export const ALERT_ENV: EnvMap = {
   notifiersFile: 'ALERT_NOTIFIERS_FILE',
   'engine.idleGraceMs': 'ALERT_IDLE_GRACE_MS',
   'engine.tickMs': 'ALERT_TICK_MS',
+  'engine.maxGroupsPerRule': 'ALERT_MAX_GROUPS_PER_RULE',
   'delivery.maxAgeMs': 'ALERT_MAX_AGE_MS',
   'delivery.recentIds': 'ALERT_RECENT_IDS',
   'delivery.requestTimeoutMs': 'ALERT_NOTIFIER_TIMEOUT_MS',

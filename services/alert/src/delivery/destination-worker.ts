@@ -1,5 +1,5 @@
 import { alertRecordSchema } from '@kaudit/audit-schema';
-import type { BatchConsumer, BatchContext, DeadLetterWriter, KafkaClient, RecordBatch } from '@kaudit/kafka';
+import type { BatchConsumer, BatchContext, DeadLetterWriter, KafkaAdmin, KafkaClient, RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
 import type { Route } from '../notifiers/destination-config.js';
@@ -29,7 +29,11 @@ export interface DestinationWorkerOptions {
   alertsTopic: string;
   /** The worker's group is `<groupPrefix>-deliver-<destination>`. */
   groupPrefix: string;
-  /** Alerts older than this when first seen are not sent (a new destination must not page for last month). */
+  /**
+   * An alert older than this (since `createdUs`) is delivered marked late (`lateByMs`) — after an
+   * outage the page still goes out. Only on a partition this destination never committed on (it was
+   * added later) is such an alert skipped, counted as backlog_skipped: it predates the destination.
+   */
   maxAgeMs: number;
   /** How many delivered ids per partition are remembered to refuse duplicates. */
   recentIds: number;
@@ -52,6 +56,9 @@ export class DestinationWorker implements Component {
   #consumer: BatchConsumer | undefined;
   readonly #dirty = new Map<number, RecentIds>();
   #writing: Promise<void> | undefined;
+  /** Per partition seen: has this destination committed on it (so it existed when its alerts were written)? */
+  readonly #established = new Map<number, boolean>();
+  #admin: KafkaAdmin | undefined;
 
   constructor(options: DestinationWorkerOptions) {
     this.#o = options;
@@ -63,7 +70,7 @@ export class DestinationWorker implements Component {
   async start(): Promise<void> {
     const o = this.#o;
     this.#consumer = o.kafka.consumer({
-      groupId: `${o.groupPrefix}-deliver-${o.destination.name}`,
+      groupId: this.#groupId(),
       topics: [o.alertsTopic],
       // Alerts written before this destination's first start are still delivered (within maxAgeMs).
       fromBeginning: true,
@@ -74,6 +81,31 @@ export class DestinationWorker implements Component {
 
   async stop(): Promise<void> {
     await this.#consumer?.stop();
+    await this.#admin?.stop().catch(() => undefined);
+    this.#admin = undefined;
+  }
+
+  #groupId(): string {
+    return `${this.#o.groupPrefix}-deliver-${this.#o.destination.name}`;
+  }
+
+  /**
+   * Asked once per partition, at its first batch (the group's coordinator is known by then; a
+   * failure throws and the batch is retried): a committed offset means this destination already
+   * delivered there, so its old alerts are late pages, not a backlog from before it existed.
+   */
+  async #isEstablished(partition: number): Promise<boolean> {
+    const known = this.#established.get(partition);
+    if (known !== undefined) return known;
+    if (!this.#admin) {
+      const admin = this.#o.kafka.admin();
+      await admin.start();
+      this.#admin = admin;
+    }
+    const committed = (await this.#admin.fetchCommittedOffsets(this.#groupId(), this.#o.alertsTopic)).find((c) => c.partition === partition);
+    const established = committed !== undefined && committed.offset !== '-1';
+    this.#established.set(partition, established);
+    return established;
   }
 
   waitForAssignment(timeoutMs?: number): Promise<void> {
@@ -143,6 +175,7 @@ export class DestinationWorker implements Component {
     const o = this.#o;
     const dest = o.destination;
     const recent = this.#recentFor(batch.partition);
+    const established = await this.#isEstablished(batch.partition);
     for (const rec of batch.records) {
       const original = { value: rec.value, key: rec.key, headers: rec.headers, topic: rec.topic, partition: rec.partition, offset: rec.offset };
       let json: unknown;
@@ -162,12 +195,16 @@ export class DestinationWorker implements Component {
         o.metrics.deliveries.inc({ destination: dest.name, outcome: 'duplicate_skipped' });
         continue;
       }
-      if (o.nowMs() - alert.createdUs / 1000 > o.maxAgeMs) {
-        o.metrics.deliveries.inc({ destination: dest.name, outcome: 'stale_skipped' });
-        this.#telemetry.emit({ event: 'stale_alert_skipped', fields: { alertId: alert.alertId, ruleId: alert.ruleId } });
+      const ageMs = Math.max(0, Math.trunc(o.nowMs() - alert.createdUs / 1000));
+      const late = ageMs > o.maxAgeMs;
+      if (late && !established) {
+        o.metrics.deliveries.inc({ destination: dest.name, outcome: 'backlog_skipped' });
+        this.#telemetry.emit({ event: 'backlog_alert_skipped', fields: { alertId: alert.alertId, ruleId: alert.ruleId, ageMs } });
         continue;
       }
-      const outcome = await sendWithRetry(dest.notifier, alert, dest.retry, {
+      // A page after an outage still goes out, saying how late it is (issue 12 §3).
+      const toSend = late ? { ...alert, lateByMs: ageMs } : alert;
+      const outcome = await sendWithRetry(dest.notifier, toSend, dest.retry, {
         limiter: this.#limiter,
         sleep: o.sleep,
         isRunning: ctx.isRunning,
@@ -176,9 +213,13 @@ export class DestinationWorker implements Component {
           this.#telemetry.emit({ event: 'notification_retry', level: 'warn', fields: { alertId: alert.alertId, attempt, delayMs, error: error.message } }),
       });
       if (outcome.ok) {
-        o.metrics.deliveries.inc({ destination: dest.name, outcome: 'delivered' });
+        o.metrics.deliveries.inc({ destination: dest.name, outcome: late ? 'delivered_late' : 'delivered' });
         o.metrics.deliveryLatency.observe({ destination: dest.name }, Math.max(0, o.nowMs() - alert.createdUs / 1000) / 1000);
-        this.#telemetry.emit({ event: 'notification_sent', fields: { alertId: alert.alertId, ruleId: alert.ruleId, attempts: outcome.attempts } });
+        this.#telemetry.emit({
+          event: late ? 'late_notification_sent' : 'notification_sent',
+          level: late ? 'warn' : 'info',
+          fields: { alertId: alert.alertId, ruleId: alert.ruleId, attempts: outcome.attempts, ...(late ? { lateByMs: ageMs } : {}) },
+        });
       } else {
         await o.dlq.send(original, { code: 'NOTIFIER_FAILED', message: `${dest.name} after ${outcome.attempts} attempt(s): ${outcome.error.message}`, stage: `deliver:${dest.name}` });
         o.metrics.deliveries.inc({ destination: dest.name, outcome: 'dead_lettered' });
@@ -191,5 +232,6 @@ export class DestinationWorker implements Component {
     }
     // The handled ids are durable before the offset commit that covers these alerts.
     await this.#flushPersist();
+    this.#established.set(batch.partition, true);
   }
 }

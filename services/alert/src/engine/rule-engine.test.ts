@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleAuditRecord, type AlertRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { loadRuleSources } from '../rules/load-rules.js';
-import { engineSnapshotSchema, RuleEngine } from './rule-engine.js';
+import { changedGroups, engineChangesSchema, engineSnapshotSchema, RuleEngine } from './rule-engine.js';
 
 const T0 = 1_763_800_000_000_000;
 const S = 1_000_000;
@@ -144,5 +144,111 @@ describe('RuleEngine', () => {
     b.restore(engineSnapshotSchema.parse(JSON.parse(JSON.stringify(a.snapshot()))));
     run(b, [3, 4, 5, 6, 7].map((t) => rec(t, forbidden)));
     expect(b.flush({ idleNowUs: T0 + 3600 * S })).toMatchObject([{ count: 8 }]);
+  });
+});
+
+describe('RuleEngine group bound', () => {
+  const yaml = `rules:
+  - id: exec
+    name: exec
+    severity: high
+    output: "{actor.displayName} exec'd into {objectRef.name}"
+    match: { field: operation, equals: exec }
+    dedup: { window: 10m, by: [actor.id] }
+  - id: storm
+    name: storm
+    severity: medium
+    output: x
+    match: { field: response.code, equals: 403 }
+    threshold: { count: 10, window: 10m, groupBy: [actor.id] }
+`;
+  const actor = (i: number) => ({ ...sampleAuditRecord().actor, id: `user:${i}`, displayName: `User ${i}` });
+
+  it('past the bound, the oldest open dedup window is emitted early with its count, and the eviction is reported', () => {
+    const { rules } = loadRuleSources([{ file: 't.yaml', text: yaml }]);
+    const evicted: { ruleId: string; kind: string }[] = [];
+    const engine = new RuleEngine({ rules, nowUs: () => T0, maxGroupsPerRule: 2, onEvict: (e) => evicted.push(e) });
+    // user 0 execs 3 times, then users 1 and 2 open their windows: user 0's window is the oldest past the bound.
+    const out = run(engine, [
+      rec(0, { operation: 'exec', actor: actor(0) }, 0),
+      rec(1, { operation: 'exec', actor: actor(0) }, 1),
+      rec(2, { operation: 'exec', actor: actor(0) }, 2),
+      rec(3, { operation: 'exec', actor: actor(1) }, 3),
+      rec(4, { operation: 'exec', actor: actor(2) }, 4),
+    ]);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ ruleId: 'exec', count: 3, actor: { id: 'user:0' }, summary: "User 0 exec'd into web-0 — 3 times in 10 minutes" });
+    expect(evicted).toEqual([{ ruleId: 'exec', kind: 'dedup' }]);
+    // Nothing else was lost: the two windows still open close with their own counts.
+    expect(engine.flush({ idleNowUs: T0 + 3600 * S }).map((a) => [a.actor.id, a.count])).toEqual([
+      ['user:1', 1],
+      ['user:2', 1],
+    ]);
+  });
+
+  it('threshold groups dropped past the bound are reported too (their partial counts cannot page)', () => {
+    const { rules } = loadRuleSources([{ file: 't.yaml', text: yaml }]);
+    const evicted: { ruleId: string; kind: string }[] = [];
+    const engine = new RuleEngine({ rules, nowUs: () => T0, maxGroupsPerRule: 2, onEvict: (e) => evicted.push(e) });
+    run(engine, [0, 1, 2].map((i) => rec(i, { ...forbidden, actor: actor(i) }, i)));
+    expect(evicted).toEqual([{ ruleId: 'storm', kind: 'threshold' }]);
+  });
+});
+
+describe('RuleEngine incremental state', () => {
+  const yaml = `rules:
+  - id: exec
+    name: exec
+    severity: high
+    output: x
+    match: { field: operation, equals: exec }
+    dedup: { window: 10m, by: [actor.id] }
+  - id: storm
+    name: storm
+    severity: medium
+    output: x
+    match: { field: response.code, equals: 403 }
+    threshold: { count: 1000, window: 10m, groupBy: [actor.id] }
+  - id: rbac-then-workload
+    name: seq
+    severity: high
+    output: x
+    sequence:
+      window: 5m
+      steps:
+        - { name: rbac, match: { field: operation, equals: rbac-change } }
+        - { name: workload, match: { field: objectRef.resource, in: [deployments] } }
+`;
+  const actor = (i: number) => ({ ...sampleAuditRecord().actor, id: `user:${i}` });
+  const events = (from: number, to: number, at: number) =>
+    Array.from({ length: to - from }, (_, k) => {
+      const i = from + k;
+      const kind = i % 3;
+      const patch: Partial<AuditRecord> = kind === 0 ? { operation: 'exec' } : kind === 1 ? forbidden : { operation: 'rbac-change' };
+      return rec(at + k * 0.001, { ...patch, actor: actor(i) }, at * 1e6 + i);
+    });
+
+  it('changes name only the groups touched since the last take; base pieces plus changes rebuild the state exactly', () => {
+    const { rules } = loadRuleSources([{ file: 't.yaml', text: yaml }]);
+    const a = new RuleEngine({ rules, nowUs: () => T0 });
+    run(a, events(0, 3000, 0));
+    a.flush();
+    const base = a.snapshotChunks(500);
+    expect(base).toHaveLength(6);
+    a.takeChanges();
+    // A later batch touches 6 groups (2 per rule); one of them, user 0's dedup window, then closes.
+    run(a, events(0, 6, 60));
+    const closed = a.flush({ idleNowUs: T0 + 600 * S + 1 });
+    expect(closed.map((c) => c.actor.id)).toEqual(['user:0']);
+    const changes = a.takeChanges();
+    expect(changedGroups(changes)).toBe(6);
+    expect(changes.dedup.exec?.['user:0']).toBeNull();
+    expect(changedGroups(a.takeChanges())).toBe(0);
+
+    const b = new RuleEngine({ rules, nowUs: () => T0 });
+    for (const piece of base) b.applyChanges(engineChangesSchema.parse(JSON.parse(JSON.stringify(piece))));
+    b.applyChanges(engineChangesSchema.parse(JSON.parse(JSON.stringify(changes))));
+    expect(b.snapshot()).toEqual(a.snapshot());
+    expect(b.stateSize()).toBe(3000 - closed.length);
   });
 });

@@ -3,6 +3,7 @@ import { alertRecordSchema, type AlertRecord, type AuditRecord } from '@kaudit/a
 import type { CompiledRule } from '../rules/compiled-rule.js';
 import { fieldAccessor, valueText, type FieldAccessor } from '../rules/field-path.js';
 import { alertId } from './alert-id.js';
+import { countGroupChanges, GroupState, mergeGroupChanges } from './group-state.js';
 import { foldedSuffix, renderTemplate } from './render-template.js';
 
 /** An alert being folded inside a dedup window (also what a snapshot stores). */
@@ -33,6 +34,8 @@ interface SequenceProgress {
   startUs: number;
 }
 
+const thresholdGroupSchema = z.object({ times: z.array(z.number()), values: z.record(z.string(), z.number()) });
+const sequenceProgressSchema = z.object({ step: z.number().int(), startUs: z.number() });
 const openAlertSchema = z.object({
   alertId: z.string(),
   windowEndUs: z.number(),
@@ -51,21 +54,60 @@ const openAlertSchema = z.object({
 export const engineSnapshotSchema = z.object({
   version: z.literal(1),
   watermarkUs: z.number(),
-  threshold: z.record(z.string(), z.record(z.string(), z.object({ times: z.array(z.number()), values: z.record(z.string(), z.number()) }))),
-  sequence: z.record(z.string(), z.record(z.string(), z.object({ step: z.number().int(), startUs: z.number() }))),
+  threshold: z.record(z.string(), z.record(z.string(), thresholdGroupSchema)),
+  sequence: z.record(z.string(), z.record(z.string(), sequenceProgressSchema)),
   dedup: z.record(z.string(), z.record(z.string(), openAlertSchema)),
 });
 
 export type EngineSnapshot = z.infer<typeof engineSnapshotSchema>;
 
+/**
+ * What changed in the engine since the last `takeChanges()` (a group set to `null` is gone), or one
+ * piece of the whole state (`snapshotChunks`): the unit an incremental checkpoint writes. Applying
+ * a base's pieces and then each change set in order rebuilds the state exactly.
+ */
+export const engineChangesSchema = z.object({
+  watermarkUs: z.number(),
+  threshold: z.record(z.string(), z.record(z.string(), thresholdGroupSchema.nullable())),
+  sequence: z.record(z.string(), z.record(z.string(), sequenceProgressSchema.nullable())),
+  dedup: z.record(z.string(), z.record(z.string(), openAlertSchema.nullable())),
+});
+
+export type EngineChanges = z.infer<typeof engineChangesSchema>;
+
+/** How many groups a change set (or snapshot piece) carries. */
+export function changedGroups(changes: EngineChanges): number {
+  return countGroupChanges(changes.threshold) + countGroupChanges(changes.sequence) + countGroupChanges(changes.dedup);
+}
+
+/** A later change set over an earlier one: what both together changed. */
+export function mergeChanges(earlier: EngineChanges, later: EngineChanges): EngineChanges {
+  return {
+    watermarkUs: Math.max(earlier.watermarkUs, later.watermarkUs),
+    threshold: mergeGroupChanges(earlier.threshold, later.threshold),
+    sequence: mergeGroupChanges(earlier.sequence, later.sequence),
+    dedup: mergeGroupChanges(earlier.dedup, later.dedup),
+  };
+}
+
 export interface RuleEngineOptions {
   rules: readonly CompiledRule[];
   /** Wall clock in µs, for `createdUs` only (never for window logic, which runs on event time). */
   nowUs: () => number;
-  /** Bound on per-rule group state; the oldest group is dropped beyond it (bounded memory). */
+  /**
+   * Bound on per-rule group state (bounded memory). Past it the oldest group goes: an open dedup
+   * window is emitted early (never lost), threshold/sequence progress is dropped; both reported.
+   */
   maxGroupsPerRule?: number;
+  /** Told of every group pushed out by the bound, so it is counted and logged, never silent. */
+  onEvict?: (eviction: GroupEviction) => void;
   /** Audit IDs kept per alert for drill-down. */
   maxAuditIds?: number;
+}
+
+export interface GroupEviction {
+  ruleId: string;
+  kind: 'dedup' | 'threshold' | 'sequence';
 }
 
 /** What a rule produced for one event, before dedup folding. */
@@ -80,16 +122,6 @@ interface Hit {
 
 const SEP = '\u001f';
 
-/** Inserts into a bounded map-of-groups; evicts the oldest-inserted group past the bound. */
-function boundedSet<T>(groups: Map<string, T>, key: string, value: T, max: number): void {
-  groups.delete(key);
-  groups.set(key, value);
-  if (groups.size > max) {
-    const oldest = groups.keys().next();
-    if (!oldest.done) groups.delete(oldest.value);
-  }
-}
-
 /**
  * Evaluates compiled rules over canonical records of ONE partition (records are keyed by
  * cluster/actor, so per-actor windows are partition-local). Windows use event time
@@ -101,10 +133,12 @@ export class RuleEngine {
   readonly #nowUs: () => number;
   readonly #maxGroups: number;
   readonly #maxAuditIds: number;
+  readonly #onEvict: (eviction: GroupEviction) => void;
   #watermarkUs = 0;
-  readonly #threshold = new Map<string, Map<string, ThresholdGroup>>();
-  readonly #sequence = new Map<string, Map<string, SequenceProgress>>();
-  readonly #dedup = new Map<string, Map<string, OpenAlert>>();
+  readonly #threshold = new GroupState<ThresholdGroup>();
+  readonly #sequence = new GroupState<SequenceProgress>();
+  readonly #dedup = new GroupState<OpenAlert>();
+  readonly #known: ReadonlySet<string>;
   /** Rules a record with this verb and resource could match, in pack order (see CompiledRule.prefilter). */
   readonly #candidates = new Map<string, readonly CompiledRule[]>();
   /** Group-key fields compiled once: keys are built for every event a stateful rule matches. */
@@ -115,6 +149,8 @@ export class RuleEngine {
     this.#nowUs = options.nowUs;
     this.#maxGroups = options.maxGroupsPerRule ?? 100_000;
     this.#maxAuditIds = options.maxAuditIds ?? 10;
+    this.#onEvict = options.onEvict ?? (() => undefined);
+    this.#known = new Set(options.rules.map((r) => r.id));
   }
 
   get watermarkUs(): number {
@@ -128,10 +164,7 @@ export class RuleEngine {
     const out: AlertRecord[] = [];
     for (const rule of this.#candidatesFor(record.verb, record.objectRef.resource)) {
       const hit = this.#evaluate(rule, record);
-      if (hit) {
-        const alert = this.#emit(hit);
-        if (alert) out.push(alert);
-      }
+      if (hit) out.push(...this.#emit(hit));
     }
     return out;
   }
@@ -169,27 +202,22 @@ export class RuleEngine {
     const closeBefore = Math.max(this.#watermarkUs, options.idleNowUs ?? 0);
     const out: AlertRecord[] = [];
     for (const rule of this.#rules) {
-      const open = this.#dedup.get(rule.id);
-      if (open) {
-        for (const [key, alert] of open) {
-          if (alert.windowEndUs <= closeBefore) {
-            open.delete(key);
-            out.push(this.#toRecord(rule, alert));
-          }
+      for (const [key, alert] of this.#dedup.entries(rule.id)) {
+        if (alert.windowEndUs <= closeBefore) {
+          this.#dedup.delete(rule.id, key);
+          out.push(this.#toRecord(rule, alert));
         }
       }
       if (rule.threshold) {
         const horizon = this.#watermarkUs - rule.threshold.windowMs * 1000;
-        const groups = this.#threshold.get(rule.id);
-        for (const [key, g] of groups ?? []) {
+        for (const [key, g] of this.#threshold.entries(rule.id)) {
           const newest = Math.max(g.times[g.times.length - 1] ?? 0, ...Object.values(g.values));
-          if (newest <= horizon) groups?.delete(key);
+          if (newest <= horizon) this.#threshold.delete(rule.id, key);
         }
       }
       if (rule.sequence) {
         const horizon = this.#watermarkUs - rule.sequence.windowMs * 1000;
-        const progress = this.#sequence.get(rule.id);
-        for (const [key, p] of progress ?? []) if (p.startUs < horizon) progress?.delete(key);
+        for (const [key, p] of this.#sequence.entries(rule.id)) if (p.startUs < horizon) this.#sequence.delete(rule.id, key);
       }
     }
     return out;
@@ -197,43 +225,54 @@ export class RuleEngine {
 
   /** How many open groups/windows the engine holds (a gauge for memory). */
   stateSize(): number {
-    let n = 0;
-    for (const m of [this.#threshold, this.#sequence, this.#dedup]) for (const groups of m.values()) n += groups.size;
-    return n;
+    return this.#threshold.size() + this.#sequence.size() + this.#dedup.size();
   }
 
   snapshot(): EngineSnapshot {
-    const toObj = <T>(m: Map<string, Map<string, T>>) =>
-      Object.fromEntries([...m].filter(([, g]) => g.size > 0).map(([rule, g]) => [rule, Object.fromEntries(g)]));
     return {
       version: 1,
       watermarkUs: this.#watermarkUs,
-      threshold: toObj(this.#threshold),
-      sequence: toObj(this.#sequence),
-      dedup: toObj(this.#dedup),
+      threshold: this.#threshold.toObject(),
+      sequence: this.#sequence.toObject(),
+      dedup: this.#dedup.toObject(),
     };
+  }
+
+  /** The whole state as change sets of at most `maxGroups` groups each (at least one, for the watermark). */
+  snapshotChunks(maxGroups: number): EngineChanges[] {
+    const empty = { watermarkUs: this.#watermarkUs, threshold: {}, sequence: {}, dedup: {} };
+    const pieces: EngineChanges[] = [
+      ...this.#threshold.chunks(maxGroups).map((threshold) => ({ ...empty, threshold })),
+      ...this.#sequence.chunks(maxGroups).map((sequence) => ({ ...empty, sequence })),
+      ...this.#dedup.chunks(maxGroups).map((dedup) => ({ ...empty, dedup })),
+    ];
+    return pieces.length > 0 ? pieces : [empty];
+  }
+
+  /** Groups changed since the last call (or since restore), with the current watermark. */
+  takeChanges(): EngineChanges {
+    return { watermarkUs: this.#watermarkUs, threshold: this.#threshold.takeChanges(), sequence: this.#sequence.takeChanges(), dedup: this.#dedup.takeChanges() };
   }
 
   /** Replaces the state with a snapshot; state of rules that no longer exist is dropped. */
   restore(snapshot: EngineSnapshot): void {
-    const known = new Set(this.#rules.map((r) => r.id));
-    const load = <T>(target: Map<string, Map<string, T>>, source: Record<string, Record<string, T>>) => {
-      target.clear();
-      for (const [rule, groups] of Object.entries(source)) if (known.has(rule)) target.set(rule, new Map(Object.entries(groups)));
-    };
-    this.#watermarkUs = snapshot.watermarkUs;
-    load(this.#threshold, snapshot.threshold);
-    load(this.#sequence, snapshot.sequence);
-    load(this.#dedup, snapshot.dedup);
+    this.clear();
+    this.applyChanges(snapshot);
   }
 
-  #groups<T>(m: Map<string, Map<string, T>>, ruleId: string): Map<string, T> {
-    let groups = m.get(ruleId);
-    if (!groups) {
-      groups = new Map();
-      m.set(ruleId, groups);
-    }
-    return groups;
+  /** Applies a change set or snapshot piece (see engineChangesSchema); does not count as a change. */
+  applyChanges(changes: EngineChanges | EngineSnapshot): void {
+    this.#watermarkUs = Math.max(this.#watermarkUs, changes.watermarkUs);
+    this.#threshold.apply(changes.threshold, this.#known);
+    this.#sequence.apply(changes.sequence, this.#known);
+    this.#dedup.apply(changes.dedup, this.#known);
+  }
+
+  clear(): void {
+    this.#watermarkUs = 0;
+    this.#threshold.clear();
+    this.#sequence.clear();
+    this.#dedup.clear();
   }
 
   #evaluate(rule: CompiledRule, record: AuditRecord): Hit | undefined {
@@ -242,8 +281,7 @@ export class RuleEngine {
     if (rule.threshold) {
       const t = rule.threshold;
       const groupKey = this.#keyOf(record, t.groupBy);
-      const groups = this.#groups(this.#threshold, rule.id);
-      const g = groups.get(groupKey) ?? { times: [], values: {} };
+      const g = this.#threshold.get(rule.id, groupKey) ?? { times: [], values: {} };
       const cutoff = ts - t.windowMs * 1000;
       let count: number;
       let firstSeenUs: number;
@@ -261,59 +299,67 @@ export class RuleEngine {
         firstSeenUs = g.times[0] ?? ts;
       }
       if (count < t.count) {
-        boundedSet(groups, groupKey, g, this.#maxGroups);
+        if (this.#threshold.set(rule.id, groupKey, g, this.#maxGroups)) this.#onEvict({ ruleId: rule.id, kind: 'threshold' });
         return undefined;
       }
       // Fired: start counting afresh so the next alert needs another full threshold.
-      groups.delete(groupKey);
+      this.#threshold.delete(rule.id, groupKey);
       return { rule, record, groupKey, count, firstSeenUs, auditIDs: [record.auditID] };
     }
     if (rule.sequence) {
       const s = rule.sequence;
       const key = this.#keyOf(record, s.by);
-      const progress = this.#groups(this.#sequence, rule.id);
-      let p = progress.get(key);
+      let p = this.#sequence.get(rule.id, key);
       if (p && ts - p.startUs > s.windowMs * 1000) {
-        progress.delete(key);
+        this.#sequence.delete(rule.id, key);
         p = undefined;
       }
       const next = p ? s.steps[p.step] : undefined;
       if (p && next?.match(record)) {
         p.step += 1;
+        this.#sequence.touch(rule.id, key);
         if (p.step >= s.steps.length) {
-          progress.delete(key);
+          this.#sequence.delete(rule.id, key);
           return { rule, record, groupKey: key, count: 1, firstSeenUs: p.startUs, auditIDs: [record.auditID] };
         }
         return undefined;
       }
       // A fresh first step restarts the window when nothing past it matched yet.
-      if (s.steps[0]?.match(record) && (!p || p.step === 1)) boundedSet(progress, key, { step: 1, startUs: ts }, this.#maxGroups);
+      if (s.steps[0]?.match(record) && (!p || p.step === 1)) {
+        if (this.#sequence.set(rule.id, key, { step: 1, startUs: ts }, this.#maxGroups)) this.#onEvict({ ruleId: rule.id, kind: 'sequence' });
+      }
       return undefined;
     }
     return { rule, record, groupKey: `${record.cluster}${SEP}${record.auditID}`, count: 1, firstSeenUs: ts, auditIDs: [record.auditID] };
   }
 
-  #emit(hit: Hit): AlertRecord | undefined {
+  #emit(hit: Hit): AlertRecord[] {
     const { rule, record } = hit;
     const ts = record.requestReceivedUs;
     if (!rule.dedup) {
-      return this.#toRecord(rule, this.#open(hit, alertId(rule.id, hit.groupKey, hit.firstSeenUs), ts));
+      return [this.#toRecord(rule, this.#open(hit, alertId(rule.id, hit.groupKey, hit.firstSeenUs), ts))];
     }
     const key = this.#keyOf(record, rule.dedup.by);
-    const windows = this.#groups(this.#dedup, rule.id);
-    const open = windows.get(key);
+    const open = this.#dedup.get(rule.id, key);
     if (open && ts < open.windowEndUs) {
+      this.#dedup.touch(rule.id, key);
       open.count += hit.count;
       open.lastSeenUs = Math.max(open.lastSeenUs, ts);
       for (const id of hit.auditIDs) if (open.auditIDs.length < this.#maxAuditIds) open.auditIDs.push(id);
-      return undefined;
+      return [];
     }
+    const out: AlertRecord[] = [];
     // The previous window for this key (if the watermark has not closed it yet) ends now.
-    const closed = open ? this.#toRecord(rule, open) : undefined;
+    if (open) out.push(this.#toRecord(rule, open));
     const windowStartUs = hit.firstSeenUs;
     const fresh = this.#open(hit, alertId(rule.id, key, windowStartUs), windowStartUs + rule.dedup.windowMs * 1000);
-    boundedSet(windows, key, fresh, this.#maxGroups);
-    return closed;
+    const evicted = this.#dedup.set(rule.id, key, fresh, this.#maxGroups);
+    if (evicted) {
+      // Its window ends early rather than taking its unsent alert with it (same id, count so far).
+      out.push(this.#toRecord(rule, evicted[1]));
+      this.#onEvict({ ruleId: rule.id, kind: 'dedup' });
+    }
+    return out;
   }
 
   #open(hit: Hit, id: string, windowEndUs: number): OpenAlert {

@@ -12,7 +12,22 @@ export function alertFacts(alert: AlertRecord): { title: string; value: string }
     { title: 'Team', value: alert.ownerTeam ?? alert.actor.team ?? '—' },
     { title: 'Count', value: alert.count.toLocaleString('en-US') },
     { title: 'First seen', value: new Date(alert.firstSeenUs / 1000).toISOString() },
+    ...(alert.lateByMs === undefined ? [] : [{ title: 'Delivered late', value: `by ${formatDelay(alert.lateByMs)}` }]),
   ];
+}
+
+/** "2h 5m", "3d 4h", "45m", "30s": how late a delivery is, at the precision a person reads. */
+export function formatDelay(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const [d, h, m] = [Math.floor(s / 86_400), Math.floor((s % 86_400) / 3600), Math.floor((s % 3600) / 60)];
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  return m > 0 ? `${m}m` : `${s}s`;
+}
+
+/** "LATE by 2h 5m — " for an alert delivered late, "" otherwise: what every title starts with. */
+export function latePrefix(alert: AlertRecord): string {
+  return alert.lateByMs === undefined ? '' : `LATE by ${formatDelay(alert.lateByMs)} — `;
 }
 
 export function truncate(text: string, max: number): string {

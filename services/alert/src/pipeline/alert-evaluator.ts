@@ -1,14 +1,13 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { z } from 'zod';
 import { type AlertRecord, type AuditRecord, type AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
 import { headerString, type BatchConsumer, type DeadLetterWriter, type KafkaAdmin, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
 import type { CompiledRule } from '../rules/compiled-rule.js';
-import { RuleEngine, engineSnapshotSchema } from '../engine/rule-engine.js';
+import { changedGroups, mergeChanges, RuleEngine, type EngineChanges } from '../engine/rule-engine.js';
 import type { AlertMetrics } from '../alert-metrics.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import { WindowCheckpoint } from './window-checkpoint.js';
 
 export interface AlertEvaluatorOptions {
   kafka: KafkaClient;
@@ -26,6 +25,10 @@ export interface AlertEvaluatorOptions {
   /** A partition with no batch for this long is idle: its due dedup windows close on the wall clock. */
   idleGraceMs: number;
   tickMs: number;
+  /** Bound on open groups per rule per partition (see RuleEngine). */
+  maxGroupsPerRule?: number;
+  /** Sizing of the incremental window checkpoints (defaults in WindowCheckpoint). */
+  checkpoint?: { chunkGroups?: number; minCompactBytes?: number; maxDeltas?: number };
   nowMs: () => number;
 }
 
@@ -40,19 +43,28 @@ interface PartitionState {
   pending: AlertRecord[];
   /** Undecodable records not yet acknowledged by the DLQ (their offsets are already past nextOffset). */
   pendingDead: DeadLetter[];
+  checkpoint: WindowCheckpoint;
+  /** Engine changes taken but not yet acknowledged by the state topic (written with the next save). */
+  unsaved: EngineChanges | undefined;
+  /**
+   * Records since the last save had an effect outside the engine (alerts produced, records
+   * dead-lettered): the next save must record nextOffset even if no group changed, or a crash
+   * before the offset commit would produce them again.
+   */
+  offsetUnsaved: boolean;
 }
 
 type DeadLetter = Parameters<DeadLetterWriter['sendMany']>[0][number];
 
-const checkpointSchema = z.object({ nextOffset: z.string().regex(/^\d+$/), engine: engineSnapshotSchema });
-type Checkpoint = z.infer<typeof checkpointSchema>;
 
 /**
  * Consumes canonical records, evaluates the rules per partition and produces alerts to
- * kaudit.alerts.v1. Per batch, in this order: alerts produced → engine state checkpointed (with the
- * next offset it covers) → offsets committed (by the BatchConsumer). A crash anywhere re-reads at
- * most the uncommitted batch; records the checkpoint already covers are skipped, so window state is
- * exact after a restart, and any re-produced alert has the same deterministic id.
+ * kaudit.alerts.v1. Per batch, in this order: alerts produced → engine changes checkpointed (with the
+ * next offset they cover; see WindowCheckpoint) → offsets committed (by the BatchConsumer). A crash
+ * anywhere re-reads at most the uncommitted batch; records the checkpoint already covers are
+ * skipped, so window state is exact after a restart, and any re-produced alert has the same
+ * deterministic id. A batch that changed nothing and emitted nothing writes no checkpoint: reading
+ * it again after a crash would change nothing either.
  */
 export class AlertEvaluator implements Component {
   readonly name = 'alert-evaluator';
@@ -79,8 +91,9 @@ export class AlertEvaluator implements Component {
     await admin.start();
     this.#admin = admin;
     // The first lookup finds the group's coordinator (hundreds of ms); done here, before any
-    // record waits on it.
-    await admin.fetchCommittedOffsets(o.groupId, o.inputTopic);
+    // record waits on it. Only a warm-up: a brand-new group's coordinator may still answer
+    // NOT_COORDINATOR, which kafkajs' admin does not retry — a later lookup fails its batch, retried.
+    await admin.fetchCommittedOffsets(o.groupId, o.inputTopic).catch(() => undefined);
     this.#consumer = o.kafka.consumer({
       groupId: o.groupId,
       topics: [o.inputTopic],
@@ -124,45 +137,48 @@ export class AlertEvaluator implements Component {
     const held = this.#partitions.get(key);
     const first = BigInt(batch.firstOffset);
     if (held && first <= held.nextOffset) return held;
-    // Not held, or a gap: another instance may have processed this partition since our store was
-    // read (rebalance), so its checkpoint may be newer than our copy.
-    const cached = this.#readCheckpoint(key);
-    if (held) await this.#o.store.reload();
-    else if (!cached || BigInt(cached.nextOffset) < first) {
-      // Only a partition the group already committed on can have a newer checkpoint elsewhere;
-      // a brand-new one (nothing committed) needs no re-read.
-      const committed = await this.#committedOffset(batch.topic, batch.partition);
-      if (committed !== undefined && (!cached || BigInt(cached.nextOffset) < committed)) await this.#o.store.reload();
-    }
+    // Not held, or a gap: another instance may have processed this partition since our store
+    // caught up (rebalance), so catch up first. Only a partition the group already committed on can
+    // have a newer checkpoint elsewhere; a brand-new one needs no wait.
+    if (held || (await this.#committedOffset(batch.topic, batch.partition)) !== undefined) await this.#o.store.reload();
     const state: PartitionState = {
       topic: batch.topic,
       partition: batch.partition,
-      engine: new RuleEngine({ rules: this.#o.rules, nowUs: () => this.#o.nowMs() * 1000 }),
+      engine: this.#engine(batch.partition),
       nextOffset: first,
       lastBatchMs: this.#o.nowMs(),
       pending: [],
       pendingDead: [],
+      checkpoint: new WindowCheckpoint({ kv: this.#o.store, key, nowMs: this.#o.nowMs, ...this.#o.checkpoint }),
+      unsaved: undefined,
+      offsetUnsaved: false,
     };
-    const checkpoint = this.#readCheckpoint(key);
-    if (checkpoint) {
-      state.engine.restore(checkpoint.engine);
-      state.nextOffset = BigInt(checkpoint.nextOffset);
-      this.#o.telemetry.emit({ event: 'window_state_restored', fields: { partition: batch.partition, nextOffset: checkpoint.nextOffset, groups: state.engine.stateSize() } });
+    try {
+      const restoredTo = state.checkpoint.restoreInto(state.engine);
+      if (restoredTo !== undefined) {
+        state.nextOffset = restoredTo;
+        this.#o.telemetry.emit({ event: 'window_state_restored', fields: { partition: batch.partition, nextOffset: restoredTo.toString(), groups: state.engine.stateSize() } });
+      }
+    } catch (err) {
+      // Unreadable state cannot be retried into shape: start the windows afresh, loudly.
+      this.#o.telemetry.emit({ event: 'checkpoint_unreadable', level: 'error', fields: { key, err } });
+      state.engine = this.#engine(batch.partition);
+      state.checkpoint = new WindowCheckpoint({ kv: this.#o.store, key, nowMs: this.#o.nowMs, ...this.#o.checkpoint });
     }
     this.#partitions.set(key, state);
     return state;
   }
 
-  #readCheckpoint(key: string): Checkpoint | undefined {
-    const saved = this.#o.store.get(key);
-    if (!saved) return undefined;
-    try {
-      return checkpointSchema.parse(JSON.parse(gunzipSync(saved).toString('utf8')));
-    } catch (err) {
-      // Unreadable state cannot be retried into shape: start the windows afresh, loudly.
-      this.#o.telemetry.emit({ event: 'checkpoint_unreadable', level: 'error', fields: { key, err } });
-      return undefined;
-    }
+  #engine(partition: number): RuleEngine {
+    return new RuleEngine({
+      rules: this.#o.rules,
+      nowUs: () => this.#o.nowMs() * 1000,
+      maxGroupsPerRule: this.#o.maxGroupsPerRule,
+      onEvict: ({ ruleId, kind }) => {
+        this.#o.metrics.groupsEvicted.inc({ rule: ruleId, kind });
+        this.#o.telemetry.emit({ event: 'rule_group_evicted', level: 'warn', fields: { ruleId, kind, partition } });
+      },
+    });
   }
 
   async #handle(batch: RecordBatch): Promise<void> {
@@ -194,6 +210,7 @@ export class AlertEvaluator implements Component {
     p.pending.push(...p.engine.flush());
     p.lastBatchMs = o.nowMs();
     // Kept in the partition state until acknowledged: a retried batch skips these offsets.
+    if (p.pendingDead.length > 0) p.offsetUnsaved = true;
     await o.dlq.sendMany(p.pendingDead);
     p.pendingDead = [];
     await this.#commitState(p);
@@ -201,10 +218,11 @@ export class AlertEvaluator implements Component {
     if (dead > 0) o.telemetry.emit({ event: 'records_dead_lettered', level: 'warn', fields: { count: dead, partition: batch.partition } });
   }
 
-  /** Produces pending alerts, then checkpoints the engine: the order that makes a crash safe. */
+  /** Produces pending alerts, then checkpoints the engine changes: the order that makes a crash safe. */
   async #commitState(p: PartitionState): Promise<void> {
     const o = this.#o;
     if (p.pending.length > 0) {
+      p.offsetUnsaved = true;
       await o.producer.send(
         o.alertsTopic,
         p.pending.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })),
@@ -213,8 +231,19 @@ export class AlertEvaluator implements Component {
       o.telemetry.emit({ event: 'alerts_produced', fields: { count: p.pending.length, partition: p.partition } });
       p.pending = [];
     }
-    const checkpoint: Checkpoint = { nextOffset: p.nextOffset.toString(), engine: p.engine.snapshot() };
-    await o.store.put(this.#key(p.topic, p.partition), gzipSync(JSON.stringify(checkpoint)));
+    const taken = p.engine.takeChanges();
+    const changes = p.unsaved ? mergeChanges(p.unsaved, taken) : taken;
+    // Held until acknowledged: a failed save is retried with these plus whatever changed since.
+    p.unsaved = changes;
+    if (changedGroups(changes) === 0 && !p.offsetUnsaved) return;
+    const writes = await p.checkpoint.save(p.engine, changes, p.nextOffset);
+    p.unsaved = undefined;
+    p.offsetUnsaved = false;
+    for (const w of writes) {
+      o.metrics.checkpointWrites.inc({ kind: w.kind });
+      o.metrics.checkpointBytes.inc({ kind: w.kind }, w.bytes);
+      o.telemetry.emit({ event: 'checkpoint_written', level: 'debug', fields: { partition: p.partition, kind: w.kind, groups: w.groups, records: w.records, bytes: w.bytes, nextOffset: p.nextOffset.toString() } });
+    }
   }
 
   async #committedOffset(topic: string, partition: number): Promise<bigint | undefined> {

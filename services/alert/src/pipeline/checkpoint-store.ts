@@ -1,24 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import { KauditError } from '@kaudit/errors';
-import type { KafkaClient, Producer, TopicSpec } from '@kaudit/kafka';
+import type { BatchConsumer, KafkaAdmin, KafkaClient, Producer, TopicSpec } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
+import type { CheckpointKv } from './window-checkpoint.js';
+
+interface Stored {
+  value: Buffer;
+  /** Offset of the record this value came from (-1 when unknown): an older record never overwrites it. */
+  offset: bigint;
+}
 
 /**
- * The alert service's durable state — rule-engine snapshots per input partition and recently
- * delivered alert ids per destination — kept in a compacted Kafka topic (latest value per key).
- * Kafka instead of a disk file because the service is stateless on its host and another instance
- * may take over its partitions; the topic is read once at start (and again after a rebalance).
+ * The alert service's durable state — rule-engine window checkpoints per input partition and
+ * recently delivered alert ids per destination — kept in a compacted Kafka topic (latest value per
+ * key). Kafka instead of a disk file because the service is stateless on its host and another
+ * instance may take over its partitions.
+ *
+ * One reader follows the topic for the store's whole life, so `reload()` (after a rebalance) only
+ * waits until it has caught up with the topic's end: it reads what is new, not the whole topic, and
+ * creates no consumer group. kafkajs cannot read without a group (no manual assignment:
+ * https://github.com/tulios/kafkajs/issues/373), so the reader's group — one per store, i.e. per
+ * process start — is the only one this creates.
  */
-export class CheckpointStore implements Component {
+export class CheckpointStore implements Component, CheckpointKv {
   readonly name = 'checkpoint-store';
   readonly #kafka: KafkaClient;
   readonly #producer: Producer;
   readonly #topic: string;
   readonly #groupPrefix: string;
   readonly #log: Logger;
-  readonly #values = new Map<string, Buffer>();
+  readonly #values = new Map<string, Stored>();
   readonly #readTimeoutMs: number;
+  #admin: KafkaAdmin | undefined;
+  #reader: BatchConsumer | undefined;
+  /** Per partition of the state topic: the next offset the reader will see. */
+  readonly #position = new Map<number, bigint>();
+  #waiters: (() => void)[] = [];
+  #records = 0;
 
   constructor(deps: { kafka: KafkaClient; producer: Producer; topic: string; groupPrefix: string; logger: Logger; readTimeoutMs?: number }) {
     this.#readTimeoutMs = deps.readTimeoutMs ?? 120_000;
@@ -38,70 +57,101 @@ export class CheckpointStore implements Component {
     };
   }
 
+  /** The consumer group of this store's reader (named so operators can tell what it is). */
+  static readerGroupPrefix(groupPrefix: string): string {
+    return `${groupPrefix}-state-`;
+  }
+
   async start(): Promise<void> {
     const admin = this.#kafka.admin();
     await admin.start();
-    try {
-      await admin.ensureTopics([CheckpointStore.topicSpec(this.#topic)]);
-    } finally {
-      await admin.stop();
-    }
+    this.#admin = admin;
+    await admin.ensureTopics([CheckpointStore.topicSpec(this.#topic)]);
+    // This reader must not share offsets with anyone: its own group, kept for the store's life.
+    const reader = this.#kafka.consumer({ groupId: `${CheckpointStore.readerGroupPrefix(this.#groupPrefix)}${randomUUID()}`, topics: [this.#topic], fromBeginning: true });
+    this.#reader = reader;
+    await reader.start(async (batch) => {
+      for (const r of batch.records) {
+        this.#records++;
+        if (r.key === null || r.value === null) continue;
+        const key = r.key.toString('utf8');
+        const at = BigInt(r.offset);
+        const held = this.#values.get(key);
+        if (!held || held.offset < at) this.#values.set(key, { value: r.value, offset: at });
+      }
+      this.#position.set(batch.partition, BigInt(batch.lastOffset) + 1n);
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+    const began = Date.now();
     await this.reload();
+    this.#log.info({ event: 'checkpoints_loaded', keys: this.#values.size, records: this.#records, ms: Date.now() - began }, 'checkpoints_loaded');
   }
 
   async stop(): Promise<void> {
-    /* nothing held open: reads use a short-lived consumer, writes the shared producer */
+    await this.#reader?.stop();
+    this.#reader = undefined;
+    await this.#admin?.stop().catch(() => undefined);
+    this.#admin = undefined;
   }
 
-  /** Re-reads the whole topic (latest value per key wins). */
+  /** Resolves once the reader has seen everything written to the topic before this call. */
   async reload(): Promise<void> {
-    const admin = this.#kafka.admin();
-    await admin.start();
-    let ends: Map<number, bigint>;
-    try {
-      ends = new Map((await admin.fetchTopicOffsets(this.#topic)).filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
-    } finally {
-      await admin.stop();
+    const admin = this.#admin;
+    if (!admin) throw new KauditError('INTERNAL', 'checkpoint store not started');
+    const deadline = Date.now() + this.#readTimeoutMs;
+    let offsets: Awaited<ReturnType<KafkaAdmin['fetchTopicOffsets']>> | undefined;
+    // Right after ensureTopics created it, the topic's leader may not know it yet
+    // (UNKNOWN_TOPIC_OR_PARTITION, which kafkajs' admin does not retry here): ask again shortly.
+    for (let attempt = 1; offsets === undefined; attempt++) {
+      try {
+        offsets = await admin.fetchTopicOffsets(this.#topic);
+      } catch (err) {
+        if (Date.now() + 500 * attempt > deadline) throw err;
+        this.#log.warn({ event: 'state_offsets_retry', attempt, err }, 'state_offsets_retry');
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
     }
-    if (ends.size === 0) return;
-    const began = Date.now();
-    // A throw-away group: this read must not share offsets with anyone, and never commits anything useful.
-    const consumer = this.#kafka.consumer({ groupId: `${this.#groupPrefix}-state-${randomUUID()}`, topics: [this.#topic], fromBeginning: true });
-    let records = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const reading = new Promise<void>((resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new KauditError('KAFKA_UNAVAILABLE', `checkpoints in ${this.#topic} not read within ${this.#readTimeoutMs} ms`)),
-        this.#readTimeoutMs,
-      );
-      consumer
-        .start(async (batch) => {
-          for (const r of batch.records) {
-            records++;
-            if (r.key !== null && r.value !== null) this.#values.set(r.key.toString('utf8'), r.value);
-          }
-          const end = ends.get(batch.partition);
-          if (end !== undefined && BigInt(batch.lastOffset) + 1n >= end) ends.delete(batch.partition);
-          if (ends.size === 0) resolve();
-        })
-        .catch(reject);
-    });
-    try {
-      await reading;
-    } finally {
-      clearTimeout(timer);
-      await consumer.stop();
+    const ends = offsets.filter((p) => BigInt(p.high) > BigInt(p.low));
+    const behind = () => ends.some((p) => (this.#position.get(p.partition) ?? 0n) < BigInt(p.high));
+    while (behind()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new KauditError('KAFKA_UNAVAILABLE', `checkpoints in ${this.#topic} not read within ${this.#readTimeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 1000));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
-    this.#log.info({ event: 'checkpoints_loaded', keys: this.#values.size, records, ms: Date.now() - began }, 'checkpoints_loaded');
   }
 
   get(key: string): Buffer | undefined {
-    return this.#values.get(key);
+    const held = this.#values.get(key);
+    return held && held.value.length > 0 ? held.value : undefined;
+  }
+
+  keys(prefix: string): string[] {
+    const out: string[] = [];
+    for (const [key, held] of this.#values) if (held.value.length > 0 && key.startsWith(prefix)) out.push(key);
+    return out;
   }
 
   /** Resolves once the write is acknowledged; only then may the caller commit what it covers. */
   async put(key: string, value: Buffer): Promise<void> {
-    await this.#producer.send(this.#topic, [{ key, value }]);
-    this.#values.set(key, value);
+    await this.putMany([{ key, value }]);
+  }
+
+  async putMany(entries: readonly { key: string; value: Buffer }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const acks = await this.#producer.send(this.#topic, entries);
+    // One partition (topicSpec): the records got consecutive offsets from the batch's base offset.
+    const ack = acks.length === 1 ? acks[0] : undefined;
+    const base = ack && /^\d+$/.test(ack.baseOffset) ? BigInt(ack.baseOffset) : undefined;
+    entries.forEach((e, i) => {
+      const at = base === undefined ? -1n : base + BigInt(i);
+      const held = this.#values.get(e.key);
+      if (!held || held.offset < at || at === -1n) this.#values.set(e.key, { value: e.value, offset: at });
+    });
   }
 }

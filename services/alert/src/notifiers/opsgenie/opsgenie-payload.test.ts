@@ -10,4 +10,11 @@ describe('opsgeniePayload', () => {
     expect(body).toMatchObject({ alias: sampleAlert().alertId, priority: 'P1', responders: [{ type: 'team', name: 'platform' }] });
     expect(body.message.length).toBeLessThanOrEqual(130);
   });
+
+  it('a late delivery says so in the message and in details', () => {
+    const body = opsgeniePayload(sampleAlert({ lateByMs: 7_500_000 }), []);
+    expect(opsgenieAlertSchema.safeParse(body).success).toBe(true);
+    expect(body.message).toMatch(/^LATE by 2h 5m — Workload deleted by a human: /);
+    expect(body.details).toMatchObject({ lateBy: '2h 5m', lateByMs: '7500000' });
+  });
 });

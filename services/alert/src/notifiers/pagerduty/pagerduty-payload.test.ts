@@ -16,4 +16,12 @@ describe('pagerdutyPayload', () => {
     expect(pagerdutyEventSchema.safeParse(body).success).toBe(true);
     expect(body.payload.summary).toHaveLength(1024);
   });
+
+  it('a late delivery says so in the summary and carries lateByMs in custom_details', () => {
+    const body = pagerdutyPayload(sampleAlert({ lateByMs: 7_500_000 }), KEY);
+    expect(pagerdutyEventSchema.safeParse(body).success).toBe(true);
+    expect(body.payload.summary).toMatch(/^LATE by 2h 5m — Workload deleted by a human: /);
+    expect(body.payload.custom_details).toMatchObject({ lateByMs: 7_500_000 });
+    expect(body.dedup_key).toBe(sampleAlert().alertId);
+  });
 });

@@ -16,4 +16,13 @@ describe('slackPayload', () => {
     expect(slackWebhookSchema.safeParse(body).success).toBe(true);
     expect(JSON.stringify(body.blocks)).not.toContain('<@here>');
   });
+
+  it('a late delivery says so first, and by how much', () => {
+    const body = slackPayload(sampleAlert({ lateByMs: 7_500_000 }));
+    expect(slackWebhookSchema.safeParse(body).success).toBe(true);
+    expect(body.text).toMatch(/^LATE by 2h 5m — HIGH: /);
+    expect(JSON.stringify(body.blocks)).toContain('LATE by 2h 5m');
+    expect(JSON.stringify(body.blocks)).toContain('*Delivered late*');
+    expect(slackPayload(sampleAlert()).text).not.toContain('LATE');
+  });
 });

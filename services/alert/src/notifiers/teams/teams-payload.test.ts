@@ -11,4 +11,11 @@ describe('teamsPayload', () => {
     expect(text).toContain('Alice Example deleted deployments/nginx in web');
     expect(text).toContain('{"title":"Count","value":"1,000"}');
   });
+
+  it('a late delivery says so in the title, and by how much', () => {
+    const body = teamsPayload(sampleAlert({ lateByMs: 7_500_000 }));
+    expect(teamsWebhookSchema.safeParse(body).success).toBe(true);
+    expect(JSON.stringify(body)).toContain('"text":"LATE by 2h 5m — HIGH: Workload deleted by a human"');
+    expect(JSON.stringify(body)).toContain('{"title":"Delivered late","value":"by 2h 5m"}');
+  });
 });

@@ -17,4 +17,12 @@ describe('webhookRequest', () => {
     const expected = createHmac('sha256', 's3cret').update(`1763800000.${req.body}`).digest('hex');
     expect(req.headers[SIGNATURE_HEADER]).toBe(`sha256=${expected}`);
   });
+
+  it('a late delivery carries lateByMs in the record; an old record without it still decodes', () => {
+    const req = webhookRequest(sampleAlert({ lateByMs: 7_500_000 }), undefined, 1_763_800_000_000);
+    expect(alertRecordSchema.parse((JSON.parse(req.body) as { alert: unknown }).alert).lateByMs).toBe(7_500_000);
+    const old: Record<string, unknown> = { ...sampleAlert() };
+    delete old.lateByMs;
+    expect(alertRecordSchema.parse(old).lateByMs).toBeUndefined();
+  });
 });
