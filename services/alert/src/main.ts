@@ -29,7 +29,8 @@ const telemetry = createTelemetry(logger, registry, 'alert');
 telemetry.emit({ event: 'rules_loaded', fields: { rules: rules.length, dir: config.rules.dir, notifiers: notifiers.map((n) => `${n.type}:${n.name}`) } });
 
 const kafka = createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
-const producer = kafka.producer();
+// Alerts, window checkpoints and dead letters with the codec every producer uses (KAFKA_COMPRESSION).
+const producer = kafka.producer({ compression: config.kafka.compression });
 const { components } = buildAlertComponents({
   config,
   rules,
