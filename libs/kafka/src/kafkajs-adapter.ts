@@ -155,26 +155,48 @@ function registerCodecs(): void {
   CompressionCodecs[CompressionTypes.ZSTD] = () => zstdCodec;
 }
 
+/**
+ * kafkajs' idempotent producer is only safe one send at a time, with a fresh session after a failed send
+ * (found by test/e2e/no-acknowledged-event-lost-when-a-broker-is-killed.test.ts, which lost an acknowledged
+ * batch). kafkajs numbers a batch with its partition's sequence when the request is built and advances it only
+ * on success, so:
+ * - two send() calls in flight for one partition (ingest keeps two outstanding; enrich's lanes share a
+ *   producer) can carry the same sequence: when the first is retried after a leader change, the broker takes
+ *   it for a duplicate of the second and answers success with the second's offset — an acknowledged batch
+ *   that is not on the topic;
+ * - after a send that failed with its outcome unknown (it may have landed), the next batch reuses its sequence
+ *   and, if the first did land, is "deduplicated" away the same way.
+ * Hence: sends are queued (one kafkajs send in flight per producer), and a failed send retires the kafkajs
+ * producer; the next send first connects a new one (a new producer id, sequences from zero), which is what the
+ * Java client does by bumping the epoch.
+ */
 class KjsProducerAdapter implements Producer {
-  readonly #producer: KjsProducer;
+  readonly #createProducer: () => KjsProducer;
+  #producer: KjsProducer;
   readonly #sendTimeoutMs: number;
   readonly #compression: kafkajs.CompressionTypes;
   readonly #verifyTls: () => Promise<void>;
   #connected = false;
+  /** The previous kafkajs send, settled or not: the next one starts after it. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** A send failed: its idempotent session must not number another batch. */
+  #sessionSpoiled = false;
 
   constructor(kafka: Kafka, options: ProducerOptions, verifyTls: () => Promise<void>) {
     this.#verifyTls = verifyTls;
-    this.#producer = kafka.producer({
-      // Idempotence needs acks=-1 and makes broker-side retries safe (no duplicates from retried requests).
-      idempotent: true,
-      // kafkajs can reorder or fail sequence checks with >1 in-flight request per broker when idempotent.
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Bounded on purpose: a send the caller already gave up on (sendTimeoutMs) must not keep
-      // retrying — and holding its records — for the whole of a broker outage.
-      retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 10 },
-      allowAutoTopicCreation: false,
-    });
+    this.#createProducer = () =>
+      kafka.producer({
+        // Idempotence needs acks=-1 and makes broker-side retries safe (no duplicates from retried requests).
+        idempotent: true,
+        // kafkajs can reorder or fail sequence checks with >1 in-flight request per broker when idempotent.
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // Bounded on purpose: a send the caller already gave up on (sendTimeoutMs) must not keep
+        // retrying — and holding its records — for the whole of a broker outage.
+        retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 10 },
+        allowAutoTopicCreation: false,
+      });
+    this.#producer = this.#createProducer();
     this.#sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
     this.#compression = COMPRESSION_TYPES[options.compression ?? 'none'];
   }
@@ -192,13 +214,32 @@ class KjsProducerAdapter implements Producer {
   async stop(): Promise<void> {
     if (!this.#connected) return;
     this.#connected = false;
+    // Sends already queued finish (or fail) first: stop() flushes what the callers are waiting for.
+    await this.#queue.catch(() => undefined);
     await this.#producer.disconnect();
+  }
+
+  /** One kafkajs send, after the previous one settled, on a session no failed send has spoiled. */
+  async #sendAlone(request: kafkajs.ProducerRecord): Promise<kafkajs.RecordMetadata[]> {
+    if (this.#sessionSpoiled) {
+      const spoiled = this.#producer;
+      this.#producer = this.#createProducer();
+      await spoiled.disconnect().catch(() => undefined);
+      await this.#producer.connect();
+      this.#sessionSpoiled = false;
+    }
+    try {
+      return await this.#producer.send(request);
+    } catch (err) {
+      this.#sessionSpoiled = true;
+      throw err;
+    }
   }
 
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<ProduceAck[]> {
     if (records.length === 0) return [];
     if (!this.#connected) throw new KauditError('KAFKA_UNAVAILABLE', 'producer is not started');
-    const sending = this.#producer.send({
+    const request: kafkajs.ProducerRecord = {
       topic,
       acks: -1,
       compression: this.#compression,
@@ -208,7 +249,9 @@ class KjsProducerAdapter implements Producer {
         ...(r.headers ? { headers: r.headers } : {}),
         ...(r.partition !== undefined ? { partition: r.partition } : {}),
       })),
-    });
+    };
+    const sending = this.#queue.catch(() => undefined).then(() => this.#sendAlone(request));
+    this.#queue = sending;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
