@@ -42,6 +42,12 @@ const logger = silentLogger('e2e');
 
 interface Received {
   alertIds: string[];
+  /**
+   * What identifies each notification: `<alertId>|first` or `<alertId>|follow-up`. A dedup window's follow-up
+   * shares its first alert's id (vendors update that incident) but is a notification of its own; the same
+   * key twice is a duplicate.
+   */
+  keys: string[];
   /** When each notification arrived (ms), to tell which fault a duplicate followed. */
   at: number[];
 }
@@ -51,9 +57,10 @@ function startReceiver(received: Received): Promise<{ server: Server; url: strin
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { alert?: { alertId?: string } };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { alert?: { alertId?: string; followUp?: boolean } };
       if (body.alert?.alertId) {
         received.alertIds.push(body.alert.alertId);
+        received.keys.push(`${body.alert.alertId}|${body.alert.followUp === true ? 'follow-up' : 'first'}`);
         received.at.push(Date.now());
       }
       res.writeHead(200).end('ok');
@@ -133,7 +140,7 @@ describe('exact accounting under faults (whole pipeline)', () => {
   let stack: LocalStack;
   let ch: ClickHouse;
   const services = new Map<string, ServiceProcess>();
-  const received: Received = { alertIds: [], at: [] };
+  const received: Received = { alertIds: [], keys: [], at: [] };
   const faults: { what: string; at: number }[] = [];
   let receiver: { server: Server; url: string };
   let client: ApiserverLikeClient;
@@ -285,9 +292,9 @@ describe('exact accounting under faults (whole pipeline)', () => {
     // repeat over a lost page, and the repeat carries the same alertId / PagerDuty dedup_key / Opsgenie
     // alias). Any other repeat — after a broker restart, a rebalance, an outage — fails this test.
     const alertKills = faults.filter((f) => f.what === 'kill alert').map((f) => f.at);
-    const repeated = [...new Set(received.alertIds.filter((id, i) => received.alertIds.indexOf(id) !== i))];
+    const repeated = [...new Set(received.keys.filter((key, i) => received.keys.indexOf(key) !== i))];
     const unexplained = repeated
-      .map((id) => ({ id, copies: received.at.filter((_, i) => received.alertIds[i] === id) }))
+      .map((key) => ({ key, copies: received.at.filter((_, i) => received.keys[i] === key) }))
       .filter(({ copies }) => copies.length > 2 || !alertKills.some((kill) => (copies[0] ?? 0) <= kill && kill - (copies[0] ?? 0) < 1000));
     if (unexplained.length > 0) keepLogs = true;
     expect({ unexplained, faults: unexplained.length > 0 ? faults : [] }).toEqual({ unexplained: [], faults: [] });

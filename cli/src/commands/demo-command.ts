@@ -147,7 +147,7 @@ export function registerDemoCommand(program: Command, deps: CliDeps): void {
         });
         deps.out('\nAlerts raised so far:');
         deps.out(renderTable(await alerts.json<Record<string, unknown>>()));
-        deps.out('\nRules with a dedup window (exec, 403 storm, cordon by a person…) fold repeats and report when the window closes;\nsee them later with: kaudit sql "SELECT rule_name, count, summary FROM kaudit.alerts FINAL ORDER BY first_seen"');
+        deps.out('\nRules with a dedup window (exec, 403 storm, cordon by a person…) alert on the first occurrence (above) and fold\nrepeats into one follow-up when the window closes; see them later with:\n  kaudit sql "SELECT rule_name, follow_up, count, summary FROM kaudit.alerts FINAL ORDER BY first_seen, follow_up"');
       } finally {
         await client.close();
       }

@@ -28,6 +28,12 @@ export const alertRecordSchema = z.object({
   auditIDs: z.array(z.string()),
   createdUs: z.number().int(),
   /**
+   * True on a dedup window's closing follow-up: the first occurrence was already notified under the
+   * same alertId (PagerDuty dedup_key / Opsgenie alias update that incident); `count` is the
+   * window's total. Absent on every other alert, and on records written before it existed.
+   */
+  followUp: z.boolean().optional(),
+  /**
    * Set by a destination worker only, on an alert it delivers more than ALERT_MAX_AGE_MS after
    * `createdUs` (e.g. after an outage): how late, in ms. Never on kaudit.alerts.v1; optional, so
    * every record written before it existed still decodes.

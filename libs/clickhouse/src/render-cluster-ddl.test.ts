@@ -47,6 +47,11 @@ describe('cluster mode: the canonical migrations rendered for a ClickHouse clust
     const alters = rendered.filter((s) => s.startsWith('ALTER'));
     expect(alters.filter((s) => s.includes('ADD COLUMN IF NOT EXISTS _timestamp')).map((s) => s.split(' ')[2])).toEqual(['kaudit.audit_events_local', 'kaudit.audit_events', 'kaudit.alerts_local', 'kaudit.alerts']);
     expect(alters.filter((s) => s.includes('PROJECTION')).map((s) => s.split(' ')[2])).toEqual(['kaudit.audit_events_local', 'kaudit.audit_events_local']);
+    // A sorting-key change stays on the local table; the Distributed one gets only the column it adds.
+    const followUp = alters.filter((s) => s.includes('follow_up'));
+    expect(followUp.map((s) => s.split(' ')[2])).toEqual(['kaudit.alerts_local', 'kaudit.alerts']);
+    expect(followUp[0]).toContain('MODIFY ORDER BY (cluster, rule_id, alert_id, follow_up)');
+    expect(followUp[1]).not.toContain('ORDER BY');
     // The backfill reads and writes through the Distributed tables, so it covers every shard.
     expect(rendered.filter((s) => s.startsWith('INSERT')).map(head)).toEqual(['INSERT INTO kaudit.audit_rollup_1m_v2']);
   });

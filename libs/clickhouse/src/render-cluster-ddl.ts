@@ -43,6 +43,8 @@ const INSERT_INTO = new RegExp(`^INSERT INTO (${IDENT})\\.(${IDENT})\\b`);
 const ENGINE = /\bENGINE = (ReplacingMergeTree|AggregatingMergeTree|SummingMergeTree|MergeTree)(?:\(([^()]*)\))?/;
 /** ALTERs that change columns must reach the Distributed table too; the others (projections, …) only the data. */
 const COLUMN_ALTER = /^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b/;
+/** The commas between the clauses of one ALTER (`ADD COLUMN …, MODIFY ORDER BY …`), not those inside a clause. */
+const ALTER_CLAUSE = /,\s*(?=(?:ADD|DROP|MODIFY|RENAME|COMMENT|MATERIALIZE|CLEAR) [A-Z])/;
 
 function fail(message: string): never {
   throw new KauditError('MIGRATION_FAILED', `cluster mode: ${message}`);
@@ -132,7 +134,10 @@ export class ClusterDdlRenderer {
     if (!this.#tables.has(table)) fail(`${file}: ALTER of ${table}, which no migration created`);
     const action = statement.slice(headLength);
     const onLocal = `ALTER TABLE ${database}.${table}${LOCAL_SUFFIX}${this.#onCluster} ${action}`;
-    return COLUMN_ALTER.test(action) ? [onLocal, `ALTER TABLE ${database}.${table}${this.#onCluster} ${action}`] : [onLocal];
+    // A Distributed table takes the column changes only: a sorting key (MODIFY ORDER BY, which must share
+    // its ALTER with the column it adds) belongs to the local table that stores the rows.
+    const columnChanges = action.split(ALTER_CLAUSE).filter((clause) => COLUMN_ALTER.test(clause));
+    return columnChanges.length > 0 ? [onLocal, `ALTER TABLE ${database}.${table}${this.#onCluster} ${columnChanges.join(', ')}`] : [onLocal];
   }
 }
 

@@ -107,7 +107,7 @@ describe('alert service (real Kafka, real HTTP receivers)', () => {
     await Promise.all([slack.stop(), pagerduty.stop(), broken.stop()]);
   });
 
-  it('alerts reach Kafka and the routed notifiers; 1,000 execs in a minute are one notification saying 1,000; a dead destination ends in the DLQ without holding the others', async () => {
+  it('alerts reach Kafka and the routed notifiers; 1,000 execs in a minute are exactly two notifications (the first, one follow-up saying 999 more); a dead destination ends in the DLQ without holding the others', async () => {
     const now = Date.now() * 1000;
     const base = sampleAuditRecord();
     const deleted: AuditRecord = {
@@ -132,41 +132,45 @@ describe('alert service (real Kafka, real HTTP receivers)', () => {
     // Bytes that are not an AuditRecord: dead-lettered with the reason, never dropped or retried forever.
     await producer.send(topics.enriched, [{ key: 'prod-eu-1/x', value: Buffer.from('not avro'), headers: { 'kaudit-schema': 'nope' } }]);
 
-    await slack.waitFor(2);
-    // Slack got both while the broken webhook is still in its backoff (9 s per alert): it holds nobody up.
+    await slack.waitFor(3);
+    // Slack got all three while the broken webhook is still in its backoff (9 s per alert): it holds nobody up.
     expect(broken.arrivals.length).toBeLessThan(6);
     const texts = slack.accepted.map((r) => (r.json as { text: string }).text);
     expect(texts).toEqual(
       expect.arrayContaining([
         expect.stringContaining('Alice Example deleted deployments/nginx'),
-        expect.stringContaining("Alice Example exec'd into default/web-0 — 1,000 times in 1 minute"),
+        expect.stringMatching(/^MEDIUM: Exec into pod — Alice Example exec'd into default\/web-0$/),
+        expect.stringContaining("Follow-up — MEDIUM: Exec into pod — Alice Example exec'd into default/web-0 — and 999 more times in 1 minute"),
       ]),
     );
+    expect(texts).toHaveLength(3);
     // PagerDuty routes high and above only; its first answer was a 429 with Retry-After, then it accepted.
     await pagerduty.waitFor(1);
     expect(pagerduty.arrivals).toHaveLength(2);
     expect((pagerduty.arrivals[1] ?? 0) - (pagerduty.arrivals[0] ?? 0)).toBeGreaterThanOrEqual(950);
     expect(pagerduty.accepted[0]?.json).toMatchObject({ event_action: 'trigger', payload: { severity: 'error' } });
 
-    // Two alerts on the alerts topic, valid records with the counts.
-    const alerts = (await consumeAll(kafka, topics.alerts, 2)).map((r) => alertRecordSchema.parse(JSON.parse(r.value?.toString() ?? '')));
-    expect(alerts.map((a) => [a.ruleId, a.count]).sort()).toEqual([
-      ['deploy-deleted', 1],
-      ['exec-into-pod', 1000],
+    // Three alerts on the alerts topic, valid records with the counts; the follow-up carries the first's id.
+    const alerts = (await consumeAll(kafka, topics.alerts, 3)).map((r) => alertRecordSchema.parse(JSON.parse(r.value?.toString() ?? '')));
+    expect(alerts.map((a) => [a.ruleId, a.count, a.followUp ?? false]).sort()).toEqual([
+      ['deploy-deleted', 1, false],
+      ['exec-into-pod', 1, false],
+      ['exec-into-pod', 1000, true],
     ]);
+    expect(new Set(alerts.filter((a) => a.ruleId === 'exec-into-pod').map((a) => a.alertId)).size).toBe(1);
 
     // The broken webhook: 3 attempts per alert, then each alert is dead-lettered with the reason.
-    const dlq = await consumeAll(kafka, topics.dlq, 3, 60_000);
+    const dlq = await consumeAll(kafka, topics.dlq, 4, 90_000);
     const undecodable = dlq.filter((d) => d.headers[DLQ_HEADERS.stage]?.toString() === 'decode-avro');
     expect(undecodable.map((d) => [d.value?.toString(), d.headers[DLQ_HEADERS.code]?.toString()])).toEqual([['not avro', 'INPUT_INVALID']]);
     const dead = dlq.filter((d) => d.headers[DLQ_HEADERS.stage]?.toString() !== 'decode-avro');
-    expect(dead).toHaveLength(2);
+    expect(dead).toHaveLength(3);
     for (const d of dead) {
       expect(d.headers[DLQ_HEADERS.code]?.toString()).toBe('NOTIFIER_FAILED');
       expect(d.headers[DLQ_HEADERS.stage]?.toString()).toBe('deliver:siem');
       expect(alertRecordSchema.safeParse(JSON.parse(d.value?.toString() ?? '')).success).toBe(true);
     }
-    expect(broken.arrivals).toHaveLength(6);
-    expect(slack.accepted).toHaveLength(2);
+    expect(broken.arrivals).toHaveLength(9);
+    expect(slack.accepted).toHaveLength(3);
   });
 });

@@ -2,7 +2,7 @@ import type { AlertRecord } from '@kaudit/audit-schema';
 import type { AuditRow, SourcePosition } from './audit-row.js';
 import { formatMicros, formatMillis } from './format-micros.js';
 
-/** Maps an AlertRecord to an `alerts` row (migrations/clickhouse/0003_create_alerts.sql). */
+/** Maps an AlertRecord to an `alerts` row (migrations/clickhouse/0003_create_alerts.sql, 0008 adds follow_up). */
 export function toAlertRow(a: AlertRecord, at: SourcePosition): AuditRow {
   return {
     alert_id: a.alertId,
@@ -24,6 +24,8 @@ export function toAlertRow(a: AlertRecord, at: SourcePosition): AuditRow {
     owner_team: a.ownerTeam ?? '',
     audit_ids: a.auditIDs,
     created_at: formatMicros(a.createdUs),
+    // Part of the table's key: a follow-up (same alert_id) is stored next to its first alert, never over it.
+    follow_up: a.followUp === true,
     _topic: at.topic,
     _partition: at.partition,
     _offset: at.offset,

@@ -237,4 +237,25 @@ describe('the sink', () => {
       audit_ids: ['x', 'y'], first_seen: '2025-11-22T08:26:40.000000Z',
     });
   });
+
+  it('keeps a dedup window\'s follow-up next to its first alert (same alertId), and collapses a replayed copy of either', async () => {
+    const first: AlertRecord = {
+      alertId: 'al-2', ruleId: 'forbidden-storm', ruleName: '403 storm', severity: 'medium', tags: [], cluster: 'prod-us-2',
+      summary: 'Bob got 403s', count: 1, firstSeenUs: 1_763_800_000_000_000, lastSeenUs: 1_763_800_000_000_000,
+      actor: { id: 'user:bob', displayName: 'Bob', team: null }, objectRef: { resource: 'secrets', namespace: 'shop', name: 'db' },
+      ownerTeam: null, auditIDs: ['a'], createdUs: 1_763_800_000_100_000,
+    };
+    const followUp: AlertRecord = { ...first, summary: 'Bob got 403s — and 999 more times in 1 minute', count: 1000, lastSeenUs: 1_763_800_059_000_000, createdUs: 1_763_800_060_000_000, followUp: true };
+    // The follow-up twice (a producer retry): two Kafka records, one notification.
+    const send = (a: AlertRecord) => ({ key: a.alertId, value: JSON.stringify(a) });
+    await producer.send(ctx.topics.alerts, [send(first), send(followUp), send(followUp)]);
+    await waitFor('the alerts', async () => (await rows(`SELECT 1 FROM ${ctx.db}.alerts WHERE alert_id = 'al-2'`)).length === 3);
+    // A real merge, not only FINAL: it must collapse the replay and keep the first.
+    await ch.command({ query: `OPTIMIZE TABLE ${ctx.db}.alerts FINAL` });
+    const stored = await rows<{ alert_id: string; follow_up: boolean; count: number; summary: string }>(`SELECT alert_id, follow_up, count, summary FROM ${ctx.db}.alerts WHERE alert_id = 'al-2' ORDER BY follow_up`);
+    expect(stored).toEqual([
+      { alert_id: 'al-2', follow_up: false, count: 1, summary: 'Bob got 403s' },
+      { alert_id: 'al-2', follow_up: true, count: 1000, summary: 'Bob got 403s — and 999 more times in 1 minute' },
+    ]);
+  });
 });

@@ -191,7 +191,9 @@ export class DestinationWorker implements Component {
       }
       const alert = parsed.data;
       if (!routeMatches(dest.route, alert)) continue;
-      if (recent.has(alert.alertId)) {
+      // A follow-up shares its first alert's id (so vendors update that incident) but is its own notification.
+      const sentKey = alert.followUp ? `${alert.alertId}/follow-up` : alert.alertId;
+      if (recent.has(sentKey)) {
         o.metrics.deliveries.inc({ destination: dest.name, outcome: 'duplicate_skipped' });
         continue;
       }
@@ -225,7 +227,7 @@ export class DestinationWorker implements Component {
         o.metrics.deliveries.inc({ destination: dest.name, outcome: 'dead_lettered' });
         this.#telemetry.emit({ event: 'notification_dead_lettered', level: 'error', fields: { alertId: alert.alertId, attempts: outcome.attempts, error: outcome.error.message } });
       }
-      recent.add(alert.alertId);
+      recent.add(sentKey);
       // Persisted right after each send, without waiting for it (write-behind): a crash re-sends
       // at most the notifications whose id write was still in flight.
       this.#persist(batch.partition, recent);

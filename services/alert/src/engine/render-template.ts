@@ -18,11 +18,16 @@ export function templateFields(template: string): string[] {
 /** " — 1,000 times in 1 minute": the folded form of a dedup window's repeats. */
 export function foldedSuffix(count: number, windowMs: number): string {
   if (count <= 1) return '';
-  const span =
-    windowMs < 60_000
-      ? plural(Math.max(1, Math.round(windowMs / 1000)), 'second')
-      : plural(Math.round(windowMs / 60_000), 'minute');
-  return ` — ${count.toLocaleString('en-US')} times in ${span}`;
+  return ` — ${count.toLocaleString('en-US')} times in ${windowSpan(windowMs)}`;
+}
+
+/** " — and 999 more times in 10 minutes": a follow-up's repeats after the first notification. */
+export function followUpSuffix(more: number, windowMs: number): string {
+  return ` — and ${more.toLocaleString('en-US')} more time${more === 1 ? '' : 's'} in ${windowSpan(windowMs)}`;
+}
+
+function windowSpan(windowMs: number): string {
+  return windowMs < 60_000 ? plural(Math.max(1, Math.round(windowMs / 1000)), 'second') : plural(Math.round(windowMs / 60_000), 'minute');
 }
 
 function plural(n: number, unit: string): string {

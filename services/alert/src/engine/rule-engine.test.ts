@@ -97,7 +97,7 @@ describe('RuleEngine', () => {
     expect(run(engineFor(yaml), [rbac(0), deploy(10)])).toHaveLength(1);
   });
 
-  it('dedup folds 1,000 repeats into one alert saying 1,000, closed by the watermark or idleness', () => {
+  it('dedup: the first occurrence alerts at once; 1,000 in a minute are exactly two alerts, the follow-up with the same id saying 999 more', () => {
     const engine = engineFor(`rules:
   - id: exec
     name: exec
@@ -107,14 +107,19 @@ describe('RuleEngine', () => {
     dedup: { window: 1m, by: [actor.id] }
 `);
     const events = Array.from({ length: 1000 }, (_, i) => rec(i * 0.05, { operation: 'exec' }, i));
-    expect(run(engine, events)).toHaveLength(0);
+    const first = engine.process(events[0] as AuditRecord);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ count: 1, summary: "Alice Example exec'd into web-0", firstSeenUs: T0 });
+    expect(first[0]?.followUp).toBeUndefined();
+    expect(run(engine, events.slice(1))).toHaveLength(0);
     expect(engine.flush()).toHaveLength(0); // watermark is still inside the window
     const closed = engine.flush({ idleNowUs: T0 + 61 * S });
     expect(closed).toHaveLength(1);
-    expect(closed[0]?.count).toBe(1000);
-    expect(closed[0]?.summary).toBe("Alice Example exec'd into web-0 — 1,000 times in 1 minute");
+    expect(closed[0]).toMatchObject({ alertId: first[0]?.alertId, followUp: true, count: 1000, summary: "Alice Example exec'd into web-0 — and 999 more times in 1 minute" });
     expect(closed[0]?.auditIDs).toHaveLength(10);
-    // A later event past the window opens a new window; the old one closes by watermark.
+  });
+
+  it('dedup: a window without repeats sends no follow-up; the next window is a new alert', () => {
     const next = engineFor(`rules:
   - id: exec
     name: exec
@@ -123,9 +128,33 @@ describe('RuleEngine', () => {
     match: { field: operation, equals: exec }
     dedup: { window: 1m }
 `);
-    run(next, [rec(0, { operation: 'exec' }), rec(1, { operation: 'exec' })]);
-    run(next, [rec(90)]);
-    expect(next.flush()).toMatchObject([{ count: 2 }]);
+    const a = run(next, [rec(0, { operation: 'exec' }), rec(1, { operation: 'exec' })]);
+    expect(a.map((x) => x.count)).toEqual([1]);
+    // An event past the window closes it (one repeat: a follow-up) and opens the next window at once.
+    const b = run(next, [rec(90, { operation: 'exec' })]);
+    expect(b.map((x) => [x.alertId === a[0]?.alertId, x.count, x.followUp ?? false])).toEqual([
+      [true, 2, true],
+      [false, 1, false],
+    ]);
+    expect(next.flush({ idleNowUs: T0 + 3600 * S })).toEqual([]);
+  });
+
+  it('a window restored from a checkpoint of before leading-edge alerts (no first sent) notifies once at its close', () => {
+    const yaml = `rules:
+  - id: exec
+    name: exec
+    severity: high
+    output: x
+    match: { field: operation, equals: exec }
+    dedup: { window: 1m }
+`;
+    const a = engineFor(yaml);
+    run(a, [rec(0, { operation: 'exec' }), rec(1, { operation: 'exec' })]);
+    const old = JSON.parse(JSON.stringify(a.snapshot())) as { dedup: Record<string, Record<string, { firstCount?: number }>> };
+    for (const w of Object.values(old.dedup.exec ?? {})) delete w.firstCount;
+    const b = engineFor(yaml);
+    b.restore(engineSnapshotSchema.parse(old));
+    expect(b.flush({ idleNowUs: T0 + 3600 * S })).toMatchObject([{ count: 2, summary: 'x — 2 times in 1 minute' }]);
   });
 
   it('a snapshot restores mid-window state exactly', () => {
@@ -176,14 +205,17 @@ describe('RuleEngine group bound', () => {
       rec(3, { operation: 'exec', actor: actor(1) }, 3),
       rec(4, { operation: 'exec', actor: actor(2) }, 4),
     ]);
-    expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({ ruleId: 'exec', count: 3, actor: { id: 'user:0' }, summary: "User 0 exec'd into web-0 — 3 times in 10 minutes" });
-    expect(evicted).toEqual([{ ruleId: 'exec', kind: 'dedup' }]);
-    // Nothing else was lost: the two windows still open close with their own counts.
-    expect(engine.flush({ idleNowUs: T0 + 3600 * S }).map((a) => [a.actor.id, a.count])).toEqual([
-      ['user:1', 1],
-      ['user:2', 1],
+    // Each person's first exec alerted at once; user 0's window, pushed out, sends its follow-up early.
+    expect(out.map((a) => [a.actor.id, a.count, a.followUp ?? false])).toEqual([
+      ['user:0', 1, false],
+      ['user:1', 1, false],
+      ['user:0', 3, true],
+      ['user:2', 1, false],
     ]);
+    expect(out[2]).toMatchObject({ alertId: out[0]?.alertId, summary: "User 0 exec'd into web-0 — and 2 more times in 10 minutes" });
+    expect(evicted).toEqual([{ ruleId: 'exec', kind: 'dedup' }]);
+    // Nothing else was owed: the two windows still open had no repeats.
+    expect(engine.flush({ idleNowUs: T0 + 3600 * S })).toEqual([]);
   });
 
   it('threshold groups dropped past the bound are reported too (their partial counts cannot page)', () => {

@@ -4,7 +4,7 @@ import type { CompiledRule } from '../rules/compiled-rule.js';
 import { fieldAccessor, valueText, type FieldAccessor } from '../rules/field-path.js';
 import { alertId } from './alert-id.js';
 import { countGroupChanges, GroupState, mergeGroupChanges } from './group-state.js';
-import { foldedSuffix, renderTemplate } from './render-template.js';
+import { foldedSuffix, followUpSuffix, renderTemplate } from './render-template.js';
 
 /** An alert being folded inside a dedup window (also what a snapshot stores). */
 interface OpenAlert {
@@ -19,6 +19,11 @@ interface OpenAlert {
   objectRef: AlertRecord['objectRef'];
   ownerTeam: string | null;
   auditIDs: string[];
+  /**
+   * Events counted in the first notification, sent when the window opened (leading edge); absent
+   * on windows restored from a checkpoint written before that (they notify once, at the close).
+   */
+  firstCount?: number;
 }
 
 interface ThresholdGroup {
@@ -48,6 +53,7 @@ const openAlertSchema = z.object({
   objectRef: alertRecordSchema.shape.objectRef,
   ownerTeam: z.string().nullable(),
   auditIDs: z.array(z.string()),
+  firstCount: z.number().int().optional(),
 });
 
 /** JSON engine state, checkpointed after every batch so a restart resumes mid-window; parsed, never trusted. */
@@ -205,7 +211,7 @@ export class RuleEngine {
       for (const [key, alert] of this.#dedup.entries(rule.id)) {
         if (alert.windowEndUs <= closeBefore) {
           this.#dedup.delete(rule.id, key);
-          out.push(this.#toRecord(rule, alert));
+          out.push(...this.#close(rule, alert));
         }
       }
       if (rule.threshold) {
@@ -350,16 +356,30 @@ export class RuleEngine {
     }
     const out: AlertRecord[] = [];
     // The previous window for this key (if the watermark has not closed it yet) ends now.
-    if (open) out.push(this.#toRecord(rule, open));
+    if (open) out.push(...this.#close(rule, open));
     const windowStartUs = hit.firstSeenUs;
-    const fresh = this.#open(hit, alertId(rule.id, key, windowStartUs), windowStartUs + rule.dedup.windowMs * 1000);
+    const fresh = { ...this.#open(hit, alertId(rule.id, key, windowStartUs), windowStartUs + rule.dedup.windowMs * 1000), firstCount: hit.count };
     const evicted = this.#dedup.set(rule.id, key, fresh, this.#maxGroups);
     if (evicted) {
-      // Its window ends early rather than taking its unsent alert with it (same id, count so far).
-      out.push(this.#toRecord(rule, evicted[1]));
+      // Its window ends early rather than taking its unsent repeats with it (same id, count so far).
+      out.push(...this.#close(rule, evicted[1]));
       this.#onEvict({ ruleId: rule.id, kind: 'dedup' });
     }
+    // Leading edge (issue 15 §1): the first occurrence notifies now; repeats fold into one follow-up.
+    out.push(this.#toRecord(rule, fresh));
     return out;
+  }
+
+  /**
+   * What a closing window still owes: a follow-up with the same alert id and the window's total
+   * when there were repeats after the first notification (nothing otherwise); a window restored
+   * from before leading-edge alerts never notified, so it sends its one folded alert now.
+   */
+  #close(rule: CompiledRule, open: OpenAlert): AlertRecord[] {
+    const windowMs = rule.dedup?.windowMs ?? 0;
+    if (open.firstCount === undefined) return [{ ...this.#toRecord(rule, open), summary: open.summary + foldedSuffix(open.count, windowMs) }];
+    if (open.count <= open.firstCount) return [];
+    return [{ ...this.#toRecord(rule, open), summary: open.summary + followUpSuffix(open.count - open.firstCount, windowMs), followUp: true }];
   }
 
   #open(hit: Hit, id: string, windowEndUs: number): OpenAlert {
@@ -387,7 +407,7 @@ export class RuleEngine {
       severity: rule.severity,
       tags: [...rule.tags],
       cluster: open.cluster,
-      summary: open.summary + (rule.dedup ? foldedSuffix(open.count, rule.dedup.windowMs) : ''),
+      summary: open.summary,
       count: open.count,
       firstSeenUs: open.firstSeenUs,
       lastSeenUs: open.lastSeenUs,

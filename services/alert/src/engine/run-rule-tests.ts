@@ -64,14 +64,18 @@ export function runRuleTests(rule: CompiledRule): RuleTestResult[] {
     const alerts: AlertRecord[] = [];
     for (const r of records) alerts.push(...engine.process(r));
     alerts.push(...engine.flush({ idleNowUs: Number.MAX_SAFE_INTEGER }));
+    // `expect` counts incidents: a dedup window's follow-up (same alert id, its summary starting
+    // with the first's) updates its first alert; `count` and the summary are what it ends with.
+    const incidents = new Map<string, AlertRecord>();
+    for (const a of alerts) incidents.set(a.alertId, a);
     const problems: string[] = [];
-    if (alerts.length !== test.expect) problems.push(`expected ${test.expect} alert(s), got ${alerts.length}`);
-    const first = alerts[0];
+    if (incidents.size !== test.expect) problems.push(`expected ${test.expect} alert(s), got ${incidents.size}`);
+    const first = incidents.values().next().value;
     if (test.summaryContains !== undefined && !first?.summary.includes(test.summaryContains)) {
       problems.push(`summary ${JSON.stringify(first?.summary ?? null)} does not contain ${JSON.stringify(test.summaryContains)}`);
     }
     if (test.count !== undefined && first?.count !== test.count) problems.push(`expected count ${test.count}, got ${first?.count ?? 'no alert'}`);
-    return { ...base, passed: problems.length === 0, detail: problems.length === 0 ? `${alerts.length} alert(s)` : problems.join('; ') };
+    return { ...base, passed: problems.length === 0, detail: problems.length === 0 ? `${incidents.size} alert(s)` : problems.join('; ') };
   });
   const hasPositive = rule.tests.some((t) => t.expect > 0);
   const hasNegative = rule.tests.some((t) => t.expect === 0);

@@ -25,9 +25,17 @@ export function formatDelay(ms: number): string {
   return m > 0 ? `${m}m` : `${s}s`;
 }
 
-/** "LATE by 2h 5m — " for an alert delivered late, "" otherwise: what every title starts with. */
-export function latePrefix(alert: AlertRecord): string {
-  return alert.lateByMs === undefined ? '' : `LATE by ${formatDelay(alert.lateByMs)} — `;
+/**
+ * What every title starts with: "LATE by 2h 5m — " for an alert delivered late, "Follow-up — " for
+ * a dedup window's follow-up (its first alert was already sent under the same id), or "".
+ */
+export function titlePrefix(alert: AlertRecord): string {
+  return (alert.lateByMs === undefined ? '' : `LATE by ${formatDelay(alert.lateByMs)} — `) + (alert.followUp ? 'Follow-up — ' : '');
+}
+
+/** "follow-up to alert `<id>`, first seen <time>" for a follow-up: names the notification it continues. */
+export function followUpNote(alert: AlertRecord): string | undefined {
+  return alert.followUp ? `follow-up to alert ${alert.alertId}, first seen ${new Date(alert.firstSeenUs / 1000).toISOString()}` : undefined;
 }
 
 export function truncate(text: string, max: number): string {

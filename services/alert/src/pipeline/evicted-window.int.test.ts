@@ -58,8 +58,14 @@ describe('a dedup window pushed out by ALERT_MAX_GROUPS_PER_RULE (real Kafka)', 
     // Person 0 execs 4 times, then persons 1 and 2 open windows: the bound (2) pushes person 0's out.
     await produceEnriched(producer, topics.enriched, [exec(0, 0), exec(0, 1), exec(0, 2), exec(0, 3), exec(1, 0), exec(2, 0)]);
     await caughtUp(admin, group, topics.enriched);
-    const alerts = (await consumeAll(kafka, topics.alerts, 1, 30_000)).map((r) => alertRecordSchema.parse(JSON.parse(r.value?.toString() ?? '')));
-    expect(alerts.map((a) => [a.actor.id, a.count])).toEqual([['user:0', 4]]);
+    const alerts = (await consumeAll(kafka, topics.alerts, 4, 30_000)).map((r) => alertRecordSchema.parse(JSON.parse(r.value?.toString() ?? '')));
+    // Each person's first exec alerted at once; person 0's pushed-out window sent its follow-up with all 4.
+    expect(alerts.map((a) => [a.actor.id, a.count, a.followUp ?? false])).toEqual([
+      ['user:0', 1, false],
+      ['user:1', 1, false],
+      ['user:0', 4, true],
+      ['user:2', 1, false],
+    ]);
     const metrics = await registry.getMetricsAsJSON();
     expect(metrics.find((m) => m.name === 'kaudit_alert_groups_evicted_total')?.values).toEqual([{ labels: { rule: 'exec-into-pod', kind: 'dedup' }, value: 1 }]);
     expect(metrics.find((m) => m.name === 'kaudit_events_total')?.values.filter((v) => v.labels.event === 'rule_group_evicted').map((v) => v.value)).toEqual([1]);

@@ -17,4 +17,11 @@ describe('opsgeniePayload', () => {
     expect(body.message).toMatch(/^LATE by 2h 5m — Workload deleted by a human: /);
     expect(body.details).toMatchObject({ lateBy: '2h 5m', lateByMs: '7500000' });
   });
+
+  it('a follow-up keeps the alias of the first alert (Opsgenie folds it into that alert)', () => {
+    const body = opsgeniePayload(sampleAlert({ followUp: true, count: 1000, summary: 'Alice Example deleted deployments/nginx in web — and 999 more times in 10 minutes' }), []);
+    expect(opsgenieAlertSchema.safeParse(body).success).toBe(true);
+    expect(body.alias).toBe(sampleAlert().alertId);
+    expect(body.details).toMatchObject({ followUp: 'true', count: '1000' });
+  });
 });

@@ -1,5 +1,5 @@
 import type { AlertRecord } from '@kaudit/audit-schema';
-import { formatDelay, latePrefix, truncate } from '../alert-facts.js';
+import { formatDelay, titlePrefix, truncate } from '../alert-facts.js';
 import type { OpsgenieConfig } from './config.js';
 
 const PRIORITY: Record<AlertRecord['severity'], 'P1' | 'P2' | 'P3' | 'P4' | 'P5'> = { critical: 'P1', high: 'P2', medium: 'P3', low: 'P4', info: 'P5' };
@@ -11,7 +11,7 @@ const PRIORITY: Record<AlertRecord['severity'], 'P1' | 'P2' | 'P3' | 'P4' | 'P5'
  */
 export function opsgeniePayload(alert: AlertRecord, responders: OpsgenieConfig['responders']) {
   return {
-    message: truncate(`${latePrefix(alert)}${alert.ruleName}: ${alert.summary}`, 130),
+    message: truncate(`${titlePrefix(alert)}${alert.ruleName}: ${alert.summary}`, 130),
     alias: alert.alertId,
     description: truncate(alert.summary, 15_000),
     responders: responders.map((r) => ({ type: r.type, name: r.name })),
@@ -26,6 +26,7 @@ export function opsgeniePayload(alert: AlertRecord, responders: OpsgenieConfig['
       count: String(alert.count),
       ruleId: alert.ruleId,
       ...(alert.lateByMs === undefined ? {} : { lateBy: formatDelay(alert.lateByMs), lateByMs: String(alert.lateByMs) }),
+      ...(alert.followUp ? { followUp: 'true' } : {}),
     },
     entity: alert.cluster,
     source: 'kaudit',

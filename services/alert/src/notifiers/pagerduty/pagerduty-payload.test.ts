@@ -24,4 +24,13 @@ describe('pagerdutyPayload', () => {
     expect(body.payload.custom_details).toMatchObject({ lateByMs: 7_500_000 });
     expect(body.dedup_key).toBe(sampleAlert().alertId);
   });
+
+  it('a follow-up updates the same incident: same dedup_key, the total in the summary', () => {
+    const first = pagerdutyPayload(sampleAlert(), KEY);
+    const body = pagerdutyPayload(sampleAlert({ followUp: true, count: 1000, summary: 'Alice Example deleted deployments/nginx in web — and 999 more times in 10 minutes' }), KEY);
+    expect(pagerdutyEventSchema.safeParse(body).success).toBe(true);
+    expect(body.dedup_key).toBe(first.dedup_key);
+    expect(body.payload.summary).toContain('and 999 more times in 10 minutes');
+    expect(body.payload.custom_details).toMatchObject({ count: 1000, followUp: true });
+  });
 });

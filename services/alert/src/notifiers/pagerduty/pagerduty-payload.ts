@@ -1,5 +1,5 @@
 import type { AlertRecord } from '@kaudit/audit-schema';
-import { latePrefix, truncate } from '../alert-facts.js';
+import { titlePrefix, truncate } from '../alert-facts.js';
 
 const SEVERITY: Record<AlertRecord['severity'], 'critical' | 'error' | 'warning' | 'info'> = {
   critical: 'critical',
@@ -19,7 +19,7 @@ export function pagerdutyPayload(alert: AlertRecord, routingKey: string) {
     event_action: 'trigger' as const,
     dedup_key: alert.alertId,
     payload: {
-      summary: truncate(`${latePrefix(alert)}${alert.ruleName}: ${alert.summary}`, 1024),
+      summary: truncate(`${titlePrefix(alert)}${alert.ruleName}: ${alert.summary}`, 1024),
       source: alert.cluster,
       severity: SEVERITY[alert.severity],
       timestamp: new Date(alert.firstSeenUs / 1000).toISOString(),
@@ -33,6 +33,7 @@ export function pagerdutyPayload(alert: AlertRecord, routingKey: string) {
         tags: alert.tags,
         auditIDs: alert.auditIDs,
         ...(alert.lateByMs === undefined ? {} : { lateByMs: alert.lateByMs }),
+        ...(alert.followUp ? { followUp: true } : {}),
       },
     },
   };

@@ -25,4 +25,11 @@ describe('slackPayload', () => {
     expect(JSON.stringify(body.blocks)).toContain('*Delivered late*');
     expect(slackPayload(sampleAlert()).text).not.toContain('LATE');
   });
+
+  it('a follow-up says so and names the first alert it continues', () => {
+    const body = slackPayload(sampleAlert({ followUp: true, count: 1000, summary: 'Alice Example deleted deployments/nginx in web — and 999 more times in 10 minutes' }));
+    expect(slackWebhookSchema.safeParse(body).success).toBe(true);
+    expect(body.text).toMatch(/^Follow-up — HIGH: .* — and 999 more times in 10 minutes$/);
+    expect(JSON.stringify(body.blocks)).toContain(`follow-up to alert ${sampleAlert().alertId}, first seen 2025-11-22T08:26:40.000Z`);
+  });
 });

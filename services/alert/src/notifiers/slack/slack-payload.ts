@@ -1,5 +1,5 @@
 import type { AlertRecord } from '@kaudit/audit-schema';
-import { alertFacts, latePrefix, truncate } from '../alert-facts.js';
+import { alertFacts, followUpNote, titlePrefix, truncate } from '../alert-facts.js';
 
 const ICON: Record<AlertRecord['severity'], string> = { critical: ':rotating_light:', high: ':red_circle:', medium: ':large_orange_circle:', low: ':large_yellow_circle:', info: ':large_blue_circle:' };
 
@@ -13,7 +13,7 @@ function esc(text: string): string {
  * header ≤ 150 chars, section text ≤ 3000, ≤ 10 fields; `text` is the notification fallback.
  */
 export function slackPayload(alert: AlertRecord) {
-  const title = `${latePrefix(alert)}${alert.severity.toUpperCase()}: ${alert.ruleName}`;
+  const title = `${titlePrefix(alert)}${alert.severity.toUpperCase()}: ${alert.ruleName}`;
   return {
     text: truncate(`${title} — ${alert.summary}`, 3000),
     blocks: [
@@ -22,7 +22,10 @@ export function slackPayload(alert: AlertRecord) {
       { type: 'section', fields: alertFacts(alert).map((f) => ({ type: 'mrkdwn', text: truncate(`*${f.title}*\n${esc(f.value)}`, 2000) })) },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: truncate(`rule \`${alert.ruleId}\` · alert \`${alert.alertId}\`${alert.tags.length ? ` · ${alert.tags.join(', ')}` : ''}`, 3000) }],
+        elements: [
+          { type: 'mrkdwn', text: truncate(`rule \`${alert.ruleId}\` · alert \`${alert.alertId}\`${alert.tags.length ? ` · ${alert.tags.join(', ')}` : ''}`, 3000) },
+          ...(alert.followUp ? [{ type: 'mrkdwn', text: truncate(esc(followUpNote(alert) ?? ''), 3000) }] : []),
+        ],
       },
     ],
   };

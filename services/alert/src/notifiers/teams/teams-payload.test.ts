@@ -18,4 +18,11 @@ describe('teamsPayload', () => {
     expect(JSON.stringify(body)).toContain('"text":"LATE by 2h 5m — HIGH: Workload deleted by a human"');
     expect(JSON.stringify(body)).toContain('{"title":"Delivered late","value":"by 2h 5m"}');
   });
+
+  it('a follow-up says so in the title and names the first alert', () => {
+    const body = teamsPayload(sampleAlert({ followUp: true, count: 1000, summary: 'Alice Example deleted deployments/nginx in web — and 999 more times in 10 minutes' }));
+    expect(teamsWebhookSchema.safeParse(body).success).toBe(true);
+    expect(JSON.stringify(body)).toContain('"text":"Follow-up — HIGH: Workload deleted by a human"');
+    expect(JSON.stringify(body)).toContain(`follow-up to alert ${sampleAlert().alertId}`);
+  });
 });

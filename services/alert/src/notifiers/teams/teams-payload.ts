@@ -1,5 +1,5 @@
 import type { AlertRecord } from '@kaudit/audit-schema';
-import { alertFacts, latePrefix } from '../alert-facts.js';
+import { alertFacts, followUpNote, titlePrefix } from '../alert-facts.js';
 
 const COLOR: Record<AlertRecord['severity'], string> = { critical: 'Attention', high: 'Attention', medium: 'Warning', low: 'Accent', info: 'Default' };
 
@@ -21,9 +21,10 @@ export function teamsPayload(alert: AlertRecord) {
           version: '1.4',
           msteams: { width: 'Full' },
           body: [
-            { type: 'TextBlock', text: `${latePrefix(alert)}${alert.severity.toUpperCase()}: ${alert.ruleName}`, weight: 'Bolder', size: 'Medium', color: COLOR[alert.severity], wrap: true },
+            { type: 'TextBlock', text: `${titlePrefix(alert)}${alert.severity.toUpperCase()}: ${alert.ruleName}`, weight: 'Bolder', size: 'Medium', color: COLOR[alert.severity], wrap: true },
             { type: 'TextBlock', text: alert.summary, wrap: true },
             { type: 'FactSet', facts: alertFacts(alert) },
+            ...(alert.followUp ? [{ type: 'TextBlock', text: followUpNote(alert) ?? '', isSubtle: true, size: 'Small', wrap: true }] : []),
             { type: 'TextBlock', text: `rule ${alert.ruleId} · alert ${alert.alertId}${alert.tags.length ? ` · ${alert.tags.join(', ')}` : ''}`, isSubtle: true, size: 'Small', wrap: true },
           ],
         },
