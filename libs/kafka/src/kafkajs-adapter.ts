@@ -106,7 +106,8 @@ function isAuthRefusal(err: unknown): boolean {
   for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const { name, code } = e as { name?: unknown; code?: unknown };
     if (name === 'KafkaJSSASLAuthenticationError') return true;
-    if (typeof code === 'string' && /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(\w*CERTIFICATE\w*|UNKNOWN_CA|ACCESS_DENIED)$/.test(code)) return true;
+    // Node 20's OpenSSL names the alert ERR_SSL_SSLV3_ALERT_…/TLSV13_…, Node 22's (OpenSSL 3.x) ERR_SSL_SSL/TLS_ALERT_….
+    if (typeof code === 'string' && /^ERR_SSL_(SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_(\w*CERTIFICATE\w*|UNKNOWN_CA|ACCESS_DENIED)$/.test(code)) return true;
   }
   return false;
 }
