@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ClusterDirectory, loadIngestConfig } from '@kaudit/ingest';
+import { loadClickHouseConnection, loadKafkaSecurity } from '@kaudit/config';
 import { loadSinkConfig } from '@kaudit/sink';
 import { ensureKubeTools, type KubeToolRelease } from './kube-tools.js';
 import { lintChart, renderChart, type Manifest } from './helm-chart.js';
@@ -20,6 +21,7 @@ const SCENARIOS = {
   'tls-mtls': [ci('tls-mtls-values.yaml')],
   external: [ci('external-values.yaml')],
   'multi-cluster': [ci('multi-cluster-values.yaml')],
+  'secure-engines': [ci('secure-engines-values.yaml')],
 } as const satisfies Record<string, readonly string[]>;
 
 /** ingest's /readyz gives Kafka 2 s (services/ingest/src/ingest-service.ts); the kubelet must wait longer. */
@@ -226,6 +228,61 @@ for (const release of ['helm3', 'helm4'] as const satisfies readonly KubeToolRel
       expect(scraped).not.toContain('http');
     }, 60_000);
 
+    it('wires Kafka TLS and SASL into every pod, each component as its own Kafka user, and ClickHouse TLS and cluster into the sink and setup', async () => {
+      const ms = await renderChart({ helm, chartDir: CHART, valuesFiles: SCENARIOS['secure-engines'] });
+      const components = ['ingest', 'enrich', 'sink', 'alert', 'setup'];
+      const users = new Set<string>();
+      for (const component of components) {
+        const m = byName(ms, component === 'setup' ? 'Job' : 'Deployment', component);
+        const pod = template(m).spec;
+        const c = container(m);
+        // The loader every service and the CLI use for Kafka security (libs/config) reads what the chart sets.
+        const { ssl, sasl } = loadKafkaSecurity(envMap(c));
+        expect(ssl, component).toBeDefined();
+        expect(secretFileSource(pod, c, ssl?.caFile ?? ''), component).toEqual({ secret: 'kafka-cluster-ca', key: 'ca.crt' });
+        expect(secretFileSource(pod, c, ssl?.certFile ?? ''), component).toEqual({ secret: 'kaudit-kafka-client', key: 'tls.crt' });
+        expect(secretFileSource(pod, c, ssl?.keyFile ?? ''), component).toEqual({ secret: 'kaudit-kafka-client', key: 'tls.key' });
+        expect(ssl?.servername).toBe('kafka.example.internal');
+        expect(sasl?.mechanism, component).toBe('scram-sha-512');
+        expect(sasl?.username, component).toBe(`kaudit-${component}`);
+        expect(env(c, 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef, component).toEqual({ name: 'kaudit-kafka', key: `${component}-password` });
+        users.add(sasl?.username ?? '');
+      }
+      expect(users.size).toBe(components.length);
+
+      const sinkDeployment = byName(ms, 'Deployment', 'sink');
+      const sink = container(sinkDeployment);
+      const sinkConfig = loadSinkConfig(envMap(sink));
+      expect(sinkConfig.kafka.ssl?.caFile).toBe(loadKafkaSecurity(envMap(sink)).ssl?.caFile);
+      const setupJob = byName(ms, 'Job', 'setup');
+      const setup = container(setupJob);
+      for (const [m, c, connection] of [
+        [sinkDeployment, sink, sinkConfig.clickhouse],
+        [setupJob, setup, loadClickHouseConnection(envMap(setup), { url: 'http://unused:8123' })],
+      ] as const) {
+        const pod = template(m).spec;
+        expect(connection.url).toBe('https://clickhouse.clickhouse.svc:8443');
+        expect(secretFileSource(pod, c, connection.caFile ?? ''), m.metadata.name).toEqual({ secret: 'clickhouse-ca', key: 'ca.pem' });
+        expect(secretFileSource(pod, c, connection.certFile ?? ''), m.metadata.name).toEqual({ secret: 'kaudit-clickhouse-client', key: 'tls.crt' });
+        expect(secretFileSource(pod, c, connection.keyFile ?? ''), m.metadata.name).toEqual({ secret: 'kaudit-clickhouse-client', key: 'tls.key' });
+        expect(connection.cluster).toBe('audit_cluster');
+      }
+      // Pods that never talk to ClickHouse get none of its certificates.
+      for (const other of ['ingest', 'enrich', 'alert']) {
+        const m = byName(ms, 'Deployment', other);
+        expect((template(m).spec.volumes ?? []).map((v) => v.name).filter((n) => n.startsWith('clickhouse')), other).toEqual([]);
+      }
+    }, 60_000);
+
+    it('without Kafka security values connects in plaintext without SASL, and mounts no Kafka or ClickHouse certificate', async () => {
+      const ms = await renderChart({ helm, chartDir: CHART });
+      for (const m of workloads(ms)) {
+        const c = container(m);
+        expect(loadKafkaSecurity(envMap(c)), m.metadata.name).toEqual({ ssl: undefined, sasl: undefined });
+        expect((template(m).spec.volumes ?? []).map((v) => v.name).filter((n) => /^(kafka|clickhouse)-/.test(n)), m.metadata.name).toEqual([]);
+      }
+    }, 60_000);
+
     it('without TLS values serves plain HTTP and mounts no certificate', async () => {
       const ms = await renderChart({ helm, chartDir: CHART });
       const c = container(byName(ms, 'Deployment', 'ingest'));
@@ -285,6 +342,10 @@ for (const release of ['helm3', 'helm4'] as const satisfies readonly KubeToolRel
       await expect(renderChart({ helm, chartDir: CHART, set: { 'probes.timeoutSeconds': '1' } })).rejects.toThrow(/timeoutSeconds/);
       await expect(renderChart({ helm, chartDir: CHART, set: { 'ingest.tls.clientCASecret': 'ca' } })).rejects.toThrow(/clientCASecret needs ingest.tls.secret/);
       await expect(renderChart({ helm, chartDir: CHART, set: { 'ingest.clusters.existingSecret': '' } })).rejects.toThrow(/existingSecret .* or inline/);
+      await expect(renderChart({ helm, chartDir: CHART, set: { 'kafka.tls.caSecret': 'ca' } })).rejects.toThrow(/need kafka.tls.enabled: true/);
+      await expect(renderChart({ helm, chartDir: CHART, set: { 'kafka.sasl.mechanism': 'gssapi' } })).rejects.toThrow(/mechanism/);
+      await expect(renderChart({ helm, chartDir: CHART, set: { 'clickhouse.tls.caSecret': 'ca' } })).rejects.toThrow(/clickhouse.tls needs an https:\/\/ clickhouse.url/);
+      await expect(renderChart({ helm, chartDir: CHART, set: { 'clickhouse.cluster': 'a b' } })).rejects.toThrow(/cluster/);
     }, 60_000);
   });
 }

@@ -58,12 +58,105 @@ app.kubernetes.io/component: {{ .component }}
   value: "0.0.0.0"
 {{- end -}}
 
-{{/* ClickHouse endpoint (no credentials). */}}
+{{/* ClickHouse endpoint, its TLS files and cluster (no credentials). */}}
 {{- define "kaudit.clickhouseEnv" -}}
+{{- $ch := .Values.clickhouse -}}
 - name: CLICKHOUSE_URL
-  value: {{ .Values.clickhouse.url | quote }}
+  value: {{ $ch.url | quote }}
 - name: CLICKHOUSE_DATABASE
-  value: {{ .Values.clickhouse.database | quote }}
+  value: {{ $ch.database | quote }}
+{{- if $ch.tls.caSecret }}
+- name: CLICKHOUSE_CA_FILE
+  value: /etc/kaudit/clickhouse-ca/{{ $ch.tls.caKey }}
+{{- end }}
+{{- if $ch.tls.clientCertSecret }}
+- name: CLICKHOUSE_CERT_FILE
+  value: /etc/kaudit/clickhouse-client/tls.crt
+- name: CLICKHOUSE_KEY_FILE
+  value: /etc/kaudit/clickhouse-client/tls.key
+{{- end }}
+{{- if $ch.cluster }}
+- name: CLICKHOUSE_CLUSTER
+  value: {{ $ch.cluster | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Mounts and volumes of the ClickHouse TLS Secrets, for the pods that talk to ClickHouse. */}}
+{{- define "kaudit.clickhouseVolumeMounts" -}}
+{{- $tls := .Values.clickhouse.tls -}}
+{{- if $tls.caSecret }}
+- { name: clickhouse-ca, mountPath: /etc/kaudit/clickhouse-ca, readOnly: true }
+{{- end }}
+{{- if $tls.clientCertSecret }}
+- { name: clickhouse-client, mountPath: /etc/kaudit/clickhouse-client, readOnly: true }
+{{- end }}
+{{- end -}}
+{{- define "kaudit.clickhouseVolumes" -}}
+{{- $tls := .Values.clickhouse.tls -}}
+{{- if $tls.caSecret }}
+- name: clickhouse-ca
+  secret: { secretName: {{ $tls.caSecret }}, items: [{ key: {{ $tls.caKey }}, path: {{ $tls.caKey }} }] }
+{{- end }}
+{{- if $tls.clientCertSecret }}
+- name: clickhouse-client
+  secret: { secretName: {{ $tls.clientCertSecret }}, items: [{ key: tls.crt, path: tls.crt }, { key: tls.key, path: tls.key }] }
+{{- end }}
+{{- end -}}
+
+{{/*
+Kafka TLS and SASL of one component: (dict "root" $ "component" "ingest"). Each component signs in as its
+own Kafka user (kafka.sasl.users.<component>), so broker ACLs can hold it to its topics.
+*/}}
+{{- define "kaudit.kafkaSecurityEnv" -}}
+{{- $k := .root.Values.kafka -}}
+{{- if $k.tls.enabled }}
+- name: KAFKA_SSL
+  value: "true"
+{{- if $k.tls.caSecret }}
+- name: KAFKA_SSL_CA_FILE
+  value: /etc/kaudit/kafka-ca/{{ $k.tls.caKey }}
+{{- end }}
+{{- if $k.tls.clientCertSecret }}
+- name: KAFKA_SSL_CERT_FILE
+  value: /etc/kaudit/kafka-client/tls.crt
+- name: KAFKA_SSL_KEY_FILE
+  value: /etc/kaudit/kafka-client/tls.key
+{{- end }}
+{{- if $k.tls.servername }}
+- name: KAFKA_SSL_SERVERNAME
+  value: {{ $k.tls.servername | quote }}
+{{- end }}
+{{- end }}
+{{- if $k.sasl.mechanism }}
+{{- $user := index $k.sasl.users .component }}
+- name: KAFKA_SASL_MECHANISM
+  value: {{ $k.sasl.mechanism | quote }}
+- name: KAFKA_SASL_USERNAME
+  value: {{ $user.username | quote }}
+{{ include "kaudit.secretEnv" (dict "name" "KAFKA_SASL_PASSWORD" "secret" $k.sasl.existingSecret "key" $user.passwordKey) }}
+{{- end }}
+{{- end -}}
+
+{{/* Mounts and volumes of the Kafka TLS Secrets (every pod talks to Kafka). */}}
+{{- define "kaudit.kafkaVolumeMounts" -}}
+{{- $tls := .Values.kafka.tls -}}
+{{- if and $tls.enabled $tls.caSecret }}
+- { name: kafka-ca, mountPath: /etc/kaudit/kafka-ca, readOnly: true }
+{{- end }}
+{{- if and $tls.enabled $tls.clientCertSecret }}
+- { name: kafka-client, mountPath: /etc/kaudit/kafka-client, readOnly: true }
+{{- end }}
+{{- end -}}
+{{- define "kaudit.kafkaVolumes" -}}
+{{- $tls := .Values.kafka.tls -}}
+{{- if and $tls.enabled $tls.caSecret }}
+- name: kafka-ca
+  secret: { secretName: {{ $tls.caSecret }}, items: [{ key: {{ $tls.caKey }}, path: {{ $tls.caKey }} }] }
+{{- end }}
+{{- if and $tls.enabled $tls.clientCertSecret }}
+- name: kafka-client
+  secret: { secretName: {{ $tls.clientCertSecret }}, items: [{ key: tls.crt, path: tls.crt }, { key: tls.key, path: tls.key }] }
+{{- end }}
 {{- end -}}
 
 {{/* Pod-level settings shared by the Deployments and the setup Job. */}}
