@@ -46,6 +46,12 @@ describe('decodeRawRecord', () => {
     expect(decodeRawRecord({ ...record, headers: withoutCluster, key: Buffer.from('prod-us') }, window).meta.cluster).toBe('prod-us');
   });
 
+  it('hands on the event times it checked, in µs, so they are not parsed twice', () => {
+    const { meta } = decodeRawRecord(raw(JSON.stringify(event('2026-12-01T09:59:00.123456Z', '2026-12-01T09:59:00.5Z'))), window);
+    expect(meta.requestReceivedUs).toBe(Date.parse('2026-12-01T09:59:00.123Z') * 1000 + 456);
+    expect(meta.stageUs).toBe(Date.parse('2026-12-01T09:59:00.500Z') * 1000);
+  });
+
   it('names where the JSON breaks without quoting the value', () => {
     const err = failure(raw(`{"auditID":"a1","token": ${MARKER}}`));
     expect(err.stage).toBe('parse-json');

@@ -44,6 +44,6 @@ export function decodeRawRecord(record: IncomingRecord, window: EventTimeWindow)
   if (!checked.ok) throw new RawDecodeError('validate-event', checked.reason);
   return {
     event: checked.event,
-    meta: { cluster, ingestedUs: ingestedMs * 1000, truncated: record.headers[RAW_HEADERS.truncated] !== undefined },
+    meta: { cluster, ingestedUs: ingestedMs * 1000, truncated: record.headers[RAW_HEADERS.truncated] !== undefined, requestReceivedUs: checked.requestReceivedUs, stageUs: checked.stageUs },
   };
 }
