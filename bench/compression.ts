@@ -10,7 +10,7 @@
  * Each as a ratio to `none`. The first WARM_SHARE of each loop (connect, metadata, JIT, first use of
  * the codec) is reported apart from the steady rest.
  *
- * Raw records are ingest's (buildRawRecords: JSON bytes, key = cluster, raw headers) for generated
+ * Raw records are ingest's (buildRawRecords: JSON bytes, key = cluster/user, raw headers) for generated
  * traffic sent as webhook batches of one cluster each; enriched records are what the real enrich
  * service wrote for them (Avro, key = cluster/actor), read back once and replayed.
  */

@@ -27,7 +27,10 @@ export const DEFAULT_TOPIC_SPECS: readonly TopicSpec[] = [
 
 /**
  * Headers of every record on `kaudit.audit.raw.v1` (one record = one audit event's JSON bytes,
- * key = cluster). Ingest writes them; enrich reads them.
+ * key = `cluster/user` so one big cluster spreads over partitions by its users, each user's records
+ * in order on one; records written before issue 16 are keyed `cluster`). Ingest writes them; enrich
+ * reads them, and takes the cluster from the header, never from the key — the value and headers are
+ * the layout (a new one would be `.v2`), the key only chooses the partition.
  */
 export const RAW_HEADERS = {
   /** Cluster name from the verified ingest identity (token or client certificate), never from the body. */

@@ -8,7 +8,7 @@ describe('ingest config', () => {
     const cfg = loadIngestConfig({ KAFKA_BROKERS: '127.0.0.1:9092', HTTP_HOST: '127.0.0.1', HTTP_PORT: '8080', CLUSTERS_FILE: '/tmp/clusters.dev.yaml', CLICKHOUSE_URL: 'http://127.0.0.1:8123' });
     expect(cfg.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
     expect(cfg.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], rawTopic: TOPICS.raw, dlqTopic: TOPICS.dlq, publishCoalesce: true });
-    // One cluster's records share a partition: a send must fit the broker's default message.max.bytes (1 MiB).
+    // One user's records share a partition: a send must fit the broker's default message.max.bytes (1 MiB).
     expect(cfg.kafka.publishMaxBatchBytes).toBeLessThan(1024 * 1024 - 64 * 1024);
     expect(cfg.limits.maxEventBytes).toBeLessThan(cfg.kafka.publishMaxBatchBytes);
   });

@@ -16,7 +16,7 @@ export const ingestConfigSchema = z.object({
     /**
      * Upper bound of one producer send: requests arriving while a send is in flight go out together
      * in the next one, and a large body is split (see BatchingPublisher). Must stay under the broker's
-     * message.max.bytes (1 MiB by default): one cluster's records all go to one partition.
+     * message.max.bytes (1 MiB by default): one user's records all go to one partition.
      */
     publishMaxBatchBytes: z.coerce.number().int().min(16 * KIB).default(900 * KIB),
     /** Off: every request's records go out in sends of their own (only for the benchmark's before/after). */

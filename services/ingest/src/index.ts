@@ -1,7 +1,7 @@
 export { IngestPipeline, type IngestContext, type IngestResult } from './ingest-pipeline.js';
 export { BatchingPublisher } from './publish/batching-publisher.js';
 export { DeadLetters } from './publish/dead-letters.js';
-export { buildRawRecords, TRUNCATED_ANNOTATION, type IngestSource, type RawRecordContext } from './publish/build-raw-records.js';
+export { buildRawRecords, rawRecordKey, TRUNCATED_ANNOTATION, type IngestSource, type RawRecordContext } from './publish/build-raw-records.js';
 export { parseAuditBody, type ParsedAuditBody } from './body/parse-audit-body.js';
 export { ClusterDirectory, clustersFileSchema, type AuthOutcome } from './clusters/cluster-directory.js';
 export { loadIngestConfig, ingestConfigSchema, INGEST_ENV, type IngestConfig } from './config.js';

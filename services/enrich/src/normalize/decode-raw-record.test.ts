@@ -38,6 +38,20 @@ describe('decodeRawRecord', () => {
     expect(decodeRawRecord(raw(bom), window).event.auditID).toBe('a1');
   });
 
+  it('takes the cluster from the header, or without one from the key of either layout (cluster, cluster/user)', () => {
+    const record = raw(JSON.stringify(event('2026-12-01T09:59:00Z')));
+    expect(decodeRawRecord({ ...record, key: Buffer.from('other/alice') }, window).meta.cluster).toBe('prod-eu');
+    const { [RAW_HEADERS.cluster]: _cluster, ...withoutCluster } = record.headers;
+    expect(decodeRawRecord({ ...record, headers: withoutCluster, key: Buffer.from('prod-us/system:node:ip-10-0-0-1') }, window).meta.cluster).toBe('prod-us');
+    expect(decodeRawRecord({ ...record, headers: withoutCluster, key: Buffer.from('prod-us') }, window).meta.cluster).toBe('prod-us');
+  });
+
+  it('hands on the event times it checked, in µs, so they are not parsed twice', () => {
+    const { meta } = decodeRawRecord(raw(JSON.stringify(event('2026-12-01T09:59:00.123456Z', '2026-12-01T09:59:00.5Z'))), window);
+    expect(meta.requestReceivedUs).toBe(Date.parse('2026-12-01T09:59:00.123Z') * 1000 + 456);
+    expect(meta.stageUs).toBe(Date.parse('2026-12-01T09:59:00.500Z') * 1000);
+  });
+
   it('names where the JSON breaks without quoting the value', () => {
     const err = failure(raw(`{"auditID":"a1","token": ${MARKER}}`));
     expect(err.stage).toBe('parse-json');

@@ -28,7 +28,8 @@ export class RawDecodeError extends KauditError {
  * from elsewhere (an older ingest, a hand-made record) or an ingest with another retention setting.
  */
 export function decodeRawRecord(record: IncomingRecord, window: EventTimeWindow): DecodedRaw {
-  const cluster = headerString(record.headers, RAW_HEADERS.cluster) ?? record.key?.toString('utf8');
+  // Keys are `cluster` (before issue 16) or `cluster/user`; cluster names never hold a '/'.
+  const cluster = headerString(record.headers, RAW_HEADERS.cluster) ?? record.key?.toString('utf8').split('/', 1)[0];
   if (!cluster) throw new RawDecodeError('read-headers', 'record has neither a cluster header nor a key');
   if (record.value === null || record.value.length === 0) throw new RawDecodeError('parse-json', 'record has no value');
   const receivedAt = headerString(record.headers, RAW_HEADERS.receivedAt);
@@ -43,6 +44,6 @@ export function decodeRawRecord(record: IncomingRecord, window: EventTimeWindow)
   if (!checked.ok) throw new RawDecodeError('validate-event', checked.reason);
   return {
     event: checked.event,
-    meta: { cluster, ingestedUs: ingestedMs * 1000, truncated: record.headers[RAW_HEADERS.truncated] !== undefined },
+    meta: { cluster, ingestedUs: ingestedMs * 1000, truncated: record.headers[RAW_HEADERS.truncated] !== undefined, requestReceivedUs: checked.requestReceivedUs, stageUs: checked.stageUs },
   };
 }

@@ -23,7 +23,7 @@ export type CheckedBody =
   | { ok: false; problem: BodyProblem; message: string }
   | {
       ok: true;
-      accepted: { value: EventBytes; truncated?: string }[];
+      accepted: { value: EventBytes; user: string; truncated?: string }[];
       rejected: (Omit<RejectedEvent, 'value'> & { value: EventBytes })[];
       truncated: number;
     };
@@ -49,7 +49,7 @@ export function checkAuditBody(task: CheckBodyTask): CheckedBody {
   };
   return {
     ok: true,
-    accepted: checked.accepted.map((e) => ({ value: where(e.value), ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
+    accepted: checked.accepted.map((e) => ({ value: where(e.value), user: e.user, ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
     rejected: checked.rejected.map((r) => ({ ...r, value: where(r.value) })),
     truncated: checked.truncated,
   };

@@ -32,7 +32,7 @@ describe('the audit webhook', () => {
     const ids = new Set(records.map((r) => (JSON.parse(String(r.value)) as { auditID: string }).auditID));
     for (const e of [...events, sampleAuditEvent(2000)]) expect(ids.has(e.auditID as string)).toBe(true);
     for (const r of records) {
-      expect(r.key?.toString()).toBe('prod-eu');
+      expect(r.key?.toString()).toBe(`prod-eu/${(JSON.parse(String(r.value)) as { user: { username: string } }).user.username}`);
       expect(headerString(r.headers, RAW_HEADERS.cluster)).toBe('prod-eu');
       expect(headerString(r.headers, RAW_HEADERS.source)).toBe('webhook');
       expect(headerString(r.headers, RAW_HEADERS.instance)).toBe('test-instance');

@@ -190,7 +190,7 @@ export class WebhookServer implements Component {
       o.metrics.parseSeconds.observe((performance.now() - parseBegan) / 1000);
       if (!checked.ok) return await refuse(400, 'INPUT_INVALID', checked.problem, checked.message, raw);
       const events = {
-        accepted: checked.accepted.map((e) => ({ value: eventBuffer(body, e.value), ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
+        accepted: checked.accepted.map((e) => ({ value: eventBuffer(body, e.value), user: e.user, ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
         rejected: checked.rejected.map((r) => ({ ...r, value: eventBuffer(body, r.value) })),
         truncated: checked.truncated,
       };

@@ -22,8 +22,9 @@ function recordBytes(r: OutgoingRecord): number {
  *   publishes arriving meanwhile queue up and go out together in the next send. At low load a publish
  *   goes out at once (no linger), so it adds no latency. Without coalescing every publish is its own
  *   send, all outstanding at once (the benchmark's "before").
- * - Bounded sends: every record of a cluster has the same key, hence the same partition, and the
- *   broker refuses a partition batch over `message.max.bytes` (1 MiB by default). A large webhook
+ * - Bounded sends: every record of one user of a cluster has the same key, hence the same partition
+ *   (a body of one busy controller is all one partition), and the broker refuses a partition batch
+ *   over `message.max.bytes` (1 MiB by default). A large webhook
  *   body is therefore split across sends; its caller resolves once all of them are acknowledged.
  */
 export class BatchingPublisher {

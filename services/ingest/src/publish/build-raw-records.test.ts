@@ -6,11 +6,11 @@ import { buildRawRecords, TRUNCATED_ANNOTATION } from './build-raw-records.js';
 const ctx = { cluster: 'prod-eu', receivedAt: new Date('2026-11-22T15:00:00.123Z'), source: 'webhook' as const, instance: 'host/1', maxEventBytes: 4096, window: { retentionDays: 365, maxFutureSkewMs: 3_600_000 } };
 
 describe('buildRawRecords', () => {
-  it('makes one record per valid event, keyed by the verified cluster, with the raw headers', () => {
+  it('makes one record per valid event, keyed by the verified cluster and the user, with the raw headers', () => {
     const { records, rejected } = buildRawRecords([sampleAuditEvent(1), sampleAuditEvent(2)], ctx);
     expect(rejected).toEqual([]);
     expect(records).toHaveLength(2);
-    expect(records[0]?.key).toBe('prod-eu');
+    expect(records[0]?.key).toBe(`prod-eu/${String((sampleAuditEvent(1).user as { username: string }).username)}`);
     expect(records[0]?.headers).toEqual({
       [RAW_HEADERS.cluster]: 'prod-eu',
       [RAW_HEADERS.receivedAt]: '2026-11-22T15:00:00.123Z',
@@ -18,6 +18,12 @@ describe('buildRawRecords', () => {
       [RAW_HEADERS.instance]: 'host/1',
     });
     expect(JSON.parse(String(records[1]?.value))).toEqual(sampleAuditEvent(2));
+  });
+
+  it('spreads one cluster by user: one key per user, the same for all of that user\'s events (truncated ones too)', () => {
+    const as = (n: number, username: string | undefined, extra: Record<string, unknown> = {}) => sampleAuditEvent(n, { user: username === undefined ? {} : { username }, ...extra });
+    const { records } = buildRawRecords([as(1, 'alice'), as(2, 'bob'), as(3, 'alice', { responseObject: { data: 'x'.repeat(10_000) } }), as(4, undefined)], ctx);
+    expect(records.map((r) => r.key)).toEqual(['prod-eu/alice', 'prod-eu/bob', 'prod-eu/alice', 'prod-eu/']);
   });
 
   it('rejects invalid events with the reason and keeps the rest', () => {

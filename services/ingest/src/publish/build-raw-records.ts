@@ -39,7 +39,20 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** A valid event's bytes as they will be published, and which objects were dropped to fit the limit. */
 export interface AcceptedEvent {
   value: Buffer;
+  /** `user.username` of the event: with the cluster, its record key (see rawRecordKey). */
+  user: string;
   truncated?: string;
+}
+
+/**
+ * Key of a raw record: the cluster and the user who made the request. One big cluster spreads over
+ * the raw topic's partitions — hence over enrich consumers — by its users (issue 16), while the
+ * records of one user stay on one partition, in the order the apiserver sent them: enrich keeps that
+ * order on the enriched topic (key cluster/actor), where the alert windows read it. Enrich takes the
+ * cluster from the `cluster` header, never from this key.
+ */
+export function rawRecordKey(cluster: string, user: string): string {
+  return `${cluster}/${user}`;
 }
 
 export interface CheckedEvents {
@@ -65,10 +78,12 @@ export function checkEvents(items: readonly unknown[], maxEventBytes: number, or
       return;
     }
     const event = item;
+    // An anonymous request may carry no username: all of those share one key.
+    const user = checked.event.user.username ?? '';
     // The bytes as sent when we have them: no re-serialisation cost, and integers beyond 2^53 stay exact.
     const value = originals[index] ?? Buffer.from(JSON.stringify(event));
     if (value.length <= maxEventBytes) {
-      accepted.push({ value });
+      accepted.push({ value, user });
       return;
     }
     const dropped = DROPPABLE.filter((k) => event[k] !== undefined);
@@ -87,13 +102,13 @@ export function checkEvents(items: readonly unknown[], maxEventBytes: number, or
       });
       return;
     }
-    accepted.push({ value: slimValue, truncated: dropped.join(',') });
+    accepted.push({ value: slimValue, user, truncated: dropped.join(',') });
     truncated++;
   });
   return { accepted, rejected, truncated };
 }
 
-/** Raw-topic records (one per event, key = cluster, the raw headers) for checked events. */
+/** Raw-topic records (one per event, key = cluster/user, the raw headers) for checked events. */
 export function toRawRecords(checked: CheckedEvents, ctx: RawRecordContext): RawRecords {
   const baseHeaders = {
     [RAW_HEADERS.cluster]: ctx.cluster,
@@ -102,7 +117,7 @@ export function toRawRecords(checked: CheckedEvents, ctx: RawRecordContext): Raw
     [RAW_HEADERS.instance]: ctx.instance,
   };
   const records = checked.accepted.map((e): OutgoingRecord => ({
-    key: ctx.cluster,
+    key: rawRecordKey(ctx.cluster, e.user),
     value: e.value,
     // Records share the header object unless one carries its own truncation marker.
     headers: e.truncated === undefined ? baseHeaders : { ...baseHeaders, [RAW_HEADERS.truncated]: e.truncated },
