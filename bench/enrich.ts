@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from './raw-kafkajs.js';
 import { Registry } from 'prom-client';
 import { createKafkaClient, RAW_HEADERS, type KafkaAdmin } from '@kaudit/kafka';
-import { createEnrichService, loadEnrichConfig } from '@kaudit/enrich';
+import { buildEnrich, loadEnrichConfig } from '@kaudit/enrich';
+import { Lifecycle } from '@kaudit/runtime';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
@@ -118,13 +119,13 @@ export const run: BenchRun = async (ctx) => {
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
     });
-    const service = createEnrichService({ config, kafka: client, logger: ctx.logger, registry: new Registry() });
-    await service.lifecycle.start();
+    const service = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...buildEnrich(config, { logger: ctx.logger, registry: new Registry(), kafka: client }).components);
+    await service.start();
     let enriched: number;
     try {
       enriched = await measure(admin, enrichOut, n, 180_000);
     } finally {
-      await service.lifecycle.stop();
+      await service.stop();
     }
     const baselineAfter = await rawLoop(baselineOut2);
     const baseline = (baselineBefore + baselineAfter) / 2;
