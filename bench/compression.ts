@@ -18,7 +18,8 @@ import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { auditTraffic } from '@kaudit/audit-generator';
 import { loadEventWindow } from '@kaudit/config';
-import { createEnrichService, loadEnrichConfig } from '@kaudit/enrich';
+import { buildEnrich, loadEnrichConfig } from '@kaudit/enrich';
+import { Lifecycle } from '@kaudit/runtime';
 import { buildRawRecords } from '@kaudit/ingest';
 import { createKafkaClient, type KafkaAdmin, type KafkaCompression, type OutgoingRecord } from '@kaudit/kafka';
 import { consumeAll, topicLogBytes } from '@kaudit/testkit';
@@ -128,13 +129,13 @@ async function enrichedChunks(ctx: BenchContext, admin: KafkaAdmin, raw: readonl
     await producer.stop();
     const n = raw.reduce((sum, c) => sum + c.length, 0);
     const config = loadEnrichConfig({ KAFKA_BROKERS: ctx.kafkaBrokers, ENRICH_GROUP_ID: uniqueName('bench_compression'), ENRICH_INPUT_TOPIC: topics.raw, ENRICH_OUTPUT_TOPIC: topics.enriched, ENRICH_DLQ_TOPIC: topics.dlq, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' });
-    const service = createEnrichService({ config, kafka: client, logger: ctx.logger, registry: new Registry() });
-    await service.lifecycle.start();
+    const service = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...buildEnrich(config, { logger: ctx.logger, registry: new Registry(), kafka: client }).components);
+    await service.start();
     let records: Awaited<ReturnType<typeof consumeAll>>;
     try {
       records = await consumeAll(client, topics.enriched, n, 600_000);
     } finally {
-      await service.lifecycle.stop();
+      await service.stop();
     }
     if (records.length !== n) throw new Error(`enrich wrote ${records.length} of ${n} records`);
     // Replayed in the order enrich wrote them per partition, in sends of BATCH, as its handler sends a fetched batch.

@@ -17,8 +17,9 @@ import { Kafka, logLevel } from './raw-kafkajs.js';
 import { Registry } from 'prom-client';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createKafkaClient, RAW_HEADERS, type KafkaAdmin } from '@kaudit/kafka';
-import { createEnrichService, loadEnrichConfig } from '@kaudit/enrich';
+import { buildEnrich, loadEnrichConfig } from '@kaudit/enrich';
 import { rawRecordKey } from '@kaudit/ingest';
+import { Lifecycle } from '@kaudit/runtime';
 import { consumeAll } from '@kaudit/testkit';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 import { cpuFloor } from './stage-cpu.js';
@@ -171,13 +172,13 @@ export const run: BenchRun = async (ctx) => {
 
     // Enrich: the real service, built from its parts, on its own topics.
     const enrichCpuFrom = process.cpuUsage();
-    const service = createEnrichService({ config, kafka: client, logger: ctx.logger, registry: new Registry() });
-    await service.lifecycle.start();
+    const service = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...buildEnrich(config, { logger: ctx.logger, registry: new Registry(), kafka: client }).components);
+    await service.start();
     let enriched: Measured;
     try {
       enriched = await measure(admin, enrichOut, n, 180_000, enrichCpuFrom);
     } finally {
-      await service.lifecycle.stop();
+      await service.stop();
     }
     const baselineAfter = await rawLoop(baselineOut2);
     const baseline = (baselineBefore.eventsPerSecond + baselineAfter.eventsPerSecond) / 2;

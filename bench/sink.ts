@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord, OPERATION_CLASSES, type AuditRecord } from '@kaudit/audit-schema';
 import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
-import { createKafkaClient, DeadLetterWriter } from '@kaudit/kafka';
-import { createTelemetry } from '@kaudit/logging';
-import { auditEventsTarget, BatchSink, SinkService, toAuditRow } from '@kaudit/sink';
+import { createKafkaClient } from '@kaudit/kafka';
+import { Lifecycle } from '@kaudit/runtime';
+import { buildSink, loadSinkConfig, toAuditRow } from '@kaudit/sink';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
@@ -76,7 +76,7 @@ export const run: BenchRun = async (ctx) => {
   const codec = new AuditRecordCodec();
   await admin.start();
   await producer.start();
-  let service: SinkService | undefined;
+  let service: Lifecycle | undefined;
   try {
     for (const db of [sinkDb, rawDb]) await runMigrations({ client: ch, dir: MIGRATIONS, database: db, logger: ctx.logger, vars: { retention_days: 3650 } });
     await admin.ensureTopics([{ topic, partitions }, { topic: `${topic}_alerts`, partitions: 1 }, { topic: `${topic}_dlq`, partitions: 1 }]);
@@ -88,7 +88,6 @@ export const run: BenchRun = async (ctx) => {
 
     // Baseline: the same rows, pre-mapped, inserted in the sink's own rows per insert; run twice after the sink
     // and averaged, because load on the shared machine drifts during a run.
-    const fetchBytes = 4 * 1024 * 1024;
     const mapped = records.map((r, i) => toAuditRow(r, { topic, partition: i % partitions, offset: String(i), timestamp: '0' }));
     const baseline = async (perInsert: number): Promise<number> => {
       await ch.command({ query: `TRUNCATE TABLE ${rawDb}.audit_events` });
@@ -98,18 +97,28 @@ export const run: BenchRun = async (ctx) => {
       }
       return n / ((performance.now() - began) / 1000);
     };
-    // The sink, in-process, as main.ts wires it.
+    // The sink, in-process, built by buildSink exactly as main.ts builds it, with the shipped defaults of
+    // loadSinkConfig (its own Kafka and ClickHouse clients); only endpoints, names and the port are set here.
     // Progress comes from the sink's own row callback, not from polling ClickHouse (which would load the
     // server during the sink's measurement only).
     let inserts = 0;
     let stored = 0;
     let first: { at: number; rows: number } | undefined;
     let last = 0;
-    const telemetry = createTelemetry(ctx.logger, new Registry(), 'sink');
-    const sink = new BatchSink({
-      clickhouse: ch, database: sinkDb, telemetry,
-      targets: new Map([[topic, auditEventsTarget(codec)]]),
-      deadLetters: new DeadLetterWriter({ producer, service: 'sink', topic: `${topic}_dlq` }),
+    const config = loadSinkConfig({
+      KAFKA_BROKERS: ctx.kafkaBrokers,
+      CLICKHOUSE_URL: ctx.clickhouseUrl,
+      CLICKHOUSE_DATABASE: sinkDb,
+      SINK_GROUP_ID: uniqueName('bench_sink'),
+      SINK_ENRICHED_TOPIC: topic,
+      SINK_ALERTS_TOPIC: `${topic}_alerts`,
+      SINK_DLQ_TOPIC: `${topic}_dlq`,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+    });
+    const built = buildSink(config, {
+      logger: ctx.logger,
+      registry: new Registry(),
       onRows: (_table, outcome, rows) => {
         if (outcome !== 'inserted') return;
         inserts++;
@@ -118,11 +127,7 @@ export const run: BenchRun = async (ctx) => {
         first ??= { at: last, rows };
       },
     });
-    service = new SinkService({
-      createConsumer: (onHandlerError) => kafka.consumer({ groupId: uniqueName('bench_sink'), topics: [topic], maxBytesPerPartition: fetchBytes, partitionsConsumedConcurrently: 2, onHandlerError }),
-      sink,
-      telemetry,
-    });
+    service = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...built.components);
     await service.start();
     const deadline = Date.now() + 300_000;
     while (stored < n) {

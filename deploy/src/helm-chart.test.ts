@@ -24,7 +24,7 @@ const SCENARIOS = {
   'secure-engines': [ci('secure-engines-values.yaml')],
 } as const satisfies Record<string, readonly string[]>;
 
-/** ingest's /readyz gives Kafka 2 s (services/ingest/src/ingest-service.ts); the kubelet must wait longer. */
+/** ingest's /readyz gives Kafka 2 s (services/ingest/src/build-ingest.ts); the kubelet must wait longer. */
 const INGEST_READY_CHECK_SECONDS = 2;
 
 interface EnvVar {

@@ -28,8 +28,9 @@ export class Lifecycle {
     this.#options = options;
   }
 
-  add(component: Component): this {
-    this.#components.push(component);
+  /** Adds components in start order (a service builder's `components` go in as one call). */
+  add(...components: Component[]): this {
+    this.#components.push(...components);
     return this;
   }
 

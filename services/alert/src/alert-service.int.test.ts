@@ -1,12 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertRecordSchema, sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { createKafkaClient, DLQ_HEADERS, type KafkaClient, type Producer } from '@kaudit/kafka';
-import { createTelemetry } from '@kaudit/logging';
 import { consumeAll, pagerdutyEventSchema, silentLogger, slackWebhookSchema, testEndpoints, uniqueName } from '@kaudit/testkit';
-import { AlertMetrics } from './alert-metrics.js';
-import { buildAlertComponents } from './alert-service.js';
+import { buildAlert, type BuiltAlert } from './build-alert.js';
 import { loadAlertConfig, parseNotifiers } from './config.js';
 import { loadRuleSources } from './rules/load-rules.js';
 import { VendorReceiver } from './notifiers/test-helpers/vendor-receiver.js';
@@ -36,8 +33,8 @@ describe('alert service (real Kafka, real HTTP receivers)', () => {
   let kafka: KafkaClient;
   let producer: Producer;
   const started: Component[] = [];
-  let workers: ReturnType<typeof buildAlertComponents>['workers'] = [];
-  let evaluator: ReturnType<typeof buildAlertComponents>['evaluator'];
+  let workers: BuiltAlert['workers'] = [];
+  let evaluator: BuiltAlert['evaluator'];
 
   beforeAll(async () => {
     const { kafkaBrokers } = testEndpoints();
@@ -63,6 +60,8 @@ describe('alert service (real Kafka, real HTTP receivers)', () => {
       ALERT_FROM_BEGINNING: 'true',
       ALERT_IDLE_GRACE_MS: '1000',
       ALERT_TICK_MS: '200',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
     });
     const notifiers = parseNotifiers(
       {
@@ -78,19 +77,7 @@ describe('alert service (real Kafka, real HTTP receivers)', () => {
     const { rules, problems } = loadRuleSources([{ file: 'test.yaml', text: RULES }]);
     expect(problems).toEqual([]);
     const registry = new Registry();
-    const built = buildAlertComponents({
-      config,
-      rules,
-      notifiers,
-      kafka,
-      producer,
-      logger,
-      telemetry: createTelemetry(logger, registry),
-      metrics: new AlertMetrics(registry),
-      fetch: globalThis.fetch,
-      nowMs: Date.now,
-      sleep: (ms) => sleep(ms),
-    });
+    const built = buildAlert(config, { logger, registry, env: {}, kafka, rules, notifiers });
     for (const c of built.components) {
       await c.start();
       started.push(c);

@@ -7,9 +7,10 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createKafkaClient, DLQ_HEADERS, RAW_HEADERS, type KafkaAdmin, type KafkaClient, type OutgoingRecord } from '@kaudit/kafka';
+import { Lifecycle } from '@kaudit/runtime';
 import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { loadEnrichConfig } from './config.js';
-import { createEnrichService } from './enrich-service.js';
+import { buildEnrich } from './build-enrich.js';
 import { FIXTURE_SECRETS, fixtureNames, loadFixture } from './fixtures/fixtures.js';
 
 const logger = silentLogger('enrich-int');
@@ -65,7 +66,8 @@ describe('enrich service on the real broker', () => {
       ENRICH_HTTP_DIRECTORY_TIMEOUT_MS: '200',
       KAUDIT_RETENTION_DAYS: '3650', // the fixtures carry fixed dates (November 2026)
     });
-    const service = createEnrichService({ config, kafka: client, logger, registry: new Registry() });
+    const service = buildEnrich(config, { logger, registry: new Registry(), kafka: client });
+    const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...service.components);
 
     const names = fixtureNames();
     const producer = client.producer();
@@ -75,7 +77,7 @@ describe('enrich service on the real broker', () => {
     await producer.send(input, [...good, ...bad]);
     await producer.stop();
 
-    await service.lifecycle.start();
+    await lifecycle.start();
     try {
       const enriched = await consumeAll(client, output, good.length, 60_000);
       const dead = await consumeAll(client, dlq, bad.length, 60_000);
@@ -120,7 +122,7 @@ describe('enrich service on the real broker', () => {
       expect(metrics).toMatch(/kaudit_enrich_operations_total\{operation="cordon"\} 2/);
       expect(metrics).toMatch(/kaudit_enrich_identities_total\{resolved_by="directory-file",remote="skipped"\} 1/);
     } finally {
-      await service.lifecycle.stop();
+      await lifecycle.stop();
       for (const res of hanging) res.destroy();
       slowDirectory.closeAllConnections();
       await new Promise<void>((resolve) => slowDirectory.close(() => resolve()));

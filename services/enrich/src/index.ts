@@ -1,4 +1,4 @@
-export { createEnrichService, type EnrichService, type EnrichServiceDeps } from './enrich-service.js';
+export { buildEnrich, type BuiltEnrich, type EnrichDeps } from './build-enrich.js';
 export { enrichConfigSchema, loadEnrichConfig, ENRICH_ENV, type EnrichConfig } from './config.js';
 export { Enricher, enrichedKey } from './enricher.js';
 export { buildAuditRecord, type RawMeta, type BuildOptions } from './normalize/build-audit-record.js';

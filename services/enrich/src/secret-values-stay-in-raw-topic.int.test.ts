@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
 import { createKafkaClient, RAW_HEADERS, type KafkaAdmin, type KafkaClient, type OutgoingRecord } from '@kaudit/kafka';
 import { auditEventsTarget } from '@kaudit/sink';
+import { Lifecycle } from '@kaudit/runtime';
 import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { loadEnrichConfig } from './config.js';
-import { createEnrichService } from './enrich-service.js';
+import { buildEnrich } from './build-enrich.js';
 import { findLeaks } from './fixtures/leak-check.js';
 import { secretBearingCaseArb } from './fixtures/secret-bearing-events.js';
 
@@ -83,8 +84,9 @@ describe('no credential value reaches ClickHouse (real Kafka, enrich service, Cl
       HTTP_PORT: '0',
       KAUDIT_RETENTION_DAYS: '3650', // the generated events carry fixed dates (November 2026)
     });
-    const service = createEnrichService({ config, kafka, logger, registry: new Registry() });
-    await service.lifecycle.start();
+    const service = buildEnrich(config, { logger, registry: new Registry(), kafka });
+    const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...service.components);
+    await lifecycle.start();
     try {
       const enriched = await consumeAll(kafka, topics.output, CASES, 120_000);
       // Non-vacuous: every event was enriched (none dead-lettered: all audit IDs are stored, below),
@@ -105,7 +107,7 @@ describe('no credential value reaches ClickHouse (real Kafka, enrich service, Cl
       });
       expect(leaks, 'in ClickHouse columns').toEqual([]);
     } finally {
-      await service.lifecycle.stop();
+      await lifecycle.stop();
       await admin.deleteTopics(Object.values(topics)).catch(() => undefined);
       await ch.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
     }

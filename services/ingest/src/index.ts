@@ -5,7 +5,7 @@ export { buildRawRecords, rawRecordKey, TRUNCATED_ANNOTATION, type IngestSource,
 export { parseAuditBody, type ParsedAuditBody } from './body/parse-audit-body.js';
 export { ClusterDirectory, clustersFileSchema, type AuthOutcome } from './clusters/cluster-directory.js';
 export { loadIngestConfig, ingestConfigSchema, INGEST_ENV, type IngestConfig } from './config.js';
-export { buildIngestService, type IngestService } from './ingest-service.js';
+export { buildIngest, type BuiltIngest, type IngestDeps } from './build-ingest.js';
 export { sampleAuditEvent, sampleEventList } from './fixtures/sample-audit-event.js';
 export { importAuditStream, type ImportOptions, type ImportProgress, type ImportSummary } from './import/import-audit-stream.js';
 export { normalizeImportRecord, normalizeImportLine, IMPORT_FORMATS, type ImportFormat } from './import/normalize-import-record.js';

@@ -6,13 +6,10 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord } from '@kaudit/audit-schema';
 import { createClickHouse, runMigrations } from '@kaudit/clickhouse';
-import { createKafkaClient, DeadLetterWriter } from '@kaudit/kafka';
-import { createTelemetry } from '@kaudit/logging';
+import { createKafkaClient } from '@kaudit/kafka';
 import { freePort, LocalStack } from '@kaudit/stack';
 import { silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
-import { BatchSink } from './batch-sink.js';
-import { SinkService } from './sink-service.js';
-import { auditEventsTarget } from './sink-target.js';
+import { startSinkUnderTest, sinkTestConfig } from './test-support/sink-under-test.js';
 
 const ROOT = fileURLToPath(new URL('../../../.kaudit', import.meta.url));
 const MIGRATIONS = fileURLToPath(new URL('../../../migrations/clickhouse/', import.meta.url));
@@ -32,28 +29,22 @@ describe('ClickHouse stopped for a while, then restarted', () => {
     const producer = kafka.producer();
     const { clickhouseUrl } = await stack.up();
     const ch = createClickHouse({ url: clickhouseUrl, requestTimeoutMs: 5000 });
-    let service: SinkService | undefined;
+    let service: Awaited<ReturnType<typeof startSinkUnderTest>> | undefined;
     try {
       await producer.start();
       const db = 'kaudit';
       await runMigrations({ client: ch, dir: MIGRATIONS, database: db, logger, vars: { retention_days: 3650 } });
-      const topic = uniqueName('enriched');
+      const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq') };
+      const topic = topics.enriched;
       const admin = kafka.admin();
       await admin.start();
-      await admin.ensureTopics([{ topic, partitions: 3 }]);
+      await admin.ensureTopics([{ topic, partitions: 3 }, { topic: topics.alerts, partitions: 1 }, { topic: topics.dlq, partitions: 1 }]);
       await admin.stop();
       const registry = new Registry();
-      const telemetry = createTelemetry(logger, registry, 'sink');
-      const sink = new BatchSink({
-        clickhouse: ch, database: db, telemetry,
-        targets: new Map([[topic, auditEventsTarget(codec)]]),
-        deadLetters: new DeadLetterWriter({ producer, service: 'sink', topic: uniqueName('dlq') }),
-      });
-      service = new SinkService({
-        createConsumer: (onHandlerError) =>
-          kafka.consumer({ groupId: uniqueName('sink'), topics: [topic], retryMaxMs: 1000, maxBytesPerPartition: 32_768, onHandlerError }),
-        sink,
-        telemetry,
+      const config = sinkTestConfig({
+        database: db,
+        topics,
+        env: { CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_REQUEST_TIMEOUT_MS: '5000', SINK_RETRY_MAX_MS: '1000', SINK_MAX_BYTES_PER_PARTITION: '32768' },
       });
       const produce = async (from: number, n: number) => {
         const records = Array.from({ length: n }, (_, j) => {
@@ -71,7 +62,7 @@ describe('ClickHouse stopped for a while, then restarted', () => {
         return metric?.values.filter((v) => v.labels.event === event).reduce((s, v) => s + v.value, 0) ?? 0;
       };
 
-      await service.start();
+      service = await startSinkUnderTest(config, { logger, kafka, clickhouse: ch, registry });
       await produce(0, 1000);
       while ((await count())?.n !== '1000') await sleep(200);
 
@@ -89,7 +80,7 @@ describe('ClickHouse stopped for a while, then restarted', () => {
       expect(await count()).toEqual({ n: '5000', u: '5000' });
       expect(await eventCount('consumer_resumed')).toBeGreaterThanOrEqual(1);
     } finally {
-      await service?.stop();
+      await service?.lifecycle.stop();
       await producer.stop();
       await ch.close();
       await stack.down();

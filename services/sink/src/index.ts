@@ -1,3 +1,4 @@
+export { buildSink, type BuiltSink, type SinkDeps } from './build-sink.js';
 export { BatchSink, type BatchSinkDeps } from './batch-sink.js';
 export { SinkService } from './sink-service.js';
 export { auditEventsTarget, alertsTarget, type SinkTarget } from './sink-target.js';

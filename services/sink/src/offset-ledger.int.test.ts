@@ -14,8 +14,8 @@ import { createKafkaClient, DeadLetterWriter, type IncomingRecord, type KafkaCli
 import { createTelemetry } from '@kaudit/logging';
 import { silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { BatchSink } from './batch-sink.js';
-import { SinkService } from './sink-service.js';
 import { auditEventsTarget } from './sink-target.js';
+import { startSinkUnderTest, sinkTestConfig } from './test-support/sink-under-test.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../../migrations/clickhouse/', import.meta.url));
 const logger = silentLogger('sink-ledger-test');
@@ -98,7 +98,7 @@ describe('a batch whose insert landed in only some day-partitions', () => {
 describe('a topic deleted and recreated (offsets start again at 0)', () => {
   it('stores the new events at reused offsets instead of skipping them as already stored', async () => {
     const db = await freshDatabase();
-    const topics = { enriched: uniqueName('enriched'), dlq: uniqueName('dlq') };
+    const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq') };
     const admin = kafka.admin();
     await admin.start();
     const group = uniqueName('sink');
@@ -109,31 +109,19 @@ describe('a topic deleted and recreated (offsets start again at 0)', () => {
       await producer.send(topics.enriched, batch.map((r) => ({ key: r.auditID, value: codec.encode(r), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint }, partition: 0 })));
     };
     const runSinkUntil = async (rows: number) => {
-      const telemetry = createTelemetry(logger, new Registry(), 'sink');
-      const sink = new BatchSink({
-        clickhouse: ch,
-        database: db,
-        targets: new Map([[topics.enriched, auditEventsTarget(codec)]]),
-        deadLetters: new DeadLetterWriter({ producer, service: 'sink', topic: topics.dlq }),
-        telemetry,
-      });
-      const service = new SinkService({
-        createConsumer: (onHandlerError) => kafka.consumer({ groupId: group, topics: [topics.enriched], retryMaxMs: 1000, sessionTimeoutMs: 6000, onHandlerError }),
-        sink,
-        telemetry,
-      });
-      await service.start();
+      const config = sinkTestConfig({ database: db, topics, group, env: { SINK_RETRY_MAX_MS: '1000', SINK_SESSION_TIMEOUT_MS: '6000' } });
+      const { service, lifecycle } = await startSinkUnderTest(config, { logger, kafka, clickhouse: ch });
       try {
         await service.waitForAssignment(60_000);
         const deadline = Date.now() + 60_000;
         while (Number((await counts(db)).rows) < rows && Date.now() < deadline) await sleep(250);
         await sleep(2000); // a late duplicate would show up here
       } finally {
-        await service.stop();
+        await lifecycle.stop();
       }
     };
     try {
-      await admin.ensureTopics([{ topic: topics.enriched, partitions: 1 }, { topic: topics.dlq, partitions: 1 }]);
+      await admin.ensureTopics([{ topic: topics.enriched, partitions: 1 }, { topic: topics.alerts, partitions: 1 }, { topic: topics.dlq, partitions: 1 }]);
       await produce('first-life', 30);
       await runSinkUntil(30);
       expect(await counts(db)).toEqual({ rows: '30', keys: '30', offsets: '30' });

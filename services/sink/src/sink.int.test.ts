@@ -1,15 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord, type AlertRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
-import { createKafkaClient, DeadLetterWriter, DLQ_HEADERS, headerString, type KafkaClient, type Producer } from '@kaudit/kafka';
-import { createTelemetry } from '@kaudit/logging';
+import { createKafkaClient, DLQ_HEADERS, headerString, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
-import { BatchSink } from './batch-sink.js';
-import { SinkService } from './sink-service.js';
-import { alertsTarget, auditEventsTarget } from './sink-target.js';
+import { startSinkUnderTest, sinkTestConfig } from './test-support/sink-under-test.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../../migrations/clickhouse/', import.meta.url));
 const logger = silentLogger('sink-test');
@@ -43,7 +39,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A fresh database + topics and an in-process sink built from its parts (as main.ts wires them). */
+/** A fresh database + topics and an in-process sink built by buildSink, as main.ts builds it. */
 async function startSink() {
   const db = uniqueName('sink');
   await runMigrations({ client: ch, dir: MIGRATIONS, database: db, logger, vars: { retention_days: 3650 } });
@@ -56,25 +52,8 @@ async function startSink() {
     { topic: topics.dlq, partitions: 1 },
   ]);
   await admin.stop();
-  const telemetry = createTelemetry(logger, new Registry(), 'sink');
-  const sink = new BatchSink({
-    clickhouse: ch,
-    database: db,
-    targets: new Map([
-      [topics.enriched, auditEventsTarget(codec)],
-      [topics.alerts, alertsTarget()],
-    ]),
-    deadLetters: new DeadLetterWriter({ producer, service: 'sink', topic: topics.dlq }),
-    telemetry,
-  });
-  const service = new SinkService({
-    createConsumer: (onHandlerError) =>
-      kafka.consumer({ groupId: uniqueName('sink'), topics: [topics.enriched, topics.alerts], retryMaxMs: 1000, onHandlerError }),
-    sink,
-    telemetry,
-  });
-  await service.start();
-  await service.waitForAssignment(60_000);
+  const service = await startSinkUnderTest(sinkTestConfig({ database: db, topics, env: { SINK_RETRY_MAX_MS: '1000' } }), { logger, kafka, clickhouse: ch });
+  await service.service.waitForAssignment(60_000);
   return { db, topics, service };
 }
 
@@ -170,7 +149,7 @@ describe('the sink', () => {
     ctx = await startSink();
   });
   afterAll(async () => {
-    await ctx.service.stop();
+    await ctx.service.lifecycle.stop();
     await ch.command({ query: `DROP DATABASE IF EXISTS ${ctx.db}` });
   });
 

@@ -1,16 +1,14 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { KauditError } from '@kaudit/errors';
 import type { KafkaAdmin, KafkaClient, Producer } from '@kaudit/kafka';
-import { createTelemetry, type Logger } from '@kaudit/logging';
+import type { Logger } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
 import { freePort } from '@kaudit/stack';
 import { ServiceProcess, uniqueName } from '@kaudit/testkit';
-import { AlertMetrics } from '../alert-metrics.js';
-import { buildAlertComponents } from '../alert-service.js';
+import { buildAlert, type BuiltAlert } from '../build-alert.js';
 import { loadAlertConfig } from '../config.js';
 import { loadRuleSources } from '../rules/load-rules.js';
 
@@ -65,8 +63,8 @@ export async function alertTestService(o: { kafkaBrokers: string; group: string;
 }
 
 /**
- * The alert service built in-process exactly as main.ts builds it (buildAlertComponents), on its
- * own topics and group, started; `stop()` stops it in reverse order.
+ * The alert service built in-process exactly as main.ts builds it (buildAlert), on its own topics and
+ * group, with the caller's producer (started by the caller), started; `stop()` stops it in reverse order.
  */
 export async function startAlertInProcess(o: {
   kafka: KafkaClient;
@@ -78,7 +76,7 @@ export async function startAlertInProcess(o: {
   registry: Registry;
   logger: Logger;
   env?: Record<string, string>;
-}): Promise<{ built: ReturnType<typeof buildAlertComponents>; stop: () => Promise<void> }> {
+}): Promise<{ built: BuiltAlert; stop: () => Promise<void> }> {
   const config = loadAlertConfig({
     KAFKA_BROKERS: o.kafkaBrokers,
     ALERT_GROUP_PREFIX: o.group,
@@ -87,23 +85,13 @@ export async function startAlertInProcess(o: {
     ALERT_DLQ_TOPIC: o.topics.dlq,
     ALERT_STATE_TOPIC: o.topics.state,
     ALERT_FROM_BEGINNING: 'true',
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
     ...o.env,
   });
   const { rules, problems } = loadRuleSources([{ file: 'test.yaml', text: o.rules }]);
   if (problems.length > 0) throw new KauditError('CONFIG_INVALID', `test rules: ${JSON.stringify(problems)}`);
-  const built = buildAlertComponents({
-    config,
-    rules,
-    notifiers: [],
-    kafka: o.kafka,
-    producer: o.producer,
-    logger: o.logger,
-    telemetry: createTelemetry(o.logger, o.registry),
-    metrics: new AlertMetrics(o.registry),
-    fetch: globalThis.fetch,
-    nowMs: Date.now,
-    sleep: (ms) => sleep(ms),
-  });
+  const built = buildAlert(config, { logger: o.logger, registry: o.registry, env: {}, kafka: o.kafka, producer: o.producer, rules, notifiers: [] });
   const started: Component[] = [];
   for (const c of built.components) {
     await c.start();

@@ -4,11 +4,10 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { Registry } from 'prom-client';
 import { loadConfig } from '@kaudit/config';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient } from '@kaudit/kafka';
-import { createTelemetry } from '@kaudit/logging';
 import { Lifecycle } from '@kaudit/runtime';
 import { silentLogger, uniqueName } from '@kaudit/testkit';
 import { INGEST_ENV, ingestConfigSchema } from '../config.js';
-import { buildIngestService, type IngestService } from '../ingest-service.js';
+import { buildIngest, type BuiltIngest } from '../build-ingest.js';
 
 export const TOKENS = { prodEu: 'token-prod-eu-0123456789', prodUs: 'token-prod-us-9876543210' } as const;
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -31,7 +30,7 @@ export interface RunningIngest {
   dlqTopic: string;
   kafka: KafkaClient;
   admin: KafkaAdmin;
-  service: IngestService;
+  service: BuiltIngest;
   registry: Registry;
   stop(): Promise<void>;
   /** Records on a topic so far (sum of high watermarks): exact, unlike a consumer with a timeout. */
@@ -56,7 +55,7 @@ export async function startIngest(options: {
   const logger = silentLogger('ingest-test');
   const kafka = createKafkaClient({ brokers: [options.brokers], clientId: uniqueName('ingest-test'), logger });
   const registry = new Registry();
-  const service = buildIngestService({ config, env, kafka, registry, telemetry: createTelemetry(logger, registry, 'ingest'), clustersText: CLUSTERS_YAML });
+  const service = buildIngest(config, { logger, registry, env, kafka, clustersText: CLUSTERS_YAML });
   const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: 15_000 });
   for (const c of service.components) lifecycle.add(c);
   await lifecycle.start();

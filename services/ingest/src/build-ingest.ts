@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { KauditError } from '@kaudit/errors';
-import { DEFAULT_TOPIC_SPECS, TOPICS, type KafkaClient, type TopicSpec } from '@kaudit/kafka';
-import type { Telemetry } from '@kaudit/logging';
+import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS, type KafkaClient, type TopicSpec } from '@kaudit/kafka';
+import { createTelemetry, type Logger } from '@kaudit/logging';
 import { HealthServer, type Component, type ReadinessCheck } from '@kaudit/runtime';
 import { BodyChecker } from './body/body-checker.js';
 import { ClusterDirectory } from './clusters/cluster-directory.js';
@@ -12,7 +12,19 @@ import { IngestMetrics } from './ingest-metrics.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
 import { createIngestPipeline } from './create-ingest-pipeline.js';
 
-export interface IngestService {
+export interface IngestDeps {
+  logger: Logger;
+  /** /metrics of the health server; ingest's metrics and events are registered here. */
+  registry: Registry;
+  /** The environment the clusters file's `env:` token references are read from. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Defaults to a client from config.kafka (tests pass one on their broker). */
+  kafka?: KafkaClient;
+  /** Overrides reading config.clustersFile (tests pass text). */
+  clustersText?: string;
+}
+
+export interface BuiltIngest {
   /** In start order; a Lifecycle stops them in reverse (server drains before the producer closes). */
   components: Component[];
   server: WebhookServer;
@@ -45,19 +57,13 @@ function ingestTopics(config: IngestConfig): TopicSpec[] {
 }
 
 /**
- * Wires the ingest service from its parts; main.ts and the in-process integration tests both use it,
- * so tests run exactly what production runs.
+ * The ingest service as it ships (CONVENTIONS §9): main.ts, the in-process integration tests and the
+ * bench all call this, so what they test and measure is what runs in production.
  */
-export function buildIngestService(deps: {
-  config: Readonly<IngestConfig>;
-  env: Readonly<Record<string, string | undefined>>;
-  kafka: KafkaClient;
-  registry: Registry;
-  telemetry: Telemetry;
-  /** Overrides reading config.clustersFile (tests pass text). */
-  clustersText?: string;
-}): IngestService {
-  const { config, kafka, registry, telemetry } = deps;
+export function buildIngest(config: Readonly<IngestConfig>, deps: IngestDeps): BuiltIngest {
+  const { logger, registry } = deps;
+  const telemetry = createTelemetry(logger, registry, 'ingest');
+  const kafka = deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
   const clustersText = deps.clustersText ?? readClustersFile(config.clustersFile);
   const clusters = ClusterDirectory.parse(clustersText, config.clustersFile, deps.env);
   const producer = kafka.producer({ sendTimeoutMs: config.kafka.produceTimeoutMs, compression: config.kafka.compression });

@@ -1,8 +1,8 @@
 import type { Registry } from 'prom-client';
 import { AuditRecordCodec } from '@kaudit/audit-schema';
-import { DeadLetterWriter, type BatchConsumer, type KafkaClient, type Producer } from '@kaudit/kafka';
+import { createKafkaClient, DeadLetterWriter, type BatchConsumer, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { HealthServer, Lifecycle, type Component } from '@kaudit/runtime';
+import { HealthServer, type Component } from '@kaudit/runtime';
 import type { EnrichConfig } from './config.js';
 import { createEnrichHandler } from './enrich-handler.js';
 import { EnrichMetrics } from './enrich-metrics.js';
@@ -12,15 +12,17 @@ import { DirectoryFile } from './identity/directory-file.js';
 import { HttpDirectory } from './identity/http-directory.js';
 import { IdentityResolver } from './identity/identity-resolver.js';
 
-export interface EnrichServiceDeps {
-  config: Readonly<EnrichConfig>;
-  kafka: KafkaClient;
+export interface EnrichDeps {
   logger: Logger;
+  /** /metrics of the health server; enrich's metrics and events are registered here. */
   registry: Registry;
+  /** Defaults to a client from config.kafka (tests and the bench pass one on their broker). */
+  kafka?: KafkaClient;
 }
 
-export interface EnrichService {
-  lifecycle: Lifecycle;
+export interface BuiltEnrich {
+  /** In start order: directories, producer, consumer, health; a Lifecycle stops them in reverse. */
+  components: Component[];
   health: HealthServer;
   consumer: BatchConsumer;
   directoryFile: DirectoryFile | undefined;
@@ -32,14 +34,16 @@ function producerComponent(producer: Producer): Component {
 }
 
 /**
- * Wires the enrich service from its parts. Start order: directories, producer, consumer, health;
- * stop runs in reverse, so the consumer finishes and commits its batch before the producer closes.
+ * The enrich service as it ships (CONVENTIONS §9): main.ts, the integration tests and the bench all call
+ * this. Start order: directories, producer, consumer, health; stop runs in reverse, so the consumer
+ * finishes and commits its batch before the producer closes.
  */
-export function createEnrichService(deps: EnrichServiceDeps): EnrichService {
-  const { config, kafka, logger, registry } = deps;
+export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): BuiltEnrich {
+  const { logger, registry } = deps;
+  const kafka = deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
   const telemetry = createTelemetry(logger, registry, 'enrich');
   const metrics = new EnrichMetrics(registry);
-  const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
+  const components: Component[] = [];
 
   const directoryFile = config.directory.file === undefined ? undefined : new DirectoryFile({ path: config.directory.file, telemetry: telemetry.child('directory-file') });
   const empty = DirectoryIndex.empty();
@@ -92,10 +96,10 @@ export function createEnrichService(deps: EnrichServiceDeps): EnrichService {
     readiness: [{ name: 'kafka-consumer', check: async () => consuming }],
   });
 
-  if (directoryFile) lifecycle.add(directoryFile);
-  if (httpDirectory) lifecycle.add(httpDirectory);
-  lifecycle.add(producerComponent(producer));
-  lifecycle.add({
+  if (directoryFile) components.push(directoryFile);
+  if (httpDirectory) components.push(httpDirectory);
+  components.push(producerComponent(producer));
+  components.push({
     name: 'consumer',
     start: async () => {
       await consumer.start(handler);
@@ -106,6 +110,7 @@ export function createEnrichService(deps: EnrichServiceDeps): EnrichService {
       await consumer.stop();
     },
   });
-  lifecycle.add(health);
-  return { lifecycle, health, consumer, directoryFile, httpDirectory };
+  components.push(health);
+  logger.info({ event: 'enrich_configured', input: config.kafka.inputTopic, output: config.kafka.outputTopic, directoryFile: config.directory.file ?? null, httpDirectory: config.httpDirectory.urlTemplate ?? null }, 'enrich_configured');
+  return { components, health, consumer, directoryFile, httpDirectory };
 }

@@ -1,0 +1,107 @@
+import { Counter, type Registry } from 'prom-client';
+import { clickHouseConnectionOptions, createClickHouse, probeClickHouse, type ClickHouse } from '@kaudit/clickhouse';
+import { createKafkaClient, DeadLetterWriter, type KafkaClient } from '@kaudit/kafka';
+import { createTelemetry, type Logger } from '@kaudit/logging';
+import { HealthServer, type Component } from '@kaudit/runtime';
+import { BatchSink, type BatchSinkDeps } from './batch-sink.js';
+import type { SinkConfig } from './config.js';
+import { SinkService } from './sink-service.js';
+import { alertsTarget, auditEventsTarget, type SinkTarget } from './sink-target.js';
+
+export interface SinkDeps {
+  logger: Logger;
+  /** /metrics of the health server; the rows counter and the sink's events are registered here. */
+  registry: Registry;
+  /** Defaults to a client from config.kafka (tests and the bench pass one on their broker). */
+  kafka?: KafkaClient;
+  /** Defaults to a client from config.clickhouse. One passed in is the caller's: the sink does not close it. */
+  clickhouse?: ClickHouse;
+  /** Sees every row count after the metric has counted it (the bench times inserts with it). */
+  onRows?: BatchSinkDeps['onRows'];
+}
+
+export interface BuiltSink {
+  /** In start order: ClickHouse probe, DLQ producer, health server, consumer; a Lifecycle stops them in reverse. */
+  components: Component[];
+  service: SinkService;
+  sink: BatchSink;
+  health: HealthServer;
+  clickhouse: ClickHouse;
+}
+
+/**
+ * The sink as it ships (CONVENTIONS §9): main.ts, the integration tests and bench/sink.ts all call this,
+ * so what they test and measure is what runs in production.
+ */
+export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSink {
+  const { logger, registry } = deps;
+  const telemetry = createTelemetry(logger, registry, 'sink');
+  const rows = new Counter({ name: 'kaudit_sink_rows_total', help: 'Rows by table and outcome', labelNames: ['table', 'outcome'], registers: [registry] });
+  const ownsClickHouse = deps.clickhouse === undefined;
+  const clickhouse =
+    deps.clickhouse ??
+    createClickHouse({
+      ...clickHouseConnectionOptions(config.clickhouse),
+      requestTimeoutMs: config.clickhouse.requestTimeoutMs,
+      applicationName: 'kaudit-sink',
+    });
+  const kafka = deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
+  const producer = kafka.producer({ compression: config.kafka.compression });
+  const targets = new Map<string, SinkTarget>([
+    [config.kafka.enrichedTopic, auditEventsTarget()],
+    [config.kafka.alertsTopic, alertsTarget()],
+  ]);
+  const onRows = deps.onRows;
+  const sink = new BatchSink({
+    clickhouse,
+    database: config.clickhouse.database,
+    targets,
+    deadLetters: new DeadLetterWriter({ producer, service: 'sink', topic: config.kafka.dlqTopic }),
+    telemetry: telemetry.child('batch-sink'),
+    // A previous owner's insert ends within its request timeout (or ClickHouse gives up on it).
+    previousOwnerWaitMs: 2 * config.clickhouse.requestTimeoutMs,
+    onRows: (table, outcome, count) => {
+      rows.inc({ table, outcome }, count);
+      onRows?.(table, outcome, count);
+    },
+  });
+  const service = new SinkService({
+    createConsumer: (onHandlerError) =>
+      kafka.consumer({
+        groupId: config.kafka.groupId,
+        topics: [...targets.keys()],
+        fromBeginning: true,
+        maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+        retryMaxMs: config.kafka.retryMaxMs,
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
+        onHandlerError,
+      }),
+    sink,
+    telemetry: telemetry.child('consumer'),
+  });
+  const health = new HealthServer({
+    host: config.http.host,
+    port: config.http.port,
+    registry,
+    readiness: [{ name: 'clickhouse', check: async () => (await clickhouse.ping()).success }],
+  });
+  const components: Component[] = [
+    {
+      name: 'clickhouse',
+      // A refused TLS handshake stops the start with its reason; an outage at start is only reported (inserts retry).
+      start: async () => {
+        const problem = await probeClickHouse(clickhouse);
+        if (problem && !problem.retryable) throw problem;
+        if (problem) logger.warn({ event: 'clickhouse_unavailable_at_start', err: problem }, 'clickhouse_unavailable_at_start');
+      },
+      stop: async () => {
+        if (ownsClickHouse) await clickhouse.close();
+      },
+    },
+    { name: 'dlq-producer', start: () => producer.start(), stop: () => producer.stop() },
+    health,
+    service,
+  ];
+  return { components, service, sink, health, clickhouse };
+}
