@@ -10,7 +10,8 @@ const SERVICES = ['ingest', 'enrich', 'sink', 'alert'] as const;
  * The repository's own eslint.config.js on planted files (text only, nothing written): the boundaries of
  * CONVENTIONS §1, §9 and §13 hold because lint fails on the first import that crosses one (issue 16).
  */
-describe('lint boundaries', () => {
+// The first lint loads the TypeScript resolver and parser: seconds on a busy 2-core machine.
+describe('lint boundaries', { timeout: 60_000 }, () => {
   let eslint: ESLint;
   beforeAll(() => {
     eslint = new ESLint({ cwd: REPO });
