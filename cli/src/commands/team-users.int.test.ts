@@ -192,6 +192,13 @@ describe('team-scoped users (issue 17)', () => {
     const forbidden = async (env: Record<string, string>) => (JSON.parse(await kaudit(env, 'ask', 'forbidden', ...RANGE, '--json')) as { who: string; attempts: string[] }[]).map((r) => `${r.who}:${r.attempts.join('|')}`);
     expect(await forbidden(teamEnv('web'))).toEqual(['Deng Wei:get secrets']);
     expect(await forbidden(teamEnv('payments'))).toEqual(['Bob Nakamura:get secrets']);
+    // The investigations too: Alice's trail as platform shows only kube-system, none of her cluster-scoped deletions.
+    const trail = JSON.parse(await kaudit(teamEnv('platform'), 'ask', 'actor', 'Alice Moreau', ...RANGE, '--json')) as unknown;
+    expect(JSON.stringify(trail)).toContain('kube-system');
+    expect(JSON.stringify(trail)).not.toMatch(/node-1|clusterroles/);
+    const history = JSON.stringify(JSON.parse(await kaudit(teamEnv('payments'), 'ask', 'history', 'deployment/nginx', ...RANGE, '--json')));
+    expect(history).toContain('Bob Nakamura');
+    expect(history).not.toMatch(/Deng Wei|Erik Lindqvist|Alice Moreau/);
     // The refused cluster-wide `list nodes` is nobody's but the fleet's.
     expect(await forbidden(teamEnv('sre'))).toEqual([]);
     expect((await forbidden(fleet)).sort()).toEqual(['Bob Nakamura:get secrets', 'Deng Wei:get secrets', 'kube-state-metrics:list nodes']);
