@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
-import { createClickHouse, runMigrations, sha256Hex, teamDatabase, teamUserName, type ClickHouse } from '@kaudit/clickhouse';
+import { createClickHouse, roleUserStatements, runMigrations, sha256Hex, teamDatabase, teamUserName, teamUserSpecs, teamViewStatements, type ClickHouse } from '@kaudit/clickhouse';
 import { clickhousePaths, freePort, readLocalRoleCredentials, startClickHouse, stopPid, type LocalRoleCredentials } from '@kaudit/stack';
 import { toAuditRow } from '@kaudit/sink';
 import { silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
@@ -253,6 +253,10 @@ describe('team-scoped users (issue 17)', () => {
       if ('code' in result) expect(result.code, query).toMatch(/^(497|48|36|60|81|182|636)$/);
       else expect(namespacesOf(result.rows).filter((ns) => !SCOPE.web?.includes(ns)), query).toEqual([]);
     }
+    // The view's definition, which the team may read, names no other team's namespaces that could not concern it.
+    const definition = JSON.stringify(await rows(web, `SHOW CREATE TABLE ${db}.audit_events`));
+    expect(definition).toContain("'web'");
+    expect(definition).not.toMatch(/payments|checkout|monitoring/);
     // Not even the kaudit database's tables are listed (their row counts would tell the fleet's size).
     expect(await rows(web, `SELECT name FROM system.tables WHERE database = '${database}'`)).toEqual([]);
   });
@@ -344,6 +348,10 @@ describe('kaudit setup and the team users', () => {
     expect(out.indexOf(`CREATE OR REPLACE VIEW ${webDb}.alerts`)).toBeLessThan(out.indexOf(`GRANT SELECT ON ${webDb}.audit_events TO kaudit_team_web;`));
     const statements = out.split('\n').filter((l) => /^(CREATE|ALTER|REVOKE|GRANT)/.test(l));
     expect(statements.length).toBeGreaterThan(10);
+    // The cluster-mode form (CLICKHOUSE_CLUSTER) parses too.
+    const [spec] = teamUserSpecs({ database, teams: ['web'], namespaces: readNamespaceMap(directoryFile) });
+    if (!spec) throw new Error('no spec');
+    statements.push(...teamViewStatements(spec, 'prod'), ...roleUserStatements(spec, sha256Hex('pw'), 'prod'));
     for (const statement of statements) {
       const ast = await (await admin.query({ query: `EXPLAIN AST ${statement.replace(/;$/, '')}`, format: 'TabSeparatedRaw' })).text();
       expect(ast, statement).toMatch(/Query/);

@@ -59,6 +59,11 @@ export function teamPasswordVariable(team: string): string {
   return `KAUDIT_TEAM_${team.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_CLICKHOUSE_PASSWORD`;
 }
 
+/** A directory glob as enrich matches it (services/enrich/src/identity/directory.ts): `*` = anything, any case. */
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+}
+
 /** A directory glob (`*` = anything, matched without regard to case, as enrich does) as an ILIKE pattern. */
 function globToLike(glob: string): string {
   return glob.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
@@ -79,10 +84,17 @@ export function namespaceScopeCondition(namespaces: Readonly<Record<string, stri
   const list = (names: string[]) => `(${names.map(sqlValue).join(', ')})`;
   const exact = entries.filter(([ns]) => !ns.includes('*'));
   const mine = exact.filter(([, t]) => t === team).map(([ns]) => ns);
-  const globs = entries.filter(([ns]) => ns.includes('*'));
-  if (globs.length === 0) return `${column} IN ${list(mine)}`;
+  const allGlobs = entries.filter(([ns]) => ns.includes('*'));
+  const last = allGlobs.findLastIndex(([, t]) => t === team);
+  if (last < 0) return `${column} IN ${list(mine)}`;
+  // Only what can change this team's answer is spelled out, since a team can read its view's definition: other
+  // teams' names that one of this team's globs would match, and the globs tried before this team's last one.
+  const globs = allGlobs.slice(0, last + 1);
+  const mineMatch = globs.filter(([, t]) => t === team).map(([g]) => globToRegExp(g));
+  const shadowed = exact.filter(([ns, t]) => t !== team && mineMatch.some((r) => r.test(ns))).map(([ns]) => ns);
   const branches: string[] = [];
-  if (exact.length > 0) branches.push(`${column} IN ${list(exact.map(([ns]) => ns))}`, mine.length > 0 ? `${column} IN ${list(mine)}` : '0');
+  if (mine.length > 0) branches.push(`${column} IN ${list(mine)}`, '1');
+  if (shadowed.length > 0) branches.push(`${column} IN ${list(shadowed)}`, '0');
   for (const [glob, owner] of globs) branches.push(`${column} ILIKE ${sqlValue(globToLike(glob))}`, owner === team ? '1' : '0');
   // A glob such as `*` matches '' too: cluster-scoped rows are excluded before any glob is tried.
   return `${column} != '' AND multiIf(${branches.join(', ')}, 0)`;
