@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { clickHouseConnectionOptions, createClickHouse, ensureRoleUsers, ensureTeamUsers, type TeamUserResult, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type RoleName, type RoleUserResult } from '@kaudit/clickhouse';
+import { clickHouseConnectionOptions, createClickHouse, ensureRoleUsers, ensureTeamUsers, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type RoleName, type RoleUserResult, type TeamUserResult } from '@kaudit/clickhouse';
 import { eventWindowSchema, loadClickHouseConnection, loadConfig, loadEventWindow, loadKafkaSecurity, type ClickHouseConnectionConfig } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, type KafkaSecurityOptions, type TopicSpec } from '@kaudit/kafka';
