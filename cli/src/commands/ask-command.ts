@@ -17,6 +17,7 @@ import {
 import { renderTable } from './ask-table.js';
 import { resolveTimeRange, toClickHouseTime } from './ask-time-range.js';
 import { createQueryClickHouse } from './query-clickhouse.js';
+import { explainAccessDenied } from './explain-access-denied.js';
 
 export interface ScopeOptions {
   cluster?: string;
@@ -54,7 +55,7 @@ export async function queryRows(deps: CliDeps, q: AskQuery): Promise<Record<stri
     const rs = await client.query({ query: q.query, query_params: q.params, format: 'JSONEachRow' });
     return await rs.json<Record<string, unknown>>();
   } catch (err) {
-    throw toClickHouseError(err, 'query failed');
+    throw explainAccessDenied(toClickHouseError(err, 'query failed'));
   } finally {
     await client.close();
   }

@@ -19,7 +19,9 @@ export function queryTarget(env: CliDeps['env'], local: () => LocalRoleCredentia
   const fromLocalStack = () => {
     if (env.CLICKHOUSE_URL) return undefined;
     const creds = local();
-    return creds?.query.user === username ? creds.query.password : undefined;
+    if (creds?.query.user === username) return creds.query.password;
+    // A team-scoped reader of the local engine (issue 17): CLICKHOUSE_USER=kaudit_team_<team>.
+    return Object.values(creds?.teams?.users ?? {}).find((u) => u.user === username)?.password;
   };
   const password = explicit ?? fromLocalStack();
   // The resolved user and password through the one connection definition, which also reads the CA and client certificate.

@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { clickHouseConnectionOptions, createClickHouse, ensureRoleUsers, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type RoleName, type RoleUserResult } from '@kaudit/clickhouse';
+import { clickHouseConnectionOptions, createClickHouse, ensureRoleUsers, ensureTeamUsers, roleUserSpecs, roleUserStatements, runMigrations, sha256Hex, type RoleName, type RoleUserResult, type TeamUserResult } from '@kaudit/clickhouse';
 import { eventWindowSchema, loadClickHouseConnection, loadConfig, loadEventWindow, loadKafkaSecurity, type ClickHouseConnectionConfig } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, type KafkaSecurityOptions, type TopicSpec } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
 import type { CliDeps } from '../build-program.js';
 import { createLocalStack } from './stack-command.js';
+import { describeTeamUsers, localTeamUsers, teamSpecs, teamUsersFromEnv, teamUsersSql, type TeamUsersTarget } from './team-users.js';
 
 export interface SetupTarget {
   kafkaBrokers: string;
@@ -23,6 +24,8 @@ export interface SetupTarget {
   migrationsDir: string;
   /** The role users setup creates (passwords absent: not created, and said so). */
   roleUsers?: RoleUsersTarget;
+  /** Team-scoped readers (KAUDIT_TEAM_USERS); absent: none. */
+  teamUsers?: TeamUsersTarget;
 }
 
 export interface RoleUsersTarget {
@@ -83,7 +86,7 @@ const replicationSchema = z
   });
 
 /** Creates kaudit's topics and applies pending ClickHouse migrations. Idempotent: safe on every start. */
-export async function setupPipeline(target: SetupTarget, logger: Logger): Promise<{ topics: string[]; applied: string[]; users: RoleUserResult[] }> {
+export async function setupPipeline(target: SetupTarget, logger: Logger): Promise<{ topics: string[]; applied: string[]; users: RoleUserResult[]; teams: TeamUserResult[] }> {
   const log = logger.child({ component: 'setup' });
   // The TTL is written once, when the migrations first run: a value ClickHouse cannot honour must never get there.
   const retention = eventWindowSchema.shape.retentionDays.safeParse(target.retentionDays);
@@ -119,7 +122,19 @@ export async function setupPipeline(target: SetupTarget, logger: Logger): Promis
           logger,
         })
       : [];
-    return { topics, applied: result.applied, users };
+    const team = target.teamUsers;
+    const teams = team
+      ? await ensureTeamUsers({
+          client,
+          url: connection.url,
+          tls: connection.tls,
+          cluster: cluster?.cluster,
+          specs: teamSpecs(target.database, team),
+          passwords: team.passwords,
+          logger,
+        })
+      : [];
+    return { topics, applied: result.applied, users, teams };
   } finally {
     await client.close();
   }
@@ -135,6 +150,7 @@ export function setupTargetFromEnv(deps: CliDeps, defaults: { kafkaBrokers: stri
     envMap: { replicationFactor: 'KAUDIT_TOPIC_REPLICATION_FACTOR', minInsyncReplicas: 'KAUDIT_TOPIC_MIN_INSYNC_REPLICAS' },
     name: 'setup topics',
   });
+  const teamUsers = teamUsersFromEnv(env) ?? (env.CLICKHOUSE_URL ? undefined : localTeamUsers(createLocalStack(deps).clickhouseRoleCredentials()));
   return {
     kafkaBrokers: env.KAFKA_BROKERS ?? defaults.kafkaBrokers,
     kafkaSecurity: loadKafkaSecurity(env),
@@ -145,6 +161,7 @@ export function setupTargetFromEnv(deps: CliDeps, defaults: { kafkaBrokers: stri
     retentionDays,
     migrationsDir: join(deps.paths.root, 'migrations', 'clickhouse'),
     roleUsers: roleUsersFromEnv(env),
+    ...(teamUsers ? { teamUsers } : {}),
   };
 }
 
@@ -158,11 +175,13 @@ export function registerSetupCommand(program: Command, deps: CliDeps): void {
       const target = setupTargetFromEnv(deps, createLocalStack(deps).endpoints());
       if (opts.printSql) {
         deps.out(roleUsersSql(target.database, target.roleUsers ?? roleUsersFromEnv({}), target.clickhouse.cluster));
+        if (target.teamUsers) deps.out(`\n${teamUsersSql(target.database, target.teamUsers, target.clickhouse.cluster)}`);
         return;
       }
       const result = await setupPipeline(target, deps.logger);
       deps.out(`topics: ${result.topics.join(', ')}\nmigrations applied: ${result.applied.length === 0 ? 'none (up to date)' : result.applied.join(', ')}`);
       deps.out(describeUsers(result.users));
+      if (result.teams.length > 0) deps.out(describeTeamUsers(result.teams));
     });
 }
 

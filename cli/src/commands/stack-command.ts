@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadKafkaSecurity } from '@kaudit/config';
 import { LocalStack, loadStackConfig } from '@kaudit/stack';
+import { localTeamScopes } from './team-users.js';
 import type { CliDeps } from '../build-program.js';
 
 export function createLocalStack(deps: CliDeps): LocalStack {
@@ -12,6 +13,7 @@ export function createLocalStack(deps: CliDeps): LocalStack {
     clickhouseHttpPort: cfg.clickhouseHttpPort,
     ...(cfg.externalKafka ? { externalKafka: cfg.externalKafka, externalKafkaSecurity: loadKafkaSecurity(deps.env) } : {}),
     ...(cfg.externalClickHouse ? { externalClickHouse: cfg.externalClickHouse } : {}),
+    teamScopes: () => localTeamScopes(deps),
     logger: deps.logger,
   });
 }

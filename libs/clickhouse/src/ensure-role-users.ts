@@ -34,7 +34,8 @@ export interface RoleUserResult {
   outcome: RoleUserOutcome;
 }
 
-async function userStorage(client: ClickHouse, user: string): Promise<string | undefined> {
+/** Where the server keeps this user (`users_xml`, `local_directory`, `replicated`…), or undefined when it has none. */
+export async function userStorage(client: ClickHouse, user: string): Promise<string | undefined> {
   const rs = await client.query({ query: 'SELECT storage FROM system.users WHERE name = {user:String}', query_params: { user }, format: 'JSONEachRow' });
   const [row] = await rs.json<{ storage: string }>();
   return row?.storage;
@@ -52,11 +53,34 @@ async function checkLogin(url: string, tls: ClickHouseTlsFiles | undefined, user
   }
 }
 
+export interface EnsureUserContext {
+  client: ClickHouse;
+  url: string;
+  tls?: ClickHouseTlsFiles | undefined;
+  cluster?: string | undefined;
+}
+
 /**
- * Creates or updates each role user that has a password (idempotent), and says plainly which were
- * not created. A user the server defines in users.xml cannot be changed by SQL (and clickhouse-local,
- * the local engine, has no other user storage), so it is left as configured and only its login checked.
+ * Creates or updates one user from its spec (idempotent) and checks it can log in. A user the server
+ * defines in users.xml cannot be changed by SQL (and clickhouse-local, the local engine, has no other
+ * user storage), so it is left as configured and only its login checked.
  */
+export async function ensureUser(ctx: EnsureUserContext, spec: Omit<RoleUserSpec, 'role'>, password: string): Promise<'applied' | 'server-config'> {
+  try {
+    if ((await userStorage(ctx.client, spec.user)) === 'users_xml') {
+      await checkLogin(ctx.url, ctx.tls, spec.user, password);
+      return 'server-config';
+    }
+    for (const statement of roleUserStatements(spec, sha256Hex(password), ctx.cluster)) await ctx.client.command({ query: statement });
+  } catch (err) {
+    if (err instanceof KauditError) throw err;
+    throw toClickHouseError(err, `setting up ClickHouse user ${spec.user}`);
+  }
+  await checkLogin(ctx.url, ctx.tls, spec.user, password);
+  return 'applied';
+}
+
+/** Creates or updates each role user that has a password (idempotent), and says plainly which were not created. */
 export async function ensureRoleUsers(options: EnsureRoleUsersOptions): Promise<RoleUserResult[]> {
   const log = options.logger.child({ component: 'role-users' });
   const results: RoleUserResult[] = [];
@@ -67,21 +91,10 @@ export async function ensureRoleUsers(options: EnsureRoleUsersOptions): Promise<
       results.push({ role: spec.role, user: spec.user, outcome: 'skipped' });
       continue;
     }
-    try {
-      if ((await userStorage(options.client, spec.user)) === 'users_xml') {
-        await checkLogin(options.url, options.tls, spec.user, password);
-        log.info({ event: 'clickhouse_role_user_in_server_config', role: spec.role, user: spec.user }, 'clickhouse_role_user_in_server_config');
-        results.push({ role: spec.role, user: spec.user, outcome: 'server-config' });
-        continue;
-      }
-      for (const statement of roleUserStatements(spec, sha256Hex(password), options.cluster)) await options.client.command({ query: statement });
-    } catch (err) {
-      if (err instanceof KauditError) throw err;
-      throw toClickHouseError(err, `setting up ClickHouse user ${spec.user}`);
-    }
-    await checkLogin(options.url, options.tls, spec.user, password);
-    log.info({ event: 'clickhouse_role_user_applied', role: spec.role, user: spec.user }, 'clickhouse_role_user_applied');
-    results.push({ role: spec.role, user: spec.user, outcome: 'applied' });
+    const outcome = await ensureUser(options, spec, password);
+    const event = outcome === 'applied' ? 'clickhouse_role_user_applied' : 'clickhouse_role_user_in_server_config';
+    log.info({ event, role: spec.role, user: spec.user }, event);
+    results.push({ role: spec.role, user: spec.user, outcome });
   }
   return results;
 }

@@ -46,7 +46,7 @@ export const SINK_TABLES = ['audit_events', 'alerts'] as const;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function requireIdentifier(value: string, what: string): string {
+export function requireIdentifier(value: string, what: string): string {
   if (!IDENTIFIER.test(value)) throw new KauditError('CONFIG_INVALID', `${what} "${value}" must be a plain identifier (letters, digits, _)`);
   return value;
 }
@@ -56,7 +56,7 @@ function requireIdentifier(value: string, what: string): string {
  * same values the kaudit client sends on every request, because a readonly=1 user may only send a
  * setting whose value it already has.
  */
-function queryProfileSettings(): RoleUserSpec['settings'] {
+export function queryProfileSettings(): RoleUserSpec['settings'] {
   return [
     { name: 'readonly', value: 1, constant: true },
     // Grafana's ClickHouse datasource (clickhouse-go) sends max_execution_time with every query, which a
@@ -94,7 +94,7 @@ export function sha256Hex(password: string): string {
   return createHash('sha256').update(password, 'utf8').digest('hex');
 }
 
-function sqlValue(value: string | number): string {
+export function sqlValue(value: string | number): string {
   return typeof value === 'number' ? String(value) : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
@@ -108,7 +108,7 @@ export function grantClause(grant: RoleGrant): string {
  * profile and grants replaced (REVOKE ALL first, so a grant added by hand does not linger). Only the
  * password's SHA-256 is sent, so the plaintext never reaches ClickHouse's query log.
  */
-export function roleUserStatements(spec: RoleUserSpec, passwordSha256Hex: string | null, cluster?: string): string[] {
+export function roleUserStatements(spec: Omit<RoleUserSpec, 'role'>, passwordSha256Hex: string | null, cluster?: string): string[] {
   // Cluster mode: every node gets the same users (unless the servers keep users in replicated access storage,
   // where ON CLUSTER is harmless).
   const on = cluster !== undefined ? ` ON CLUSTER ${requireIdentifier(cluster, 'cluster')}` : '';

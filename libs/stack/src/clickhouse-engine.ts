@@ -10,7 +10,7 @@ import { KauditError } from '@kaudit/errors';
 import type { Logger } from '@kaudit/logging';
 import { isAlive, readLivePid, spawnDetached, tailFile } from './process-control.js';
 import { requireClickHousePlatform, requireCompiler, which } from './prerequisites.js';
-import { ensureLocalRoleCredentials, writeLocalAccessConfig } from './clickhouse-access-config.js';
+import { ensureLocalRoleCredentials, writeLocalAccessConfig, type LocalTeamScopes } from './clickhouse-access-config.js';
 
 const run = promisify(execFile);
 const LAUNCHER_SOURCE = fileURLToPath(new URL('../assets/chdb-launcher.c', import.meta.url));
@@ -28,7 +28,7 @@ export interface ClickHouseEngineOptions {
   serverConfigXml?: string;
   logger: Logger;
   /** The database and names the local role users are granted on (default kaudit / kaudit_query / kaudit_sink). */
-  roleUsers?: { database?: string; queryUser?: string; sinkUser?: string };
+  roleUsers?: { database?: string; queryUser?: string; sinkUser?: string; teams?: LocalTeamScopes | undefined };
 }
 
 export interface ClickHousePaths {
@@ -100,7 +100,7 @@ export async function startClickHouse(options: ClickHouseEngineOptions): Promise
   if (running !== undefined) return running;
   mkdirSync(paths.data, { recursive: true });
   const roles = options.roleUsers ?? {};
-  const credentials = ensureLocalRoleCredentials(options.dir, { database: roles.database ?? 'kaudit', queryUser: roles.queryUser ?? 'kaudit_query', sinkUser: roles.sinkUser ?? 'kaudit_sink' });
+  const credentials = ensureLocalRoleCredentials(options.dir, { database: roles.database ?? 'kaudit', queryUser: roles.queryUser ?? 'kaudit_query', sinkUser: roles.sinkUser ?? 'kaudit_sink' }, roles.teams);
   const url = `http://127.0.0.1:${options.httpPort}`;
   const server = which('clickhouse');
   let pid: number;

@@ -4,7 +4,7 @@ export { KAFKA_VERSION, startKafka, stopKafka, waitForKafka, ensureKafkaJars, ty
 export { startKafkaCluster, type KafkaCluster, type KafkaClusterNode, type KafkaClusterOptions } from './kafka-cluster.js';
 export { startClickHouse, waitForClickHouse, ensureLauncher, findLibChdb, clickhousePaths } from './clickhouse-engine.js';
 export { freePort, isPortFree, isAlive, rssMiB, stopPid } from './process-control.js';
-export { readLocalRoleCredentials, localUsersXml, type LocalRoleCredentials, type LocalCredential } from './clickhouse-access-config.js';
+export { readLocalRoleCredentials, localUsersXml, type LocalRoleCredentials, type LocalCredential, type LocalTeamScopes } from './clickhouse-access-config.js';
 export { parseJavaVersion } from './prerequisites.js';
 export { createEphemeralStack, type EphemeralStackOptions } from './ephemeral-stack.js';
 export { serviceNodeArgs } from './service-node-args.js';

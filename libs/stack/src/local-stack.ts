@@ -5,7 +5,7 @@ import type { Logger } from '@kaudit/logging';
 import { startClickHouse, clickhousePaths, waitForClickHouse } from './clickhouse-engine.js';
 import { KAFKA_VERSION, kafkaPaths, startKafka, waitForKafka } from './kafka-engine.js';
 import { isPortFree, readLivePid, rssMiB, stopPid } from './process-control.js';
-import { readLocalRoleCredentials, type LocalRoleCredentials } from './clickhouse-access-config.js';
+import { readLocalRoleCredentials, type LocalRoleCredentials, type LocalTeamScopes } from './clickhouse-access-config.js';
 import { requirePortFree } from './prerequisites.js';
 import { KauditError } from '@kaudit/errors';
 
@@ -23,6 +23,11 @@ export interface StackOptions {
   externalKafkaSecurity?: KafkaSecurityOptions;
   /** When set, this ClickHouse is used and none is started (CLICKHOUSE_URL). */
   externalClickHouse?: string;
+  /**
+   * The directory's namespace → team map the local engine gets one team-scoped reader per team for
+   * (issue 17); read only when the engine is started. Absent: no team users.
+   */
+  teamScopes?: () => LocalTeamScopes | undefined;
   logger: Logger;
 }
 
@@ -142,7 +147,7 @@ export class LocalStack {
       if (running === undefined) await requirePortFree(isPortFree, this.#o.clickhouseHttpPort, 'ClickHouse', 'KAUDIT_CLICKHOUSE_PORT');
       const began = Date.now();
       tasks.push(
-        startClickHouse({ dir: this.#clickhouseDir, cacheDir: this.#cache, httpPort: this.#o.clickhouseHttpPort, logger: log }).then((pid) => {
+        startClickHouse({ dir: this.#clickhouseDir, cacheDir: this.#cache, httpPort: this.#o.clickhouseHttpPort, logger: log, roleUsers: { teams: running === undefined ? this.#o.teamScopes?.() : undefined } }).then((pid) => {
           writeFileSync(`${this.#clickhouseDir}/port`, `${this.#o.clickhouseHttpPort}\n`);
           log.info({ event: 'clickhouse_ready', pid, url: ep.clickhouseUrl, ms: Date.now() - began, reused: running !== undefined }, 'clickhouse_ready');
         }),
