@@ -60,6 +60,35 @@ export function rssMiB(pid: number): number | undefined {
   return Math.round(kb / 1024);
 }
 
+/**
+ * CPU time (user + system, seconds) a process and its live descendants have used so far (Linux
+ * /proc/<pid>/stat utime + stime), or undefined when it is gone. The kernel reports these in
+ * USER_HZ ticks, which is 100 on every Linux architecture Node runs on.
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  if (!isAlive(pid)) return undefined;
+  let ticks = 0;
+  const queue = [pid];
+  while (queue.length > 0) {
+    const next = queue.pop() as number;
+    ticks += ownCpuTicks(next);
+    queue.push(...childPids(next));
+  }
+  return ticks / 100;
+}
+
+function ownCpuTicks(pid: number): number {
+  try {
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the state (field 3).
+    return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 export interface SpawnDetachedOptions {
   command: string;
   args: readonly string[];
