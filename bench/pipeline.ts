@@ -324,7 +324,7 @@ export const run: BenchRun = async (ctx) => {
     down = await runPhase({ name: 'ClickHouse down', rate: 5000, ms: scaled(20_000), warmupMs: 0, clickhouseDown: true });
   }
   // Last chance for late markers to land, then the figures.
-  const lastUntil = Date.now() + 30_000;
+  const lastUntil = Date.now() + 20_000;
   while (Date.now() < lastUntil && [...markers].some(([n]) => !notified.has(n) || !stored.has(n))) await sleep(500);
   stopPolling = true;
   await poller;

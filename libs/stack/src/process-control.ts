@@ -49,15 +49,21 @@ function childPids(pid: number): number[] {
  * gone. Descendants count because the ClickHouse launcher's engine runs in a child process.
  */
 export function rssMiB(pid: number): number | undefined {
+  const kb = sumOverTree(pid, ownRssKb);
+  return kb === undefined ? undefined : Math.round(kb / 1024);
+}
+
+/** `own` summed over a live process and its descendants, or undefined when the process is gone. */
+function sumOverTree(pid: number, own: (pid: number) => number): number | undefined {
   if (!isAlive(pid)) return undefined;
-  let kb = 0;
+  let total = 0;
   const queue = [pid];
   while (queue.length > 0) {
     const next = queue.pop() as number;
-    kb += ownRssKb(next);
+    total += own(next);
     queue.push(...childPids(next));
   }
-  return Math.round(kb / 1024);
+  return total;
 }
 
 /**
@@ -66,15 +72,8 @@ export function rssMiB(pid: number): number | undefined {
  * USER_HZ ticks, which is 100 on every Linux architecture Node runs on.
  */
 export function cpuSeconds(pid: number): number | undefined {
-  if (!isAlive(pid)) return undefined;
-  let ticks = 0;
-  const queue = [pid];
-  while (queue.length > 0) {
-    const next = queue.pop() as number;
-    ticks += ownCpuTicks(next);
-    queue.push(...childPids(next));
-  }
-  return ticks / 100;
+  const ticks = sumOverTree(pid, ownCpuTicks);
+  return ticks === undefined ? undefined : ticks / 100;
 }
 
 function ownCpuTicks(pid: number): number {
