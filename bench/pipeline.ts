@@ -271,7 +271,8 @@ export const run: BenchRun = async (ctx) => {
         .finally(() => inflight.delete(request));
       inflight.add(request);
       sent += BATCH;
-      // Bounded concurrency, as an apiserver's webhook has: at most IN_FLIGHT batches waiting for a 200.
+      // Bounded concurrency: at most IN_FLIGHT batches wait for a 200 (apiservers throttle their audit
+      // webhook too: --audit-webhook-batch-throttle-qps, 10/s each by default, with 400-event batches).
       while (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
       const ahead = (sent / phase.rate) * 1000 - (Date.now() - began);
       if (ahead > 0) await sleep(ahead);
