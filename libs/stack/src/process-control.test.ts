@@ -19,7 +19,7 @@ describe('cpuSeconds', () => {
     } finally {
       child.kill('SIGKILL');
     }
-  });
+  }, 30_000); // 0.5 s of CPU can take many seconds of wall time on a shared machine
 
   it('is undefined for a process that is gone', async () => {
     const child = spawn(process.execPath, ['-e', '0']);
