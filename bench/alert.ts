@@ -16,8 +16,8 @@
  * starts (readiness means "Kafka reachable", not "group joined"). The first 20 s of load
  * (BENCH_WARMUP_MS) are a warm-up — cold JIT in three processes on a shared 2-core machine builds a
  * backlog of 2-3 s that took 6-14 s to drain in our runs — reported on their own (p50, p99, worst)
- * beside the steady p50/p99, and the whole run's p99 too. The worst latency per 2 s of load is printed to stderr; BENCH_TRACE=1 keeps
- * the services' logs.
+ * beside the steady p50/p99, and the whole run's p99 too. The worst latency per 2 s of load is
+ * printed to stderr; BENCH_TRACE=1 keeps the services' logs.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
