@@ -49,15 +49,43 @@ function childPids(pid: number): number[] {
  * gone. Descendants count because the ClickHouse launcher's engine runs in a child process.
  */
 export function rssMiB(pid: number): number | undefined {
+  const kb = sumOverTree(pid, ownRssKb);
+  return kb === undefined ? undefined : Math.round(kb / 1024);
+}
+
+/** `own` summed over a live process and its descendants, or undefined when the process is gone. */
+function sumOverTree(pid: number, own: (pid: number) => number): number | undefined {
   if (!isAlive(pid)) return undefined;
-  let kb = 0;
+  let total = 0;
   const queue = [pid];
   while (queue.length > 0) {
     const next = queue.pop() as number;
-    kb += ownRssKb(next);
+    total += own(next);
     queue.push(...childPids(next));
   }
-  return Math.round(kb / 1024);
+  return total;
+}
+
+/**
+ * CPU time (user + system, seconds) a process and its live descendants have used so far (Linux
+ * /proc/<pid>/stat utime + stime), or undefined when it is gone. The kernel reports these in
+ * USER_HZ ticks, which is 100 on every Linux architecture Node runs on.
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  const ticks = sumOverTree(pid, ownCpuTicks);
+  return ticks === undefined ? undefined : ticks / 100;
+}
+
+function ownCpuTicks(pid: number): number {
+  try {
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the state (field 3).
+    return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 export interface SpawnDetachedOptions {
