@@ -1,9 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ClusterDirectory, loadIngestConfig } from '@kaudit/ingest';
 import { loadClickHouseConnection, loadKafkaSecurity } from '@kaudit/config';
 import { loadSinkConfig } from '@kaudit/sink';
+import { teamUsersFromEnv } from 'kaudit';
 import { ensureKubeTools, type KubeToolRelease } from './kube-tools.js';
 import { lintChart, renderChart, type Manifest } from './helm-chart.js';
 import { schemaProblems } from './kube-schema.js';
@@ -272,6 +275,26 @@ for (const release of ['helm3', 'helm4'] as const satisfies readonly KubeToolRel
         const m = byName(ms, 'Deployment', other);
         expect((template(m).spec.volumes ?? []).map((v) => v.name).filter((n) => n.startsWith('clickhouse')), other).toEqual([]);
       }
+    }, 60_000);
+
+    it('gives the setup Job what team users need: the team list, each team\'s password from its Secret key, and the directory mounted', async () => {
+      const ms = await renderChart({ helm, chartDir: CHART, valuesFiles: SCENARIOS['secure-engines'] });
+      const job = byName(ms, 'Job', 'setup');
+      const pod = template(job).spec;
+      const c = container(job);
+      const vars = envMap(c);
+      const directory = vars.ENRICH_DIRECTORY_FILE ?? '';
+      const mount = c.volumeMounts?.find((m) => directory.startsWith(`${m.mountPath}/`));
+      expect(pod.volumes?.find((v) => v.name === mount?.name)?.configMap).toEqual({ name: 'kaudit-directory' });
+      // What setup itself reads from that environment (the mounted file stood in by one of ours).
+      const file = join(mkdtempSync(join(tmpdir(), 'kaudit-chart-')), 'directory.yaml');
+      writeFileSync(file, 'namespaces:\n  web: web\n  payments-*: payments-eu\n');
+      const target = teamUsersFromEnv({ ...vars, ENRICH_DIRECTORY_FILE: file });
+      expect(target?.teams).toEqual(['web', 'payments-eu']);
+      expect(target?.passwords).toEqual({ web: 'from-secret:kaudit-clickhouse-teams/web-password', 'payments-eu': 'from-secret:kaudit-clickhouse-teams/payments-eu-password' });
+      // Only the setup Job learns team passwords.
+      for (const m of workloads(ms)) expect((container(m).env ?? []).filter((e) => e.name.startsWith('KAUDIT_TEAM_')).length > 0, m.metadata.name).toBe(m === job);
+      await expect(renderChart({ helm, chartDir: CHART, set: { 'clickhouse.teams.names[0]': 'web' } })).rejects.toThrow(/teams.names needs enrich.directoryConfigMap/);
     }, 60_000);
 
     it('without Kafka security values connects in plaintext without SASL, and mounts no Kafka or ClickHouse certificate', async () => {
