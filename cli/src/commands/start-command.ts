@@ -9,6 +9,7 @@ import { serviceNodeArgs } from '@kaudit/stack';
 import type { CliDeps } from '../build-program.js';
 import { createLocalStack } from './stack-command.js';
 import { setupPipeline, setupTargetFromEnv } from './setup-command.js';
+import { serviceLogLine } from './service-log-line.js';
 import { startServices, type ServicePlan } from './start-services.js';
 
 /** The services in pipeline order; each runs as a child process with its own env (ports per DESIGN.md). */
@@ -18,8 +19,6 @@ const SERVICES = [
   { name: 'sink', port: 9102 },
   { name: 'alert', port: 9103 },
 ] as const;
-
-const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
 
 /** Clusters `npm start` configures: `local` for your own apiserver, and the ones `kaudit demo` posts as. */
 export const DEV_CLUSTERS = ['local', 'prod-eu-1', 'prod-us-1', 'staging-1'] as const;
@@ -42,11 +41,12 @@ export function writeDevClusters(stateDir: string): { file: string; tokens: Reco
   return { file, tokens };
 }
 
-function pipePrefixed(child: ChildProcess, name: string, color: string, out: (line: string) => void): void {
-  const prefix = `${color}${name.padEnd(6)}\x1b[0m |`;
+function pipePrefixed(child: ChildProcess, format: (line: string) => string[], out: (line: string) => void): void {
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) => out(`${prefix} ${line}`));
+    createInterface({ input: stream }).on('line', (line) => {
+      for (const l of format(line)) out(l);
+    });
   }
 }
 
@@ -105,7 +105,7 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
               },
               stdio: ['ignore', 'pipe', 'pipe'],
             });
-            pipePrefixed(child, svc.name, COLORS[i % COLORS.length] ?? '', deps.out);
+            pipePrefixed(child, serviceLogLine(svc.name, i, deps.logOutput ?? { format: 'json', colorize: false }), deps.out);
             children.push({ name: svc.name, child });
             return { name: svc.name, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
           },

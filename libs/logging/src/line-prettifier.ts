@@ -1,0 +1,25 @@
+import { prettyFactory } from 'pino-pretty';
+
+/**
+ * A function from one pino JSON line to one readable line (`12:00:01.234 INFO: batch_accepted {…fields}`);
+ * a line that is not pino JSON (a stack trace, a tool's own output) comes back unchanged. `service` is left out:
+ * `npm start` prefixes each line with it already. The `event` field is the message by convention, so it is
+ * shown only when it says something else.
+ */
+export function createLinePrettifier(options: { colorize: boolean }): (line: string) => string {
+  const pretty = prettyFactory({
+    colorize: options.colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service,event',
+    singleLine: true,
+    messageFormat: (log, messageKey) => {
+      const msg = String(log[messageKey] ?? '');
+      return typeof log.event === 'string' && log.event !== msg ? `${msg} (${log.event})` : msg;
+    },
+  });
+  return (line) => {
+    const text = line.trim();
+    if (!text.startsWith('{')) return line;
+    return pretty(text).replace(/\n$/, '');
+  };
+}
