@@ -12,6 +12,6 @@ const RESET = '\x1b[0m';
 export function serviceLogLine(name: string, index: number, output: LogOutput): (line: string) => string[] {
   const colour = output.colorize ? (COLORS[index % COLORS.length] ?? '') : '';
   const prefix = `${colour}${name.padEnd(6)}${colour ? RESET : ''} |`;
-  const prettify = output.format === 'pretty' ? createLinePrettifier({ colorize: output.colorize }) : (line: string) => line;
+  const prettify = output.format === 'pretty' ? createLinePrettifier({ colorize: output.colorize, service: name }) : (line: string) => line;
   return (line) => prettify(line).split('\n').map((l) => `${prefix} ${l}`);
 }

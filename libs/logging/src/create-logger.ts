@@ -36,12 +36,12 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.output?.format === 'pretty' ? prettyDestination(options.output, options.destination ?? pino.destination(1)) : options.destination,
+    options.output?.format === 'pretty' ? prettyDestination(options.output, options.service, options.destination ?? pino.destination(1)) : options.destination,
   );
 }
 
 /** Each line pino writes (JSON, already redacted) turned readable on its way to `to`. */
-function prettyDestination(output: LogOutput, to: DestinationStream): DestinationStream {
-  const prettify = createLinePrettifier({ colorize: output.colorize });
+function prettyDestination(output: LogOutput, service: string, to: DestinationStream): DestinationStream {
+  const prettify = createLinePrettifier({ colorize: output.colorize, service });
   return { write: (line: string) => to.write(`${prettify(line)}\n`) };
 }

@@ -2,15 +2,16 @@ import { prettyFactory } from 'pino-pretty';
 
 /**
  * A function from one pino JSON line to one readable line (`12:00:01.234 INFO: batch_accepted {…fields}`);
- * a line that is not pino JSON (a stack trace, a tool's own output) comes back unchanged. `service` is left out:
- * `npm start` prefixes each line with it already. The `event` field is the message by convention, so it is
- * shown only when it says something else.
+ * a line that is not pino JSON (a stack trace, a tool's own output) comes back unchanged. `service` is left out
+ * when it is `options.service` (the process's own name, or the one `npm start` prefixes the line with) and
+ * shown otherwise (`service_stopped` names the stopped one). The `event` field is the message by convention, so
+ * it is shown only when it says something else.
  */
-export function createLinePrettifier(options: { colorize: boolean }): (line: string) => string {
+export function createLinePrettifier(options: { colorize: boolean; service?: string }): (line: string) => string {
   const pretty = prettyFactory({
     colorize: options.colorize,
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname,service,event',
+    ignore: 'pid,hostname,event',
     singleLine: true,
     messageFormat: (log, messageKey) => {
       const msg = String(log[messageKey] ?? '');
@@ -20,6 +21,14 @@ export function createLinePrettifier(options: { colorize: boolean }): (line: str
   return (line) => {
     const text = line.trim();
     if (!text.startsWith('{')) return line;
-    return pretty(text).replace(/\n$/, '');
+    let log: unknown;
+    try {
+      log = JSON.parse(text);
+    } catch {
+      return line;
+    }
+    if (typeof log !== 'object' || log === null || Array.isArray(log)) return line;
+    const { service, ...rest } = log as Record<string, unknown>;
+    return pretty(service === options.service ? rest : { service, ...rest }).replace(/\n$/, '');
   };
 }

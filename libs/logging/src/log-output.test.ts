@@ -67,15 +67,21 @@ describe('createLogger output', () => {
 });
 
 describe('createLinePrettifier', () => {
-  const pretty = createLinePrettifier({ colorize: false });
+  const pretty = createLinePrettifier({ colorize: false, service: 'alert' });
 
   it('turns a pino JSON line into a readable one, naming the event when it is not the message', () => {
     const line = JSON.stringify({ level: 50, time: '2026-12-01T10:00:00.000Z', service: 'alert', component: 'router', event: 'delivery_failed', msg: 'notifier down', notifier: 'slack' });
     expect(pretty(line)).toMatch(/^\[\d\d:\d\d:\d\d\.000\] ERROR: notifier down \(delivery_failed\) \{"component":"router","notifier":"slack"\}$/);
   });
 
+  it("shows the service only when it is not the one the line is known to come from", () => {
+    const line = JSON.stringify({ level: 30, time: '2026-12-01T10:00:00.000Z', service: 'sink', component: 'start', event: 'service_stopped', msg: 'service_stopped' });
+    expect(pretty(line)).toMatch(/INFO: service_stopped \{"service":"sink","component":"start"\}$/);
+  });
+
   it('leaves a line that is not JSON as it is', () => {
     expect(pretty('alert: rules/x.yaml:3: unknown field "mach"')).toBe('alert: rules/x.yaml:3: unknown field "mach"');
     expect(pretty('    at Object.<anonymous> (file.js:1:1)')).toBe('    at Object.<anonymous> (file.js:1:1)');
+    expect(pretty('{ not json')).toBe('{ not json');
   });
 });
