@@ -173,7 +173,7 @@ describe('kaudit ask', () => {
     // The chart: 240 minutes in 60 columns of 4; Alice's one get at 09:31 is the lowest bar, her burst at 10:10 the top.
     const text = (await kaudit('ask', 'load', '--chart', '--limit', '1', ...RANGE)).split('\n');
     expect(text[0]).toBe('Requests per minute by user, 2026-03-10T08:00Z to 2026-03-10T12:00Z; one column = 4 min (its busiest minute); █ = 20/min');
-    expect(text[2]).toBe(`Alice Example (user:alice@example.com)  ${'·'.repeat(22)}▁${'·'.repeat(9)}█${'·'.repeat(27)}  21 requests, peak 20/min at 2026-03-10T10:10Z`);
+    expect(text[2]).toBe(`Alice Example  ${'·'.repeat(22)}▁${'·'.repeat(9)}█${'·'.repeat(27)}  21 requests, peak 20/min at 2026-03-10T10:10Z  [user:alice@example.com]`);
   });
 
   it('sql runs a query with the scope as parameters', async () => {

@@ -15,10 +15,10 @@ describe('renderLoadChart', () => {
     const text = renderLoadChart({ by: 'user', since: new Date('2026-03-10T10:00:30Z'), until: new Date('2026-03-10T10:10:00Z'), series: [alice, ci] });
     const lines = text.split('\n');
     expect(lines[0]).toBe('Requests per minute by user, 2026-03-10T10:00Z to 2026-03-10T10:10Z; one column = 1 min; █ = 20/min');
-    expect(lines[2]).toBe('Alice Example (user:alice@example.com)  ··▄····█··  30 requests, peak 20/min at 2026-03-10T10:07Z');
-    expect(lines[3]).toBe(`${'ci/deployer (sa:ci:deployer)'.padEnd(38)}  ··▂·······  5 requests, peak 5/min at 2026-03-10T10:02Z`);
+    expect(lines[2]).toBe('Alice Example  ··▄····█··  30 requests, peak 20/min at 2026-03-10T10:07Z  [user:alice@example.com]');
+    expect(lines[3]).toBe('ci/deployer    ··▂·······  5 requests, peak 5/min at 2026-03-10T10:02Z  [sa:ci:deployer]');
     // Ten columns cannot hold both axis labels: only the start is shown, under the first column.
-    expect(lines[4]).toBe(`${' '.repeat(40)}2026-03-10T10:00Z`);
+    expect(lines[4]).toBe(`${' '.repeat(15)}2026-03-10T10:00Z`);
   });
 
   it('puts several minutes in a column when the range is wider than the chart, drawn at the busiest (a burst keeps its height)', () => {
@@ -38,5 +38,8 @@ describe('renderLoadChart', () => {
     );
     const text = renderLoadChart({ by: 'useragent', since: new Date('2026-03-10T10:00:00Z'), until: new Date('2026-03-10T10:03:00Z'), series: [series('', '', [['2026-03-10T10:01:00Z', 3]])] });
     expect(text.split('\n')[2]).toBe('(none)  ·█·  3 requests, peak 3/min at 2026-03-10T10:01Z');
+    // A user without a name is its account, once; one request is singular.
+    const nameless = renderLoadChart({ by: 'user', since: new Date('2026-03-10T10:00:00Z'), until: new Date('2026-03-10T10:02:00Z'), series: [series('user:x', '', [['2026-03-10T10:01:00Z', 1]])] });
+    expect(nameless.split('\n')[2]).toBe('user:x  ·█  1 request, peak 1/min at 2026-03-10T10:01Z');
   });
 });

@@ -24,8 +24,9 @@ function bar(value: number, max: number): string {
   return LEVELS[Math.min(LEVELS.length, Math.max(1, Math.ceil((value / max) * LEVELS.length))) - 1] ?? QUIET;
 }
 
+/** A person by name (their account goes at the end of the line); any other key as it is. */
 function label(s: LoadSeries, by: LoadDimension): string {
-  const text = by === 'user' && s.who !== '' && s.who !== s.key ? `${s.who} (${s.key})` : s.key === '' ? '(none)' : s.key;
+  const text = by === 'user' && s.who !== '' ? s.who : s.key === '' ? '(none)' : s.key;
   return text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 1)}…` : text;
 }
 
@@ -56,7 +57,8 @@ export function renderLoadChart(input: LoadChartInput): string {
     }
     const spark = cols.map((v) => bar(v, top)).join('');
     const peak = s.peakPerMinute > 0 ? `, peak ${s.peakPerMinute}/min at ${isoMinute(Date.parse(s.peakMinute))}` : '';
-    return `${(labels[i] ?? '').padEnd(labelWidth)}  ${spark}  ${s.requests} requests${peak}`;
+    const account = input.by === 'user' && s.who !== '' && s.who !== s.key ? `  [${s.key}]` : '';
+    return `${(labels[i] ?? '').padEnd(labelWidth)}  ${spark}  ${s.requests} request${s.requests === 1 ? '' : 's'}${peak}${account}`;
   });
   const start = isoMinute(first);
   const end = isoMinute(first + columns * perColumn * MINUTE_MS);
