@@ -17,8 +17,8 @@ describe('renderLoadChart', () => {
     expect(lines[0]).toBe('Requests per minute by user, 2026-03-10T10:00Z to 2026-03-10T10:10Z; one column = 1 min; █ = 20/min');
     expect(lines[2]).toBe('Alice Example  ··▄····█··  30 requests, peak 20/min at 2026-03-10T10:07Z  [user:alice@example.com]');
     expect(lines[3]).toBe('ci/deployer    ··▂·······  5 requests, peak 5/min at 2026-03-10T10:02Z  [sa:ci:deployer]');
-    // Ten columns cannot hold both axis labels: only the start is shown, under the first column.
-    expect(lines[4]).toBe(`${' '.repeat(15)}2026-03-10T10:00Z`);
+    // Within a day the axis shows times of day; ten columns cannot hold both, so only the start, under the first column.
+    expect(lines[4]).toBe(`${' '.repeat(15)}10:00`);
   });
 
   it('puts several minutes in a column when the range is wider than the chart, drawn at the busiest (a burst keeps its height)', () => {
@@ -29,7 +29,11 @@ describe('renderLoadChart', () => {
     const spark = (lines[2] ?? '').slice('get  '.length, 'get  '.length + 60);
     expect(spark).toBe(`·█${'·'.repeat(57)}▁`);
     expect(lines[2]).toContain('45 requests, peak 40/min at 2026-03-10T10:03Z');
-    expect(lines[3]).toBe(`     2026-03-10T10:00Z${' '.repeat(60 - 34)}2026-03-10T12:00Z`);
+    expect(lines[3]).toBe(`     10:00${' '.repeat(60 - 10)}12:00`);
+    // Across days the axis names the dates too.
+    const days = renderLoadChart({ by: 'verb', since: new Date('2026-03-09T12:00:00Z'), until: new Date('2026-03-10T12:00:00Z'), series: [burst], width: 60 }).split('\n');
+    expect(days[0]).toContain('one column = 24 min (its busiest minute)');
+    expect(days[3]).toBe(`     2026-03-09T12:00Z${' '.repeat(60 - 34)}2026-03-10T12:00Z`);
   });
 
   it('labels an empty key and says so when there were no requests', () => {

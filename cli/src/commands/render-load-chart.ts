@@ -60,8 +60,12 @@ export function renderLoadChart(input: LoadChartInput): string {
     const account = input.by === 'user' && s.who !== '' && s.who !== s.key ? `  [${s.key}]` : '';
     return `${(labels[i] ?? '').padEnd(labelWidth)}  ${spark}  ${s.requests} request${s.requests === 1 ? '' : 's'}${peak}${account}`;
   });
-  const start = isoMinute(first);
-  const end = isoMinute(first + columns * perColumn * MINUTE_MS);
+  // Within one UTC day the header has the date, so the axis needs only the time of day (and fits narrow charts).
+  const last = first + columns * perColumn * MINUTE_MS;
+  const sameDay = new Date(first).toISOString().slice(0, 10) === new Date(last - 1).toISOString().slice(0, 10);
+  const tick = (ms: number) => (sameDay ? isoMinute(ms).slice(11, 16) : isoMinute(ms));
+  const start = tick(first);
+  const end = tick(last);
   const axis = columns >= start.length + end.length + 1 ? `${start}${' '.repeat(columns - start.length - end.length)}${end}` : start;
   return [header, '', ...lines, `${' '.repeat(labelWidth + 2)}${axis}`].join('\n');
 }
