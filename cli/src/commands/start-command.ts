@@ -10,7 +10,7 @@ import type { CliDeps } from '../build-program.js';
 import { createLocalStack } from './stack-command.js';
 import { setupPipeline, setupTargetFromEnv } from './setup-command.js';
 import { serviceLogLine } from './service-log-line.js';
-import { startServices, type ServicePlan } from './start-services.js';
+import { startServices, stopInOrder, type ServicePlan } from './start-services.js';
 
 /** The services in pipeline order; each runs as a child process with its own env (ports per DESIGN.md). */
 const SERVICES = [
@@ -123,7 +123,7 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
         deps.out('Press Ctrl-C to stop.\n');
       });
       if (outcome.state === 'exited') {
-        deps.out(`\nkaudit: ${outcome.name} exited (code ${String(outcome.code)}) before it was ready; its lines above say why`);
+        deps.out(`\nkaudit: ${outcome.name} exited (${outcome.code === null ? 'killed by a signal' : `code ${outcome.code}`}) before it was ready; its lines above say why`);
         deps.setExitCode(1);
       }
       if (outcome.state === 'ready') await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
@@ -132,15 +132,7 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
       deps.out('\nstopping…');
       // Pipeline order: ingest stops accepting first, then each consumer drains what is upstream of it.
       // (A terminal's Ctrl-C also reaches the children directly; this covers SIGTERM of `npm start` alone.)
-      for (const { name, child } of children) {
-        if (child.exitCode !== null) continue;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-        log.info({ event: 'service_stopped', service: name }, 'service_stopped');
-      }
+      await stopInOrder(children, (name) => log.info({ event: 'service_stopped', service: name }, 'service_stopped'));
       if (startedEngines) for (const r of await stack.down()) deps.out(`${r.engine}: ${r.outcome}`);
       else deps.out('engines were already running before `start`; left running (npm run stack:down stops them)');
     });

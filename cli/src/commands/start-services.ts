@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process';
+
 /** One service `kaudit start` runs: how to launch it and where it says it is ready. */
 export interface ServicePlan {
   name: string;
@@ -59,4 +61,21 @@ export async function startServices(plan: readonly ServicePlan[], deps: StartSer
   }
   announce(services.map((s) => s.name));
   return { state: 'ready', services };
+}
+
+/**
+ * Stops the services one after the other, in the order given (the pipeline's: ingest stops accepting first, then
+ * each consumer drains what is upstream of it): SIGTERM, and SIGKILL if one is still there after `killAfterMs`.
+ */
+export async function stopInOrder(children: readonly { name: string; child: ChildProcess }[], onStopped: (name: string) => void, killAfterMs = 15_000): Promise<void> {
+  for (const { name, child } of children) {
+    // Gone already — exited, or killed by a signal (exitCode stays null then): its exit event has passed.
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    await exited;
+    clearTimeout(timer);
+    onStopped(name);
+  }
 }
