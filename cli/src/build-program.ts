@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { z } from 'zod';
-import type { Logger } from '@kaudit/logging';
+import type { Logger, LogOutput } from '@kaudit/logging';
 import type { RepoPaths } from './repo-paths.js';
 import { registerStackCommand } from './commands/stack-command.js';
 import { registerStartCommand } from './commands/start-command.js';
@@ -24,6 +24,8 @@ export interface CliDeps {
   setExitCode: (code: number) => void;
   /** Ends long-running commands (`tail`) instead of the process's SIGINT/SIGTERM; tests pass their own. */
   signal?: AbortSignal;
+  /** How the CLI's own output shows log lines (pretty on a terminal); `start` shows the services' lines the same way. Default JSON. */
+  logOutput?: LogOutput;
 }
 
 const packageSchema = z.object({ version: z.string().min(1) });

@@ -1,14 +1,23 @@
 import { readEnv } from '@kaudit/config';
 import { isKauditError } from '@kaudit/errors';
-import { createLogger } from '@kaudit/logging';
+import { chooseLogOutput, createLogger } from '@kaudit/logging';
 import { buildProgram } from './build-program.js';
 import { repoPaths } from './repo-paths.js';
 
 // Composition root of the CLI: read the environment once, wire the logger, run one command.
 const env = readEnv();
-const logger = createLogger({ service: 'kaudit-cli', level: env.KAUDIT_LOG_LEVEL ?? 'info' });
+let logOutput;
+try {
+  // Readable lines on a terminal (npm start), JSON when piped; KAUDIT_LOG_FORMAT forces one.
+  logOutput = chooseLogOutput({ isTTY: process.stdout.isTTY === true, requested: env.KAUDIT_LOG_FORMAT, noColor: env.NO_COLOR });
+} catch (err) {
+  process.stderr.write(`kaudit: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+const logger = createLogger({ service: 'kaudit-cli', level: env.KAUDIT_LOG_LEVEL ?? 'info', output: logOutput });
 const program = buildProgram({
   env,
+  logOutput,
   paths: repoPaths(),
   logger,
   out: (text) => process.stdout.write(`${text}\n`),

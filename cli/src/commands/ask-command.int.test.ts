@@ -150,6 +150,32 @@ describe('kaudit ask', () => {
     expect(agents[0]).toMatchObject({ useragent: 'kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46' });
   });
 
+  it('load --chart gives the per-minute series of the top --limit keys, on the same counts as load, duplicate counted once', async () => {
+    const users = JSON.parse(await kaudit('ask', 'load', '--chart', '--by', 'user', '--limit', '2', ...RANGE, '--json')) as { by: string; series: unknown[] };
+    expect(users.by).toBe('user');
+    expect(users.series).toEqual([
+      { key: 'user:alice@example.com', who: 'Alice Example', requests: 21, peakPerMinute: 20, peakMinute: '2026-03-10T10:10:00Z',
+        points: [{ minute: '2026-03-10T09:31:00Z', requests: 1 }, { minute: '2026-03-10T10:10:00Z', requests: 20 }] },
+      { key: 'sa:ci:deployer', who: 'ci/deployer', requests: 3, peakPerMinute: 1, peakMinute: '2026-03-10T09:52:00Z',
+        points: ['09:50', '09:51', '09:52'].map((m) => ({ minute: `2026-03-10T${m}:00Z`, requests: 1 })) },
+    ]);
+    // Without --limit a chart shows five series; every verb of the range here, ranked like `ask load`, ties by key.
+    const verbs = JSON.parse(await kaudit('ask', 'load', '--chart', '--by', 'verb', ...RANGE, '--json')) as { series: { key: string; who: string; requests: number }[] };
+    expect(verbs.series.map((s) => [s.key, s.requests, s.who])).toEqual([['get', 21, ''], ['list', 3, ''], ['create', 1, ''], ['delete', 1, ''], ['patch', 1, '']]);
+    const codes = JSON.parse(await kaudit('ask', 'load', '--chart', '--by', 'code', '--cluster', 'prod-eu-1', ...RANGE, '--json')) as { series: { key: string; requests: number; points: unknown[] }[] };
+    expect(codes.series.map((s) => [s.key, s.requests])).toEqual([['200', 23], ['403', 3], ['101', 1]]);
+    // --cluster and --since/--until narrow the series like every question.
+    const none = JSON.parse(await kaudit('ask', 'load', '--chart', '--cluster', 'prod-us-1', ...RANGE, '--json')) as { series: unknown[] };
+    expect(none.series).toEqual([]);
+    const late = JSON.parse(await kaudit('ask', 'load', '--chart', '--since', '2026-03-10T10:00:00Z', '--until', '2026-03-10T12:00:00Z', '--json')) as { series: { key: string; requests: number }[] };
+    expect(late.series.map((s) => [s.key, s.requests])).toEqual([['user:alice@example.com', 20], ['user:erin', 1]]);
+
+    // The chart: 240 minutes in 60 columns of 4; Alice's one get at 09:31 is the lowest bar, her burst at 10:10 the top.
+    const text = (await kaudit('ask', 'load', '--chart', '--limit', '1', ...RANGE)).split('\n');
+    expect(text[0]).toBe('Requests per minute by user, 2026-03-10T08:00Z to 2026-03-10T12:00Z; one column = 4 min (its busiest minute); █ = 20/min');
+    expect(text[2]).toBe(`Alice Example  ${'·'.repeat(22)}▁${'·'.repeat(9)}█${'·'.repeat(27)}  21 requests, peak 20/min at 2026-03-10T10:10Z  [user:alice@example.com]`);
+  });
+
   it('sql runs a query with the scope as parameters', async () => {
     const rows = JSON.parse(
       await kaudit('sql', 'SELECT actor_display_name AS who, count() AS n FROM {db:Identifier}.audit_events WHERE event_time >= {since:DateTime64(6)} AND verb = {verb:String} GROUP BY who ORDER BY n DESC', ...RANGE, '--param', 'verb=list', '--json'),

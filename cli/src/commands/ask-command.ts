@@ -16,6 +16,8 @@ import {
 } from './ask-queries.js';
 import { renderTable } from './ask-table.js';
 import { resolveTimeRange, toClickHouseTime } from './ask-time-range.js';
+import { loadSeries, loadSeriesQuery } from './load-chart.js';
+import { renderLoadChart } from './render-load-chart.js';
 import { createQueryClickHouse } from './query-clickhouse.js';
 import { explainAccessDenied } from './explain-access-denied.js';
 
@@ -68,6 +70,16 @@ export async function runAndPrint(deps: CliDeps, q: AskQuery, json: boolean | un
   return rows;
 }
 
+/** Series a chart shows unless --limit says otherwise: more sparklines than this stop being a glance. */
+const CHART_DEFAULT_SERIES = 5;
+
+/** `ask load --chart`: the top keys' per-minute series, as sparklines or (`--json`) as data. */
+async function printLoadChart(deps: CliDeps, opts: ScopeOptions, by: LoadDimension, now = new Date()): Promise<void> {
+  const range = resolveTimeRange(opts, now, '1h');
+  const series = loadSeries(await queryRows(deps, loadSeriesQuery(scopeFrom(deps, opts, '1h', now), by)));
+  deps.out(opts.json ? JSON.stringify({ by, since: range.since.toISOString(), until: range.until.toISOString(), series }, null, 2) : renderLoadChart({ by, ...range, series }));
+}
+
 /** Registers `kaudit ask` and its canned questions; returns it so other modules add theirs. */
 export function registerAskCommand(program: Command, deps: CliDeps): Command {
   const ask = program.command('ask').description('canned audit questions answered from ClickHouse as the read-only query user (CLICKHOUSE_URL, CLICKHOUSE_DATABASE, CLICKHOUSE_USER/PASSWORD or KAUDIT_QUERY_CLICKHOUSE_USER/PASSWORD)');
@@ -91,7 +103,13 @@ export function registerAskCommand(program: Command, deps: CliDeps): Command {
   addScopeOptions(ask.command('load'), '1h')
     .description('apiserver request load by user, verb, status code or user agent (with each one\'s busiest minute)')
     .addOption(new Option('--by <dimension>', 'what to group by').choices([...LOAD_DIMENSIONS]).default('user'))
-    .action(async (opts: ScopeOptions & { by: LoadDimension }) => {
+    .option('--chart', `a per-minute sparkline of each of the top --limit keys (default ${CHART_DEFAULT_SERIES} with --chart); --json gives the series`)
+    .action(async (opts: ScopeOptions & { by: LoadDimension; chart?: boolean }, cmd: Command) => {
+      if (opts.chart) {
+        const limit = cmd.getOptionValueSource('limit') === 'default' ? String(CHART_DEFAULT_SERIES) : opts.limit;
+        await printLoadChart(deps, { ...opts, limit }, opts.by);
+        return;
+      }
       await runAndPrint(deps, loadQuery(scopeFrom(deps, opts, '1h'), opts.by), opts.json);
     });
 

@@ -77,7 +77,7 @@ export const LOAD_DIMENSIONS = ['user', 'verb', 'code', 'useragent'] as const;
 export type LoadDimension = (typeof LOAD_DIMENSIONS)[number];
 
 /** Constant SQL per dimension (the only part of a query chosen at run time, from this closed set). */
-const LOAD_KEY: Record<LoadDimension, string> = {
+export const LOAD_KEY: Record<LoadDimension, string> = {
   user: 'actor_id',
   verb: 'verb',
   code: 'toString(response_code)',

@@ -3,11 +3,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { serviceNodeArgs } from '@kaudit/stack';
 import type { CliDeps } from '../build-program.js';
 import { createLocalStack } from './stack-command.js';
 import { setupPipeline, setupTargetFromEnv } from './setup-command.js';
+import { serviceLogLine } from './service-log-line.js';
+import { startServices, stopInOrder, type ServicePlan } from './start-services.js';
 
 /** The services in pipeline order; each runs as a child process with its own env (ports per DESIGN.md). */
 const SERVICES = [
@@ -16,8 +19,6 @@ const SERVICES = [
   { name: 'sink', port: 9102 },
   { name: 'alert', port: 9103 },
 ] as const;
-
-const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
 
 /** Clusters `npm start` configures: `local` for your own apiserver, and the ones `kaudit demo` posts as. */
 export const DEV_CLUSTERS = ['local', 'prod-eu-1', 'prod-us-1', 'staging-1'] as const;
@@ -40,11 +41,23 @@ export function writeDevClusters(stateDir: string): { file: string; tokens: Reco
   return { file, tokens };
 }
 
-function pipePrefixed(child: ChildProcess, name: string, color: string, out: (line: string) => void): void {
-  const prefix = `${color}${name.padEnd(6)}\x1b[0m |`;
+function pipePrefixed(child: ChildProcess, format: (line: string) => string[], out: (line: string) => void): void {
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) => out(`${prefix} ${line}`));
+    createInterface({ input: stream }).on('line', (line) => {
+      for (const l of format(line)) out(l);
+    });
+  }
+}
+
+/** A readiness probe: true on a 200, false on anything else, a refused connection included (still starting). */
+async function answersOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
   }
 }
 
@@ -70,49 +83,56 @@ export function registerStartCommand(program: Command, deps: CliDeps): void {
       mkdirSync(deps.paths.state, { recursive: true });
       const dev = writeDevClusters(deps.paths.state);
       const children: { name: string; child: ChildProcess }[] = [];
-      for (const [i, svc] of SERVICES.entries()) {
+      const plan: ServicePlan[] = SERVICES.flatMap((svc, i) => {
         const entry = join(deps.paths.root, 'services', svc.name, 'src', 'main.ts');
-        if (!existsSync(entry)) continue;
-        const child = spawn(process.execPath, serviceNodeArgs(entry), {
-          cwd: deps.paths.root,
-          env: {
-            ...deps.env,
-            KAFKA_BROKERS: ep.kafkaBrokers,
-            CLICKHOUSE_URL: ep.clickhouseUrl,
-            HTTP_HOST: '127.0.0.1',
-            HTTP_PORT: String(svc.port),
-            CLUSTERS_FILE: dev.file,
-            // The demo company's people, so `kaudit demo` shows names rather than account IDs.
-            ENRICH_DIRECTORY_FILE: deps.env.ENRICH_DIRECTORY_FILE ?? join(deps.paths.root, 'deploy', 'demo', 'directory.yaml'),
-            ...(svc.name === 'sink' ? sinkUser : {}),
+        if (!existsSync(entry)) return [];
+        return [{
+          name: svc.name,
+          readyUrl: `http://127.0.0.1:${svc.port}/readyz`,
+          launch: () => {
+            const child = spawn(process.execPath, serviceNodeArgs(entry), {
+              cwd: deps.paths.root,
+              env: {
+                ...deps.env,
+                KAFKA_BROKERS: ep.kafkaBrokers,
+                CLICKHOUSE_URL: ep.clickhouseUrl,
+                HTTP_HOST: '127.0.0.1',
+                HTTP_PORT: String(svc.port),
+                CLUSTERS_FILE: dev.file,
+                // The demo company's people, so `kaudit demo` shows names rather than account IDs.
+                ENRICH_DIRECTORY_FILE: deps.env.ENRICH_DIRECTORY_FILE ?? join(deps.paths.root, 'deploy', 'demo', 'directory.yaml'),
+                ...(svc.name === 'sink' ? sinkUser : {}),
+              },
+              stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            pipePrefixed(child, serviceLogLine(svc.name, i, deps.logOutput ?? { format: 'json', colorize: false }), deps.out);
+            children.push({ name: svc.name, child });
+            return { name: svc.name, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
           },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        pipePrefixed(child, svc.name, COLORS[i % COLORS.length] ?? '', deps.out);
-        children.push({ name: svc.name, child });
-      }
-      const running = children.map((c) => c.name);
-      deps.out(`\nkaudit is running: ${running.length > 0 ? running.join(', ') : 'engines only (no services yet)'}`);
-      deps.out(`Kafka: ${ep.kafkaBrokers}   ClickHouse: ${ep.clickhouseUrl}`);
-      if (running.includes('ingest')) deps.out(`Ingest: http://127.0.0.1:8080/v1/clusters/local/audit  token: ${dev.tokens.local ?? ''}`);
-      deps.out('Press Ctrl-C to stop.\n');
-
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
+        }];
       });
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      deps.signal?.addEventListener('abort', onSignal, { once: true });
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const outcome = await startServices(plan, { probe: (url) => answersOk(url), sleep: (ms) => sleep(ms), out: deps.out, signal: stop.signal }, (running) => {
+        deps.out(`\nkaudit is running: ${running.length > 0 ? running.join(', ') : 'engines only (no services yet)'}`);
+        deps.out(`Kafka: ${ep.kafkaBrokers}   ClickHouse: ${ep.clickhouseUrl}`);
+        if (running.includes('ingest')) deps.out(`Ingest: http://127.0.0.1:8080/v1/clusters/local/audit  token: ${dev.tokens.local ?? ''}`);
+        deps.out('Press Ctrl-C to stop.\n');
+      });
+      if (outcome.state === 'exited') {
+        deps.out(`\nkaudit: ${outcome.name} exited (${outcome.code === null ? 'killed by a signal' : `code ${outcome.code}`}) before it was ready; its lines above say why`);
+        deps.setExitCode(1);
+      }
+      if (outcome.state === 'ready') await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       deps.out('\nstopping…');
       // Pipeline order: ingest stops accepting first, then each consumer drains what is upstream of it.
       // (A terminal's Ctrl-C also reaches the children directly; this covers SIGTERM of `npm start` alone.)
-      for (const { name, child } of children) {
-        if (child.exitCode !== null) continue;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-        log.info({ event: 'service_stopped', service: name }, 'service_stopped');
-      }
+      await stopInOrder(children, (name) => log.info({ event: 'service_stopped', service: name }, 'service_stopped'));
       if (startedEngines) for (const r of await stack.down()) deps.out(`${r.engine}: ${r.outcome}`);
       else deps.out('engines were already running before `start`; left running (npm run stack:down stops them)');
     });

@@ -6,3 +6,4 @@ export { slackWebhookSchema, teamsWebhookSchema, pagerdutyEventSchema, opsgenieA
 export { makeTestCertificates, type TestCertificates } from './test-certificates.js';
 export { startSecuredKafka, type SecuredKafka } from './secured-kafka.js';
 export { startTlsProxy, type TlsProxy, type TlsProxyOptions } from './tls-proxy.js';
+export { serviceEnvDocsDrift, documentedEnv, SERVICES_DOC, type EnvDocsDrift } from './service-env-docs.js';
