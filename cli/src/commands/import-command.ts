@@ -5,7 +5,7 @@ import { SingleBar } from 'cli-progress';
 import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { loadEventWindow, loadKafkaCompression, loadKafkaSecurity } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
-import { IMPORT_FORMATS, createIngestPipeline, importAuditStream, type ImportFormat, type ImportSummary } from '@kaudit/ingest';
+import { IMPORT_FORMATS, IMPORT_SEND_BYTES, createIngestPipeline, importAuditStream, type ImportFormat, type ImportSummary } from '@kaudit/ingest';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS } from '@kaudit/kafka';
 import type { CliDeps } from '../build-program.js';
 import { createLocalStack } from './stack-command.js';
@@ -91,7 +91,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
       const began = Date.now();
       if (opts.progress) bar.start(Math.max(total, 1), 0, { read: mib(0), size: mib(total), events: 0, rate: 0 });
       try {
-        const pipeline = createIngestPipeline({ producer, instance: `${hostname()}/import/${process.pid}`, maxEventBytes, window });
+        const pipeline = createIngestPipeline({ producer, instance: `${hostname()}/import/${process.pid}`, maxEventBytes, window, publishMaxBatchBytes: IMPORT_SEND_BYTES });
         const summary = await importAuditStream({
           input: file === '-' ? process.stdin : createReadStream(file),
           format: opts.format,
