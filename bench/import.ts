@@ -10,7 +10,8 @@
  * is what reading, parsing, validating and building the records costs on top of the I/O.
  *
  * Warm-up (connections, metadata, JIT, codec first use): a first, smaller import and a first baseline loop,
- * reported as figures of their own.
+ * reported as figures of their own. For comparison, the same import with the other codecs (lz4, none) and with
+ * the lines checked on the event loop (no worker thread), to show what each choice buys.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { auditTraffic } from '@kaudit/audit-generator';
 import { loadEventWindow, loadKafkaCompression } from '@kaudit/config';
-import { createIngestPipeline, importAuditStream, IMPORT_SEND_BYTES, type ImportSummary } from '@kaudit/ingest';
+import { createIngestPipeline, importAuditStream, IMPORT_READ_BYTES, IMPORT_SEND_BYTES, type ImportSummary } from '@kaudit/ingest';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient, type KafkaCompression } from '@kaudit/kafka';
 import { consumeAll } from '@kaudit/testkit';
 import { CompressionTypes, Kafka, logLevel } from './raw-kafkajs.js';
@@ -60,7 +61,7 @@ interface ImportRun {
 }
 
 /** One `kaudit import` of `file`, wired as the CLI wires it, to topics of its own. */
-async function importOnce(client: KafkaClient, admin: KafkaAdmin, file: string, compression: KafkaCompression, rawTopic: string): Promise<ImportRun> {
+async function importOnce(client: KafkaClient, admin: KafkaAdmin, file: string, compression: KafkaCompression, rawTopic: string, parseThreads?: number): Promise<ImportRun> {
   const dlqTopic = uniqueName('bench_import_dlq');
   await admin.ensureTopics([
     { topic: rawTopic, partitions: PARTITIONS },
@@ -73,7 +74,14 @@ async function importOnce(client: KafkaClient, admin: KafkaAdmin, file: string, 
     let progress = 0;
     const cpu = process.cpuUsage();
     const began = performance.now();
-    const summary = await importAuditStream({ input: createReadStream(file), format: 'auto', cluster: CLUSTER, pipeline, onProgress: () => progress++ });
+    const summary = await importAuditStream({
+      input: createReadStream(file, { highWaterMark: IMPORT_READ_BYTES }),
+      format: 'auto',
+      cluster: CLUSTER,
+      pipeline,
+      onProgress: () => progress++,
+      ...(parseThreads !== undefined ? { parseThreads } : {}),
+    });
     const seconds = (performance.now() - began) / 1000;
     const used = process.cpuUsage(cpu);
     if (summary.failedRecords > 0 || summary.accepted !== summary.events) throw new Error(`import refused generated events: ${JSON.stringify(summary.failures.slice(0, 3))}`);
@@ -171,6 +179,21 @@ export const run: BenchRun = async (ctx) => {
     const rawWarm = await rawLoop(ctx.kafkaBrokers, admin, compression, warmSends);
     const raw = await rawLoop(ctx.kafkaBrokers, admin, compression, mainSends);
 
+    // Comparisons, each to a topic deleted at once (a 200,000-event import is ~200 MiB on the broker).
+    const once = async (codec: KafkaCompression, parseThreads?: number) => {
+      const topic = uniqueName('bench_import_cmp');
+      topics.push(topic);
+      try {
+        return await importOnce(client, admin, file, codec, topic, parseThreads);
+      } finally {
+        await admin.deleteTopics(topics.splice(0)).catch(() => undefined);
+      }
+    };
+    const otherCodecs = (['lz4', 'none', 'zstd'] as const).filter((c) => c !== compression);
+    const byCodec: [KafkaCompression, ImportRun][] = [];
+    for (const codec of otherCodecs) byCodec.push([codec, await once(codec)]);
+    const onLoop = await once(compression, 0);
+
     const rate = (r: { summary: ImportSummary; seconds: number }) => r.summary.accepted / r.seconds;
     const baselineName = `raw kafkajs idempotent acks=-1 ${compression}, same records, sends ≤ ${Math.round(IMPORT_SEND_BYTES / 1024)} KiB, one in flight`;
     const figures: BenchFigure[] = [
@@ -185,6 +208,8 @@ export const run: BenchRun = async (ctx) => {
       { name: `import warm-up: first ${warmEvents} events of a fresh producer`, value: rate(warm), unit: 'events/s', baseline: rawWarm.events / rawWarm.seconds, baselineName },
       { name: 'import CPU per million events (this process, all threads)', value: (main.cpuSeconds / main.summary.accepted) * 1e6, unit: 'CPU-s', baseline: (raw.cpuSeconds / raw.events) * 1e6, baselineName },
       { name: 'import read rate', value: main.summary.bytes / 1024 / 1024 / main.seconds, unit: 'MiB/s' },
+      ...byCodec.map(([codec, r]): BenchFigure => ({ name: `import with KAFKA_COMPRESSION=${codec} (for comparison)`, value: rate(r), unit: 'events/s', baseline: rate(main), baselineName: `import, ${compression}` })),
+      { name: 'import checking lines on the event loop, no worker thread (for comparison)', value: rate(onLoop), unit: 'events/s', baseline: rate(main), baselineName: 'import, worker threads' },
     ];
     return figures;
   } finally {

@@ -5,7 +5,7 @@ import { SingleBar } from 'cli-progress';
 import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { loadEventWindow, loadKafkaCompression, loadKafkaSecurity } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
-import { IMPORT_FORMATS, IMPORT_SEND_BYTES, createIngestPipeline, importAuditStream, type ImportFormat, type ImportSummary } from '@kaudit/ingest';
+import { IMPORT_FORMATS, IMPORT_READ_BYTES, IMPORT_SEND_BYTES, createIngestPipeline, importAuditStream, type ImportFormat, type ImportSummary } from '@kaudit/ingest';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS } from '@kaudit/kafka';
 import type { CliDeps } from '../build-program.js';
 import { createLocalStack } from './stack-command.js';
@@ -93,7 +93,7 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
       try {
         const pipeline = createIngestPipeline({ producer, instance: `${hostname()}/import/${process.pid}`, maxEventBytes, window, publishMaxBatchBytes: IMPORT_SEND_BYTES });
         const summary = await importAuditStream({
-          input: file === '-' ? process.stdin : createReadStream(file),
+          input: file === '-' ? process.stdin : createReadStream(file, { highWaterMark: IMPORT_READ_BYTES }),
           format: opts.format,
           cluster: opts.cluster,
           pipeline,

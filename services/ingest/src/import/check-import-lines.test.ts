@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { eventBuffer } from '../body/body-checker.js';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
 import { checkImportLines } from './check-import-lines.js';
-import { wholeLineChunks } from './import-audit-stream.js';
+import { wholeLineChunks } from './whole-line-chunks.js';
 
 // The fixtures' events carry fixed dates (2026-11-22): a ten-year retention keeps them accepted for years.
 const task = (text: string | Buffer) => ({ chunk: Buffer.from(text), format: 'auto' as const, maxEventBytes: 256 * 1024, receivedAtMs: Date.now(), window: { retentionDays: 3650, maxFutureSkewMs: 900_000 } });

@@ -10,6 +10,7 @@ import type { IngestContext, IngestPipeline, IngestResult } from '../ingest-pipe
 import type { CheckedEvents } from '../publish/build-raw-records.js';
 import type { CheckedImportLines } from './check-import-lines.js';
 import { ImportLineChecker } from './import-line-checker.js';
+import { wholeLineChunks } from './whole-line-chunks.js';
 import { normalizeImportRecord, type ImportFormat, type Normalized } from './normalize-import-record.js';
 
 export interface ImportProgress {
@@ -63,6 +64,8 @@ export interface ImportOptions {
 export const IMPORT_SEND_BYTES = 900 * 1024;
 /** JSON lines chunks: one check task and one publish each (about 1,000 apiserver log lines). */
 const CHUNK_BYTES = 1024 * 1024;
+/** Reads of an import file: a chunk's worth each, so a chunk is rarely pieced together from many reads. */
+export const IMPORT_READ_BYTES = CHUNK_BYTES;
 /**
  * Chunks published and not yet acknowledged: the next one is queued while one is on the wire (the producer
  * keeps one kafkajs send in flight), so the wire never waits for the reader.
@@ -94,8 +97,9 @@ function detectMode(head: string, format: ImportFormat): 'lines' | 'document' {
 
 /**
  * Streams an audit export through the same validation and publishing path as the webhook
- * (source=import), with bounded memory: records are read, normalised, published in bounded batches,
- * and reading waits for each batch's acknowledgement. Bad records go to the DLQ and are counted;
+ * (source=import), with bounded memory: records are read, normalised, published in bounded batches
+ * (JSON lines: checked on worker threads while earlier chunks are on the wire; a JSON document: each
+ * batch acknowledged before reading on), and counted as accepted only once Kafka acknowledged them. Bad records go to the DLQ and are counted;
  * so are events outside the time window (older than the retention: history the TTL would delete on
  * arrival), counted apart so the summary can say so.
  */
@@ -224,31 +228,6 @@ export async function importAuditStream(options: ImportOptions): Promise<ImportS
   }
   await flush();
   return summary;
-}
-
-/**
- * The input cut into chunks of whole lines of about `chunkBytes` (a line longer than that is one chunk), the
- * last one whatever follows the last newline: a file need not end with one.
- */
-export async function* wholeLineChunks(input: AsyncIterable<Buffer>, chunkBytes: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let size = 0;
-  for await (const data of input) {
-    parts.push(data);
-    size += data.length;
-    if (size < chunkBytes) continue;
-    const pending = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
-    const cut = pending.lastIndexOf(0x0a) + 1;
-    // No newline yet: one long line, keep reading it.
-    if (cut === 0) {
-      parts = [pending];
-      continue;
-    }
-    yield pending.subarray(0, cut);
-    parts = cut < pending.length ? [pending.subarray(cut)] : [];
-    size = pending.length - cut;
-  }
-  if (size > 0) yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
 }
 
 type NoteFailure = (record: number, reason: string) => void;
