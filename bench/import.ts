@@ -4,6 +4,8 @@
  * the pipeline and producer the CLI builds (createIngestPipeline, KAFKA_COMPRESSION's default codec), against
  * the real broker. Events/s counts events Kafka acknowledged, cross-checked against the topic's own count.
  *
+ * The parsing threads start before the producer connects, as in the CLI, so their loading overlaps it.
+ *
  * Baseline, same run, same broker: raw kafkajs (idempotent, acks=-1, the same codec) sending the same records
  * pre-serialised (importAuditStream's own output, read back from the topic: key, value, headers), in sends of
  * the same size with the same concurrency as the adapter allows (one send in flight per producer). So the ratio
@@ -20,7 +22,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { auditTraffic } from '@kaudit/audit-generator';
 import { loadEventWindow, loadKafkaCompression } from '@kaudit/config';
-import { createIngestPipeline, importAuditStream, IMPORT_READ_BYTES, IMPORT_SEND_BYTES, type ImportSummary } from '@kaudit/ingest';
+import { createIngestPipeline, defaultImportThreads, importAuditStream, ImportLineChecker, IMPORT_READ_BYTES, IMPORT_SEND_BYTES, type ImportSummary } from '@kaudit/ingest';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient, type KafkaCompression } from '@kaudit/kafka';
 import { consumeAll } from '@kaudit/testkit';
 import { CompressionTypes, Kafka, logLevel } from './raw-kafkajs.js';
@@ -67,6 +69,9 @@ async function importOnce(client: KafkaClient, admin: KafkaAdmin, file: string, 
     { topic: rawTopic, partitions: PARTITIONS },
     { topic: dlqTopic, partitions: 1 },
   ]);
+  // As the CLI: the parsing threads load while the producer connects.
+  const checker = new ImportLineChecker({ threads: parseThreads ?? defaultImportThreads() });
+  checker.start();
   const producer = client.producer({ compression });
   await producer.start();
   try {
@@ -80,7 +85,7 @@ async function importOnce(client: KafkaClient, admin: KafkaAdmin, file: string, 
       cluster: CLUSTER,
       pipeline,
       onProgress: () => progress++,
-      ...(parseThreads !== undefined ? { parseThreads } : {}),
+      checker,
     });
     const seconds = (performance.now() - began) / 1000;
     const used = process.cpuUsage(cpu);
@@ -92,6 +97,7 @@ async function importOnce(client: KafkaClient, admin: KafkaAdmin, file: string, 
     return { summary, seconds, cpuSeconds: (used.user + used.system) / 1e6 };
   } finally {
     await producer.stop();
+    await checker.stop();
     await admin.deleteTopics([dlqTopic]).catch(() => undefined);
   }
 }

@@ -54,6 +54,11 @@ export interface ImportOptions {
   chunkBytes?: number;
   /** JSON lines: worker threads reading and validating chunks (0: on the event loop). */
   parseThreads?: number;
+  /**
+   * JSON lines: a checker the caller started (and stops) ahead of time, so its threads load while Kafka
+   * connects; without it the import starts one of `parseThreads` threads itself.
+   */
+  checker?: ImportLineChecker;
 }
 
 /**
@@ -230,6 +235,11 @@ export async function importAuditStream(options: ImportOptions): Promise<ImportS
   return summary;
 }
 
+/** Worker threads checking lines: one per core besides the event loop's, two at most (as ingest's INGEST_PARSE_THREADS). */
+export function defaultImportThreads(): number {
+  return Math.min(2, Math.max(1, availableParallelism() - 1));
+}
+
 type NoteFailure = (record: number, reason: string) => void;
 type Account = (result: IngestResult, recordOf: (eventIndex: number) => number) => void;
 
@@ -246,8 +256,8 @@ function held<T>(p: Promise<T>): Promise<T> {
  */
 async function importLines(input: AsyncIterable<Buffer>, options: ImportOptions, summary: ImportSummary, noteFailure: NoteFailure, account: Account): Promise<void> {
   const now = options.now ?? (() => new Date());
-  const threads = options.parseThreads ?? Math.min(2, Math.max(1, availableParallelism() - 1));
-  const checker = new ImportLineChecker({ threads });
+  const threads = options.parseThreads ?? defaultImportThreads();
+  const checker = options.checker ?? new ImportLineChecker({ threads });
   const window = options.pipeline.window;
   const maxEventBytes = options.pipeline.maxEventBytes;
   const checking: { chunk: Buffer; ctx: IngestContext; result: Promise<CheckedImportLines> }[] = [];
@@ -290,7 +300,7 @@ async function importLines(input: AsyncIterable<Buffer>, options: ImportOptions,
     while (publishing.length >= MAX_PUBLISHING) await publishing.shift();
   };
 
-  checker.start();
+  if (options.checker === undefined) checker.start();
   try {
     for await (const chunk of wholeLineChunks(input, options.chunkBytes ?? CHUNK_BYTES)) {
       const receivedAt = now();
@@ -304,6 +314,6 @@ async function importLines(input: AsyncIterable<Buffer>, options: ImportOptions,
     await Promise.allSettled([...publishing, ...checking.map((c) => c.result)]);
     throw err;
   } finally {
-    await checker.stop();
+    if (options.checker === undefined) await checker.stop();
   }
 }

@@ -14,6 +14,7 @@ export class ImportLineChecker {
     this.#threads = options.threads;
   }
 
+  /** Spawns the threads; they load in the background, the first check waits for them. */
   start(): void {
     if (this.#threads <= 0 || this.#pool) return;
     this.#pool = new Piscina<CheckImportLinesTask, CheckedImportLines>({
