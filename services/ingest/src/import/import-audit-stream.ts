@@ -62,9 +62,9 @@ export interface ImportOptions {
 }
 
 /**
- * Sends in one kafkajs request at most: every record of an import has the cluster's key, hence one partition,
- * and the broker refuses a partition batch over message.max.bytes (1 MiB by default). The bench's raw baseline
- * sends the same records in sends of this size.
+ * Bytes per producer send: a send's records may all land on one partition (today every raw record's key is the
+ * cluster), and the broker refuses a partition batch over message.max.bytes (1 MiB by default). The bench's raw
+ * baseline sends the same records in sends of this size.
  */
 export const IMPORT_SEND_BYTES = 900 * 1024;
 /** JSON lines chunks: one check task and one publish each (about 1,000 apiserver log lines). */
