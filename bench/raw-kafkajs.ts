@@ -3,4 +3,8 @@
  * file that imports it, so the production boundary — kafkajs only in libs/kafka/src/kafkajs-adapter.ts —
  * stays easy to check.
  */
+import kafkajs from 'kafkajs';
+
 export { Kafka, logLevel } from 'kafkajs';
+// CommonJS: not visible as a named ESM export. The codecs themselves are registered by createKafkaClient.
+export const { CompressionTypes } = kafkajs;

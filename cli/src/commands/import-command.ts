@@ -5,7 +5,7 @@ import { SingleBar } from 'cli-progress';
 import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { loadEventWindow, loadKafkaCompression, loadKafkaSecurity } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
-import { IMPORT_FORMATS, createIngestPipeline, importAuditStream, type ImportFormat, type ImportSummary } from '@kaudit/ingest';
+import { IMPORT_FORMATS, IMPORT_READ_BYTES, IMPORT_SEND_BYTES, ImportLineChecker, createIngestPipeline, defaultImportThreads, importAuditStream, type ImportFormat, type ImportSummary } from '@kaudit/ingest';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS } from '@kaudit/kafka';
 import type { CliDeps } from '../build-program.js';
 import { createLocalStack } from './stack-command.js';
@@ -70,45 +70,62 @@ export function registerImportCommand(program: Command, deps: CliDeps): void {
           throw new KauditError('CONFIG_INVALID', `cannot read ${file}`, { cause });
         }
       }
-      const brokers = createLocalStack(deps).endpoints().kafkaBrokers;
-      const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: 'kaudit-import', logger: deps.logger, ...loadKafkaSecurity(deps.env) });
-      const admin = kafka.admin();
-      await admin.start();
+      // The parsing threads load while Kafka connects.
+      const checker = new ImportLineChecker({ threads: defaultImportThreads() });
+      checker.start();
       try {
-        await admin.ensureTopics(DEFAULT_TOPIC_SPECS);
+        await importFile(deps, { file, total, window, maxEventBytes, checker, opts });
       } finally {
-        await admin.stop();
-      }
-      // A backfill writes the raw topic like ingest does, so with the same codec (KAFKA_COMPRESSION).
-      const producer = kafka.producer({ compression: loadKafkaCompression(deps.env) });
-      await producer.start();
-      const bar = new SingleBar({
-        stream: process.stderr,
-        format: total > 0 ? '{bar} {percentage}% | {read} of {size} | {events} events | {rate} events/s' : '{read} read | {events} events | {rate} events/s',
-        hideCursor: true,
-        noTTYOutput: false,
-      });
-      const began = Date.now();
-      if (opts.progress) bar.start(Math.max(total, 1), 0, { read: mib(0), size: mib(total), events: 0, rate: 0 });
-      try {
-        const pipeline = createIngestPipeline({ producer, instance: `${hostname()}/import/${process.pid}`, maxEventBytes, window });
-        const summary = await importAuditStream({
-          input: file === '-' ? process.stdin : createReadStream(file),
-          format: opts.format,
-          cluster: opts.cluster,
-          pipeline,
-          onProgress: (p) => {
-            if (!opts.progress) return;
-            const seconds = Math.max((Date.now() - began) / 1000, 0.001);
-            bar.update(Math.min(p.bytes, Math.max(total, 1)), { read: mib(p.bytes), events: p.accepted, rate: Math.round(p.accepted / seconds) });
-          },
-        });
-        if (opts.progress) bar.stop();
-        deps.out(formatImportSummary(file === '-' ? 'stdin' : file, summary, (Date.now() - began) / 1000, window));
-        if (summary.failedRecords > 0) deps.setExitCode(1);
-      } finally {
-        if (opts.progress) bar.stop();
-        await producer.stop();
+        await checker.stop();
       }
     });
+}
+
+/** Connects, imports `file` with a progress bar, prints the summary. */
+async function importFile(
+  deps: CliDeps,
+  o: { file: string; total: number; window: EventTimeWindow; maxEventBytes: number; checker: ImportLineChecker; opts: ImportOptions },
+): Promise<void> {
+  const { file, total, window, maxEventBytes, checker, opts } = o;
+  const brokers = createLocalStack(deps).endpoints().kafkaBrokers;
+  const kafka = createKafkaClient({ brokers: brokers.split(','), clientId: 'kaudit-import', logger: deps.logger, ...loadKafkaSecurity(deps.env) });
+  const admin = kafka.admin();
+  await admin.start();
+  try {
+    await admin.ensureTopics(DEFAULT_TOPIC_SPECS);
+  } finally {
+    await admin.stop();
+  }
+  // A backfill writes the raw topic like ingest does, so with the same codec (KAFKA_COMPRESSION).
+  const producer = kafka.producer({ compression: loadKafkaCompression(deps.env) });
+  await producer.start();
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: total > 0 ? '{bar} {percentage}% | {read} of {size} | {events} events | {rate} events/s' : '{read} read | {events} events | {rate} events/s',
+    hideCursor: true,
+    noTTYOutput: false,
+  });
+  const began = Date.now();
+  if (opts.progress) bar.start(Math.max(total, 1), 0, { read: mib(0), size: mib(total), events: 0, rate: 0 });
+  try {
+    const pipeline = createIngestPipeline({ producer, instance: `${hostname()}/import/${process.pid}`, maxEventBytes, window, publishMaxBatchBytes: IMPORT_SEND_BYTES });
+    const summary = await importAuditStream({
+      input: file === '-' ? process.stdin : createReadStream(file, { highWaterMark: IMPORT_READ_BYTES }),
+      format: opts.format,
+      cluster: opts.cluster,
+      pipeline,
+      checker,
+      onProgress: (p) => {
+        if (!opts.progress) return;
+        const seconds = Math.max((Date.now() - began) / 1000, 0.001);
+        bar.update(Math.min(p.bytes, Math.max(total, 1)), { read: mib(p.bytes), events: p.accepted, rate: Math.round(p.accepted / seconds) });
+      },
+    });
+    if (opts.progress) bar.stop();
+    deps.out(formatImportSummary(file === '-' ? 'stdin' : file, summary, (Date.now() - began) / 1000, window));
+    if (summary.failedRecords > 0) deps.setExitCode(1);
+  } finally {
+    if (opts.progress) bar.stop();
+    await producer.stop();
+  }
 }

@@ -7,7 +7,8 @@ export { ClusterDirectory, clustersFileSchema, type AuthOutcome } from './cluste
 export { loadIngestConfig, ingestConfigSchema, INGEST_ENV, type IngestConfig } from './config.js';
 export { buildIngest, type BuiltIngest, type IngestDeps } from './build-ingest.js';
 export { sampleAuditEvent, sampleEventList } from './fixtures/sample-audit-event.js';
-export { importAuditStream, type ImportOptions, type ImportProgress, type ImportSummary } from './import/import-audit-stream.js';
+export { ImportLineChecker } from './import/import-line-checker.js';
+export { importAuditStream, defaultImportThreads, IMPORT_READ_BYTES, IMPORT_SEND_BYTES, type ImportOptions, type ImportProgress, type ImportSummary } from './import/import-audit-stream.js';
 export { normalizeImportRecord, normalizeImportLine, IMPORT_FORMATS, type ImportFormat } from './import/normalize-import-record.js';
 export { gkeEntryToAuditEvent } from './import/gke-audit-log.js';
 export { createIngestPipeline } from './create-ingest-pipeline.js';

@@ -41,6 +41,16 @@ export class IngestPipeline {
     this.#metrics = deps.metrics;
   }
 
+  /** The event times accepted: what a caller checking events itself (import's worker threads) applies. */
+  get window(): EventTimeWindow {
+    return this.#window;
+  }
+
+  /** Events larger than this are published without their request/response objects. */
+  get maxEventBytes(): number {
+    return this.#maxEventBytes;
+  }
+
   /** `originals`: each event's bytes as received, by index, published as-is when present. */
   async ingestEvents(items: readonly unknown[], ctx: IngestContext, originals: readonly (Buffer | undefined)[] = []): Promise<IngestResult> {
     return this.ingestChecked(checkEvents(items, this.#maxEventBytes, originals, { window: this.#window, referenceMs: ctx.receivedAt.getTime() }), ctx);

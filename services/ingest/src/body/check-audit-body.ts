@@ -28,6 +28,12 @@ export type CheckedBody =
       truncated: number;
     };
 
+/** `value` as a range of `body` when it is a view of it (nothing to copy back from a worker), else its own bytes. */
+export function eventBytesIn(body: Buffer, value: Buffer): EventBytes {
+  const start = value.byteOffset - body.byteOffset;
+  return value.buffer === body.buffer && start >= 0 && start + value.length <= body.length ? { span: [start, start + value.length] } : { bytes: value };
+}
+
 /**
  * Parses and validates a webhook body (parseAuditBody + checkEvents) into a result made only of
  * structured-cloneable data with byte ranges instead of buffers, so it can run on a worker thread:
@@ -43,10 +49,7 @@ export function checkAuditBody(task: CheckBodyTask): CheckedBody {
     return { ok: false, problem: err.details.problem as BodyProblem, message: err.message };
   }
   const checked = checkEvents(parsed.items, task.maxEventBytes, parsed.originals, { window: task.window, referenceMs: task.receivedAtMs });
-  const where = (value: Buffer): EventBytes => {
-    const start = value.byteOffset - body.byteOffset;
-    return value.buffer === body.buffer && start >= 0 && start + value.length <= body.length ? { span: [start, start + value.length] } : { bytes: value };
-  };
+  const where = (value: Buffer): EventBytes => eventBytesIn(body, value);
   return {
     ok: true,
     accepted: checked.accepted.map((e) => ({ value: where(e.value), user: e.user, ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),

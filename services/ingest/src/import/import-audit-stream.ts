@@ -1,12 +1,17 @@
-import { createInterface } from 'node:readline';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pick from 'stream-json/filters/pick.js';
 import parser from 'stream-json/parser.js';
 import streamValues from 'stream-json/streamers/stream-values.js';
 import { isKauditError, KauditError } from '@kaudit/errors';
-import type { IngestPipeline } from '../ingest-pipeline.js';
-import { normalizeImportLine, normalizeImportRecord, type ImportFormat, type Normalized } from './normalize-import-record.js';
+import { eventBuffer } from '../body/body-checker.js';
+import type { IngestContext, IngestPipeline, IngestResult } from '../ingest-pipeline.js';
+import type { CheckedEvents } from '../publish/build-raw-records.js';
+import type { CheckedImportLines } from './check-import-lines.js';
+import { ImportLineChecker } from './import-line-checker.js';
+import { wholeLineChunks } from './whole-line-chunks.js';
+import { normalizeImportRecord, type ImportFormat, type Normalized } from './normalize-import-record.js';
 
 export interface ImportProgress {
   /** Bytes read from the input so far. */
@@ -42,10 +47,35 @@ export interface ImportOptions {
   pipeline: IngestPipeline;
   onProgress?: (progress: ImportProgress) => void;
   now?: () => Date;
-  /** Events per publish; bounded so memory stays flat whatever the file size. */
+  /** Events per publish of a JSON document; bounded so memory stays flat whatever the file size. */
   batchEvents?: number;
   batchBytes?: number;
+  /** JSON lines: bytes of whole lines read, checked and published as one batch. */
+  chunkBytes?: number;
+  /** JSON lines: worker threads reading and validating chunks (0: on the event loop). */
+  parseThreads?: number;
+  /**
+   * JSON lines: a checker the caller started (and stops) ahead of time, so its threads load while Kafka
+   * connects; without it the import starts one of `parseThreads` threads itself.
+   */
+  checker?: ImportLineChecker;
 }
+
+/**
+ * Bytes per producer send: a send's records may all land on one partition (today every raw record's key is the
+ * cluster), and the broker refuses a partition batch over message.max.bytes (1 MiB by default). The bench's raw
+ * baseline sends the same records in sends of this size.
+ */
+export const IMPORT_SEND_BYTES = 900 * 1024;
+/** JSON lines chunks: one check task and one publish each (about 1,000 apiserver log lines). */
+const CHUNK_BYTES = 1024 * 1024;
+/** Reads of an import file: a chunk's worth each, so a chunk is rarely pieced together from many reads. */
+export const IMPORT_READ_BYTES = CHUNK_BYTES;
+/**
+ * Chunks published and not yet acknowledged: the next one is queued while one is on the wire (the producer
+ * keeps one kafkajs send in flight), so the wire never waits for the reader.
+ */
+const MAX_PUBLISHING = 2;
 
 const PEEK_BYTES = 64 * 1024;
 const MAX_FAILURES_LISTED = 20;
@@ -72,8 +102,9 @@ function detectMode(head: string, format: ImportFormat): 'lines' | 'document' {
 
 /**
  * Streams an audit export through the same validation and publishing path as the webhook
- * (source=import), with bounded memory: records are read, normalised, published in bounded batches,
- * and reading waits for each batch's acknowledgement. Bad records go to the DLQ and are counted;
+ * (source=import), with bounded memory: records are read, normalised, published in bounded batches
+ * (JSON lines: checked on worker threads while earlier chunks are on the wire; a JSON document: each
+ * batch acknowledged before reading on), and counted as accepted only once Kafka acknowledged them. Bad records go to the DLQ and are counted;
  * so are events outside the time window (older than the retention: history the TTL would delete on
  * arrival), counted apart so the summary can say so.
  */
@@ -121,6 +152,26 @@ export async function importAuditStream(options: ImportOptions): Promise<ImportS
     { objectMode: false },
   );
 
+  // What a published batch adds to the summary once Kafka acknowledged it.
+  const account = (result: IngestResult, recordOf: (eventIndex: number) => number) => {
+    summary.accepted += result.accepted;
+    summary.rejected += result.rejected;
+    summary.truncated += result.truncated;
+    for (const e of result.errors) {
+      noteFailure(recordOf(e.index), e.reason);
+      if (e.problem === 'too-old') summary.tooOld++;
+      else if (e.problem === 'too-new') summary.tooNew++;
+    }
+    summary.failedRecords = failedRecords.size;
+    options.onProgress?.({ bytes: summary.bytes, records: summary.records, accepted: summary.accepted });
+  };
+
+  if (summary.mode === 'lines') {
+    await importLines(replay, options, summary, noteFailure, account);
+    summary.failedRecords = failedRecords.size;
+    return summary;
+  }
+
   let events: unknown[] = [];
   let eventRecord: number[] = [];
   let pendingBytes = 0;
@@ -137,18 +188,11 @@ export async function importAuditStream(options: ImportOptions): Promise<ImportS
     // Settle everything before failing, so no dead-letter write rejects unobserved.
     const [result, ...dead] = await Promise.allSettled([published, ...dlq]);
     for (const outcome of [result, ...dead]) if (outcome?.status === 'rejected') throw outcome.reason;
-    if (result?.status === 'fulfilled' && result.value !== undefined) {
-      summary.accepted += result.value.accepted;
-      summary.rejected += result.value.rejected;
-      summary.truncated += result.value.truncated;
-      for (const e of result.value.errors) {
-        noteFailure(recordOf[e.index] ?? -1, e.reason);
-        if (e.problem === 'too-old') summary.tooOld++;
-        else if (e.problem === 'too-new') summary.tooNew++;
-      }
+    if (result?.status === 'fulfilled' && result.value !== undefined) account(result.value, (index) => recordOf[index] ?? -1);
+    else {
+      summary.failedRecords = failedRecords.size;
+      options.onProgress?.({ bytes: summary.bytes, records: summary.records, accepted: summary.accepted });
     }
-    summary.failedRecords = failedRecords.size;
-    options.onProgress?.({ bytes: summary.bytes, records: summary.records, accepted: summary.accepted });
   };
   const take = async (normalized: Normalized, raw: string) => {
     const record = ++summary.records;
@@ -168,33 +212,108 @@ export async function importAuditStream(options: ImportOptions): Promise<ImportS
     if (events.length >= batchEvents || pendingBytes >= batchBytes || deadLetters.length >= batchEvents) await flush();
   };
 
-  if (summary.mode === 'lines') {
-    const lines = createInterface({ input: replay, crlfDelay: Infinity });
-    for await (const line of lines) {
-      if (line.trim() === '') continue;
-      await take(normalizeImportLine(line, options.format), line);
-    }
-  } else {
-    // Elements of a top-level array, or of the arrays that hold records in the known wrappers.
-    // pipeline() (not .pipe) so a malformed document fails the import instead of hanging it.
-    try {
-      await pipeline(replay, parser.asStream(), pick.asStream({ filter: /^((items|records|events|logEvents)\.)?\d+$/ }), streamValues.asStream(), async (values: AsyncIterable<{ value: unknown }>) => {
-        for await (const item of values) {
-          await take(normalizeImportRecord(item.value, options.format), JSON.stringify(item.value) ?? 'null');
-        }
-      });
-    } catch (err) {
-      // Dead letters already handed over must settle first (none may reject unobserved).
-      await Promise.allSettled(deadLetters);
-      if (isKauditError(err)) throw err;
-      // A broken document cannot be resynchronised like a bad line can: stop, saying how far it got.
-      throw new KauditError(
-        'INPUT_INVALID',
-        `malformed JSON document after ${summary.records} element(s) and ${summary.bytes} bytes: ${(err as Error).message} (for one JSON object per line use --format jsonl)`,
-        { cause: err },
-      );
-    }
+  // Elements of a top-level array, or of the arrays that hold records in the known wrappers.
+  // pipeline() (not .pipe) so a malformed document fails the import instead of hanging it.
+  try {
+    await pipeline(replay, parser.asStream(), pick.asStream({ filter: /^((items|records|events|logEvents)\.)?\d+$/ }), streamValues.asStream(), async (values: AsyncIterable<{ value: unknown }>) => {
+      for await (const item of values) {
+        await take(normalizeImportRecord(item.value, options.format), JSON.stringify(item.value) ?? 'null');
+      }
+    });
+  } catch (err) {
+    // Dead letters already handed over must settle first (none may reject unobserved).
+    await Promise.allSettled(deadLetters);
+    if (isKauditError(err)) throw err;
+    // A broken document cannot be resynchronised like a bad line can: stop, saying how far it got.
+    throw new KauditError(
+      'INPUT_INVALID',
+      `malformed JSON document after ${summary.records} element(s) and ${summary.bytes} bytes: ${(err as Error).message} (for one JSON object per line use --format jsonl)`,
+      { cause: err },
+    );
   }
   await flush();
   return summary;
+}
+
+/** Worker threads checking lines: one per core besides the event loop's, two at most (as ingest's INGEST_PARSE_THREADS). */
+export function defaultImportThreads(): number {
+  return Math.min(2, Math.max(1, availableParallelism() - 1));
+}
+
+type NoteFailure = (record: number, reason: string) => void;
+type Account = (result: IngestResult, recordOf: (eventIndex: number) => number) => void;
+
+/** Settles `p` even if nobody awaits it yet (a rejection waiting in a queue is not unhandled), keeping its outcome. */
+function held<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/**
+ * JSON lines: chunks of whole lines are checked on worker threads while earlier chunks are published, in file
+ * order; a chunk counts as accepted only once Kafka acknowledged it. Bounded: a few chunks being checked,
+ * MAX_PUBLISHING being published. On a failure everything already started settles before the import fails.
+ */
+async function importLines(input: AsyncIterable<Buffer>, options: ImportOptions, summary: ImportSummary, noteFailure: NoteFailure, account: Account): Promise<void> {
+  const now = options.now ?? (() => new Date());
+  const threads = options.parseThreads ?? defaultImportThreads();
+  const checker = options.checker ?? new ImportLineChecker({ threads });
+  const window = options.pipeline.window;
+  const maxEventBytes = options.pipeline.maxEventBytes;
+  const checking: { chunk: Buffer; ctx: IngestContext; result: Promise<CheckedImportLines> }[] = [];
+  const publishing: Promise<void>[] = [];
+  const maxChecking = Math.max(2, threads + 1);
+
+  // The next checked chunk, in file order: dead letters for its unreadable lines, its events to the raw topic.
+  const publishNext = async () => {
+    const next = checking.shift();
+    if (next === undefined) return;
+    const { chunk, ctx } = next;
+    const checked = await next.result;
+    const base = summary.records;
+    summary.records += checked.records;
+    summary.events += checked.eventRecords.length;
+    const deadLetters = checked.failed.map((f) => {
+      noteFailure(base + f.record, f.reason);
+      return options.pipeline.deadLetter(eventBuffer(chunk, f.value), ctx, { code: 'INPUT_INVALID', message: `record ${base + f.record}: ${f.reason}`, stage: 'import-normalize' });
+    });
+    const events: CheckedEvents = {
+      accepted: checked.accepted.map((e) => ({ value: eventBuffer(chunk, e.value), ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
+      rejected: checked.rejected.map((r) => ({ ...r, value: eventBuffer(chunk, r.value) })),
+      truncated: checked.truncated,
+    };
+    const published = events.accepted.length + events.rejected.length > 0 ? options.pipeline.ingestChecked(events, ctx) : undefined;
+    publishing.push(
+      held(
+        (async () => {
+          // Settle everything before failing, so no dead-letter write rejects unobserved.
+          const [result, ...dead] = await Promise.allSettled([published, ...deadLetters]);
+          for (const outcome of [result, ...dead]) if (outcome?.status === 'rejected') throw outcome.reason;
+          const recordOf = (index: number) => {
+            const record = checked.eventRecords[index];
+            return record === undefined ? -1 : base + record;
+          };
+          account(result?.status === 'fulfilled' && result.value !== undefined ? result.value : { accepted: 0, rejected: 0, truncated: 0, errors: [] }, recordOf);
+        })(),
+      ),
+    );
+    while (publishing.length >= MAX_PUBLISHING) await publishing.shift();
+  };
+
+  if (options.checker === undefined) checker.start();
+  try {
+    for await (const chunk of wholeLineChunks(input, options.chunkBytes ?? CHUNK_BYTES)) {
+      const receivedAt = now();
+      const ctx: IngestContext = { cluster: options.cluster, source: 'import', receivedAt };
+      checking.push({ chunk, ctx, result: held(checker.check({ chunk, format: options.format, maxEventBytes, window, receivedAtMs: receivedAt.getTime() })) });
+      while (checking.length >= maxChecking) await publishNext();
+    }
+    while (checking.length > 0) await publishNext();
+    while (publishing.length > 0) await publishing.shift();
+  } catch (err) {
+    await Promise.allSettled([...publishing, ...checking.map((c) => c.result)]);
+    throw err;
+  } finally {
+    if (options.checker === undefined) await checker.stop();
+  }
 }

@@ -4,7 +4,11 @@ import { gkeEntryRejection, gkeEntryToAuditEvent, isGkeAuditEntry } from './gke-
 export const IMPORT_FORMATS = ['auto', 'jsonl', 'eventlist', 'eks', 'gke', 'aks'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
-export type Normalized = { ok: true; events: unknown[] } | { ok: false; reason: string };
+/**
+ * `verbatim`: the one event is the record itself, unchanged, so the record's own bytes are its JSON (published
+ * as they are: no re-serialisation, and integers beyond 2^53 stay exact).
+ */
+export type Normalized = { ok: true; events: unknown[]; verbatim?: true } | { ok: false; reason: string };
 
 type Json = Record<string, unknown>;
 const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -124,7 +128,10 @@ export function normalizeImportRecord(value: unknown, format: ImportFormat): Nor
  */
 export function normalizeImportLine(line: string, format: ImportFormat): Normalized {
   const parsed = parseJson(line, 'line');
-  if (!('error' in parsed)) return normalizeImportRecord(parsed.value, format);
+  if (!('error' in parsed)) {
+    const n = normalizeImportRecord(parsed.value, format);
+    return n.ok && n.events.length === 1 && n.events[0] === parsed.value ? { ...n, verbatim: true } : n;
+  }
   if (format === 'eks' || format === 'auto') {
     const match = /^\d{4}-\d{2}-\d{2}T\S+\s+(\{.*\})\s*$/.exec(line);
     if (match?.[1] !== undefined) {
