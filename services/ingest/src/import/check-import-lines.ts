@@ -18,7 +18,8 @@ export interface CheckImportLinesTask {
 export interface CheckedImportLines {
   /** Non-blank lines read (each one record of the summary). */
   records: number;
-  accepted: { value: EventBytes; truncated?: string }[];
+  /** `user` is the event's user.username, half of its raw record key (rawRecordKey). */
+  accepted: { value: EventBytes; user: string; truncated?: string }[];
   rejected: (Omit<RejectedEvent, 'value'> & { value: EventBytes })[];
   truncated: number;
   /** The record (1-based, within the chunk) each event came from, by event index (accepted and rejected alike). */
@@ -68,7 +69,7 @@ export function checkImportLines(task: CheckImportLinesTask): CheckedImportLines
   const checked = checkEvents(items, task.maxEventBytes, originals, { window: task.window, referenceMs: task.receivedAtMs });
   return {
     records,
-    accepted: checked.accepted.map((e) => ({ value: eventBytesIn(chunk, e.value), ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
+    accepted: checked.accepted.map((e) => ({ value: eventBytesIn(chunk, e.value), user: e.user, ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
     rejected: checked.rejected.map((r) => ({ ...r, value: eventBytesIn(chunk, r.value) })),
     truncated: checked.truncated,
     eventRecords,

@@ -12,6 +12,7 @@ import { consumeAll, testEndpoints } from '@kaudit/testkit';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
 import { startIngest, type RunningIngest } from '../test-support/ingest-harness.js';
 import { createIngestPipeline } from '../create-ingest-pipeline.js';
+import { rawRecordKey } from '../publish/build-raw-records.js';
 import { importAuditStream } from './import-audit-stream.js';
 import type { ImportFormat } from './normalize-import-record.js';
 
@@ -178,7 +179,7 @@ describe('kaudit import (importAuditStream)', () => {
   it('loses no line: every event of the file is on the raw topic once, byte for byte, across chunk boundaries and a last line without a newline', async () => {
     // Lines of varied size, CRLF and blank lines, a bad line, cut into small chunks (many chunk boundaries, several
     // chunks being checked and published at once) with the last line unterminated: what the chunking must not drop.
-    const events = Array.from({ length: 1500 }, (_, i) => sampleAuditEvent(300_000 + i, i % 7 === 0 ? { annotations: { note: 'x'.repeat(i % 500) } } : {}));
+    const events = Array.from({ length: 1500 }, (_, i) => sampleAuditEvent(300_000 + i, { user: { username: `user-${i % 5}` }, ...(i % 7 === 0 ? { annotations: { note: 'x'.repeat(i % 500) } } : {}) }));
     const lines = events.map((e) => JSON.stringify(e));
     const text = `${lines.slice(0, 700).join('\n')}\n\n${lines.slice(700, 1000).join('\r\n')}\r\n{"kind":"Event"\n   \n${lines.slice(1000).join('\n')}`;
     const rawBefore = await ingest.count(ingest.rawTopic);
@@ -196,6 +197,10 @@ describe('kaudit import (importAuditStream)', () => {
     expect(missing).toEqual([]);
     // An apiserver line is published as its own bytes.
     events.forEach((e, i) => expect(landed.get(String(e.auditID))).toBe(lines[i]));
+    // Keyed as the webhook keys them (cluster/user), so one big cluster's backfill spreads too.
+    const mine = records.filter((r) => events.some((e) => e.auditID === (JSON.parse(String(r.value)) as Json).auditID));
+    for (const r of mine) expect(String(r.key)).toBe(rawRecordKey('prod-eu', String(((JSON.parse(String(r.value)) as Json).user as Json).username)));
+    expect(new Set(mine.map((r) => String(r.key))).size).toBe(5);
   });
 
   it('refuses, counts and reports events older than the retention or ahead of the clock, keeping them in the DLQ instead of losing them to the TTL', async () => {

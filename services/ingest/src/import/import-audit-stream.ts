@@ -278,7 +278,7 @@ async function importLines(input: AsyncIterable<Buffer>, options: ImportOptions,
       return options.pipeline.deadLetter(eventBuffer(chunk, f.value), ctx, { code: 'INPUT_INVALID', message: `record ${base + f.record}: ${f.reason}`, stage: 'import-normalize' });
     });
     const events: CheckedEvents = {
-      accepted: checked.accepted.map((e) => ({ value: eventBuffer(chunk, e.value), ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
+      accepted: checked.accepted.map((e) => ({ value: eventBuffer(chunk, e.value), user: e.user, ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
       rejected: checked.rejected.map((r) => ({ ...r, value: eventBuffer(chunk, r.value) })),
       truncated: checked.truncated,
     };
