@@ -16,6 +16,7 @@ const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const telemetry = createTelemetry(logger, registry, 'sink');
 const rows = new Counter({ name: 'kaudit_sink_rows_total', help: 'Rows by table and outcome', labelNames: ['table', 'outcome'], registers: [registry] });
+const inserts = new Counter({ name: 'kaudit_sink_inserts_total', help: 'INSERT statements that stored rows, by table', labelNames: ['table'], registers: [registry] });
 
 const clickhouse = createClickHouse({
   ...clickHouseConnectionOptions(config.clickhouse),
@@ -37,6 +38,8 @@ const sink = new BatchSink({
   // A previous owner's insert ends within its request timeout (or ClickHouse gives up on it).
   previousOwnerWaitMs: 2 * config.clickhouse.requestTimeoutMs,
   onRows: (table, outcome, count) => rows.inc({ table, outcome }, count),
+  onInsert: (table) => inserts.inc({ table }),
+  batching: { maxRows: config.batch.maxRows, maxBytes: config.batch.maxBytes, maxHeld: config.kafka.partitionsConcurrently },
 });
 const service = new SinkService({
   createConsumer: (onHandlerError) =>
@@ -45,6 +48,11 @@ const service = new SinkService({
       topics: [...targets.keys()],
       fromBeginning: true,
       maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+      // One fetch response is one insert per table (BatchSink gathers its partitions): let it fill. Not more than
+      // one partition's share, or a member with few partitions would wait out maxWaitMs on every fetch.
+      fetchMinBytes: Math.min(config.batch.maxBytes, config.kafka.maxBytesPerPartition),
+      fetchMaxBytes: config.batch.maxBytes,
+      fetchMaxWaitMs: config.batch.maxWaitMs,
       retryMaxMs: config.kafka.retryMaxMs,
       sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
