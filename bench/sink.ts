@@ -1,12 +1,16 @@
 /**
  * Sink throughput next to raw @clickhouse/client inserting the same rows (issue 5: goal ≥ 0.8×), in the same
- * run on the same engines, plus stored bytes per event after merges.
+ * run on the same engines, plus stored bytes per event after merges, and how ClickHouse-friendly its inserts
+ * are at a steady 100 and 10,000 events/s (issue 16: about 1–2 inserts a second, few new parts a minute).
  *
- * Sink: Avro records on a topic → the real BatchSink/SinkService (decode, offset ledger query, deduplicated
- * insert, commit), measured from its first stored row to its last, so group join time does not count.
+ * Sink: Avro records on a topic → the real BatchSink/SinkService with main.ts's settings (the config defaults:
+ * fetch batching, partitions at once, gathering), measured from its group join to its last stored row (a
+ * backlog can be a handful of inserts now, so first-to-last stored row would be no span), so join time does not count.
  * Baseline: the same rows, already mapped (no Kafka, no Avro), inserted by @clickhouse/client with JSONEachRow
- * in the sink's own rows per insert, into an identical table — an upper bound for any Kafka→ClickHouse sink —
+ * in the sink's own rows per insert AND as many inserts at once as the sink had in flight (counted during its
+ * run; issue 16 "fair baseline"), into an identical table — an upper bound for any Kafka→ClickHouse sink —
  * measured twice and averaged (the shared machine's load drifts).
+ * Steady rates: a paced producer for a fixed time, merges stopped so every part an insert made is counted.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,10 +18,10 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord, OPERATION_CLASSES, type AuditRecord } from '@kaudit/audit-schema';
 import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
-import { createKafkaClient } from '@kaudit/kafka';
+import { createKafkaClient, type KafkaClient } from '@kaudit/kafka';
 import { Lifecycle } from '@kaudit/runtime';
-import { buildSink, loadSinkConfig, toAuditRow } from '@kaudit/sink';
-import type { BenchFigure, BenchRun } from './bench-types.js';
+import { buildSink, loadSinkConfig, toAuditRow, type SinkService } from '@kaudit/sink';
+import type { BenchContext, BenchFigure, BenchRun } from './bench-types.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 const MIGRATIONS = fileURLToPath(new URL('../migrations/clickhouse/', import.meta.url));
@@ -58,14 +62,182 @@ function record(i: number, base: number): AuditRecord {
   });
 }
 
+/**
+ * The client, counting the inserts it has in flight at once (the sink's insert concurrency, which the fair
+ * baseline repeats). Reads pass through untouched.
+ */
+function countingInserts(ch: ClickHouse): { client: ClickHouse; maxInFlight: () => number } {
+  let inFlight = 0;
+  let max = 0;
+  const client = new Proxy(ch, {
+    get(target, prop, receiver) {
+      if (prop !== 'insert') {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      }
+      return async (params: Parameters<ClickHouse['insert']>[0]) => {
+        inFlight++;
+        max = Math.max(max, inFlight);
+        try {
+          return await target.insert(params);
+        } finally {
+          inFlight--;
+        }
+      };
+    },
+  });
+  return { client, maxInFlight: () => max };
+}
+
+/**
+ * The sink exactly as main.ts builds it (buildSink with loadSinkConfig's shipped defaults), on `topic`, writing
+ * into `db`; only endpoints, names and the port are set here. Started as main.ts starts it: every component.
+ */
+function benchSink(
+  ctx: BenchContext,
+  deps: { kafka: KafkaClient; ch: ClickHouse; db: string; topic: string },
+  onRows: (outcome: string, rows: number) => void,
+): { lifecycle: Lifecycle; service: SinkService; inserts: () => number } {
+  let inserts = 0;
+  const config = loadSinkConfig({
+    KAFKA_BROKERS: ctx.kafkaBrokers,
+    CLICKHOUSE_URL: ctx.clickhouseUrl,
+    CLICKHOUSE_DATABASE: deps.db,
+    SINK_GROUP_ID: uniqueName('bench_sink'),
+    SINK_ENRICHED_TOPIC: deps.topic,
+    SINK_ALERTS_TOPIC: `${deps.topic}_alerts`,
+    SINK_DLQ_TOPIC: `${deps.topic}_dlq`,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+  });
+  const built = buildSink(config, {
+    logger: ctx.logger,
+    registry: new Registry(),
+    kafka: deps.kafka,
+    clickhouse: deps.ch,
+    onRows: (_table, outcome, rows) => onRows(outcome, rows),
+    onInsert: () => inserts++,
+  });
+  const lifecycle = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...built.components);
+  return { lifecycle, service: built.service, inserts: () => inserts };
+}
+
 async function count(ch: ClickHouse, table: string): Promise<number> {
   const [row] = await (await ch.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' })).json<{ n: string }>();
   return Number(row?.n ?? 0);
 }
 
+/** Active parts of every table in `db`, and of audit_events. */
+async function partCounts(ch: ClickHouse, db: string): Promise<{ all: number; auditEvents: number }> {
+  const rows = await (
+    await ch.query({
+      query: `SELECT table, toString(count()) AS n FROM system.parts WHERE database = {db:String} AND active GROUP BY table`,
+      query_params: { db },
+      format: 'JSONEachRow',
+    })
+  ).json<{ table: string; n: string }>();
+  return { all: rows.reduce((a, r) => a + Number(r.n), 0), auditEvents: Number(rows.find((r) => r.table === 'audit_events')?.n ?? 0) };
+}
+
+interface SteadyRun {
+  ctx: BenchContext;
+  ch: ClickHouse;
+  kafka: ReturnType<typeof createKafkaClient>;
+  producer: ReturnType<ReturnType<typeof createKafkaClient>['producer']>;
+  codec: AuditRecordCodec;
+  encoded: readonly Buffer[];
+  rate: number;
+  seconds: number;
+  partitions: number;
+}
+
+/**
+ * The sink fed at a steady `rate` for `seconds` (issue 16): inserts per second and new parts per minute, merges
+ * stopped so each part an insert wrote stays counted, and how long the sink took to store everything after the
+ * producer stopped (what batching adds to freshness shows there).
+ */
+async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
+  const topic = uniqueName(`bench_sink_steady_${d.rate}`);
+  const db = uniqueName('bench_sink_steady');
+  const admin = d.kafka.admin();
+  await admin.start();
+  let lifecycle: Lifecycle | undefined;
+  try {
+    await runMigrations({ client: d.ch, dir: MIGRATIONS, database: db, logger: d.ctx.logger, vars: { retention_days: 3650 } });
+    const tables = await (
+      await d.ch.query({ query: `SELECT name FROM system.tables WHERE database = {db:String} AND engine LIKE '%MergeTree'`, query_params: { db }, format: 'JSONEachRow' })
+    ).json<{ name: string }>();
+    for (const t of tables) await d.ch.command({ query: `SYSTEM STOP MERGES ${db}.${t.name}` });
+    await admin.ensureTopics([{ topic, partitions: d.partitions }, { topic: `${topic}_alerts`, partitions: 1 }, { topic: `${topic}_dlq`, partitions: 1 }]);
+    let stored = 0;
+    const built = benchSink(d.ctx, { kafka: d.kafka, ch: d.ch, db, topic }, (outcome, rows) => {
+      if (outcome === 'inserted') stored += rows;
+    });
+    lifecycle = built.lifecycle;
+    await lifecycle.start();
+    await built.service.waitForAssignment(60_000);
+    const headers = { [SCHEMA_FINGERPRINT_HEADER]: d.codec.fingerprint };
+    // Warm-up, not measured: the producer's first send to a new topic, the sink's first fetch and insert.
+    for (const deadline = Date.now() + 120_000; ; ) {
+      try {
+        await d.producer.send(topic, [{ key: 'warm-up', value: d.encoded[0] as Buffer, headers }]);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+    }
+    for (const deadline = Date.now() + 120_000; stored < 1; await sleep(20)) {
+      if (Date.now() > deadline) throw new Error(`steady ${d.rate}/s: the warm-up record was not stored`);
+    }
+    stored = 0;
+    const inserts0 = built.inserts();
+    const parts0 = await partCounts(d.ch, db);
+    const began = performance.now();
+    let sent = 0;
+    for (let elapsed = 0; elapsed < d.seconds * 1000; elapsed = performance.now() - began) {
+      const due = Math.min(2000, Math.floor((d.rate * elapsed) / 1000) - sent);
+      if (due <= 0) {
+        await sleep(5);
+        continue;
+      }
+      try {
+        await d.producer.send(topic, Array.from({ length: due }, (_, j) => ({ key: String(sent + j), value: d.encoded[(sent + j) % d.encoded.length] as Buffer, headers })));
+        sent += due;
+      } catch (err) {
+        // A broker slow to acknowledge on a loaded machine: send the chunk again (a copy that did land is one
+        // more row, and rows are not what this measures).
+        d.ctx.logger.warn({ event: 'bench_send_retry', err }, 'bench_send_retry');
+      }
+    }
+    const sentFor = (performance.now() - began) / 1000;
+    const stoppedAt = performance.now();
+    for (const deadline = Date.now() + 300_000; stored < sent; await sleep(20)) {
+      if (Date.now() > deadline) throw new Error(`steady ${d.rate}/s: sink stored only ${stored}/${sent} rows in time`);
+    }
+    const drainMs = performance.now() - stoppedAt;
+    const window = (performance.now() - began) / 1000;
+    const inserts = built.inserts() - inserts0;
+    const parts1 = await partCounts(d.ch, db);
+    process.stderr.write(`steady ${d.rate}/s: sent ${sent} in ${sentFor.toFixed(1)} s, ${inserts} inserts, parts ${parts0.auditEvents}→${parts1.auditEvents} (all ${parts0.all}→${parts1.all}), drained ${Math.round(drainMs)} ms after\n`);
+    const label = `at ${d.rate.toLocaleString('en-US')} events/s (sent ${Math.round(sent / sentFor).toLocaleString('en-US')}/s for ${Math.round(sentFor)} s)`;
+    return [
+      { name: `sink inserts/s ${label}`, value: inserts / window, unit: 'inserts/s', goal: '<= ~1-2 per sink process' },
+      { name: `sink rows per insert ${label}`, value: sent / Math.max(1, inserts), unit: 'rows' },
+      { name: `new parts/min of audit_events ${label}`, value: ((parts1.auditEvents - parts0.auditEvents) / window) * 60, unit: 'parts/min' },
+      { name: `new parts/min, all tables (audit_events + rollups) ${label}`, value: ((parts1.all - parts0.all) / window) * 60, unit: 'parts/min' },
+      { name: `sink: last row stored after the producer stopped ${label}`, value: drainMs, unit: 'ms', goal: 'freshness p99 < 5 s end to end' },
+    ];
+  } finally {
+    await lifecycle?.stop();
+    await admin.deleteTopics([topic, `${topic}_alerts`, `${topic}_dlq`]).catch(() => undefined);
+    await admin.stop();
+    await d.ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+  }
+}
+
 export const run: BenchRun = async (ctx) => {
   const n = Math.max(5000, Math.round(100_000 * ctx.scale));
-  const partitions = 3;
+  const partitions = 6; // the enriched topic's default
   const topic = uniqueName('bench_sink_enriched');
   const sinkDb = uniqueName('bench_sink');
   const rawDb = uniqueName('bench_sink_raw');
@@ -76,7 +248,7 @@ export const run: BenchRun = async (ctx) => {
   const codec = new AuditRecordCodec();
   await admin.start();
   await producer.start();
-  let service: Lifecycle | undefined;
+  let lifecycle: Lifecycle | undefined;
   try {
     for (const db of [sinkDb, rawDb]) await runMigrations({ client: ch, dir: MIGRATIONS, database: db, logger: ctx.logger, vars: { retention_days: 3650 } });
     await admin.ensureTopics([{ topic, partitions }, { topic: `${topic}_alerts`, partitions: 1 }, { topic: `${topic}_dlq`, partitions: 1 }]);
@@ -86,63 +258,52 @@ export const run: BenchRun = async (ctx) => {
       await producer.send(topic, records.slice(i, i + 2000).map((r) => ({ key: r.auditID, value: codec.encode(r), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint } })));
     }
 
-    // Baseline: the same rows, pre-mapped, inserted in the sink's own rows per insert; run twice after the sink
-    // and averaged, because load on the shared machine drifts during a run.
+    const counting = countingInserts(ch);
+    // Baseline: the same rows, pre-mapped, in the sink's rows per insert and with as many inserts at once as the
+    // sink had; run twice after the sink and averaged, because load on the shared machine drifts during a run.
     const mapped = records.map((r, i) => toAuditRow(r, { topic, partition: i % partitions, offset: String(i), timestamp: '0' }));
-    const baseline = async (perInsert: number): Promise<number> => {
+    const baseline = async (perInsert: number, lanes: number): Promise<number> => {
       await ch.command({ query: `TRUNCATE TABLE ${rawDb}.audit_events` });
+      let next = 0;
+      const lane = async () => {
+        for (let i = (next += perInsert) - perInsert; i < n; i = (next += perInsert) - perInsert) {
+          await ch.insert({ table: `${rawDb}.audit_events`, format: 'JSONEachRow', values: mapped.slice(i, i + perInsert) });
+        }
+      };
       const began = performance.now();
-      for (let i = 0; i < n; i += perInsert) {
-        await ch.insert({ table: `${rawDb}.audit_events`, format: 'JSONEachRow', values: mapped.slice(i, i + perInsert) });
-      }
+      await Promise.all(Array.from({ length: lanes }, lane));
       return n / ((performance.now() - began) / 1000);
     };
-    // The sink, in-process, built by buildSink exactly as main.ts builds it, with the shipped defaults of
-    // loadSinkConfig (its own Kafka and ClickHouse clients); only endpoints, names and the port are set here.
+    // The sink, in-process, as main.ts wires it.
     // Progress comes from the sink's own row callback, not from polling ClickHouse (which would load the
     // server during the sink's measurement only).
-    let inserts = 0;
     let stored = 0;
-    let first: { at: number; rows: number } | undefined;
     let last = 0;
-    const config = loadSinkConfig({
-      KAFKA_BROKERS: ctx.kafkaBrokers,
-      CLICKHOUSE_URL: ctx.clickhouseUrl,
-      CLICKHOUSE_DATABASE: sinkDb,
-      SINK_GROUP_ID: uniqueName('bench_sink'),
-      SINK_ENRICHED_TOPIC: topic,
-      SINK_ALERTS_TOPIC: `${topic}_alerts`,
-      SINK_DLQ_TOPIC: `${topic}_dlq`,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
+    const built = benchSink(ctx, { kafka, ch: counting.client, db: sinkDb, topic }, (outcome, rows) => {
+      if (outcome !== 'inserted') return;
+      stored += rows;
+      last = performance.now();
     });
-    const built = buildSink(config, {
-      logger: ctx.logger,
-      registry: new Registry(),
-      onRows: (_table, outcome, rows) => {
-        if (outcome !== 'inserted') return;
-        inserts++;
-        stored += rows;
-        last = performance.now();
-        first ??= { at: last, rows };
-      },
-    });
-    service = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...built.components);
-    await service.start();
+    lifecycle = built.lifecycle;
+    await lifecycle.start();
+    await built.service.waitForAssignment(60_000);
+    // From the group join on: a backlog this size can be one fetch and one insert, so first-to-last row is no span.
+    const joinedAt = performance.now();
     const deadline = Date.now() + 300_000;
     while (stored < n) {
       if (Date.now() > deadline) throw new Error(`sink stored only ${stored}/${n} rows in time`);
       await sleep(100);
     }
-    const start = first as { at: number; rows: number };
-    const sinkRate = (stored - start.rows) / ((last - start.at) / 1000);
+    const sinkRate = stored / ((last - joinedAt) / 1000);
+    const inserts = built.inserts();
     if ((await count(ch, `${sinkDb}.audit_events`)) !== n) throw new Error('sink row count differs from what it reported');
-    await service.stop();
-    service = undefined;
+    await lifecycle.stop();
+    lifecycle = undefined;
 
     const perInsert = Math.max(1, Math.round(n / Math.max(1, inserts)));
-    const rawFirst = await baseline(perInsert);
-    const rawSecond = await baseline(perInsert);
+    const lanes = Math.max(1, counting.maxInFlight());
+    const rawFirst = await baseline(perInsert, lanes);
+    const rawSecond = await baseline(perInsert, lanes);
     const rawRate = (rawFirst + rawSecond) / 2;
 
     await ch.command({ query: `OPTIMIZE TABLE ${sinkDb}.audit_events FINAL` });
@@ -155,19 +316,23 @@ export const run: BenchRun = async (ctx) => {
     ).json<{ c: string; u: string }>();
     const figures: BenchFigure[] = [
       {
-        name: `sink rows/s (${n} rows, ${partitions} partitions, ${perInsert} rows/insert)`,
+        name: `sink rows/s (${n} rows, ${partitions} partitions, ${perInsert} rows/insert, ${lanes} insert(s) at once)`,
         value: sinkRate,
         unit: 'rows/s',
         baseline: rawRate,
-        baselineName: `raw @clickhouse/client JSONEachRow, same rows, ${perInsert} rows/insert, mean of ${Math.round(rawFirst)} and ${Math.round(rawSecond)}`,
+        baselineName: `raw @clickhouse/client JSONEachRow, same rows, ${perInsert} rows/insert, ${lanes} at once, mean of ${Math.round(rawFirst)} and ${Math.round(rawSecond)}`,
         goal: '>= 0.8x',
       },
       { name: 'stored bytes per event (compressed, after merge)', value: Number(bytes?.c ?? 0) / n, unit: 'B' },
       { name: 'stored bytes per event (uncompressed)', value: Number(bytes?.u ?? 0) / n, unit: 'B' },
     ];
+    const seconds = Math.max(10, Math.round(30 * ctx.scale));
+    for (const rate of [100, 10_000]) {
+      figures.push(...(await steadyRate({ ctx, ch, kafka, producer, codec, encoded: records.slice(0, Math.min(n, 20_000)).map((r) => codec.encode(r)), rate, seconds, partitions })));
+    }
     return figures;
   } finally {
-    await service?.stop();
+    await lifecycle?.stop();
     await producer.stop();
     await admin.deleteTopics([topic, `${topic}_alerts`, `${topic}_dlq`]).catch(() => undefined);
     await admin.stop();

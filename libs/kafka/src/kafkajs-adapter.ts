@@ -307,6 +307,9 @@ class KjsBatchConsumer implements BatchConsumer {
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      ...(options.fetchMinBytes !== undefined ? { minBytes: options.fetchMinBytes } : {}),
+      ...(options.fetchMaxWaitMs !== undefined ? { maxWaitTimeInMs: options.fetchMaxWaitMs } : {}),
+      ...(options.fetchMaxBytes !== undefined ? { maxBytes: options.fetchMaxBytes } : {}),
       allowAutoTopicCreation: false,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
     });

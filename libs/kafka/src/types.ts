@@ -81,6 +81,13 @@ export interface ConsumerOptions {
   sessionTimeoutMs?: number;
   /** Upper bound of bytes fetched per partition per request; bounds memory per batch. */
   maxBytesPerPartition?: number;
+  /**
+   * Fetch batching (issue 16): the broker holds a fetch until `fetchMinBytes` are there (default 1) or
+   * `fetchMaxWaitMs` passed (default 5000); a fetch response holds at most `fetchMaxBytes` (default 10 MiB).
+   */
+  fetchMinBytes?: number;
+  fetchMaxWaitMs?: number;
+  fetchMaxBytes?: number;
   /** Backoff between handler retries. */
   retryInitialMs?: number;
   retryMaxMs?: number;

@@ -7,6 +7,7 @@ import { isKauditError, KauditError } from '@kaudit/errors';
 import type { BatchContext, DeadLetterWriter, IncomingRecord, RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { AuditRow } from './audit-row.js';
+import { FetchGatherer, SINK_BATCHING_DEFAULTS, type GatherLimits } from './fetch-gatherer.js';
 import { deduplicationToken, recordsNotStored, type StoredPositions } from './records-not-stored.js';
 import type { SinkTarget } from './sink-target.js';
 
@@ -38,6 +39,15 @@ interface Pending {
   row: AuditRow;
 }
 
+/** One fetch, waiting to be inserted with the other fetches of its block. */
+interface Fetched {
+  target: SinkTarget;
+  /** topic:partition */
+  owned: string;
+  batch: RecordBatch;
+  ctx: BatchContext;
+}
+
 export interface BatchSinkDeps {
   clickhouse: ClickHouse;
   database: string;
@@ -50,6 +60,10 @@ export interface BatchSinkDeps {
    * ClickHouse before it reads what is stored (then it retries the batch). Default 60 s.
    */
   previousOwnerWaitMs?: number;
+  /** How fetches are gathered into inserts (SINK_BATCHING_DEFAULTS for what is not given). */
+  batching?: Partial<GatherLimits>;
+  /** Called once per INSERT statement that stored rows, for metrics (kaudit_sink_inserts_total). */
+  onInsert?: (table: string, rows: number) => void;
   /** Called once per inserted or dead-lettered row, for metrics. */
   onRows?: (table: string, outcome: 'inserted' | 'dead_lettered' | 'already_stored' | 'offset_reused', count: number) => void;
 }
@@ -67,17 +81,24 @@ export interface BatchSinkDeps {
  *    table holds the old incarnation's rows there; such a record is inserted and counted as `offset_reused`.
  *    After a crash between insert and commit kafkajs may re-present the range cut differently; the check makes
  *    that harmless, whatever the cut.
- * 3. The rest is inserted as one block with insert_deduplication_token = topic:partition:first-last:digest (see
- *    deduplicationToken) and a deduplication window on the table (and the rollup behind its materialized view), so
- *    a retried insert whose first attempt did land — timed out on our side, or still running when we asked in
- *    step 2 — is dropped by ClickHouse instead of stored twice.
+ * 3. The rest waits for the other fetches in hand (FetchGatherer: up to a row, byte and time limit), and all of
+ *    them are inserted as one block — about one insert per table per SINK_BATCH_MAX_WAIT_MS at low rates instead
+ *    of one per fetch (issue 16) — ordered by topic, partition and offset, with insert_deduplication_token = each
+ *    partition's first-last range and a digest (see deduplicationToken), and a deduplication window on the table
+ *    (and the rollup behind its materialized view), so a retried insert whose first attempt did land — timed out
+ *    on our side, or still running when we asked in step 2 — is dropped by ClickHouse instead of stored twice.
+ *    A fetch's handle() resolves (and the consumer commits it) only once its block is in, so nothing merely
+ *    buffered is ever committed, and Kafka, not the sink, holds the backlog. A replay may gather other fetches
+ *    into other blocks, with other tokens: step 2 and the waits for running inserts (step 4) make that harmless.
  * 4. Offsets are committed by the consumer only after handle() resolves; a ClickHouse outage throws and the
  *    consumer retries the same batch with backoff. Just before each insert the handler asks the consumer whether
  *    this member still owns the partition in the current group generation (BatchContext.isRunning, fed by the
  *    group-join assignments and by rebalance errors on heartbeats); a fenced batch throws instead of inserting,
  *    so a zombie owner does not insert what the new owner is about to. An insert the old owner had already sent
- *    cannot be fenced: every insert carries a query_id naming its partition, and a new owner's first batch of a
- *    partition (a generation it has not seen) waits until no such insert runs before it reads what is stored.
+ *    cannot be fenced: every insert carries a query_id naming its partitions, and a new owner's first batch of a
+ *    partition (a generation it has not seen) waits until no such insert runs before it reads what is stored;
+ *    so does the next batch of a partition whose insert failed (it may still be running: a client-side
+ *    timeout), because its retry may be gathered with other fetches and carry another token.
  * Bad data: undecodable records are dead-lettered; a block ClickHouse rejects as bad data is bisected (each
  * half inserted with its own token) down to the single rows it rejects, which are dead-lettered with the server's
  * error. A dead-lettered record has no row, so after a crash it may be dead-lettered a second time: the DLQ is
@@ -87,9 +108,16 @@ export class BatchSink {
   readonly #deps: BatchSinkDeps;
   /** topic:partition → the consumer generation whose first batch waited for the previous owner's inserts. */
   readonly #generations = new Map<string, number>();
+  readonly #gatherer: FetchGatherer<Fetched>;
 
   constructor(deps: BatchSinkDeps) {
     this.#deps = deps;
+    this.#gatherer = new FetchGatherer<Fetched>({ ...SINK_BATCHING_DEFAULTS, ...deps.batching }, (items) => this.#flush(items));
+  }
+
+  /** Inserts what waits for company now, and resolves once every insert under way has settled (shutdown). */
+  drain(): Promise<void> {
+    return this.#gatherer.drain();
   }
 
   async handle(batch: RecordBatch, ctx: BatchContext): Promise<void> {
@@ -100,14 +128,21 @@ export class BatchSink {
       await this.#awaitOtherInserts(target.table, batch.topic, batch.partition);
       this.#generations.set(owned, ctx.generation);
     }
-    const stored = await this.storedPositions(target.table, batch.topic, batch.partition, batch.firstOffset, batch.lastOffset);
+    let bytes = 0;
+    for (const r of batch.records) bytes += r.value?.length ?? 0;
+    await this.#gatherer.join({ item: { target, owned, batch, ctx }, key: owned, rows: batch.records.length, bytes });
+  }
+
+  /** The records of a fetch that are not stored yet (step 2). */
+  async #notStored(table: string, batch: RecordBatch): Promise<IncomingRecord[]> {
+    const stored = await this.storedPositions(table, batch.topic, batch.partition, batch.firstOffset, batch.lastOffset);
     const { todo, skipped, reused } = recordsNotStored(batch.records, stored);
     if (skipped > 0) {
       this.#deps.telemetry.emit({
         event: 'already_stored_skipped',
         fields: { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, skipped },
       });
-      this.#deps.onRows?.(target.table, 'already_stored', skipped);
+      this.#deps.onRows?.(table, 'already_stored', skipped);
     }
     if (reused > 0) {
       // Rows of other records sit at these offsets: the topic was recreated or Kafka lost data. Stored anyway.
@@ -116,10 +151,47 @@ export class BatchSink {
         level: 'warn',
         fields: { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, reused },
       });
-      this.#deps.onRows?.(target.table, 'offset_reused', reused);
+      this.#deps.onRows?.(table, 'offset_reused', reused);
     }
+    return todo;
+  }
+
+  /** Inserts a block of fetches, one insert per table; a fetch whose partition was revoked meanwhile is left out. */
+  async #flush(items: readonly Fetched[]): Promise<ReadonlyMap<Fetched, Error>> {
+    const failed = new Map<Fetched, Error>();
+    const byTable = new Map<string, Fetched[]>();
+    for (const item of items) {
+      if (!item.ctx.isRunning()) {
+        failed.set(item, new KauditError('KAFKA_UNAVAILABLE', `partition ${item.owned} revoked or consumer stopping while its fetch waited: not inserting`));
+        continue;
+      }
+      const group = byTable.get(item.target.table) ?? [];
+      group.push(item);
+      byTable.set(item.target.table, group);
+    }
+    for (const group of byTable.values()) {
+      // Deterministic order: by partition, each partition's records in offset order (one fetch per partition).
+      group.sort((a, b) => (a.owned < b.owned ? -1 : a.owned > b.owned ? 1 : 0));
+      try {
+        await this.#insertFetched(group);
+      } catch (err) {
+        // Its insert may still be running in ClickHouse (a client-side timeout): the retry must wait for it.
+        for (const item of group) this.#generations.delete(item.owned);
+        const e = err instanceof Error ? err : new KauditError('INTERNAL', String(err));
+        for (const item of group) failed.set(item, e);
+      }
+    }
+    return failed;
+  }
+
+  async #insertFetched(group: readonly Fetched[]): Promise<void> {
+    const first = group[0];
+    if (first === undefined) return;
+    const target = first.target;
+    const ctxs = group.map((g) => g.ctx);
+    const todo = (await Promise.all(group.map((g) => this.#notStored(target.table, g.batch)))).flat();
     if (todo.length === 0) return;
-    if (await this.#insertStreaming(target, todo, ctx)) return;
+    if (await this.#insertStreaming(target, todo, ctxs)) return;
 
     // Slow path (a record that does not decode, or a block ClickHouse rejected): decode everything first.
     const pending: Pending[] = [];
@@ -135,24 +207,34 @@ export class BatchSink {
     // Dead letters first: a crash before the rows are in re-sends them at worst (the DLQ is at-least-once).
     await this.#deadLetter(target.table, undecodable, 'INPUT_INVALID', 'decode');
     if (pending.length === 0) return;
-    await this.#insertBisecting(target.table, pending, ctx);
+    await this.#insertBisecting(target.table, pending, ctxs);
   }
 
-  /** The query_id prefix of every insert of one partition into one table (any replica's). */
-  #queryIdPrefix(table: string, topic: string, partition: number): string {
-    return `kaudit-sink:${this.#deps.database}.${table}:${topic}:${partition}:`;
+  /** The query_id prefix of every insert into one table (any replica's). */
+  #queryIdPrefix(table: string): string {
+    return `kaudit-sink:${this.#deps.database}.${table}:`;
+  }
+
+  /**
+   * An insert's query_id: the table's prefix, a unique id, then `;topic:partition;` for each partition in the
+   * block (Kafka topic names cannot hold `:` or `;`), which is what #awaitOtherInserts looks for.
+   */
+  #queryId(table: string, records: readonly IncomingRecord[]): string {
+    const partitions = new Set(records.map((r) => `${r.topic}:${r.partition}`));
+    return `${this.#queryIdPrefix(table)}${randomUUID()};${[...partitions].join(';')};`;
   }
 
   /** Waits until no insert of this partition is running in ClickHouse (one of a previous owner, sent before it was fenced). */
   async #awaitOtherInserts(table: string, topic: string, partition: number): Promise<void> {
-    const prefix = this.#queryIdPrefix(table, topic, partition);
+    const prefix = this.#queryIdPrefix(table);
+    const needle = `;${topic}:${partition};`;
     const deadline = Date.now() + (this.#deps.previousOwnerWaitMs ?? 60_000);
     for (let polls = 0; ; polls++) {
       let running: number;
       try {
         const rs = await this.#deps.clickhouse.query({
-          query: `SELECT toString(count()) AS n FROM system.processes WHERE startsWith(query_id, {prefix:String})`,
-          query_params: { prefix },
+          query: `SELECT toString(count()) AS n FROM system.processes WHERE startsWith(query_id, {prefix:String}) AND position(query_id, {needle:String}) > 0`,
+          query_params: { prefix, needle },
           format: 'JSONEachRow',
         });
         running = Number((await rs.json<{ n: string }>())[0]?.n ?? '0');
@@ -169,12 +251,13 @@ export class BatchSink {
   }
 
   /**
-   * Just before an insert: this member must still own the partition (a heartbeat, which reports a rebalance,
-   * then the consumer's ownership check). Throwing leaves the batch uncommitted for whoever owns it now.
+   * Just before an insert: this member must still own every partition of the block (a heartbeat, which reports a
+   * rebalance — one is enough, it is the member's — then the consumer's ownership checks). Throwing leaves the
+   * block's fetches uncommitted for whoever owns them now.
    */
-  async #ensureOwner(ctx: BatchContext): Promise<void> {
-    await ctx.heartbeat();
-    if (!ctx.isRunning()) throw new KauditError('KAFKA_UNAVAILABLE', 'partition revoked or consumer stopping: not inserting');
+  async #ensureOwner(ctxs: readonly BatchContext[]): Promise<void> {
+    await ctxs[0]?.heartbeat();
+    if (!ctxs.every((ctx) => ctx.isRunning())) throw new KauditError('KAFKA_UNAVAILABLE', 'partition revoked or consumer stopping: not inserting');
   }
 
   /**
@@ -183,9 +266,9 @@ export class BatchSink {
    * the unfinished block is never committed) and the slow path takes over; so does a block ClickHouse rejects.
    * Resolves true when the whole block was inserted.
    */
-  async #insertStreaming(target: SinkTarget, records: readonly IncomingRecord[], ctx: BatchContext): Promise<boolean> {
+  async #insertStreaming(target: SinkTarget, records: readonly IncomingRecord[], ctxs: readonly BatchContext[]): Promise<boolean> {
     const token = deduplicationToken(records);
-    await this.#ensureOwner(ctx);
+    await this.#ensureOwner(ctxs);
     let undecodable = false;
     function* rows(): Generator<AuditRow> {
       for (const record of records) {
@@ -202,7 +285,7 @@ export class BatchSink {
     try {
       await this.#deps.clickhouse.insert({
         table: `${this.#deps.database}.${target.table}`,
-        query_id: `${this.#queryIdPrefix(target.table, records[0]?.topic ?? '', records[0]?.partition ?? 0)}${randomUUID()}`,
+        query_id: this.#queryId(target.table, records),
         values: Readable.from(rows(), { objectMode: true }),
         format: 'JSONEachRow',
         clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
@@ -213,6 +296,7 @@ export class BatchSink {
       if (e.code === 'CLICKHOUSE_REJECTED') return false;
       throw e;
     }
+    this.#deps.onInsert?.(target.table, records.length);
     this.#deps.onRows?.(target.table, 'inserted', records.length);
     return true;
   }
@@ -238,17 +322,18 @@ export class BatchSink {
     }
   }
 
-  async #insertBisecting(table: string, block: Pending[], ctx: BatchContext): Promise<void> {
+  async #insertBisecting(table: string, block: Pending[], ctxs: readonly BatchContext[]): Promise<void> {
     const token = deduplicationToken(block.map((p) => p.record));
-    await this.#ensureOwner(ctx);
+    await this.#ensureOwner(ctxs);
     try {
       await this.#deps.clickhouse.insert({
         table: `${this.#deps.database}.${table}`,
-        query_id: `${this.#queryIdPrefix(table, block[0]?.record.topic ?? '', block[0]?.record.partition ?? 0)}${randomUUID()}`,
+        query_id: this.#queryId(table, block.map((p) => p.record)),
         values: block.map((p) => p.row),
         format: 'JSONEachRow',
         clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
       });
+      this.#deps.onInsert?.(table, block.length);
       this.#deps.onRows?.(table, 'inserted', block.length);
       return;
     } catch (err) {
@@ -262,8 +347,8 @@ export class BatchSink {
       this.#deps.telemetry.emit({ event: 'insert_rejected_bisecting', level: 'warn', fields: { table, token, rows: block.length, error: e.message } });
     }
     const mid = Math.ceil(block.length / 2);
-    await this.#insertBisecting(table, block.slice(0, mid), ctx);
-    await this.#insertBisecting(table, block.slice(mid), ctx);
+    await this.#insertBisecting(table, block.slice(0, mid), ctxs);
+    await this.#insertBisecting(table, block.slice(mid), ctxs);
   }
 
   #asRetryable(err: KauditError): KauditError {

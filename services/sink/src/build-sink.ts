@@ -18,6 +18,8 @@ export interface SinkDeps {
   clickhouse?: ClickHouse;
   /** Sees every row count after the metric has counted it (the bench times inserts with it). */
   onRows?: BatchSinkDeps['onRows'];
+  /** Sees every INSERT that stored rows, after the metric has counted it (the bench counts inserts with it). */
+  onInsert?: BatchSinkDeps['onInsert'];
 }
 
 export interface BuiltSink {
@@ -37,6 +39,7 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
   const { logger, registry } = deps;
   const telemetry = createTelemetry(logger, registry, 'sink');
   const rows = new Counter({ name: 'kaudit_sink_rows_total', help: 'Rows by table and outcome', labelNames: ['table', 'outcome'], registers: [registry] });
+  const inserts = new Counter({ name: 'kaudit_sink_inserts_total', help: 'INSERT statements that stored rows, by table', labelNames: ['table'], registers: [registry] });
   const ownsClickHouse = deps.clickhouse === undefined;
   const clickhouse =
     deps.clickhouse ??
@@ -64,6 +67,11 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
       rows.inc({ table, outcome }, count);
       onRows?.(table, outcome, count);
     },
+    onInsert: (table, count) => {
+      inserts.inc({ table });
+      deps.onInsert?.(table, count);
+    },
+    batching: { maxRows: config.batch.maxRows, maxBytes: config.batch.maxBytes, maxHeld: config.kafka.partitionsConcurrently },
   });
   const service = new SinkService({
     createConsumer: (onHandlerError) =>
@@ -72,6 +80,11 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
         topics: [...targets.keys()],
         fromBeginning: true,
         maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+        // One fetch response is one insert per table (BatchSink gathers its partitions): let it fill. Not more than
+        // one partition's share, or a member with few partitions would wait out maxWaitMs on every fetch.
+        fetchMinBytes: Math.min(config.batch.maxBytes, config.kafka.maxBytesPerPartition),
+        fetchMaxBytes: config.batch.maxBytes,
+        fetchMaxWaitMs: config.batch.maxWaitMs,
         retryMaxMs: config.kafka.retryMaxMs,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,

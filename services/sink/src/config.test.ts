@@ -48,4 +48,20 @@ describe('sink config', () => {
     expect(err).toBeInstanceOf(ConfigError);
     for (const env of ['CLICKHOUSE_KEY_FILE', 'CLICKHOUSE_CA_FILE', 'CLICKHOUSE_CERT_FILE']) expect((err as Error).message).toContain(env);
   });
+
+  it('reads the batching limits (issue 16), with defaults bounded by the freshness goal, and names a bad one', () => {
+    const base = { KAFKA_BROKERS: 'a:9092', CLICKHOUSE_URL: 'http://127.0.0.1:8123' };
+    expect(loadSinkConfig(base).batch).toEqual({ maxRows: 50_000, maxBytes: 16 * 1024 * 1024, maxWaitMs: 1000 });
+    expect(loadSinkConfig(base).kafka.partitionsConcurrently).toBe(6);
+    const c = loadSinkConfig({ ...base, SINK_BATCH_MAX_ROWS: '2000', SINK_BATCH_MAX_BYTES: '1048576', SINK_BATCH_MAX_WAIT_MS: '0' });
+    expect(c.batch).toEqual({ maxRows: 2000, maxBytes: 1_048_576, maxWaitMs: 0 });
+    let err: unknown;
+    try {
+      loadSinkConfig({ ...base, SINK_BATCH_MAX_ROWS: '0', SINK_BATCH_MAX_BYTES: 'lots', SINK_BATCH_MAX_WAIT_MS: '60000' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    for (const env of ['SINK_BATCH_MAX_ROWS', 'SINK_BATCH_MAX_BYTES', 'SINK_BATCH_MAX_WAIT_MS']) expect((err as Error).message).toContain(env);
+  });
 });

@@ -73,4 +73,52 @@ describe('a new owner taking a partition over while the old owner\'s insert is s
     expect(stored).toEqual({ n: '20', offsets: '20' });
     await ch.command({ query: `DROP DATABASE ${db}` });
   });
+
+  it('a retry after a client-side timeout, gathered with other fetches this time, waits for the first insert and stores each record once', async () => {
+    const db = uniqueName('retry');
+    await runMigrations({ client: ch, dir: MIGRATIONS, database: db, logger, vars: { retention_days: 36500 } });
+    await ch.command({ query: `SYSTEM STOP MERGES ${db}.audit_events` });
+    await ch.command({ query: `ALTER TABLE ${db}.audit_events ADD COLUMN _slow UInt8 MATERIALIZED sleep(3)` });
+    const topic = 'kaudit.audit.enriched.v1';
+    // Gives up on a request after one second; ClickHouse goes on with the insert it was sent.
+    const impatient = createClickHouse({ url: testEndpoints().clickhouseUrl, requestTimeoutMs: 1000 });
+    const sink = new BatchSink({
+      clickhouse: impatient,
+      database: db,
+      targets: new Map([[topic, auditEventsTarget(codec)]]),
+      deadLetters: new DeadLetterWriter({ producer, service: 'sink', topic: uniqueName('dlq') }),
+      telemetry: createTelemetry(logger, new Registry()),
+      batching: { maxHeld: 2, lingerMs: 200 },
+    });
+    const fetchOf = (partition: number): RecordBatch => {
+      const records: IncomingRecord[] = Array.from({ length: 10 }, (_, i) => ({
+        topic, partition, offset: String(50 + i), key: null, timestamp: String(1_763_900_000_000 + i),
+        value: codec.encode(sampleAuditRecord({ auditID: `retry-${partition}-${i}`, requestReceivedUs: 1_763_800_000_000_000 + i * 1000 })),
+        headers: { [SCHEMA_FINGERPRINT_HEADER]: Buffer.from(codec.fingerprint) },
+      }));
+      return { topic, partition, records, firstOffset: '50', lastOffset: '59', highWatermark: '60' };
+    };
+    const ctx = { heartbeat: async () => undefined, isRunning: () => true, generation: 1 };
+    // Both fetches in one block; the insert outlives the client's patience.
+    const first = await Promise.allSettled([sink.handle(fetchOf(1), ctx), sink.handle(fetchOf(2), ctx)]);
+    expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    // The consumer retries each fetch after its own backoff, until it succeeds: alone now, so another block with
+    // another token. (A retry that inserted again would time out too, and its insert would land all the same.)
+    const retried = async (batch: RecordBatch) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await sink.handle(batch, ctx);
+        } catch (err) {
+          if (attempt >= 20) throw err;
+          await sleep(500);
+        }
+      }
+    };
+    await retried(fetchOf(1));
+    await retried(fetchOf(2));
+    await impatient.close();
+    const [stored] = await (await ch.query({ query: `SELECT toString(count()) AS n, toString(uniqExact(_partition, _offset)) AS offsets FROM ${db}.audit_events`, format: 'JSONEachRow' })).json<{ n: string; offsets: string }>();
+    expect(stored).toEqual({ n: '20', offsets: '20' });
+    await ch.command({ query: `DROP DATABASE ${db}` });
+  });
 });

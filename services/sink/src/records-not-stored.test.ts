@@ -31,4 +31,11 @@ describe('deduplicationToken', () => {
     expect(deduplicationToken([rec('5', '2000'), rec('6', '2000'), rec('7', '2000')])).not.toBe(base);
     expect(deduplicationToken([rec('5'), rec('6'), rec('7')])).toBe(base);
   });
+  it('names each partition of a block gathered from several, and tells the partitions apart in its digest', () => {
+    const on = (partition: number, offset: string) => ({ ...rec(offset), partition });
+    const token = deduplicationToken([on(1, '5'), on(1, '6'), on(3, '40')]);
+    expect(token).toMatch(/^t:1:5-6,t:3:40-40:[0-9a-f]{16}$/);
+    expect(deduplicationToken([on(1, '5'), on(1, '6'), on(3, '40')])).toBe(token);
+    expect(deduplicationToken([on(1, '5'), on(2, '6'), on(3, '40')])).not.toBe(token);
+  });
 });

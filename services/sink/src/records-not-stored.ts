@@ -45,12 +45,29 @@ export function recordsNotStored(records: readonly IncomingRecord[], stored: Sto
  * offset and timestamp in it. The digest matters twice: a block need not be contiguous (only the records not
  * stored are inserted), and a recreated topic repeats offset ranges — the same range of another incarnation must
  * not be dropped by ClickHouse as a repeat of the old block.
+ * A block gathered from several partitions (records ordered by topic, partition, offset) names each partition's
+ * range, comma-separated, and its digest covers each record's partition too.
  */
 export function deduplicationToken(records: readonly IncomingRecord[]): string {
   const first = records[0];
   const last = records[records.length - 1];
   if (first === undefined || last === undefined) throw new RangeError('deduplicationToken of an empty block');
   const digest = createHash('sha256');
-  for (const r of records) digest.update(`${r.offset}@${r.timestamp};`);
-  return `${first.topic}:${first.partition}:${first.offset}-${last.offset}:${digest.digest('hex').slice(0, 16)}`;
+  if (records.every((r) => r.topic === first.topic && r.partition === first.partition)) {
+    for (const r of records) digest.update(`${r.offset}@${r.timestamp};`);
+    return `${first.topic}:${first.partition}:${first.offset}-${last.offset}:${digest.digest('hex').slice(0, 16)}`;
+  }
+  const ranges: string[] = [];
+  let run: { key: string; first: string; last: string } | undefined;
+  for (const r of records) {
+    const key = `${r.topic}:${r.partition}`;
+    digest.update(`${key}/${r.offset}@${r.timestamp};`);
+    if (run?.key === key) run.last = r.offset;
+    else {
+      if (run) ranges.push(`${run.key}:${run.first}-${run.last}`);
+      run = { key, first: r.offset, last: r.offset };
+    }
+  }
+  if (run) ranges.push(`${run.key}:${run.first}-${run.last}`);
+  return `${ranges.join(',')}:${digest.digest('hex').slice(0, 16)}`;
 }

@@ -55,6 +55,9 @@ export class SinkService implements Component {
   }
 
   async stop(): Promise<void> {
+    // Writers flush on stop: fetches waiting for company are inserted (and committed) while this member still
+    // owns their partitions; the consumer's stop fences anything after that, left for the next owner.
+    await this.#sink.drain();
     await this.#consumer.stop();
   }
 }

@@ -1,0 +1,128 @@
+/** When a block of gathered fetches is cut and inserted (issue 16, "ClickHouse-friendly inserts"). */
+export interface GatherLimits {
+  /** Cut once the block holds this many rows. */
+  maxRows: number;
+  /** Cut once the block holds this many bytes of record values. */
+  maxBytes: number;
+  /**
+   * Cut this long after the block's first fetch joined. The time bound of a batch is the consumer's fetch wait
+   * (the broker holds a fetch until SINK_BATCH_MAX_BYTES are there or SINK_BATCH_MAX_WAIT_MS passed): the
+   * batches of one fetch reach the handlers within milliseconds of each other, and this only gathers them.
+   */
+  lingerMs: number;
+  /**
+   * Fetches the consumer can have in hand at once (its partitionsConsumedConcurrently). Once that many are
+   * held no other fetch can join — each handler holds a consumer slot until its block is in — so waiting longer
+   * would only add latency: cut at once.
+   */
+  maxHeld: number;
+}
+
+/**
+ * How fetches are gathered into inserts. Defaults: a block is cut at 50,000 rows, 16 MiB of record values, 100 ms
+ * after its first fetch arrived, or as soon as `maxHeld` fetches — the consumer's partitionsConsumedConcurrently,
+ * 6 like the enriched topic's partitions — wait in it.
+ */
+export const SINK_BATCHING_DEFAULTS: Readonly<GatherLimits> = { maxRows: 50_000, maxBytes: 16 * 1024 * 1024, lingerMs: 100, maxHeld: 6 };
+
+/** One fetch waiting in a block: `key` names its topic-partition. */
+export interface Gathered<T> {
+  item: T;
+  key: string;
+  rows: number;
+  bytes: number;
+}
+
+/**
+ * Inserts a block. Resolves with the items that were NOT stored and why (e.g. a partition revoked while its
+ * fetch waited); every other item is durable. Rejecting means nothing of the block may be assumed stored.
+ */
+export type FlushBlock<T> = (items: readonly T[]) => Promise<ReadonlyMap<T, Error>>;
+
+interface Waiter<T> extends Gathered<T> {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Gathers the fetches the consumer hands over at about the same time (the partitions of one Kafka fetch) into one
+ * block, so ClickHouse gets one insert per fetch response instead of one per partition. Nothing is buffered
+ * beyond the fetches in hand: each fetch's handler waits in join() until its block is inserted, so Kafka keeps
+ * the backlog (and the consumer commits a fetch only after join() resolved). Memory stays bounded by the
+ * consumer's in-hand fetches, whatever ClickHouse does.
+ * A block holds at most one fetch per topic-partition: a second one of the same partition cuts the block first,
+ * so each block's records of a partition are one contiguous run of offsets.
+ */
+export class FetchGatherer<T> {
+  readonly #limits: GatherLimits;
+  readonly #flush: FlushBlock<T>;
+  #pending: Waiter<T>[] = [];
+  #rows = 0;
+  #bytes = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** Fetches handed to a flush that has not settled yet: they still hold their consumer slot. */
+  #flushing = 0;
+  readonly #inflight = new Set<Promise<void>>();
+  /** Shutting down: no fetch waits for company any more. */
+  #draining = false;
+
+  constructor(limits: GatherLimits, flush: FlushBlock<T>) {
+    this.#limits = limits;
+    this.#flush = flush;
+  }
+
+  /** Resolves once the block holding `item` is stored; rejects with the reason it is not. */
+  join(gathered: Gathered<T>): Promise<void> {
+    if (this.#pending.some((w) => w.key === gathered.key)) this.#cut();
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ ...gathered, resolve, reject });
+      this.#rows += gathered.rows;
+      this.#bytes += gathered.bytes;
+      const l = this.#limits;
+      if (this.#draining || this.#rows >= l.maxRows || this.#bytes >= l.maxBytes || this.#pending.length + this.#flushing >= l.maxHeld || l.lingerMs <= 0) {
+        this.#cut();
+      } else if (this.#timer === undefined) {
+        this.#timer = setTimeout(() => this.#cut(), l.lingerMs);
+      }
+    });
+  }
+
+  /** Cuts what is pending now and resolves once every block handed over so far has settled (shutdown flush). */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    this.#cut();
+    await Promise.all([...this.#inflight]);
+  }
+
+  #cut(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const block = this.#pending;
+    if (block.length === 0) return;
+    this.#pending = [];
+    this.#rows = 0;
+    this.#bytes = 0;
+    this.#flushing += block.length;
+    const settled = this.#run(block).finally(() => {
+      this.#flushing -= block.length;
+      this.#inflight.delete(settled);
+    });
+    this.#inflight.add(settled);
+  }
+
+  async #run(block: readonly Waiter<T>[]): Promise<void> {
+    let failed: ReadonlyMap<T, Error>;
+    try {
+      failed = await this.#flush(block.map((w) => w.item));
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      for (const w of block) w.reject(e);
+      return;
+    }
+    for (const w of block) {
+      const e = failed.get(w.item);
+      if (e === undefined) w.resolve();
+      else w.reject(e);
+    }
+  }
+}
