@@ -6,14 +6,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord } from '@kaudit/audit-schema';
-import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
+import { runMigrations, type ClickHouse } from '@kaudit/clickhouse';
 import { readEnv } from '@kaudit/config';
-import { createKafkaClient, DeadLetterWriter, type IncomingRecord, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
+import { DeadLetterWriter, type IncomingRecord, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
 import { createTelemetry } from '@kaudit/logging';
 import { freePort } from '@kaudit/stack';
 import { silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { BatchSink } from './batch-sink.js';
 import { auditEventsTarget } from './sink-target.js';
+import { openSinkTestClients, type SinkTestClients } from './test-support/sink-under-test.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const MIGRATIONS = join(REPO, 'migrations', 'clickhouse');
@@ -23,23 +24,14 @@ const codec = new AuditRecordCodec();
 let ch: ClickHouse;
 let kafka: KafkaClient;
 let producer: Producer;
+let clients: SinkTestClients;
 
 beforeAll(async () => {
-  const ep = testEndpoints();
-  ch = createClickHouse({ url: ep.clickhouseUrl });
-  kafka = createKafkaClient({ brokers: [ep.kafkaBrokers], clientId: 'sink-eo-test', logger });
-  producer = kafka.producer();
-  await producer.start();
+  clients = await openSinkTestClients('sink-eo-test', logger);
+  ({ ch, kafka, producer } = clients);
 });
-afterAll(async () => {
-  await producer.stop();
-  await ch.close();
-});
-
-async function one<T>(query: string): Promise<T> {
-  const [row] = await (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
-  return row as T;
-}
+afterAll(() => clients.close());
+const one = <T>(query: string): Promise<T> => clients.one<T>(query);
 
 /**
  * The sink as ONE real process. Not testkit's ServiceProcess: that runs `tsx cli.mjs`, which runs the service

@@ -11,10 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord } from '@kaudit/audit-schema';
-import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
-import { createKafkaClient, type KafkaClient, type Producer } from '@kaudit/kafka';
+import { runMigrations, type ClickHouse } from '@kaudit/clickhouse';
+import { type KafkaClient, type Producer } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
 import { ServiceProcess, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { openSinkTestClients, type SinkTestClients } from './test-support/sink-under-test.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../../migrations/clickhouse/', import.meta.url));
 const logger = silentLogger('sink-batching-test');
@@ -22,23 +23,14 @@ const codec = new AuditRecordCodec();
 let ch: ClickHouse;
 let kafka: KafkaClient;
 let producer: Producer;
+let clients: SinkTestClients;
 
 beforeAll(async () => {
-  const ep = testEndpoints();
-  ch = createClickHouse({ url: ep.clickhouseUrl });
-  kafka = createKafkaClient({ brokers: [ep.kafkaBrokers], clientId: 'sink-batching-test', logger });
-  producer = kafka.producer();
-  await producer.start();
+  clients = await openSinkTestClients('sink-batching-test', logger);
+  ({ ch, kafka, producer } = clients);
 });
-afterAll(async () => {
-  await producer.stop();
-  await ch.close();
-});
-
-async function one<T>(query: string): Promise<T> {
-  const [row] = await (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
-  return row as T;
-}
+afterAll(() => clients.close());
+const one = <T>(query: string): Promise<T> => clients.one<T>(query);
 
 describe('the sink at a low rate', () => {
   it('inserts ten records sent one by one to six partitions as one block, and counts its inserts', async () => {

@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord } from '@kaudit/audit-schema';
-import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
-import { createKafkaClient, DeadLetterWriter, type IncomingRecord, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
+import { runMigrations, type ClickHouse } from '@kaudit/clickhouse';
+import { DeadLetterWriter, type IncomingRecord, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
 import { createTelemetry } from '@kaudit/logging';
-import { silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { silentLogger, uniqueName } from '@kaudit/testkit';
 import { BatchSink } from './batch-sink.js';
 import { auditEventsTarget } from './sink-target.js';
-import { startSinkUnderTest, sinkTestConfig } from './test-support/sink-under-test.js';
+import { startSinkUnderTest, sinkTestConfig, openSinkTestClients, type SinkTestClients } from './test-support/sink-under-test.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../../migrations/clickhouse/', import.meta.url));
 const logger = silentLogger('sink-ledger-test');
@@ -26,23 +26,14 @@ const BEFORE_MIDNIGHT_US = 1_763_855_999_900_000;
 let ch: ClickHouse;
 let kafka: KafkaClient;
 let producer: Producer;
+let clients: SinkTestClients;
 
 beforeAll(async () => {
-  const ep = testEndpoints();
-  ch = createClickHouse({ url: ep.clickhouseUrl });
-  kafka = createKafkaClient({ brokers: [ep.kafkaBrokers], clientId: 'sink-ledger-test', logger });
-  producer = kafka.producer();
-  await producer.start();
+  clients = await openSinkTestClients('sink-ledger-test', logger);
+  ({ ch, kafka, producer } = clients);
 });
-afterAll(async () => {
-  await producer.stop();
-  await ch.close();
-});
-
-async function one<T>(query: string): Promise<T> {
-  const [row] = await (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
-  return row as T;
-}
+afterAll(() => clients.close());
+const one = <T>(query: string): Promise<T> => clients.one<T>(query);
 
 async function freshDatabase(): Promise<string> {
   const db = uniqueName('ledger');

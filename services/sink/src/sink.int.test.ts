@@ -2,10 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord, type AlertRecord, type AuditRecord } from '@kaudit/audit-schema';
-import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
-import { createKafkaClient, DLQ_HEADERS, headerString, type KafkaClient, type Producer } from '@kaudit/kafka';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
-import { startSinkUnderTest, sinkTestConfig } from './test-support/sink-under-test.js';
+import { runMigrations, type ClickHouse } from '@kaudit/clickhouse';
+import { DLQ_HEADERS, headerString, type KafkaClient, type Producer } from '@kaudit/kafka';
+import { consumeAll, silentLogger, uniqueName } from '@kaudit/testkit';
+import { startSinkUnderTest, sinkTestConfig, openSinkTestClients, type SinkTestClients } from './test-support/sink-under-test.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../../migrations/clickhouse/', import.meta.url));
 const logger = silentLogger('sink-test');
@@ -13,18 +13,13 @@ const codec = new AuditRecordCodec();
 let ch: ClickHouse;
 let kafka: KafkaClient;
 let producer: Producer;
+let clients: SinkTestClients;
 
 beforeAll(async () => {
-  const ep = testEndpoints();
-  ch = createClickHouse({ url: ep.clickhouseUrl });
-  kafka = createKafkaClient({ brokers: [ep.kafkaBrokers], clientId: 'sink-test', logger });
-  producer = kafka.producer();
-  await producer.start();
+  clients = await openSinkTestClients('sink-test', logger);
+  ({ ch, kafka, producer } = clients);
 });
-afterAll(async () => {
-  await producer.stop();
-  await ch.close();
-});
+afterAll(() => clients.close());
 
 async function rows<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
   return (await ch.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
-import type { ClickHouse } from '@kaudit/clickhouse';
-import type { KafkaClient } from '@kaudit/kafka';
+import { createClickHouse, type ClickHouse } from '@kaudit/clickhouse';
+import { createKafkaClient, type KafkaClient, type Producer } from '@kaudit/kafka';
 import type { Logger } from '@kaudit/logging';
 import { Lifecycle } from '@kaudit/runtime';
 import { testEndpoints, uniqueName } from '@kaudit/testkit';
@@ -40,4 +40,35 @@ export async function startSinkUnderTest(
   const lifecycle = new Lifecycle({ logger: deps.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...built.components);
   await lifecycle.start();
   return { ...built, lifecycle, registry };
+}
+
+/** The clients a sink test drives the shared test engines with: ClickHouse to read back, Kafka to produce. */
+export interface SinkTestClients {
+  ch: ClickHouse;
+  kafka: KafkaClient;
+  producer: Producer;
+  /** The first row of a query's answer. */
+  one<T>(query: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function openSinkTestClients(clientId: string, logger: Logger): Promise<SinkTestClients> {
+  const ep = testEndpoints();
+  const ch = createClickHouse({ url: ep.clickhouseUrl });
+  const kafka = createKafkaClient({ brokers: [ep.kafkaBrokers], clientId, logger });
+  const producer = kafka.producer();
+  await producer.start();
+  return {
+    ch,
+    kafka,
+    producer,
+    one: async <T>(query: string): Promise<T> => {
+      const [row] = await (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
+      return row as T;
+    },
+    close: async () => {
+      await producer.stop();
+      await ch.close();
+    },
+  };
 }
