@@ -146,6 +146,7 @@ export class RuleEngine {
   readonly #sequence = new GroupState<SequenceProgress>();
   readonly #dedup = new GroupState<OpenAlert>();
   readonly #known: ReadonlySet<string>;
+  readonly #usesRoleFacts: boolean;
   /** Rules a record with this verb and resource could match, in pack order (see CompiledRule.prefilter). */
   readonly #candidates = new Map<string, readonly CompiledRule[]>();
   /** Group-key fields compiled once: keys are built for every event a stateful rule matches. */
@@ -158,6 +159,7 @@ export class RuleEngine {
     this.#maxAuditIds = options.maxAuditIds ?? 10;
     this.#onEvict = options.onEvict ?? (() => undefined);
     this.#known = new Set(options.rules.map((r) => r.id));
+    this.#usesRoleFacts = options.rules.some((r) => r.usesRoleFacts === true);
   }
 
   get watermarkUs(): number {
@@ -290,7 +292,7 @@ export class RuleEngine {
 
   /** Whether any rule asks roleRefPowerful (else no binding needs holding for a late role fact). */
   get usesRoleFacts(): boolean {
-    return this.#rules.some((r) => r.usesRoleFacts === true);
+    return this.#usesRoleFacts;
   }
 
   #evaluate(rule: CompiledRule, record: AuditRecord, facts: RoleFacts | undefined): Hit | undefined {

@@ -4,6 +4,8 @@ import { headerString, type BatchConsumer, type DeadLetterWriter, type KafkaAdmi
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
 import type { CompiledRule } from '../rules/compiled-rule.js';
+import { roleFactOf, type RoleFacts } from '../rules/role-fact.js';
+import { PendingBindings } from '../engine/pending-bindings.js';
 import { changedGroups, mergeChanges, RuleEngine, type EngineChanges } from '../engine/rule-engine.js';
 import type { AlertMetrics } from '../alert-metrics.js';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -27,6 +29,11 @@ export interface AlertEvaluatorOptions {
   tickMs: number;
   /** Bound on open groups per rule per partition (see RuleEngine). */
   maxGroupsPerRule?: number;
+  /**
+   * How long (wall clock) a binding to a role not known powerful waits for that role's fact, which
+   * another partition or process may publish after the binding was read (see PendingBindings).
+   */
+  roleFactGraceMs: number;
   /** Sizing of the incremental window checkpoints (defaults in WindowCheckpoint). */
   checkpoint?: { chunkGroups?: number; minCompactBytes?: number; maxDeltas?: number };
   nowMs: () => number;
@@ -52,6 +59,12 @@ interface PartitionState {
    * before the offset commit would produce them again.
    */
   offsetUnsaved: boolean;
+  /** Bindings waiting for their role's fact; checkpointed under `role-pending:<key>`. */
+  bindings: PendingBindings;
+  /** `bindings` changed since it was last written to the state topic. */
+  bindingsUnsaved: boolean;
+  /** Role facts learnt from this partition's records, not yet acknowledged by the state topic. */
+  facts: Map<string, Buffer>;
 }
 
 type DeadLetter = Parameters<DeadLetterWriter['sendMany']>[0][number];
@@ -80,6 +93,13 @@ export class AlertEvaluator implements Component {
   #timer: NodeJS.Timeout | undefined;
   /** Batches and idle flushes run one at a time: both mutate the same engines. */
   #serial: Promise<unknown> = Promise.resolve();
+  /**
+   * Role facts are shared by every partition and process through the state topic, which each
+   * store reads whole before the service is ready and keeps following: a role written by one user
+   * (one partition) is known when another user's binding (another partition) is evaluated. A fact
+   * value is the JSON reasons; an empty value (a role made harmless or deleted) reads as absent.
+   */
+  readonly #facts: RoleFacts = { isPowerful: (key) => this.#o.store.get(key) !== undefined };
 
   constructor(options: AlertEvaluatorOptions) {
     this.#o = options;
@@ -152,6 +172,9 @@ export class AlertEvaluator implements Component {
       checkpoint: new WindowCheckpoint({ kv: this.#o.store, key, nowMs: this.#o.nowMs, ...this.#o.checkpoint }),
       unsaved: undefined,
       offsetUnsaved: false,
+      bindings: new PendingBindings(),
+      bindingsUnsaved: false,
+      facts: new Map(),
     };
     try {
       const restoredTo = state.checkpoint.restoreInto(state.engine);
@@ -164,6 +187,16 @@ export class AlertEvaluator implements Component {
       this.#o.telemetry.emit({ event: 'checkpoint_unreadable', level: 'error', fields: { key, err } });
       state.engine = this.#engine(batch.partition);
       state.checkpoint = new WindowCheckpoint({ kv: this.#o.store, key, nowMs: this.#o.nowMs, ...this.#o.checkpoint });
+    }
+    const heldBindings = this.#o.store.get(this.#bindingsKey(key));
+    if (heldBindings !== undefined) {
+      try {
+        state.bindings = PendingBindings.fromBuffer(heldBindings);
+        // Checked at the end of this batch: a role that became known meanwhile still alerts, even past the grace.
+        this.#o.telemetry.emit({ event: 'role_bindings_restored', fields: { partition: batch.partition, held: state.bindings.size } });
+      } catch (err) {
+        this.#o.telemetry.emit({ event: 'role_bindings_unreadable', level: 'error', fields: { key, err } });
+      }
     }
     this.#partitions.set(key, state);
     return state;
@@ -203,7 +236,9 @@ export class AlertEvaluator implements Component {
         p.nextOffset = offset + 1n;
         continue;
       }
-      p.pending.push(...p.engine.process(record));
+      p.pending.push(...p.engine.process(record, { facts: this.#facts }));
+      this.#learnRoleFact(p, record);
+      if (p.engine.usesRoleFacts && p.bindings.holdIfUnresolved(record, this.#facts, o.nowMs() + o.roleFactGraceMs)) p.bindingsUnsaved = true;
       evaluated++;
       p.nextOffset = offset + 1n;
     }
@@ -213,12 +248,54 @@ export class AlertEvaluator implements Component {
     if (p.pendingDead.length > 0) p.offsetUnsaved = true;
     await o.dlq.sendMany(p.pendingDead);
     p.pendingDead = [];
+    await this.#saveFacts(p);
+    this.#recheckBindings(p);
     await this.#commitState(p);
     o.metrics.evaluated.inc(evaluated);
     if (dead > 0) o.telemetry.emit({ event: 'records_dead_lettered', level: 'warn', fields: { count: dead, partition: batch.partition } });
   }
 
-  /** Produces pending alerts, then checkpoints the engine changes: the order that makes a crash safe. */
+  #bindingsKey(partitionKey: string): string {
+    return `role-pending:${partitionKey}`;
+  }
+
+  /** Records what a successful Role/ClusterRole write says about it, to publish before the offset commit. */
+  #learnRoleFact(p: PartitionState, record: AuditRecord): void {
+    const fact = roleFactOf(record);
+    if (fact === undefined) return;
+    if (fact.powerful.length > 0) p.facts.set(fact.key, Buffer.from(JSON.stringify({ powerful: fact.powerful })));
+    // A harmless role needs an entry only to overwrite a powerful one (every role ever written would be kept).
+    else if (p.facts.has(fact.key) || this.#o.store.get(fact.key) !== undefined) p.facts.set(fact.key, Buffer.alloc(0));
+  }
+
+  /**
+   * Publishes this partition's new role facts to the state topic, where every process's store
+   * sees them. Before the offset commit: a crash re-reads the role write and learns it again.
+   */
+  async #saveFacts(p: PartitionState): Promise<void> {
+    if (p.facts.size === 0) return;
+    const entries = [...p.facts].map(([key, value]) => ({ key, value }));
+    await this.#o.store.putMany(entries);
+    this.#o.telemetry.emit({ event: 'role_facts_published', level: 'debug', fields: { partition: p.partition, roles: entries.length } });
+    p.facts.clear();
+  }
+
+  /** Evaluates again the held bindings whose role is now known powerful (their alerts join `pending`). */
+  #recheckBindings(p: PartitionState): void {
+    if (p.bindings.size === 0) return;
+    const { ready, expired } = p.bindings.resolve(this.#facts, this.#o.nowMs());
+    if (ready.length === 0 && expired === 0) return;
+    p.bindingsUnsaved = true;
+    for (const record of ready) p.pending.push(...p.engine.process(record, { facts: this.#facts, roleFactRulesOnly: true }));
+    // An expired binding is to a role nobody made powerful in time: correct, not a loss; counted.
+    this.#o.telemetry.emit({ event: 'role_bindings_rechecked', level: ready.length > 0 ? 'info' : 'debug', fields: { partition: p.partition, resolved: ready.length, expired, held: p.bindings.size } });
+  }
+
+  /**
+   * Produces pending alerts, then the held bindings, then checkpoints the engine changes: the order
+   * that makes a crash safe (a binding leaves the held set only once its alert is acknowledged, and
+   * joins it before its offset is committed).
+   */
   async #commitState(p: PartitionState): Promise<void> {
     const o = this.#o;
     if (p.pending.length > 0) {
@@ -230,6 +307,10 @@ export class AlertEvaluator implements Component {
       for (const a of p.pending) o.metrics.alerts.inc({ rule: a.ruleId, severity: a.severity });
       o.telemetry.emit({ event: 'alerts_produced', fields: { count: p.pending.length, partition: p.partition } });
       p.pending = [];
+    }
+    if (p.bindingsUnsaved) {
+      await o.store.put(this.#bindingsKey(this.#key(p.topic, p.partition)), p.bindings.toBuffer());
+      p.bindingsUnsaved = false;
     }
     const taken = p.engine.takeChanges();
     const changes = p.unsaved ? mergeChanges(p.unsaved, taken) : taken;
@@ -256,8 +337,10 @@ export class AlertEvaluator implements Component {
   async #flushIdle(): Promise<void> {
     const now = this.#o.nowMs();
     for (const [key, p] of this.#partitions) {
-      if (now - p.lastBatchMs < this.#o.idleGraceMs) continue;
-      p.pending.push(...p.engine.flush({ idleNowUs: now * 1000 }));
+      // Facts from other partitions and processes arrive at any time; held bindings are re-checked
+      // every tick, busy partition or not.
+      this.#recheckBindings(p);
+      if (now - p.lastBatchMs >= this.#o.idleGraceMs) p.pending.push(...p.engine.flush({ idleNowUs: now * 1000 }));
       if (p.pending.length === 0) continue;
       // A quiet partition may have been revoked (the consumer API has no revocation hook): if the
       // group committed past what we hold, another instance owns it — drop our stale copy rather
