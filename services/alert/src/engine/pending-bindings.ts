@@ -1,6 +1,4 @@
-import { z } from 'zod';
-import { auditRecordSchema, type AuditRecord } from '@kaudit/audit-schema';
-import { KauditError } from '@kaudit/errors';
+import type { AuditRecord } from '@kaudit/audit-schema';
 import { roleRefKeyOf, type RoleFacts } from '../rules/role-fact.js';
 
 interface Held {
@@ -10,13 +8,11 @@ interface Held {
   untilMs: number;
 }
 
-const heldSchema = z.object({ version: z.literal(1), held: z.array(z.object({ record: auditRecordSchema, roleKey: z.string(), untilMs: z.number() })) });
-
 /**
- * Bindings to a role not (yet) known powerful, held for a grace period (issue 15 §2): the role's
- * fact comes from its own write, which another partition — maybe another process — may handle
- * after the binding. Checked again whenever facts may have changed; a role known powerful wins over
- * an expired grace, so a binding restored after a restart still fires if its role became known.
+ * `kaudit rules test`'s in-memory stand-in for the held bindings the service keeps in its state
+ * topic (see held-binding.ts, AlertEvaluator): bindings to a role not (yet) known powerful, held
+ * for a grace period and checked again after every record. A role known powerful wins over an
+ * expired grace, as in the service.
  */
 export class PendingBindings {
   readonly #held = new Map<string, Held>();
@@ -52,22 +48,5 @@ export class PendingBindings {
       }
     }
     return { ready: ready.sort((a, b) => a.requestReceivedUs - b.requestReceivedUs), expired };
-  }
-
-  toBuffer(): Buffer {
-    return Buffer.from(JSON.stringify({ version: 1, held: [...this.#held.values()] }));
-  }
-
-  /** Parses what toBuffer wrote; throws INPUT_INVALID naming the problem (never trusts stored state). */
-  static fromBuffer(buf: Buffer): PendingBindings {
-    let parsed: z.infer<typeof heldSchema>;
-    try {
-      parsed = heldSchema.parse(JSON.parse(buf.toString('utf8')));
-    } catch (cause) {
-      throw new KauditError('INPUT_INVALID', 'pending bindings state is unreadable', { cause });
-    }
-    const out = new PendingBindings();
-    for (const h of parsed.held) out.#held.set(`${h.record.cluster}\u001f${h.record.auditID}`, h);
-    return out;
   }
 }

@@ -5,7 +5,7 @@ import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
 import type { CompiledRule } from '../rules/compiled-rule.js';
 import { roleFactOf, type RoleFacts } from '../rules/role-fact.js';
-import { PendingBindings } from '../engine/pending-bindings.js';
+import { HELD_BINDING_PREFIX, heldBindingEntry, parseHeldBinding } from '../engine/held-binding.js';
 import { changedGroups, mergeChanges, RuleEngine, type EngineChanges } from '../engine/rule-engine.js';
 import type { AlertMetrics } from '../alert-metrics.js';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -59,11 +59,10 @@ interface PartitionState {
    * before the offset commit would produce them again.
    */
   offsetUnsaved: boolean;
-  /** Bindings waiting for their role's fact; checkpointed under `role-pending:<key>`. */
-  bindings: PendingBindings;
-  /** `bindings` changed since it was last written to the state topic. */
-  bindingsUnsaved: boolean;
-  /** Role facts learnt from this partition's records, not yet acknowledged by the state topic. */
+  /**
+   * Role facts learnt from this partition's records and bindings held for a role's fact, not yet
+   * acknowledged by the state topic (written before the offset commit).
+   */
   facts: Map<string, Buffer>;
 }
 
@@ -172,8 +171,6 @@ export class AlertEvaluator implements Component {
       checkpoint: new WindowCheckpoint({ kv: this.#o.store, key, nowMs: this.#o.nowMs, ...this.#o.checkpoint }),
       unsaved: undefined,
       offsetUnsaved: false,
-      bindings: new PendingBindings(),
-      bindingsUnsaved: false,
       facts: new Map(),
     };
     try {
@@ -187,16 +184,6 @@ export class AlertEvaluator implements Component {
       this.#o.telemetry.emit({ event: 'checkpoint_unreadable', level: 'error', fields: { key, err } });
       state.engine = this.#engine(batch.partition);
       state.checkpoint = new WindowCheckpoint({ kv: this.#o.store, key, nowMs: this.#o.nowMs, ...this.#o.checkpoint });
-    }
-    const heldBindings = this.#o.store.get(this.#bindingsKey(key));
-    if (heldBindings !== undefined) {
-      try {
-        state.bindings = PendingBindings.fromBuffer(heldBindings);
-        // Checked at the end of this batch: a role that became known meanwhile still alerts, even past the grace.
-        this.#o.telemetry.emit({ event: 'role_bindings_restored', fields: { partition: batch.partition, held: state.bindings.size } });
-      } catch (err) {
-        this.#o.telemetry.emit({ event: 'role_bindings_unreadable', level: 'error', fields: { key, err } });
-      }
     }
     this.#partitions.set(key, state);
     return state;
@@ -238,7 +225,10 @@ export class AlertEvaluator implements Component {
       }
       p.pending.push(...p.engine.process(record, { facts: this.#facts }));
       this.#learnRoleFact(p, record);
-      if (p.engine.usesRoleFacts && p.bindings.holdIfUnresolved(record, this.#facts, o.nowMs() + o.roleFactGraceMs)) p.bindingsUnsaved = true;
+      if (p.engine.usesRoleFacts) {
+        const held = heldBindingEntry(record, this.#facts, o.nowMs() + o.roleFactGraceMs);
+        if (held) p.facts.set(held.key, held.value);
+      }
       evaluated++;
       p.nextOffset = offset + 1n;
     }
@@ -249,14 +239,10 @@ export class AlertEvaluator implements Component {
     await o.dlq.sendMany(p.pendingDead);
     p.pendingDead = [];
     await this.#saveFacts(p);
-    this.#recheckBindings(p);
     await this.#commitState(p);
+    await this.#resolveHeldBindings();
     o.metrics.evaluated.inc(evaluated);
     if (dead > 0) o.telemetry.emit({ event: 'records_dead_lettered', level: 'warn', fields: { count: dead, partition: batch.partition } });
-  }
-
-  #bindingsKey(partitionKey: string): string {
-    return `role-pending:${partitionKey}`;
   }
 
   /** Records what a successful Role/ClusterRole write says about it, to publish before the offset commit. */
@@ -269,8 +255,9 @@ export class AlertEvaluator implements Component {
   }
 
   /**
-   * Publishes this partition's new role facts to the state topic, where every process's store
-   * sees them. Before the offset commit: a crash re-reads the role write and learns it again.
+   * Publishes this partition's new role facts and held bindings to the state topic, where every
+   * process's store sees them. Before the offset commit: a crash re-reads the records and learns
+   * them again.
    */
   async #saveFacts(p: PartitionState): Promise<void> {
     if (p.facts.size === 0) return;
@@ -280,22 +267,48 @@ export class AlertEvaluator implements Component {
     p.facts.clear();
   }
 
-  /** Evaluates again the held bindings whose role is now known powerful (their alerts join `pending`). */
-  #recheckBindings(p: PartitionState): void {
-    if (p.bindings.size === 0) return;
-    const { ready, expired } = p.bindings.resolve(this.#facts, this.#o.nowMs());
-    if (ready.length === 0 && expired === 0) return;
-    p.bindingsUnsaved = true;
-    for (const record of ready) p.pending.push(...p.engine.process(record, { facts: this.#facts, roleFactRulesOnly: true }));
-    // An expired binding is to a role nobody made powerful in time: correct, not a loss; counted.
-    this.#o.telemetry.emit({ event: 'role_bindings_rechecked', level: ready.length > 0 ? 'info' : 'debug', fields: { partition: p.partition, resolved: ready.length, expired, held: p.bindings.size } });
+  /**
+   * Held bindings (every process's: they live in the state topic) whose role is now known powerful
+   * alert; those whose grace ran out are released. Any process may resolve any binding, so one held
+   * by a process that stopped — or for a partition that has gone quiet since — is not lost. Each is
+   * evaluated alone by a fresh engine, so every process computes the same alert (same id): if two
+   * resolve it at once, delivery's recent ids fold the copy, as after a crash. The alert is
+   * produced before the entry is released, so a crash in between only repeats it.
+   */
+  async #resolveHeldBindings(): Promise<void> {
+    const o = this.#o;
+    const alerts: AlertRecord[] = [];
+    const released: string[] = [];
+    let expired = 0;
+    const now = o.nowMs();
+    for (const key of o.store.keys(HELD_BINDING_PREFIX)) {
+      const value = o.store.get(key);
+      if (value === undefined) continue;
+      const held = parseHeldBinding(value);
+      if (held === undefined) {
+        o.telemetry.emit({ event: 'held_binding_unreadable', level: 'error', fields: { key } });
+        released.push(key);
+      } else if (this.#facts.isPowerful(held.roleKey)) {
+        const engine = this.#engine(-1);
+        alerts.push(...engine.process(held.record, { facts: this.#facts, roleFactRulesOnly: true }), ...engine.flush({ idleNowUs: Number.MAX_SAFE_INTEGER }));
+        released.push(key);
+      } else if (now >= held.untilMs) {
+        // Its role was not made powerful in time: a binding to a role not known powerful — correct, counted.
+        expired++;
+        released.push(key);
+      }
+    }
+    if (released.length === 0) return;
+    if (alerts.length > 0) {
+      await o.producer.send(o.alertsTopic, alerts.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })));
+      for (const a of alerts) o.metrics.alerts.inc({ rule: a.ruleId, severity: a.severity });
+      o.telemetry.emit({ event: 'alerts_produced', fields: { count: alerts.length, partition: -1 } });
+    }
+    await o.store.putMany(released.map((key) => ({ key, value: Buffer.alloc(0) })));
+    o.telemetry.emit({ event: 'held_bindings_resolved', level: alerts.length > 0 ? 'info' : 'debug', fields: { alerts: alerts.length, expired, released: released.length } });
   }
 
-  /**
-   * Produces pending alerts, then the held bindings, then checkpoints the engine changes: the order
-   * that makes a crash safe (a binding leaves the held set only once its alert is acknowledged, and
-   * joins it before its offset is committed).
-   */
+  /** Produces pending alerts, then checkpoints the engine changes: the order that makes a crash safe. */
   async #commitState(p: PartitionState): Promise<void> {
     const o = this.#o;
     if (p.pending.length > 0) {
@@ -307,10 +320,6 @@ export class AlertEvaluator implements Component {
       for (const a of p.pending) o.metrics.alerts.inc({ rule: a.ruleId, severity: a.severity });
       o.telemetry.emit({ event: 'alerts_produced', fields: { count: p.pending.length, partition: p.partition } });
       p.pending = [];
-    }
-    if (p.bindingsUnsaved) {
-      await o.store.put(this.#bindingsKey(this.#key(p.topic, p.partition)), p.bindings.toBuffer());
-      p.bindingsUnsaved = false;
     }
     const taken = p.engine.takeChanges();
     const changes = p.unsaved ? mergeChanges(p.unsaved, taken) : taken;
@@ -337,10 +346,8 @@ export class AlertEvaluator implements Component {
   async #flushIdle(): Promise<void> {
     const now = this.#o.nowMs();
     for (const [key, p] of this.#partitions) {
-      // Facts from other partitions and processes arrive at any time; held bindings are re-checked
-      // every tick, busy partition or not.
-      this.#recheckBindings(p);
-      if (now - p.lastBatchMs >= this.#o.idleGraceMs) p.pending.push(...p.engine.flush({ idleNowUs: now * 1000 }));
+      if (now - p.lastBatchMs < this.#o.idleGraceMs) continue;
+      p.pending.push(...p.engine.flush({ idleNowUs: now * 1000 }));
       if (p.pending.length === 0) continue;
       // A quiet partition may have been revoked (the consumer API has no revocation hook): if the
       // group committed past what we hold, another instance owns it — drop our stale copy rather
@@ -353,5 +360,7 @@ export class AlertEvaluator implements Component {
       }
       await this.#commitState(p);
     }
+    // Facts from other partitions and processes arrive at any time: held bindings are checked every tick.
+    await this.#resolveHeldBindings();
   }
 }

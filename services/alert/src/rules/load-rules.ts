@@ -155,7 +155,11 @@ export function loadRuleSources(sources: readonly RuleSource[]): LoadedRules {
           ...(spec.threshold.distinct !== undefined ? { distinct: spec.threshold.distinct } : {}),
         };
       }
-      if (spec.match && usesRoleFacts(spec.match, scope)) rule.usesRoleFacts = true;
+      if (spec.match && usesRoleFacts(spec.match, scope)) {
+        rule.usesRoleFacts = true;
+        // A binding resolved late is evaluated alone (AlertEvaluator): it cannot count towards a threshold or sequence.
+        if (spec.threshold || spec.sequence) compileProblems.push({ path: [...base, 'match'], message: 'roleRefPowerful cannot be used in a threshold or sequence rule' });
+      }
       if (spec.sequence) {
         const seq = spec.sequence;
         // A late-resolved binding is evaluated again after later records: steps would go out of order.
