@@ -238,9 +238,10 @@ export class AlertEvaluator implements Component {
     if (p.pendingDead.length > 0) p.offsetUnsaved = true;
     await o.dlq.sendMany(p.pendingDead);
     p.pendingDead = [];
-    await this.#saveFacts(p);
+    const published = await this.#saveFacts(p);
     await this.#commitState(p);
-    await this.#resolveHeldBindings();
+    // New facts or holds may resolve a binding now; otherwise the tick looks (scanning keys per batch would cost).
+    if (published) await this.#resolveHeldBindings();
     o.metrics.evaluated.inc(evaluated);
     if (dead > 0) o.telemetry.emit({ event: 'records_dead_lettered', level: 'warn', fields: { count: dead, partition: batch.partition } });
   }
@@ -259,12 +260,13 @@ export class AlertEvaluator implements Component {
    * process's store sees them. Before the offset commit: a crash re-reads the records and learns
    * them again.
    */
-  async #saveFacts(p: PartitionState): Promise<void> {
-    if (p.facts.size === 0) return;
+  async #saveFacts(p: PartitionState): Promise<boolean> {
+    if (p.facts.size === 0) return false;
     const entries = [...p.facts].map(([key, value]) => ({ key, value }));
     await this.#o.store.putMany(entries);
     this.#o.telemetry.emit({ event: 'role_facts_published', level: 'debug', fields: { partition: p.partition, roles: entries.length } });
     p.facts.clear();
+    return true;
   }
 
   /**
