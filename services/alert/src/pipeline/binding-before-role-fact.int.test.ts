@@ -135,4 +135,21 @@ describe('a binding read before its role is known powerful (real Kafka)', () => 
     await caughtUp(admin, group, topics.enriched);
     expect(await alertsOn(kafka, topics.alerts, 1)).toEqual(['impersonators-support']);
   });
+
+  it('a role learnt by a process that has since stopped is known to the process that reads its binding', async () => {
+    const topics = alertTestTopics();
+    const group = uniqueName('alert');
+    await createAlertTestTopics(admin, topics, 2);
+    const id = (s: string) => `${group}-${s}`;
+    const stopFirst = await start(group, topics);
+    await produceTo(producer, topics.enriched, 0, [clusterRole(id('r1'), 'binder', ['bind', 'get'])]);
+    await caughtUp(admin, group, topics.enriched);
+    await stopFirst();
+    stops.splice(stops.indexOf(stopFirst), 1);
+    // Only the state topic carries what the first process learnt; the grace (10 min) would outlast the test.
+    await start(group, topics);
+    await produceTo(producer, topics.enriched, 1, [clusterBinding(id('b1'), 'binder-mallory', 'binder')]);
+    await caughtUp(admin, group, topics.enriched);
+    expect(await alertsOn(kafka, topics.alerts, 1)).toEqual(['binder-mallory']);
+  });
 });
