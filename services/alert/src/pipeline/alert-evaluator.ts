@@ -31,7 +31,7 @@ export interface AlertEvaluatorOptions {
   maxGroupsPerRule?: number;
   /**
    * How long (wall clock) a binding to a role not known powerful waits for that role's fact, which
-   * another partition or process may publish after the binding was read (see PendingBindings).
+   * another partition or process may publish after the binding was read (see held-binding.ts).
    */
   roleFactGraceMs: number;
   /** Sizing of the incremental window checkpoints (defaults in WindowCheckpoint). */
@@ -61,9 +61,9 @@ interface PartitionState {
   offsetUnsaved: boolean;
   /**
    * Role facts learnt from this partition's records and bindings held for a role's fact, not yet
-   * acknowledged by the state topic (written before the offset commit).
+   * acknowledged by the state topic (written before the offset commit); null = remove the key.
    */
-  facts: Map<string, Buffer>;
+  facts: Map<string, Buffer | null>;
 }
 
 type DeadLetter = Parameters<DeadLetterWriter['sendMany']>[0][number];
@@ -96,7 +96,7 @@ export class AlertEvaluator implements Component {
    * Role facts are shared by every partition and process through the state topic, which each
    * store reads whole before the service is ready and keeps following: a role written by one user
    * (one partition) is known when another user's binding (another partition) is evaluated. A fact
-   * value is the JSON reasons; an empty value (a role made harmless or deleted) reads as absent.
+   * value is the JSON reasons; a role made harmless or deleted is removed (a tombstone).
    */
   readonly #facts: RoleFacts = { isPowerful: (key) => this.#o.store.get(key) !== undefined };
 
@@ -252,7 +252,7 @@ export class AlertEvaluator implements Component {
     if (fact === undefined) return;
     if (fact.powerful.length > 0) p.facts.set(fact.key, Buffer.from(JSON.stringify({ powerful: fact.powerful })));
     // A harmless role needs an entry only to overwrite a powerful one (every role ever written would be kept).
-    else if (p.facts.has(fact.key) || this.#o.store.get(fact.key) !== undefined) p.facts.set(fact.key, Buffer.alloc(0));
+    else if (p.facts.has(fact.key) || this.#o.store.get(fact.key) !== undefined) p.facts.set(fact.key, null);
   }
 
   /**
@@ -262,9 +262,11 @@ export class AlertEvaluator implements Component {
    */
   async #saveFacts(p: PartitionState): Promise<boolean> {
     if (p.facts.size === 0) return false;
-    const entries = [...p.facts].map(([key, value]) => ({ key, value }));
+    const entries = [...p.facts].flatMap(([key, value]) => (value === null ? [] : [{ key, value }]));
+    const removed = [...p.facts].flatMap(([key, value]) => (value === null ? [key] : []));
     await this.#o.store.putMany(entries);
-    this.#o.telemetry.emit({ event: 'role_facts_published', level: 'debug', fields: { partition: p.partition, roles: entries.length } });
+    await this.#o.store.remove(removed);
+    this.#o.telemetry.emit({ event: 'role_facts_published', level: 'debug', fields: { partition: p.partition, entries: entries.length, removed: removed.length } });
     p.facts.clear();
     return true;
   }
@@ -306,7 +308,7 @@ export class AlertEvaluator implements Component {
       for (const a of alerts) o.metrics.alerts.inc({ rule: a.ruleId, severity: a.severity });
       o.telemetry.emit({ event: 'alerts_produced', fields: { count: alerts.length, partition: -1 } });
     }
-    await o.store.putMany(released.map((key) => ({ key, value: Buffer.alloc(0) })));
+    await o.store.remove(released);
     o.telemetry.emit({ event: 'held_bindings_resolved', level: alerts.length > 0 ? 'info' : 'debug', fields: { alerts: alerts.length, expired, released: released.length } });
   }
 
