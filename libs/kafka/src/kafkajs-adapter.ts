@@ -246,7 +246,7 @@ class KjsProducerAdapter implements Producer {
       compression: this.#compression,
       messages: records.map((r) => ({
         key: r.key,
-        value: r.value,
+        value: r.tombstone === true ? null : r.value,
         ...(r.headers ? { headers: r.headers } : {}),
         ...(r.partition !== undefined ? { partition: r.partition } : {}),
       })),

@@ -8,6 +8,8 @@ export interface OutgoingRecord {
   value: string | Buffer;
   headers?: Record<string, string | Buffer>;
   partition?: number;
+  /** Send a null value instead of `value`: on a compacted topic, compaction then removes the key. */
+  tombstone?: boolean;
 }
 
 export interface IncomingRecord {

@@ -79,6 +79,7 @@ export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): Buil
     idleGraceMs: config.engine.idleGraceMs,
     tickMs: config.engine.tickMs,
     maxGroupsPerRule: config.engine.maxGroupsPerRule,
+    roleFactGraceMs: config.engine.roleFactGraceMs,
     nowMs,
   });
   const notifierDeps = { fetch: deps.fetch ?? globalThis.fetch, nowMs, timeoutMs: config.delivery.requestTimeoutMs };

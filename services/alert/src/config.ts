@@ -28,6 +28,8 @@ export const alertConfigSchema = z.object({
     tickMs: z.coerce.number().int().min(50).default(1000),
     /** Open groups per rule and partition; past it the oldest goes (a dedup window is emitted early, counted). */
     maxGroupsPerRule: z.coerce.number().int().min(1).default(100_000),
+    /** How long a binding waits for its role's fact when that role's write is read later (issue 15 §2). */
+    roleFactGraceMs: z.coerce.number().int().min(0).default(60_000),
   }),
   delivery: z.object({
     maxAgeMs: z.coerce.number().int().min(1000).default(3_600_000),
@@ -57,6 +59,7 @@ export const ALERT_ENV: EnvMap = {
   'engine.idleGraceMs': 'ALERT_IDLE_GRACE_MS',
   'engine.tickMs': 'ALERT_TICK_MS',
   'engine.maxGroupsPerRule': 'ALERT_MAX_GROUPS_PER_RULE',
+  'engine.roleFactGraceMs': 'ALERT_ROLE_FACT_GRACE_MS',
   'delivery.maxAgeMs': 'ALERT_MAX_AGE_MS',
   'delivery.recentIds': 'ALERT_RECENT_IDS',
   'delivery.requestTimeoutMs': 'ALERT_NOTIFIER_TIMEOUT_MS',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertRecordSchema, type AlertRecord, type AuditRecord } from '@kaudit/audit-schema';
 import type { CompiledRule } from '../rules/compiled-rule.js';
+import type { RoleFacts } from '../rules/role-fact.js';
 import { fieldAccessor, valueText, type FieldAccessor } from '../rules/field-path.js';
 import { alertId } from './alert-id.js';
 import { countGroupChanges, GroupState, mergeGroupChanges } from './group-state.js';
@@ -145,6 +146,7 @@ export class RuleEngine {
   readonly #sequence = new GroupState<SequenceProgress>();
   readonly #dedup = new GroupState<OpenAlert>();
   readonly #known: ReadonlySet<string>;
+  readonly #usesRoleFacts: boolean;
   /** Rules a record with this verb and resource could match, in pack order (see CompiledRule.prefilter). */
   readonly #candidates = new Map<string, readonly CompiledRule[]>();
   /** Group-key fields compiled once: keys are built for every event a stateful rule matches. */
@@ -157,19 +159,26 @@ export class RuleEngine {
     this.#maxAuditIds = options.maxAuditIds ?? 10;
     this.#onEvict = options.onEvict ?? (() => undefined);
     this.#known = new Set(options.rules.map((r) => r.id));
+    this.#usesRoleFacts = options.rules.some((r) => r.usesRoleFacts === true);
   }
 
   get watermarkUs(): number {
     return this.#watermarkUs;
   }
 
-  /** Evaluates one record; returns the alerts that are complete now (rules without dedup, or closed windows). */
-  process(record: AuditRecord): AlertRecord[] {
+  /**
+   * Evaluates one record; returns the alerts that are complete now (rules without dedup, or closed
+   * windows). `facts` answers roleRefPowerful; `roleFactRulesOnly` evaluates again a binding whose
+   * role became known powerful after it was first seen — only the rules that ask, which are the
+   * only ones whose answer can have changed (they did not match the first time).
+   */
+  process(record: AuditRecord, options: { facts?: RoleFacts; roleFactRulesOnly?: boolean } = {}): AlertRecord[] {
     const ts = record.requestReceivedUs;
     if (ts > this.#watermarkUs) this.#watermarkUs = ts;
     const out: AlertRecord[] = [];
     for (const rule of this.#candidatesFor(record.verb, record.objectRef.resource)) {
-      const hit = this.#evaluate(rule, record);
+      if (options.roleFactRulesOnly === true && rule.usesRoleFacts !== true) continue;
+      const hit = this.#evaluate(rule, record, options.facts);
       if (hit) out.push(...this.#emit(hit));
     }
     return out;
@@ -281,8 +290,13 @@ export class RuleEngine {
     this.#dedup.clear();
   }
 
-  #evaluate(rule: CompiledRule, record: AuditRecord): Hit | undefined {
-    if (!rule.match(record) || rule.excepted(record)) return undefined;
+  /** Whether any rule asks roleRefPowerful (else no binding needs holding for a late role fact). */
+  get usesRoleFacts(): boolean {
+    return this.#usesRoleFacts;
+  }
+
+  #evaluate(rule: CompiledRule, record: AuditRecord, facts: RoleFacts | undefined): Hit | undefined {
+    if (!rule.match(record, facts) || rule.excepted(record)) return undefined;
     const ts = record.requestReceivedUs;
     if (rule.threshold) {
       const t = rule.threshold;

@@ -1,6 +1,8 @@
 import { auditRecordSchema, sampleAuditRecord, type AlertRecord, type AuditRecord } from '@kaudit/audit-schema';
 import type { CompiledRule } from '../rules/compiled-rule.js';
 import type { RuleTestSpec } from '../rules/rule-schema.js';
+import { roleFactOf, type RoleFacts } from '../rules/role-fact.js';
+import { PendingBindings } from './pending-bindings.js';
 import { RuleEngine } from './rule-engine.js';
 
 export interface RuleTestResult {
@@ -11,6 +13,12 @@ export interface RuleTestResult {
   /** Why it failed (or the alert count when it passed). */
   detail: string;
 }
+
+/**
+ * How long (event time) a test's binding waits for its role's fact, as the service's default
+ * ALERT_ROLE_FACT_GRACE_MS does on the wall clock.
+ */
+export const TEST_ROLE_FACT_GRACE_MS = 60_000;
 
 /** Test time zero: fixed, so results never depend on when the tests run. */
 const T0_US = 1_763_800_000_000_000;
@@ -62,7 +70,24 @@ export function runRuleTests(rule: CompiledRule): RuleTestResult[] {
     }
     const engine = new RuleEngine({ rules: [rule], nowUs: () => T0_US });
     const alerts: AlertRecord[] = [];
-    for (const r of records) alerts.push(...engine.process(r));
+    // Role facts as the service learns them: from the test's own role writes, in event order; a
+    // binding before its role's write waits up to the grace, as it does across partitions.
+    const known = new Map<string, boolean>();
+    const facts: RoleFacts = { isPowerful: (key) => known.get(key) === true };
+    const pending = new PendingBindings();
+    const recheck = (nowMs: number) => {
+      for (const b of pending.resolve(facts, nowMs).ready) alerts.push(...engine.process(b, { facts, roleFactRulesOnly: true }));
+    };
+    for (const r of records) {
+      const nowMs = r.requestReceivedUs / 1000;
+      // Graces that ran out before this record's time end first, as the service's ticks end them.
+      recheck(nowMs);
+      alerts.push(...engine.process(r, { facts }));
+      const fact = roleFactOf(r);
+      if (fact) known.set(fact.key, fact.powerful.length > 0);
+      if (rule.usesRoleFacts === true) pending.holdIfUnresolved(r, facts, nowMs + TEST_ROLE_FACT_GRACE_MS);
+      recheck(nowMs);
+    }
     alerts.push(...engine.flush({ idleNowUs: Number.MAX_SAFE_INTEGER }));
     // `expect` counts incidents: a dedup window's follow-up (same alert id, its summary starting
     // with the first's) updates its first alert; `count` and the summary are what it ends with.

@@ -4,6 +4,8 @@ import { headerString, type BatchConsumer, type DeadLetterWriter, type KafkaAdmi
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
 import type { CompiledRule } from '../rules/compiled-rule.js';
+import { roleFactOf, type RoleFacts } from '../rules/role-fact.js';
+import { HELD_BINDING_PREFIX, heldBindingEntry, parseHeldBinding } from '../engine/held-binding.js';
 import { changedGroups, mergeChanges, RuleEngine, type EngineChanges } from '../engine/rule-engine.js';
 import type { AlertMetrics } from '../alert-metrics.js';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -27,6 +29,11 @@ export interface AlertEvaluatorOptions {
   tickMs: number;
   /** Bound on open groups per rule per partition (see RuleEngine). */
   maxGroupsPerRule?: number;
+  /**
+   * How long (wall clock) a binding to a role not known powerful waits for that role's fact, which
+   * another partition or process may publish after the binding was read (see held-binding.ts).
+   */
+  roleFactGraceMs: number;
   /** Sizing of the incremental window checkpoints (defaults in WindowCheckpoint). */
   checkpoint?: { chunkGroups?: number; minCompactBytes?: number; maxDeltas?: number };
   nowMs: () => number;
@@ -52,6 +59,11 @@ interface PartitionState {
    * before the offset commit would produce them again.
    */
   offsetUnsaved: boolean;
+  /**
+   * Role facts learnt from this partition's records and bindings held for a role's fact, not yet
+   * acknowledged by the state topic (written before the offset commit); null = remove the key.
+   */
+  facts: Map<string, Buffer | null>;
 }
 
 type DeadLetter = Parameters<DeadLetterWriter['sendMany']>[0][number];
@@ -80,6 +92,13 @@ export class AlertEvaluator implements Component {
   #timer: NodeJS.Timeout | undefined;
   /** Batches and idle flushes run one at a time: both mutate the same engines. */
   #serial: Promise<unknown> = Promise.resolve();
+  /**
+   * Role facts are shared by every partition and process through the state topic, which each
+   * store reads whole before the service is ready and keeps following: a role written by one user
+   * (one partition) is known when another user's binding (another partition) is evaluated. A fact
+   * value is the JSON reasons; a role made harmless or deleted is removed (a tombstone).
+   */
+  readonly #facts: RoleFacts = { isPowerful: (key) => this.#o.store.get(key) !== undefined };
 
   constructor(options: AlertEvaluatorOptions) {
     this.#o = options;
@@ -152,6 +171,7 @@ export class AlertEvaluator implements Component {
       checkpoint: new WindowCheckpoint({ kv: this.#o.store, key, nowMs: this.#o.nowMs, ...this.#o.checkpoint }),
       unsaved: undefined,
       offsetUnsaved: false,
+      facts: new Map(),
     };
     try {
       const restoredTo = state.checkpoint.restoreInto(state.engine);
@@ -203,7 +223,12 @@ export class AlertEvaluator implements Component {
         p.nextOffset = offset + 1n;
         continue;
       }
-      p.pending.push(...p.engine.process(record));
+      p.pending.push(...p.engine.process(record, { facts: this.#facts }));
+      this.#learnRoleFact(p, record);
+      if (p.engine.usesRoleFacts) {
+        const held = heldBindingEntry(record, this.#facts, o.nowMs() + o.roleFactGraceMs);
+        if (held) p.facts.set(held.key, held.value);
+      }
       evaluated++;
       p.nextOffset = offset + 1n;
     }
@@ -213,9 +238,78 @@ export class AlertEvaluator implements Component {
     if (p.pendingDead.length > 0) p.offsetUnsaved = true;
     await o.dlq.sendMany(p.pendingDead);
     p.pendingDead = [];
+    const published = await this.#saveFacts(p);
     await this.#commitState(p);
+    // New facts or holds may resolve a binding now; otherwise the tick looks (scanning keys per batch would cost).
+    if (published) await this.#resolveHeldBindings();
     o.metrics.evaluated.inc(evaluated);
     if (dead > 0) o.telemetry.emit({ event: 'records_dead_lettered', level: 'warn', fields: { count: dead, partition: batch.partition } });
+  }
+
+  /** Records what a successful Role/ClusterRole write says about it, to publish before the offset commit. */
+  #learnRoleFact(p: PartitionState, record: AuditRecord): void {
+    const fact = roleFactOf(record);
+    if (fact === undefined) return;
+    if (fact.powerful.length > 0) p.facts.set(fact.key, Buffer.from(JSON.stringify({ powerful: fact.powerful })));
+    // A harmless role needs an entry only to overwrite a powerful one (every role ever written would be kept).
+    else if (p.facts.has(fact.key) || this.#o.store.get(fact.key) !== undefined) p.facts.set(fact.key, null);
+  }
+
+  /**
+   * Publishes this partition's new role facts and held bindings to the state topic, where every
+   * process's store sees them. Before the offset commit: a crash re-reads the records and learns
+   * them again.
+   */
+  async #saveFacts(p: PartitionState): Promise<boolean> {
+    if (p.facts.size === 0) return false;
+    const entries = [...p.facts].flatMap(([key, value]) => (value === null ? [] : [{ key, value }]));
+    const removed = [...p.facts].flatMap(([key, value]) => (value === null ? [key] : []));
+    await this.#o.store.putMany(entries);
+    await this.#o.store.remove(removed);
+    this.#o.telemetry.emit({ event: 'role_facts_published', level: 'debug', fields: { partition: p.partition, entries: entries.length, removed: removed.length } });
+    p.facts.clear();
+    return true;
+  }
+
+  /**
+   * Held bindings (every process's: they live in the state topic) whose role is now known powerful
+   * alert; those whose grace ran out are released. Any process may resolve any binding, so one held
+   * by a process that stopped — or for a partition that has gone quiet since — is not lost. Each is
+   * evaluated alone by a fresh engine, so every process computes the same alert (same id): if two
+   * resolve it at once, delivery's recent ids fold the copy, as after a crash. The alert is
+   * produced before the entry is released, so a crash in between only repeats it.
+   */
+  async #resolveHeldBindings(): Promise<void> {
+    const o = this.#o;
+    const alerts: AlertRecord[] = [];
+    const released: string[] = [];
+    let expired = 0;
+    const now = o.nowMs();
+    for (const key of o.store.keys(HELD_BINDING_PREFIX)) {
+      const value = o.store.get(key);
+      if (value === undefined) continue;
+      const held = parseHeldBinding(value);
+      if (held === undefined) {
+        o.telemetry.emit({ event: 'held_binding_unreadable', level: 'error', fields: { key } });
+        released.push(key);
+      } else if (this.#facts.isPowerful(held.roleKey)) {
+        const engine = this.#engine(-1);
+        alerts.push(...engine.process(held.record, { facts: this.#facts, roleFactRulesOnly: true }), ...engine.flush({ idleNowUs: Number.MAX_SAFE_INTEGER }));
+        released.push(key);
+      } else if (now >= held.untilMs) {
+        // Its role was not made powerful in time: a binding to a role not known powerful — correct, counted.
+        expired++;
+        released.push(key);
+      }
+    }
+    if (released.length === 0) return;
+    if (alerts.length > 0) {
+      await o.producer.send(o.alertsTopic, alerts.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })));
+      for (const a of alerts) o.metrics.alerts.inc({ rule: a.ruleId, severity: a.severity });
+      o.telemetry.emit({ event: 'alerts_produced', fields: { count: alerts.length, partition: -1 } });
+    }
+    await o.store.remove(released);
+    o.telemetry.emit({ event: 'held_bindings_resolved', level: alerts.length > 0 ? 'info' : 'debug', fields: { alerts: alerts.length, expired, released: released.length } });
   }
 
   /** Produces pending alerts, then checkpoints the engine changes: the order that makes a crash safe. */
@@ -270,5 +364,7 @@ export class AlertEvaluator implements Component {
       }
       await this.#commitState(p);
     }
+    // Facts from other partitions and processes arrive at any time: held bindings are checked every tick.
+    await this.#resolveHeldBindings();
   }
 }

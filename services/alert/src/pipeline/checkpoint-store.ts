@@ -73,11 +73,14 @@ export class CheckpointStore implements Component, CheckpointKv {
     await reader.start(async (batch) => {
       for (const r of batch.records) {
         this.#records++;
-        if (r.key === null || r.value === null) continue;
+        if (r.key === null) continue;
         const key = r.key.toString('utf8');
         const at = BigInt(r.offset);
         const held = this.#values.get(key);
-        if (!held || held.offset < at) this.#values.set(key, { value: r.value, offset: at });
+        if (held && held.offset > at) continue;
+        // A tombstone (see remove()) forgets the key, so keys that come and go do not pile up.
+        if (r.value === null) this.#values.delete(key);
+        else this.#values.set(key, { value: r.value, offset: at });
       }
       this.#position.set(batch.partition, BigInt(batch.lastOffset) + 1n);
       for (const wake of this.#waiters.splice(0)) wake();
@@ -142,7 +145,20 @@ export class CheckpointStore implements Component, CheckpointKv {
     await this.putMany([{ key, value }]);
   }
 
+  /**
+   * Removes keys for good: tombstones, which compaction deletes from the topic (short-lived keys
+   * such as held bindings would otherwise be kept forever and read at every start).
+   */
+  async remove(keys: readonly string[]): Promise<void> {
+    // Held as empty until the reader meets the tombstone itself (get and keys skip empty values).
+    await this.#write(keys.map((key) => ({ key, value: Buffer.alloc(0), tombstone: true })));
+  }
+
   async putMany(entries: readonly { key: string; value: Buffer }[]): Promise<void> {
+    await this.#write(entries);
+  }
+
+  async #write(entries: readonly { key: string; value: Buffer; tombstone?: boolean }[]): Promise<void> {
     if (entries.length === 0) return;
     const acks = await this.#producer.send(this.#topic, entries);
     // One partition (topicSpec): the records got consecutive offsets from the batch's base offset.

@@ -3,9 +3,13 @@ import { fieldAccessor, type FieldValue } from './field-path.js';
 import { globToRegex } from './glob-to-regex.js';
 import { isKnownField } from './known-field.js';
 import { inCidrs, parseCidrs } from './parse-cidr.js';
+import { roleRefKeyOf, type RoleFacts } from './role-fact.js';
 
-/** A compiled condition: pure, evaluated once per record. */
-export type Predicate = (record: unknown) => boolean;
+/**
+ * A compiled condition: pure, evaluated once per record. `facts` answers `roleRefPowerful`
+ * (without it no role is known powerful).
+ */
+export type Predicate = (record: unknown, facts?: RoleFacts) => boolean;
 
 export type Scalar = string | number | boolean;
 
@@ -147,24 +151,34 @@ function compileField(spec: FieldConditionSpec, scope: CompileScope, path: (stri
  * Compiles a condition tree into one predicate, expanding named lists and macros. Problems (unknown
  * list or macro, macro cycles) are collected rather than thrown, so a file reports all of them.
  */
-export function compileCondition(spec: ConditionSpec, scope: CompileScope, path: (string | number)[], macroStack: readonly string[] = []): Predicate {
+export function compileCondition(spec: ConditionSpec, scope: CompileScope, path: (string | number)[], macroStack: readonly string[] = [], negated = false): Predicate {
   if ('all' in spec) {
-    const parts = spec.all.map((c, i) => compileCondition(c, scope, [...path, 'all', i], macroStack));
-    return (r) => {
-      for (const p of parts) if (!p(r)) return false;
+    const parts = spec.all.map((c, i) => compileCondition(c, scope, [...path, 'all', i], macroStack, negated));
+    return (r, f) => {
+      for (const p of parts) if (!p(r, f)) return false;
       return true;
     };
   }
   if ('any' in spec) {
-    const parts = spec.any.map((c, i) => compileCondition(c, scope, [...path, 'any', i], macroStack));
-    return (r) => {
-      for (const p of parts) if (p(r)) return true;
+    const parts = spec.any.map((c, i) => compileCondition(c, scope, [...path, 'any', i], macroStack, negated));
+    return (r, f) => {
+      for (const p of parts) if (p(r, f)) return true;
       return false;
     };
   }
   if ('not' in spec) {
-    const inner = compileCondition(spec.not, scope, [...path, 'not'], macroStack);
-    return (r) => !inner(r);
+    const inner = compileCondition(spec.not, scope, [...path, 'not'], macroStack, !negated);
+    return (r, f) => !inner(r, f);
+  }
+  if ('roleRefPowerful' in spec) {
+    // A binding seen before its role's fact is re-checked when the fact arrives (AlertEvaluator):
+    // that only adds matches, so the condition must never be negated (a late fact would un-match).
+    if (negated) scope.problems.push({ path: [...path, 'roleRefPowerful'], message: 'roleRefPowerful cannot be used under not (a role may become known powerful after its binding was seen)' });
+    return (r, f) => {
+      if (f === undefined) return false;
+      const key = roleRefKeyOf(r as Parameters<typeof roleRefKeyOf>[0]);
+      return key !== undefined && f.isPowerful(key);
+    };
   }
   if ('macro' in spec) {
     const body = scope.macros[spec.macro];
@@ -176,9 +190,23 @@ export function compileCondition(spec: ConditionSpec, scope: CompileScope, path:
       scope.problems.push({ path: [...path, 'macro'], message: `macro cycle: ${[...macroStack, spec.macro].join(' → ')}` });
       return () => false;
     }
-    return compileCondition(body, scope, path, [...macroStack, spec.macro]);
+    return compileCondition(body, scope, path, [...macroStack, spec.macro], negated);
   }
   return compileField(spec, scope, path);
+}
+
+/** Whether a condition asks `roleRefPowerful` (through macros too): such rules re-check late bindings. */
+export function usesRoleFacts(spec: ConditionSpec, scope: CompileScope, macroStack: readonly string[] = []): boolean {
+  if ('all' in spec) return spec.all.some((c) => usesRoleFacts(c, scope, macroStack));
+  if ('any' in spec) return spec.any.some((c) => usesRoleFacts(c, scope, macroStack));
+  if ('not' in spec) return usesRoleFacts(spec.not, scope, macroStack);
+  if ('roleRefPowerful' in spec) return true;
+  if ('macro' in spec) {
+    const body = scope.macros[spec.macro];
+    if (body === undefined || macroStack.includes(spec.macro)) return false;
+    return usesRoleFacts(body, scope, [...macroStack, spec.macro]);
+  }
+  return false;
 }
 
 /**
@@ -205,7 +233,7 @@ export function requiredValues(spec: ConditionSpec, field: string, scope: Compil
     }
     return out;
   }
-  if ('not' in spec) return undefined;
+  if ('not' in spec || 'roleRefPowerful' in spec) return undefined;
   if ('macro' in spec) {
     const body = scope.macros[spec.macro];
     if (body === undefined || macroStack.includes(spec.macro)) return undefined;

@@ -18,6 +18,8 @@ export interface CompiledRule {
   sequence?: { steps: readonly { name: string; match: Predicate }[]; windowMs: number; by: readonly string[] };
   dedup?: { windowMs: number; by: readonly string[] };
   tests: readonly RuleTestSpec[];
+  /** `match` asks roleRefPowerful: a binding seen before its role's fact is evaluated again when it arrives. */
+  usesRoleFacts?: boolean;
   /**
    * Values the verb / resource must have for `match` (or, without one, some sequence step) to
    * hold; absent = any. Lets the engine skip rules a record cannot match.

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { KauditError } from '@kaudit/errors';
-import { compileCondition, requiredValues, type CompileProblem, type CompileScope, type Predicate, type Scalar } from './compile-condition.js';
+import { compileCondition, requiredValues, usesRoleFacts, type CompileProblem, type CompileScope, type Predicate, type Scalar } from './compile-condition.js';
 import type { CompiledRule } from './compiled-rule.js';
 import { ruleFileSchema, type ConditionSpec, type RuleFileSpec } from './rule-schema.js';
 import { getField } from './field-path.js';
@@ -155,8 +155,17 @@ export function loadRuleSources(sources: readonly RuleSource[]): LoadedRules {
           ...(spec.threshold.distinct !== undefined ? { distinct: spec.threshold.distinct } : {}),
         };
       }
+      if (spec.match && usesRoleFacts(spec.match, scope)) {
+        rule.usesRoleFacts = true;
+        // A binding resolved late is evaluated alone (AlertEvaluator): it cannot count towards a threshold or sequence.
+        if (spec.threshold || spec.sequence) compileProblems.push({ path: [...base, 'match'], message: 'roleRefPowerful cannot be used in a threshold or sequence rule' });
+      }
       if (spec.sequence) {
         const seq = spec.sequence;
+        // A late-resolved binding is evaluated again after later records: steps would go out of order.
+        seq.steps.forEach((s, j) => {
+          if (usesRoleFacts(s.match, scope)) compileProblems.push({ path: [...base, 'sequence', 'steps', j, 'match'], message: 'roleRefPowerful cannot be used in a sequence step (only in match)' });
+        });
         rule.sequence = {
           steps: seq.steps.map((s, j) => ({ name: s.name, match: compileCondition(s.match, scope, [...base, 'sequence', 'steps', j, 'match']) })),
           windowMs: seq.window,

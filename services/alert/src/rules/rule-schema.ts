@@ -59,7 +59,8 @@ export type ConditionSpec =
   | { all: ConditionSpec[] }
   | { any: ConditionSpec[] }
   | { not: ConditionSpec }
-  | { macro: string };
+  | { macro: string }
+  | { roleRefPowerful: true };
 
 export const conditionSchema: z.ZodType<ConditionSpec> = z.lazy(() =>
   z.union([
@@ -67,6 +68,11 @@ export const conditionSchema: z.ZodType<ConditionSpec> = z.lazy(() =>
     z.strictObject({ any: z.array(conditionSchema).min(1) }),
     z.strictObject({ not: conditionSchema }),
     z.strictObject({ macro: z.string().min(1) }),
+    /**
+     * A RoleBinding/ClusterRoleBinding whose roleRef is a Role/ClusterRole known to grant `*` verbs
+     * or resources, escalate, bind or impersonate (learnt from that role's own writes; see role-fact.ts).
+     */
+    z.strictObject({ roleRefPowerful: z.literal(true) }),
     fieldConditionSchema,
   ]),
 );
