@@ -22,13 +22,14 @@ describe('renderLoadChart', () => {
   });
 
   it('puts several minutes in a column when the range is wider than the chart, drawn at the busiest (a burst keeps its height)', () => {
-    const burst = series('get', '', [['2026-03-10T10:02:00Z', 1], ['2026-03-10T10:03:00Z', 40], ['2026-03-10T11:59:00Z', 4]]);
+    // Two 20s sharing a column draw at 20 (half the top), not at their sum.
+    const burst = series('get', '', [['2026-03-10T10:02:00Z', 1], ['2026-03-10T10:03:00Z', 40], ['2026-03-10T10:04:00Z', 20], ['2026-03-10T10:05:00Z', 20], ['2026-03-10T11:59:00Z', 4]]);
     const text = renderLoadChart({ by: 'verb', since: new Date('2026-03-10T10:00:00Z'), until: new Date('2026-03-10T12:00:00Z'), series: [burst], width: 60 });
     const lines = text.split('\n');
     expect(lines[0]).toContain('one column = 2 min (its busiest minute); █ = 40/min');
     const spark = (lines[2] ?? '').slice('get  '.length, 'get  '.length + 60);
-    expect(spark).toBe(`·█${'·'.repeat(57)}▁`);
-    expect(lines[2]).toContain('45 requests, peak 40/min at 2026-03-10T10:03Z');
+    expect(spark).toBe(`·█▄${'·'.repeat(56)}▁`);
+    expect(lines[2]).toContain('85 requests, peak 40/min at 2026-03-10T10:03Z');
     expect(lines[3]).toBe(`     10:00${' '.repeat(60 - 10)}12:00`);
     // Across days the axis names the dates too.
     const days = renderLoadChart({ by: 'verb', since: new Date('2026-03-09T12:00:00Z'), until: new Date('2026-03-10T12:00:00Z'), series: [burst], width: 60 }).split('\n');
