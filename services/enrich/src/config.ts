@@ -19,6 +19,16 @@ export const enrichConfigSchema = z.object({
     outputTopic: z.string().min(1).default(TOPICS.enriched),
     dlqTopic: z.string().min(1).default(TOPICS.dlq),
     partitionsConcurrently: z.coerce.number().int().min(1).max(64).default(3),
+    /**
+     * Memory (issue 16): a fetch response stays in hand until every partition in it is handled, and each of
+     * its record batches is inflated (zstd, ~5–10× for audit JSON), parsed and enriched into a copy. Bytes
+     * here are as stored (compressed): 512 KiB of a partition is a few thousand events, 2 MiB of a fetch
+     * (about four partitions, more than the three handled at once) some 10–20 MiB of JSON and its parsed
+     * events — a few seconds of 10,000 events/s per round trip, and far below the heap limit. kafkajs'
+     * defaults (1 MiB × 6 partitions, 10 MiB) let enrich grow past 800 MiB while catching up a backlog.
+     */
+    fetchMaxBytesPerPartition: z.coerce.number().int().min(16 * 1024).default(512 * 1024),
+    fetchMaxBytes: z.coerce.number().int().min(16 * 1024).default(2 * 1024 * 1024),
   }),
   http: z.object({
     host: z.string().default('127.0.0.1'),
@@ -57,6 +67,8 @@ export const ENRICH_ENV: EnvMap = {
   'kafka.outputTopic': 'ENRICH_OUTPUT_TOPIC',
   'kafka.dlqTopic': 'ENRICH_DLQ_TOPIC',
   'kafka.partitionsConcurrently': 'ENRICH_PARTITIONS_CONCURRENTLY',
+  'kafka.fetchMaxBytesPerPartition': 'ENRICH_FETCH_MAX_BYTES_PER_PARTITION',
+  'kafka.fetchMaxBytes': 'ENRICH_FETCH_MAX_BYTES',
   'http.host': 'HTTP_HOST',
   'http.port': 'HTTP_PORT',
   logLevel: 'LOG_LEVEL',
