@@ -20,15 +20,16 @@ export const enrichConfigSchema = z.object({
     dlqTopic: z.string().min(1).default(TOPICS.dlq),
     partitionsConcurrently: z.coerce.number().int().min(1).max(64).default(3),
     /**
-     * Memory (issue 16): a fetch response stays in hand until every partition in it is handled, and each of
-     * its record batches is inflated (zstd, ~5–10× for audit JSON), parsed and enriched into a copy. Bytes
-     * here are as stored (compressed): 512 KiB of a partition is a few thousand events, 2 MiB of a fetch
-     * (about four partitions, more than the three handled at once) some 10–20 MiB of JSON and its parsed
-     * events — a few seconds of 10,000 events/s per round trip, and far below the heap limit. kafkajs'
-     * defaults (1 MiB × 6 partitions, 10 MiB) let enrich grow past 800 MiB while catching up a backlog.
+     * Memory (issue 16): a fetch response stays in hand until every partition in it is handled, and a handled
+     * batch is inflated (zstd: ~10–14× for generated audit JSON, less for real traffic), parsed, and held as
+     * records and their Avro copies until its send is acknowledged. Bytes here are as stored (compressed):
+     * 256 KiB of a partition is up to ~3,000 events, a 1 MiB fetch some 14 MiB of JSON — tens of MiB of heap
+     * with the three partitions handled at once, under the 160 MiB old space, and a fetch is still a few
+     * tenths of a second of 10,000 events/s. kafkajs' defaults (1 MiB × 6 partitions, 10 MiB) let enrich
+     * pass 800 MiB RSS while catching up a backlog.
      */
-    fetchMaxBytesPerPartition: z.coerce.number().int().min(16 * 1024).default(512 * 1024),
-    fetchMaxBytes: z.coerce.number().int().min(16 * 1024).default(2 * 1024 * 1024),
+    fetchMaxBytesPerPartition: z.coerce.number().int().min(16 * 1024).default(256 * 1024),
+    fetchMaxBytes: z.coerce.number().int().min(16 * 1024).default(1024 * 1024),
   }),
   http: z.object({
     host: z.string().default('127.0.0.1'),
