@@ -20,8 +20,8 @@ WORKDIR /app
 COPY --from=build /out /app
 USER node
 # --conditions=kaudit-dist: workspace packages resolve to their compiled dist/ (see their "exports").
-# The other flags are serviceNodeArgs' (libs/stack/src/service-node-args.ts): a larger young
-# generation for the buffer-heavy Kafka paths.
-ENTRYPOINT ["node", "--conditions=kaudit-dist", "--max-semi-space-size=64", "--enable-source-maps"]
+# The heap flags are SERVICE_V8_FLAGS (libs/stack/src/service-node-args.ts, checked by its test): a capped
+# young and old generation, so each service stays under 300 MiB RSS (the chart's memory limits assume them).
+ENTRYPOINT ["node", "--conditions=kaudit-dist", "--max-semi-space-size=16", "--max-old-space-size=160", "--enable-source-maps"]
 # Override with: services/<ingest|enrich|sink|alert>/dist/main.js, or cli/dist/main.js <command>
 CMD ["services/ingest/dist/main.js"]

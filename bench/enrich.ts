@@ -4,7 +4,9 @@
  * enrich's concurrency and batching: as many partitions handled at once (ENRICH_PARTITIONS_CONCURRENTLY),
  * one producer shared by them with one send in flight (what libs/kafka allows an idempotent producer),
  * sends bounded like enrich's (900 KiB), commit after the send. Both read the same raw topic with their
- * own group and write to their own topic; throughput is measured on the output topic from the first
+ * own group and write to their own topic, fetching at most enrich's fetch byte limits
+ * (ENRICH_FETCH_MAX_BYTES_PER_PARTITION / ENRICH_FETCH_MAX_BYTES); the raw records are compressed with the
+ * codec ingest writes (KAFKA_COMPRESSION's default), since those limits count stored bytes; throughput is measured on the output topic from the first
  * record out to the last, so consumer-group join time counts for neither. CPU per event (this process:
  * the bench's own polling is the same in both) is reported next to the floor (JSON.parse, Avro encode
  * and decode of the same events).
@@ -16,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from './raw-kafkajs.js';
 import { Registry } from 'prom-client';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
+import { DEFAULT_KAFKA_COMPRESSION } from '@kaudit/config';
 import { createKafkaClient, RAW_HEADERS, type KafkaAdmin } from '@kaudit/kafka';
 import { buildEnrich, loadEnrichConfig } from '@kaudit/enrich';
 import { rawRecordKey } from '@kaudit/ingest';
@@ -91,7 +94,8 @@ export const run: BenchRun = async (ctx) => {
     // The same raw records for both: ingest's shape (JSON bytes, key = cluster/user, RAW_HEADERS).
     const events = sampleEvents();
     const rawValues: Buffer[] = [];
-    const producer = client.producer();
+    // Compressed as ingest writes them: enrich's fetch limits count stored bytes.
+    const producer = client.producer({ compression: DEFAULT_KAFKA_COMPRESSION });
     await producer.start();
     for (let start = 0; start < n; start += 200) {
       const records = Array.from({ length: Math.min(200, n - start) }, (_, j) => {
@@ -133,7 +137,7 @@ export const run: BenchRun = async (ctx) => {
         queue = sending.catch(() => undefined);
         return sending;
       };
-      const rawConsumer = kafka.consumer({ groupId: uniqueName('bench_enrich_baseline') });
+      const rawConsumer = kafka.consumer({ groupId: uniqueName('bench_enrich_baseline'), maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition, maxBytes: config.kafka.fetchMaxBytes });
       await rawConsumer.connect();
       await rawConsumer.subscribe({ topics: [raw], fromBeginning: true });
       await rawConsumer.run({

@@ -18,7 +18,10 @@
  * — over the whole phase, and beside it for the warm-up and the steady part —, split at the alert's
  * createdUs into "until the rule fired" and "until delivered", markers never
  * notified (must be 0), freshness (webhook 200 → row queryable in ClickHouse, polled every 250 ms),
- * the consumer backlog, RSS and CPU-seconds per million events of each service (/proc utime+stime).
+ * the consumer backlog, RSS and CPU-seconds per million events of each service (/proc utime+stime),
+ * and beside RSS the main thread's V8 heap (used and committed) and external memory (Buffers outside
+ * the heap), scraped from each service's /metrics: RSS minus those is worker threads' heaps, code and
+ * native allocations (issue 16: every service < 300 MiB).
  * A phase is sustainable when the loader offered its rate, the backlog did not grow over the
  * phase's second half, freshness p99 < 5 s and every marker was stored and notified.
  * The timeline (worst latencies per 5 s) goes to stderr; BENCH_TRACE=1 keeps the services' logs.
@@ -94,10 +97,33 @@ interface PhaseRecord {
   refused: number;
   cpu: Map<string, number>;
   rss: Map<string, number>;
+  /** Per service: the largest main-thread heap used, heap committed and external memory seen, MiB. */
+  memory: Map<string, ServiceMemory>;
   backlogMid: number;
   backlogEnd: number;
   /** Wall time over which `cpu` was measured. */
   seconds: number;
+}
+
+interface ServiceMemory {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+const MEMORY_METRICS = { nodejs_heap_size_used_bytes: 'heapUsed', nodejs_heap_size_total_bytes: 'heapTotal', nodejs_external_memory_bytes: 'external' } as const;
+
+/** The main thread's heap and external memory from a service's /metrics (prom-client's default metrics), MiB. */
+async function scrapeMemory(port: number): Promise<ServiceMemory | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  if (!res?.ok) return undefined;
+  const out: ServiceMemory = { heapUsed: Number.NaN, heapTotal: Number.NaN, external: Number.NaN };
+  for (const line of (await res.text()).split('\n')) {
+    const [name, value] = line.split(' ');
+    const key = MEMORY_METRICS[name as keyof typeof MEMORY_METRICS];
+    if (key !== undefined) out[key] = Math.round(Number(value) / (1024 * 1024));
+  }
+  return out;
 }
 
 export const run: BenchRun = async (ctx) => {
@@ -140,9 +166,15 @@ export const run: BenchRun = async (ctx) => {
     ingest: { ...common, CLUSTERS_FILE: join(work, 'clusters.yaml') },
   };
   const ingestPort = await freePort();
+  // Where each service serves /metrics: ingest on its own metrics port, the others on their HTTP port.
+  const metricsPorts = new Map<string, number>();
   const procs = new Map<string, ServiceProcess>();
   for (const service of SERVICES) {
-    const proc = new ServiceProcess({ service, env: serviceEnv[service], httpPort: service === 'ingest' ? ingestPort : await freePort(), logDir: join(work, 'logs') });
+    const httpPort = service === 'ingest' ? ingestPort : await freePort();
+    const metricsPort = service === 'ingest' ? await freePort() : httpPort;
+    metricsPorts.set(service, metricsPort);
+    const env = service === 'ingest' ? { ...serviceEnv[service], INGEST_METRICS_PORT: String(metricsPort) } : serviceEnv[service];
+    const proc = new ServiceProcess({ service, env, httpPort, logDir: join(work, 'logs') });
     await proc.start();
     procs.set(service, proc);
   }
@@ -206,8 +238,24 @@ export const run: BenchRun = async (ctx) => {
   let seq = 0;
   let stopPolling = false;
   const rssNow = new Map<string, number>();
+  const memoryNow = new Map<string, ServiceMemory>();
+  const noteMemory = async () => {
+    await Promise.all(
+      [...metricsPorts].map(async ([name, port]) => {
+        const m = await scrapeMemory(port);
+        if (m === undefined) return;
+        const was = memoryNow.get(name);
+        // NaN (a metric missing) never wins a Math.max: it stays NaN only while nothing was read.
+        const max = (a: number | undefined, b: number) => (a === undefined || Number.isNaN(a) ? b : Number.isNaN(b) ? a : Math.max(a, b));
+        memoryNow.set(name, { heapUsed: max(was?.heapUsed, m.heapUsed), heapTotal: max(was?.heapTotal, m.heapTotal), external: max(was?.external, m.external) });
+      }),
+    );
+  };
+  let polls = 0;
   const poller = (async () => {
     while (!stopPolling) {
+      // Once a second: /metrics costs the services a little CPU, so not at the 250 ms of the rest.
+      if (polls++ % 4 === 0) await noteMemory();
       const ids = [...pendingRows.keys()];
       if (ids.length > 0) {
         const rs = await ch.query({ query: `SELECT DISTINCT audit_id FROM ${database}.audit_events WHERE audit_id IN {ids:Array(String)}`, query_params: { ids }, format: 'JSONEachRow' }).catch(() => undefined);
@@ -244,6 +292,7 @@ export const run: BenchRun = async (ctx) => {
     if (phase.clickhouseDown) await ctx.stopEngine?.('clickhouse');
     const cpu0 = cpuNow();
     rssNow.clear();
+    memoryNow.clear();
     let sent = 0;
     let refused = 0;
     let backlogMid = Number.NaN;
@@ -282,7 +331,7 @@ export const run: BenchRun = async (ctx) => {
     await mid;
     const cpu = new Map([...cpuNow()].map(([s, c]) => [s, c - (cpu0.get(s) ?? 0)]));
     const seconds = (Date.now() - began) / 1000;
-    const record: PhaseRecord = { phase, offered, sent, refused, cpu, seconds, rss: new Map(rssNow), backlogMid, backlogEnd: await backlog().catch(() => Number.NaN) };
+    const record: PhaseRecord = { phase, offered, sent, refused, cpu, seconds, rss: new Map(rssNow), memory: new Map(memoryNow), backlogMid, backlogEnd: await backlog().catch(() => Number.NaN) };
     if (phase.clickhouseDown) await ctx.startEngines?.();
     process.stderr.write(`  ${phase.name}: offered ${Math.round(offered)}/s, backlog mid ${backlogMid} end ${record.backlogEnd}\n`);
     return record;
@@ -401,6 +450,9 @@ export const run: BenchRun = async (ctx) => {
     for (const s of SERVICES) {
       figures.push({ name: `${name}: CPU ${s}`, value: ((r.cpu.get(s) ?? 0) / events) * 1e6, unit: 'CPU-s per 1M events' });
       figures.push({ name: `${name}: RSS ${s} (max)`, value: r.rss.get(s) ?? Number.NaN, unit: 'MiB', goal: '< 300 MiB' });
+      const m = r.memory.get(s);
+      figures.push({ name: `${name}: V8 heap used ${s} (max, main thread)`, value: m?.heapUsed ?? Number.NaN, unit: `MiB (committed max ${m?.heapTotal ?? Number.NaN} MiB)` });
+      figures.push({ name: `${name}: external memory ${s} (max: Buffers outside the heap)`, value: m?.external ?? Number.NaN, unit: 'MiB' });
     }
     const services = SERVICES.reduce((sum, s) => sum + (r.cpu.get(s) ?? 0), 0);
     const machine = r.cpu.get('machine') ?? 0;

@@ -3,8 +3,9 @@
  * run on the same engines, plus stored bytes per event after merges, and how ClickHouse-friendly its inserts
  * are at a steady 100 and 10,000 events/s (issue 16: about 1–2 inserts a second, few new parts a minute).
  *
- * Sink: Avro records on a topic → the real BatchSink/SinkService with main.ts's settings (the config defaults:
- * fetch batching, partitions at once, gathering), measured from its group join to its last stored row (a
+ * Sink: Avro records on a topic (compressed with the codec enrich writes, KAFKA_COMPRESSION's default, since the
+ * fetch limits count stored bytes) → the real BatchSink/SinkService with main.ts's settings (the config defaults:
+ * fetch batching and byte limits, partitions at once, gathering), measured from its group join to its last stored row (a
  * backlog can be a handful of inserts now, so first-to-last stored row would be no span), so join time does not count.
  * Baseline: the same rows, already mapped (no Kafka, no Avro), inserted by @clickhouse/client with JSONEachRow
  * in the sink's own rows per insert AND as many inserts at once as the sink had in flight (counted during its
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord, OPERATION_CLASSES, type AuditRecord } from '@kaudit/audit-schema';
 import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
+import { DEFAULT_KAFKA_COMPRESSION } from '@kaudit/config';
 import { createKafkaClient, type KafkaClient } from '@kaudit/kafka';
 import { Lifecycle } from '@kaudit/runtime';
 import { buildSink, loadSinkConfig, toAuditRow, type SinkService } from '@kaudit/sink';
@@ -244,7 +246,8 @@ export const run: BenchRun = async (ctx) => {
   const ch = createClickHouse({ url: ctx.clickhouseUrl, requestTimeoutMs: 120_000 });
   const kafka = createKafkaClient({ brokers: [ctx.kafkaBrokers], clientId: 'bench-sink', logger: ctx.logger });
   const admin = kafka.admin();
-  const producer = kafka.producer();
+  // Compressed as enrich writes them: the sink's fetch limits count stored bytes.
+  const producer = kafka.producer({ compression: DEFAULT_KAFKA_COMPRESSION });
   const codec = new AuditRecordCodec();
   await admin.start();
   await producer.start();

@@ -84,6 +84,9 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
     // Enrichment is CPU work between two round trips (fetch, produce+commit): handling a few
     // partitions at once lets one partition's CPU overlap another's waits. Memory: one batch each.
     partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
+    // What one fetch may bring in (issue 16: memory), see the config.
+    maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
+    fetchMaxBytes: config.kafka.fetchMaxBytes,
     onHandlerError: (err, batch, attempt) =>
       telemetry.emit({ event: 'batch_retry', level: 'warn', fields: { err: (err as Error).message, partition: batch.partition, firstOffset: batch.firstOffset, attempt } }),
   });

@@ -12,6 +12,12 @@ describe('enrich config', () => {
     expect(c.httpDirectory.urlTemplate).toBeUndefined();
   });
 
+  it('bounds what one fetch brings in by default (issue 16: memory), and takes the limits from the environment', () => {
+    expect(loadEnrichConfig({ KAFKA_BROKERS: 'a:1' }).kafka).toMatchObject({ fetchMaxBytesPerPartition: 256 * 1024, fetchMaxBytes: 1024 * 1024 });
+    const c = loadEnrichConfig({ KAFKA_BROKERS: 'a:1', ENRICH_FETCH_MAX_BYTES_PER_PARTITION: '65536', ENRICH_FETCH_MAX_BYTES: '262144' });
+    expect(c.kafka).toMatchObject({ fetchMaxBytesPerPartition: 65_536, fetchMaxBytes: 262_144 });
+  });
+
   it('parses per-cluster providers and keeps the directory token secret', () => {
     const c = loadEnrichConfig({
       KAFKA_BROKERS: 'a:1',

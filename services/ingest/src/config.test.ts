@@ -11,6 +11,9 @@ describe('ingest config', () => {
     // One user's records share a partition: a send must fit the broker's default message.max.bytes (1 MiB).
     expect(cfg.kafka.publishMaxBatchBytes).toBeLessThan(1024 * 1024 - 64 * 1024);
     expect(cfg.limits.maxEventBytes).toBeLessThan(cfg.kafka.publishMaxBatchBytes);
+    // Bodies in flight are bounded to a share of the 300 MiB a service may use (issue 16), yet hold three whole bodies.
+    expect(cfg.limits.maxInflightBytes).toBe(48 * 1024 * 1024);
+    expect(cfg.limits.maxInflightBytes).toBeGreaterThanOrEqual(3 * cfg.limits.maxBodyBytes);
   });
 
   it('names every missing or bad setting with its env var', () => {

@@ -52,8 +52,13 @@ export const ingestConfigSchema = z.object({
       /** Larger events are kept without requestObject/responseObject (Falco drops them at 256 KiB). */
       maxEventBytes: z.coerce.number().int().min(1024).default(256 * KIB),
       maxJsonDepth: z.coerce.number().int().min(8).default(128),
-      /** Bodies being read or published at once; beyond it new requests get 429 instead of growing memory. */
-      maxInflightBytes: z.coerce.number().int().min(1024).default(128 * MIB),
+      /**
+       * Bodies being read or published at once; beyond it new requests get 429 instead of growing memory. A body
+       * is in memory ~2–3× while in flight (its bytes, the parse worker's copy and parsed events, the encoded
+       * sends), so 48 MiB keeps ingest under its 300 MiB (issue 16) even when Kafka is slow; at 10,000 events/s
+       * of 400-event batches a few MiB are in flight, and three whole bodies of the 16 MiB limit fit.
+       */
+      maxInflightBytes: z.coerce.number().int().min(1024).default(48 * MIB),
       /**
        * The share of maxInflightBytes one cluster may hold (default a quarter, at least one body): slow
        * uploads of one cluster get 429 once it is used up, and every other cluster still has the rest.

@@ -82,8 +82,9 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
         maxBytesPerPartition: config.kafka.maxBytesPerPartition,
         // One fetch response is one insert per table (BatchSink gathers its partitions): let it fill. Not more than
         // one partition's share, or a member with few partitions would wait out maxWaitMs on every fetch.
-        fetchMinBytes: Math.min(config.batch.maxBytes, config.kafka.maxBytesPerPartition),
-        fetchMaxBytes: config.batch.maxBytes,
+        fetchMinBytes: Math.min(config.kafka.fetchMaxBytes, config.kafka.maxBytesPerPartition),
+        // What the sink holds at once (issue 16: memory), kept while ClickHouse is down.
+        fetchMaxBytes: config.kafka.fetchMaxBytes,
         fetchMaxWaitMs: config.batch.maxWaitMs,
         retryMaxMs: config.kafka.retryMaxMs,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,

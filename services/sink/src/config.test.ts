@@ -53,6 +53,9 @@ describe('sink config', () => {
     const base = { KAFKA_BROKERS: 'a:9092', CLICKHOUSE_URL: 'http://127.0.0.1:8123' };
     expect(loadSinkConfig(base).batch).toEqual({ maxRows: 50_000, maxBytes: 16 * 1024 * 1024, maxWaitMs: 1000 });
     expect(loadSinkConfig(base).kafka.partitionsConcurrently).toBe(6);
+    // What one fetch holds (stored bytes), which bounds the sink's memory (issue 16).
+    expect(loadSinkConfig(base).kafka).toMatchObject({ maxBytesPerPartition: 1024 * 1024, fetchMaxBytes: 2 * 1024 * 1024 });
+    expect(loadSinkConfig({ ...base, SINK_FETCH_MAX_BYTES: '65536' }).kafka.fetchMaxBytes).toBe(65_536);
     const c = loadSinkConfig({ ...base, SINK_BATCH_MAX_ROWS: '2000', SINK_BATCH_MAX_BYTES: '1048576', SINK_BATCH_MAX_WAIT_MS: '0' });
     expect(c.batch).toEqual({ maxRows: 2000, maxBytes: 1_048_576, maxWaitMs: 0 });
     let err: unknown;

@@ -13,10 +13,18 @@ export const sinkConfigSchema = z.object({
     alertsTopic: z.string().min(1).default(TOPICS.alerts),
     dlqTopic: z.string().min(1).default(TOPICS.dlq),
     /**
-     * Bytes fetched per partition per request. Also what the broker waits for before answering a fetch (with
-     * batch.maxBytes, whichever is smaller): 8 MiB is about a second of 10,000 events/s, one insert a second.
+     * Bytes (as stored: compressed, zstd ~10× for enriched records) fetched per partition per request. Also what
+     * the broker waits for before answering a fetch (with fetchMaxBytes, whichever is smaller, or batch.maxWaitMs):
+     * 1 MiB is about a second of 10,000 events/s, one insert a second.
      */
-    maxBytesPerPartition: z.coerce.number().int().min(16 * 1024).default(8 * 1024 * 1024),
+    maxBytesPerPartition: z.coerce.number().int().min(16 * 1024).default(1024 * 1024),
+    /**
+     * Bytes (as stored) of one whole fetch response — what the sink holds while it inserts, and keeps while
+     * ClickHouse is down: inflated (~10×) into records, rows and the insert body, 2 MiB is some 20,000 rows and
+     * tens of MiB of heap, under the 160 MiB old space (issue 16). Catching up a backlog, it is one insert of
+     * ~2 seconds of 10,000 events/s.
+     */
+    fetchMaxBytes: z.coerce.number().int().min(16 * 1024).default(2 * 1024 * 1024),
     retryMaxMs: z.coerce.number().int().min(100).default(10_000),
     /** How soon a crashed sink's partitions move to another member (the broker's minimum is 6 s). */
     sessionTimeoutMs: z.coerce.number().int().min(6000).default(30_000),
@@ -27,9 +35,10 @@ export const sinkConfigSchema = z.object({
   }),
   /**
    * How big an insert gets (issue 16: ClickHouse wants about one insert a second, not one per fetch). The broker
-   * holds each fetch until maxBytes of records are there or maxWaitMs passed, and the partitions of one fetch are
-   * inserted together, cut at maxRows. Kafka keeps the backlog: nothing is held beyond the fetch in hand, which
-   * maxBytes bounds, and nothing is committed before its insert.
+   * holds each fetch until kafka.maxBytesPerPartition (at most kafka.fetchMaxBytes) of records are there or
+   * maxWaitMs passed, and the partitions of one fetch are inserted together, cut at maxRows or maxBytes of record
+   * values. Kafka keeps the backlog: nothing is held beyond the fetch in hand, which kafka.fetchMaxBytes bounds,
+   * and nothing is committed before its insert.
    */
   batch: z.object({
     maxRows: z.coerce.number().int().min(1).default(SINK_BATCHING_DEFAULTS.maxRows),
@@ -62,6 +71,7 @@ export const SINK_ENV: EnvMap = {
   'kafka.alertsTopic': 'SINK_ALERTS_TOPIC',
   'kafka.dlqTopic': 'SINK_DLQ_TOPIC',
   'kafka.maxBytesPerPartition': 'SINK_MAX_BYTES_PER_PARTITION',
+  'kafka.fetchMaxBytes': 'SINK_FETCH_MAX_BYTES',
   'kafka.retryMaxMs': 'SINK_RETRY_MAX_MS',
   'kafka.sessionTimeoutMs': 'SINK_SESSION_TIMEOUT_MS',
   'kafka.partitionsConcurrently': 'SINK_PARTITIONS_CONCURRENTLY',
