@@ -22,6 +22,9 @@ USER node
 # --conditions=kaudit-dist: workspace packages resolve to their compiled dist/ (see their "exports").
 # The heap flags are SERVICE_V8_FLAGS (libs/stack/src/service-node-args.ts, checked by its test): a capped
 # young and old generation, so each service stays under 300 MiB RSS (the chart's memory limits assume them).
-ENTRYPOINT ["node", "--conditions=kaudit-dist", "--max-semi-space-size=16", "--max-old-space-size=160", "--enable-source-maps"]
+# They are NODE_OPTIONS, not ENTRYPOINT arguments, because node's command line wins over NODE_OPTIONS: set
+# NODE_OPTIONS in a component's extraEnv to give a service with larger fetch limits a larger heap.
+ENV NODE_OPTIONS="--max-semi-space-size=16 --max-old-space-size=160"
+ENTRYPOINT ["node", "--conditions=kaudit-dist", "--enable-source-maps"]
 # Override with: services/<ingest|enrich|sink|alert>/dist/main.js, or cli/dist/main.js <command>
 CMD ["services/ingest/dist/main.js"]

@@ -7,7 +7,8 @@
  * - old generation: 160 MiB. What the services keep is bounded by their byte limits (fetch sizes,
  *   in-flight bodies, a parse worker's one body), all well below it, so the cap only stops V8 from
  *   putting off full collections while RSS grows; it is not a budget the work is expected to reach.
- * V8 reads them only at start-up. The Dockerfile's ENTRYPOINT repeats them, and the Helm chart's
+ * V8 reads them only at start-up. The Dockerfile's NODE_OPTIONS repeat them (replaceable per component with the
+ * chart's extraEnv: node's command line would win over NODE_OPTIONS), and the Helm chart's
  * memory requests and limits are sized from them (deploy/helm/kaudit/values.yaml).
  */
 export const SERVICE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=16', '--max-old-space-size=160'];
