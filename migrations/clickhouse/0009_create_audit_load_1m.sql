@@ -52,9 +52,9 @@ ARRAY JOIN [('user', actor_id), ('verb', verb), ('code', toString(response_code)
 GROUP BY dimension, minute, cluster, key;
 
 -- Backfill what was stored before the view existed, counting distinct requests (a request stored twice so far counts
--- once). Rows inserted from the second the view was created on are the view's; the few inserted earlier in that same
--- second are missed, so apply this migration with the sink stopped (as `kaudit setup` runs before the services) to
--- have the history exact.
+-- once): every row inserted up to the second the view was created in (_inserted_at has whole seconds). Rows the view
+-- also counted — inserted after it, within that second — count twice; none are missed. Apply this migration with the
+-- sink stopped (as `kaudit setup` runs before the services start) and the history is exact.
 INSERT INTO {{database}}.audit_load_1m
 SELECT
     d.1 AS dimension,
@@ -72,7 +72,7 @@ FROM
         uniqExact(cluster, audit_id) AS n
     FROM {{database}}.audit_events
     WHERE stage NOT IN ('RequestReceived', 'ResponseStarted')
-      AND _inserted_at < (SELECT max(metadata_modification_time) FROM system.tables WHERE database = '{{database}}' AND name = 'audit_load_1m_mv')
+      AND _inserted_at <= (SELECT max(metadata_modification_time) FROM system.tables WHERE database = '{{database}}' AND name = 'audit_load_1m_mv')
     GROUP BY minute, cluster, actor_id, verb, response_code, user_agent
 )
 ARRAY JOIN [('user', actor_id), ('verb', verb), ('code', toString(response_code)), ('useragent', user_agent)] AS d
