@@ -6,6 +6,8 @@ import {
   execQuery,
   forbiddenQuery,
   loadQuery,
+  loadSource,
+  LOAD_COUNTS_NOTE,
   LOAD_DIMENSIONS,
   parseObjectArg,
   whoCordonedQuery,
@@ -76,8 +78,15 @@ const CHART_DEFAULT_SERIES = 5;
 /** `ask load --chart`: the top keys' per-minute series, as sparklines or (`--json`) as data. */
 async function printLoadChart(deps: CliDeps, opts: ScopeOptions, by: LoadDimension, now = new Date()): Promise<void> {
   const range = resolveTimeRange(opts, now, '1h');
-  const series = loadSeries(await queryRows(deps, loadSeriesQuery(scopeFrom(deps, opts, '1h', now), by)));
-  deps.out(opts.json ? JSON.stringify({ by, since: range.since.toISOString(), until: range.until.toISOString(), series }, null, 2) : renderLoadChart({ by, ...range, series }));
+  const scope = scopeFrom(deps, opts, '1h', now);
+  const series = loadSeries(await queryRows(deps, loadSeriesQuery(scope, by)));
+  if (opts.json) deps.out(JSON.stringify({ by, since: range.since.toISOString(), until: range.until.toISOString(), series }, null, 2));
+  else deps.out(withLoadNote(renderLoadChart({ by, ...range, series }), scope));
+}
+
+/** A table or chart of `ask load` over the counts rollup says so under it (--json is documented in docs/operating.md). */
+function withLoadNote(text: string, scope: AskScope): string {
+  return loadSource(scope) === 'counts' ? `${text}\n${LOAD_COUNTS_NOTE}` : text;
 }
 
 /** Registers `kaudit ask` and its canned questions; returns it so other modules add theirs. */
@@ -110,7 +119,9 @@ export function registerAskCommand(program: Command, deps: CliDeps): Command {
         await printLoadChart(deps, { ...opts, limit }, opts.by);
         return;
       }
-      await runAndPrint(deps, loadQuery(scopeFrom(deps, opts, '1h'), opts.by), opts.json);
+      const scope = scopeFrom(deps, opts, '1h');
+      const rows = await queryRows(deps, loadQuery(scope, opts.by));
+      deps.out(opts.json ? JSON.stringify(rows, null, 2) : withLoadNote(renderTable(rows), scope));
     });
 
   addScopeOptions(ask.command('forbidden'), '24h')

@@ -18,7 +18,7 @@ export function explainAccessDenied(err: KauditError): KauditError {
     'CLICKHOUSE_REJECTED',
     `${err.message}\n` +
       `${table[1]}.${table[2]} cannot be read here. Team-scoped users (kaudit_team_*) read only ${TEAM_TABLES.join(' and ')} of their team database (CLICKHOUSE_DATABASE=<db>_team_<team>), ` +
-      `filtered to their team's namespaces; the per-minute rollups (audit_rollup_1m*, read by \`kaudit ask load\`) have no namespace column, so they are for fleet-wide users only (docs/operating.md, "Team-scoped access").`,
+      `filtered to their team's namespaces; the per-minute rollups (audit_rollup_1m*, audit_load_1m, read by \`kaudit ask load\`) have no namespace column, so they are for fleet-wide users only (docs/operating.md, "Team-scoped access").`,
     { cause: err, details: err.details },
   );
 }

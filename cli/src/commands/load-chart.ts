@@ -1,14 +1,25 @@
 import { z } from 'zod';
 import { KauditError } from '@kaudit/errors';
-import { LOAD_KEY, type AskQuery, type AskScope, type LoadDimension } from './ask-queries.js';
+import { LOAD_COUNTS_PER_MINUTE, LOAD_COUNTS_TOP, LOAD_KEY, loadSource, type AskQuery, type AskScope, type LoadDimension, type LoadSource } from './ask-queries.js';
 
 /**
  * `kaudit ask load --chart`: the per-minute series of the busiest keys (issue 17: "trend by user / verb / status
  * code" as a chart). The top `limit` keys are ranked the way `ask load` ranks them (requests summed over the
  * minutes of the range), then each key's per-minute counts are read from the same rollup. Only minutes with
- * requests come back; the renderer fills the rest with zero.
+ * requests come back; the renderer fills the rest with zero. Like `ask load`, a long range reads the per-minute counts
+ * of audit_load_1m instead of the distinct requests of audit_rollup_1m_v2 (ask-queries.ts, LOAD_DISTINCT_MAX_MS).
  */
-export function loadSeriesQuery(s: AskScope, by: LoadDimension): AskQuery {
+export function loadSeriesQuery(s: AskScope, by: LoadDimension, source: LoadSource = loadSource(s)): AskQuery {
+  if (source === 'counts') {
+    return {
+      query: `SELECT key, anyLast(${by === 'user' ? 'who' : "''"}) AS who, minute, sum(n) AS requests
+      FROM (${LOAD_COUNTS_PER_MINUTE})
+      WHERE key IN (${LOAD_COUNTS_TOP})
+      GROUP BY key, minute
+      ORDER BY key, minute`,
+      params: { db: s.database, cluster: s.cluster, since: s.since, until: s.until, limit: s.limit, dimension: by },
+    };
+  }
   const key = LOAD_KEY[by];
   // The person's name only means something per user; another dimension's key is its own label.
   const who = by === 'user' ? 'anyLast(actor_display_name)' : "''";

@@ -30,6 +30,7 @@ const SHARDING_KEYS: Readonly<Record<string, string>> = {
   // so any deterministic key serves the rare insert through the Distributed table (a backfill).
   audit_rollup_1m: 'cityHash64(cluster, minute)',
   audit_rollup_1m_v2: 'cityHash64(cluster, minute)',
+  audit_load_1m: 'cityHash64(cluster, minute)',
 };
 
 /** The Keeper path of a replicated table: per shard, with the {shard}/{replica} macros every server defines. */
