@@ -79,7 +79,7 @@ const auditEventObjectSchema = z
  * Kubernetes 1.8–1.9 (v1beta1) wrote only `timestamp`; it is both times of such an event (issue 15
  * §3). Only for events not declared v1, and only where the time is missing.
  */
-function withV1beta1Times(v: unknown): unknown {
+export function withV1beta1Times(v: unknown): unknown {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
   const e = v as Record<string, unknown>;
   if (e.apiVersion === 'audit.k8s.io/v1' || typeof e.timestamp !== 'string') return v;
