@@ -63,7 +63,8 @@ function toUser(user: AuditEvent['user']): AuditRecord['user'] {
 function capObject(value: unknown, maxBytes: number): { text: string | null; truncated: boolean } {
   if (value === undefined || value === null) return { text: null, truncated: false };
   let text = JSON.stringify(value);
-  if (Buffer.byteLength(text) <= maxBytes) return { text, truncated: false };
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most texts are known to fit without counting bytes.
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return { text, truncated: false };
   const obj = asObject(value);
   const metadata = asObject(obj?.metadata);
   text = JSON.stringify({
