@@ -49,7 +49,11 @@ function nullable(value: string | undefined): string | null {
 }
 
 function flattenExtra(extra: Record<string, string[]> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(extra ?? {}).map(([k, v]) => [k, v.join(',')]));
+  const out: Record<string, string> = {};
+  if (extra === undefined) return out;
+  // A loop, not fromEntries(entries().map()): no pair arrays per key on the hot path.
+  for (const k of Object.keys(extra)) out[k] = (extra[k] as string[]).join(',');
+  return out;
 }
 
 function toUser(user: AuditEvent['user']): AuditRecord['user'] {
@@ -109,7 +113,10 @@ export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Res
   if (kinds.size > 0) harvestCredentialValues([event.requestObject, event.responseObject], event.annotations ?? {}, harvested);
   const request = redactPayload(event.requestObject, kinds, { inPlace: true });
   const response = redactPayload(event.responseObject, kinds, { inPlace: true });
-  const removed = new Set([...harvested, ...request.removed, ...response.removed]);
+  // harvested is this call's own set: the redactor's finds join it (no spread into a new set per record).
+  const removed = harvested;
+  for (const value of request.removed) removed.add(value);
+  for (const value of response.removed) removed.add(value);
   const requestObject = capObject(request.value, options.maxObjectBytes);
   const responseObject = capObject(response.value, options.maxObjectBytes);
 
