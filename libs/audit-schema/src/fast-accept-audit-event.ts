@@ -1,4 +1,4 @@
-import { AUDIT_API_VERSIONS, AUDIT_LEVELS, AUDIT_STAGES, withV1beta1Times, type AuditEvent } from './k8s-audit-event.js';
+import { AUDIT_API_VERSIONS, AUDIT_LEVELS, AUDIT_STAGES, RFC3339_TIMESTAMP, withV1beta1Times, type AuditEvent } from './k8s-audit-event.js';
 
 /**
  * The hot-path twin of `auditEventSchema.safeParse` for what ingest and enrich feed it (JSON.parse
@@ -39,8 +39,6 @@ export function fastAcceptAuditEvent(value: unknown): AuditEvent | undefined {
   return ok ? (e as AuditEvent) : undefined;
 }
 
-/** The same pattern as the schema's `timestamp` (k8s-audit-event.ts). */
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * An object zod reads exactly as we do: Object.prototype (JSON.parse's), no own `__proto__` key, no
@@ -63,7 +61,7 @@ function isOptionalString(v: unknown): boolean {
 }
 
 function isTimestamp(v: unknown): boolean {
-  return typeof v === 'string' && TIMESTAMP.test(v);
+  return typeof v === 'string' && RFC3339_TIMESTAMP.test(v);
 }
 
 function isStringArray(v: unknown): boolean {
