@@ -11,9 +11,8 @@ export const AUDIT_STAGES = ['RequestReceived', 'ResponseStarted', 'ResponseComp
 export const AUDIT_LEVELS = ['None', 'Metadata', 'Request', 'RequestResponse'] as const;
 
 /** RFC 3339 timestamp with optional fractional seconds (the apiserver writes microseconds). */
-const timestamp = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/, 'must be an RFC 3339 timestamp');
+export const RFC3339_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const timestamp = z.string().regex(RFC3339_TIMESTAMP, 'must be an RFC 3339 timestamp');
 
 export const userInfoSchema = z
   .object({
@@ -79,7 +78,7 @@ const auditEventObjectSchema = z
  * Kubernetes 1.8–1.9 (v1beta1) wrote only `timestamp`; it is both times of such an event (issue 15
  * §3). Only for events not declared v1, and only where the time is missing.
  */
-function withV1beta1Times(v: unknown): unknown {
+export function withV1beta1Times(v: unknown): unknown {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
   const e = v as Record<string, unknown>;
   if (e.apiVersion === 'audit.k8s.io/v1' || typeof e.timestamp !== 'string') return v;

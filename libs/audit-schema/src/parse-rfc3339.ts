@@ -22,8 +22,12 @@ function isLeap(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
+// A function, not a closure in parseRfc3339: that closure was allocated (and, under tsx, named) per call.
+function bad(what: string): ParsedTimestamp {
+  return { ok: false, reason: `not a valid RFC 3339 time: ${what}` };
+}
+
 export function parseRfc3339(ts: string): ParsedTimestamp {
-  const bad = (what: string): ParsedTimestamp => ({ ok: false, reason: `not a valid RFC 3339 time: ${what}` });
   if (ts.length < 20 || ts[4] !== '-' || ts[7] !== '-' || (ts[10] !== 'T' && ts[10] !== 't') || ts[13] !== ':' || ts[16] !== ':') return bad('expected YYYY-MM-DDThh:mm:ss');
   const year = digits(ts, 0, 4);
   const month = digits(ts, 5, 2);
@@ -31,7 +35,8 @@ export function parseRfc3339(ts: string): ParsedTimestamp {
   const hour = digits(ts, 11, 2);
   const minute = digits(ts, 14, 2);
   const second = digits(ts, 17, 2);
-  if ([year, month, day, hour, minute, second].some(Number.isNaN)) return bad('expected digits');
+  // digits() gives a finite number or NaN, so the sum is NaN exactly when one of them is (no array per call).
+  if (Number.isNaN(year + month + day + hour + minute + second)) return bad('expected digits');
   if (month < 1 || month > 12) return bad(`month ${month} does not exist`);
   const monthDays = month === 2 && isLeap(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
   if (day < 1 || day > monthDays) return bad(`day ${day} does not exist in month ${month} of ${year}`);

@@ -49,7 +49,11 @@ function nullable(value: string | undefined): string | null {
 }
 
 function flattenExtra(extra: Record<string, string[]> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(extra ?? {}).map(([k, v]) => [k, v.join(',')]));
+  const out: Record<string, string> = {};
+  if (extra === undefined) return out;
+  // A loop, not fromEntries(entries().map()): no pair arrays per key on the hot path.
+  for (const k of Object.keys(extra)) out[k] = (extra[k] as string[]).join(',');
+  return out;
 }
 
 function toUser(user: AuditEvent['user']): AuditRecord['user'] {
@@ -63,7 +67,8 @@ function toUser(user: AuditEvent['user']): AuditRecord['user'] {
 function capObject(value: unknown, maxBytes: number): { text: string | null; truncated: boolean } {
   if (value === undefined || value === null) return { text: null, truncated: false };
   let text = JSON.stringify(value);
-  if (Buffer.byteLength(text) <= maxBytes) return { text, truncated: false };
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most texts are known to fit without counting bytes.
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return { text, truncated: false };
   const obj = asObject(value);
   const metadata = asObject(obj?.metadata);
   text = JSON.stringify({
@@ -108,7 +113,10 @@ export function buildAuditRecord(event: AuditEvent, meta: RawMeta, resolved: Res
   if (kinds.size > 0) harvestCredentialValues([event.requestObject, event.responseObject], event.annotations ?? {}, harvested);
   const request = redactPayload(event.requestObject, kinds, { inPlace: true });
   const response = redactPayload(event.responseObject, kinds, { inPlace: true });
-  const removed = new Set([...harvested, ...request.removed, ...response.removed]);
+  // harvested is this call's own set: the redactor's finds join it (no spread into a new set per record).
+  const removed = harvested;
+  for (const value of request.removed) removed.add(value);
+  for (const value of response.removed) removed.add(value);
   const requestObject = capObject(request.value, options.maxObjectBytes);
   const responseObject = capObject(response.value, options.maxObjectBytes);
 

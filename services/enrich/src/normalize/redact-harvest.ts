@@ -32,7 +32,8 @@ function visit(value: unknown, under: boolean, depth: number, into: Set<string>)
   const object = value as Record<string, unknown>;
   // A JSON patch op: its value lands at its path, so a path through a value key makes it one.
   const viaPath = typeof object.path === 'string' && object.path.split('/').some((segment) => VALUE_KEYS.has(segment));
-  for (const [key, child] of Object.entries(object)) visit(child, under || VALUE_KEYS.has(key) || (key === 'value' && viaPath), depth + 1, into);
+  // Object.keys, not Object.entries: the same own keys without a [key, value] pair each (hot path).
+  for (const key of Object.keys(object)) visit(object[key], under || VALUE_KEYS.has(key) || (key === 'value' && viaPath), depth + 1, into);
 }
 
 /**

@@ -71,8 +71,15 @@ function textLeaks(text: string, needles: readonly string[], depth: number): boo
 
 function valueLeaks(value: unknown, needles: readonly string[], depth: number): boolean {
   if (typeof value === 'string') return textLeaks(value, needles, depth);
-  if (Array.isArray(value)) return value.some((v) => valueLeaks(v, needles, depth));
-  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([k, v]) => textLeaks(k, needles, depth) || valueLeaks(v, needles, depth));
+  // Plain loops over the same own keys as Object.entries: no [key, value] pair per property (hot path).
+  if (Array.isArray(value)) {
+    for (const v of value) if (valueLeaks(v, needles, depth)) return true;
+    return false;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const object = value as Record<string, unknown>;
+    for (const k of Object.keys(object)) if (textLeaks(k, needles, depth) || valueLeaks(object[k], needles, depth)) return true;
+  }
   return false;
 }
 

@@ -114,7 +114,8 @@ function objectsOf(payload: unknown): Record<string, unknown>[] {
   return items.length > 0 && typeof obj.kind === 'string' && obj.kind.endsWith('List') ? items : [obj];
 }
 
-const unique = (values: string[]): string[] => [...new Set(values)];
+/** Most lists are empty (every Metadata-level event): no Set for those. */
+const unique = (values: string[]): string[] => (values.length < 2 ? values : [...new Set(values)]);
 
 /**
  * Facts rules match on, computed from the request object (what the user asked for) and, when the
