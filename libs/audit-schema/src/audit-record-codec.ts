@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { KauditError } from '@kaudit/errors';
-import { auditRecordSchema, type AuditRecord } from './audit-record.js';
+import { ACTOR_KINDS, auditRecordSchema, OPERATION_CLASSES, PROVIDERS, type AuditRecord } from './audit-record.js';
+import { compileAvroReader } from './compile-avro-reader.js';
 
 /** Kafka header carrying the writer schema's fingerprint (sha256 of its canonical form, hex). */
 export const SCHEMA_FINGERPRINT_HEADER = 'kaudit-schema';
@@ -13,6 +14,37 @@ interface Version {
   version: number;
   type: avro.Type;
   fingerprint: string;
+}
+
+/** How bytes of one writer version become a record of the current shape. */
+interface Reader {
+  /** Generated for this writer version (compileAvroReader), when it can be: plain objects, nothing checked beyond Avro. */
+  compiled: ((bytes: Buffer) => unknown) | undefined;
+  /** avsc's schema resolution from this writer version; undefined for the current version itself. */
+  resolver: avro.Resolver | undefined;
+}
+
+const providers: ReadonlySet<string> = new Set(PROVIDERS);
+const actorKinds: ReadonlySet<string> = new Set(ACTOR_KINDS);
+const operations: ReadonlySet<string> = new Set(OPERATION_CLASSES);
+
+/**
+ * What auditRecordSchema demands beyond the Avro types of a record a compiled reader produced (Avro already
+ * fixed every field's presence and type, strings, nulls, arrays and maps; its longs are safe integers): the
+ * enums, the non-empty ids, a finite latency. Parsing with zod instead checks everything again and deep-copies
+ * the record, which cost as much as decoding it (issue 16). The codec tests run both on the same bytes, mutated
+ * field by field, so a constraint added to the zod schema and not here fails them.
+ * Returns the problems, empty when the record is valid.
+ */
+function problemsOf(r: AuditRecord): string[] {
+  const problems: string[] = [];
+  if (r.cluster.length === 0) problems.push('cluster: empty');
+  if (r.auditID.length === 0) problems.push('auditID: empty');
+  if (!providers.has(r.provider)) problems.push(`provider: ${JSON.stringify(r.provider)} is not one of ${PROVIDERS.join(', ')}`);
+  if (!actorKinds.has(r.actor.kind)) problems.push(`actor.kind: ${JSON.stringify(r.actor.kind)} is not one of ${ACTOR_KINDS.join(', ')}`);
+  if (!operations.has(r.operation)) problems.push(`operation: ${JSON.stringify(r.operation)} is not an operation class`);
+  if (!Number.isFinite(r.latencyMs)) problems.push(`latencyMs: ${r.latencyMs} is not finite`);
+  return problems;
 }
 
 function loadVersions(): Version[] {
@@ -33,7 +65,7 @@ function loadVersions(): Version[] {
 export class AuditRecordCodec {
   readonly #versions: Version[];
   readonly #current: Version;
-  readonly #resolvers = new Map<string, avro.Resolver | null>();
+  readonly #readers = new Map<string, Reader>();
   #scratch = Buffer.allocUnsafe(16 * 1024);
 
   constructor() {
@@ -42,7 +74,10 @@ export class AuditRecordCodec {
     if (!current) throw new KauditError('INTERNAL', `no Avro schemas found in ${AVRO_DIR}`);
     this.#current = current;
     for (const v of this.#versions) {
-      this.#resolvers.set(v.fingerprint, v === current ? null : current.type.createResolver(v.type));
+      this.#readers.set(v.fingerprint, {
+        compiled: compileAvroReader(v.type, current.type),
+        resolver: v === current ? undefined : current.type.createResolver(v.type),
+      });
     }
   }
 
@@ -69,13 +104,35 @@ export class AuditRecordCodec {
   /** Decodes bytes written with the schema of `fingerprint`; INPUT_INVALID when unknown or corrupt. */
   decode(bytes: Buffer, fingerprint: string | undefined): AuditRecord {
     const key = fingerprint ?? this.#current.fingerprint;
-    if (!this.#resolvers.has(key)) {
+    const reader = this.#readers.get(key);
+    if (reader === undefined) {
       throw new KauditError('INPUT_INVALID', `unknown audit record schema fingerprint ${key}`);
     }
-    const resolver = this.#resolvers.get(key) ?? undefined;
+    if (reader.compiled === undefined) return this.decodeWithAvsc(bytes, fingerprint);
+    let value: AuditRecord;
+    try {
+      value = reader.compiled(bytes) as AuditRecord;
+    } catch (cause) {
+      throw new KauditError('INPUT_INVALID', `audit record is not valid Avro: ${(cause as Error).message}`, { cause });
+    }
+    const problems = problemsOf(value);
+    if (problems.length > 0) throw new KauditError('INPUT_INVALID', `decoded audit record failed validation: ${problems.join('; ')}`);
+    return value;
+  }
+
+  /**
+   * The reference decoder: avsc's generic reader and schema resolution, then the full zod schema. decode() uses
+   * it for a writer version compileAvroReader cannot compile; the tests check decode() against it.
+   */
+  decodeWithAvsc(bytes: Buffer, fingerprint: string | undefined): AuditRecord {
+    const key = fingerprint ?? this.#current.fingerprint;
+    const reader = this.#readers.get(key);
+    if (reader === undefined) {
+      throw new KauditError('INPUT_INVALID', `unknown audit record schema fingerprint ${key}`);
+    }
     let value: unknown;
     try {
-      value = resolver === undefined ? this.#current.type.fromBuffer(bytes) : this.#current.type.fromBuffer(bytes, resolver);
+      value = this.#current.type.fromBuffer(bytes, reader.resolver);
     } catch (cause) {
       throw new KauditError('INPUT_INVALID', `audit record is not valid Avro: ${(cause as Error).message}`, { cause });
     }

@@ -185,7 +185,9 @@ describe('the sink', () => {
   });
 
   it('an undecodable record in the middle of a streamed block leaves no partial block behind', async () => {
-    const good = Array.from({ length: 200 }, (_, i) => sampleAuditRecord({ auditID: `stream-${i}`, cluster: 'stream-test' }));
+    // Big enough that the rows before the bad record fill several chunks of the insert's body: those are sent
+    // before the bad record is reached, and must not be committed.
+    const good = Array.from({ length: 200 }, (_, i) => sampleAuditRecord({ auditID: `stream-${i}`, cluster: 'stream-test', requestObject: JSON.stringify({ pad: 'p'.repeat(2000) }) }));
     await producer.send(ctx.topics.enriched, [
       ...good.slice(0, 150).map((r) => ({ ...encoded(r), partition: 1 })),
       { key: 'x', value: Buffer.from([0xff, 0xff, 0xff]), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint }, partition: 1 },
