@@ -26,6 +26,27 @@ describe('checkAuditEvent', () => {
     expect(checked).toMatchObject({ ok: true, requestReceivedUs: Date.parse('2026-12-01T09:59:00.123Z') * 1000 + 456, stageUs: Date.parse('2026-12-01T09:59:00.200Z') * 1000 + 1 });
   });
 
+  // JSON.parse makes "__proto__" an own key; zod's copy of an object or record leaves it out, so the
+  // event was accepted with the key gone — dropped silently. It is refused (and so dead-lettered whole).
+  it.each([
+    ['annotations', '{"annotations":{"__proto__":"x","a/b":"c"}}', 'annotations.__proto__'],
+    ['user.extra', '{"user":{"username":"u","extra":{"__proto__":["x"]}}}', 'user.extra.__proto__'],
+    ['the event itself', '{"__proto__":{"x":1}}', '__proto__'],
+    ['objectRef', '{"objectRef":{"resource":"pods","__proto__":"x"}}', 'objectRef.__proto__'],
+  ])('refuses a __proto__ key in %s, naming where, instead of dropping it', (_where, extra, path) => {
+    // As the apiserver's JSON reaches JSON.parse: the later "user" / "objectRef" replaces the fixture's.
+    const value = JSON.parse(`${JSON.stringify(event(iso(NOW))).slice(0, -1)},${extra.slice(1)}`) as unknown;
+    const checked = checkAuditEvent(value, rules);
+    expect(checked).toMatchObject({ ok: false, problem: 'invalid-event', reason: expect.stringContaining(path) as unknown });
+  });
+
+  it('keeps a __proto__ key inside request and response bodies, which are stored as they are', () => {
+    const value = { ...event(iso(NOW)), requestObject: JSON.parse('{"__proto__":{"a":1},"kind":"Pod"}') as unknown };
+    const checked = checkAuditEvent(value, rules);
+    expect(checked.ok).toBe(true);
+    expect(checked.ok && Object.hasOwn(checked.event.requestObject as object, '__proto__')).toBe(true);
+  });
+
   it('refuses what the schema refuses', () => {
     const noVerb = event(iso(NOW));
     delete noVerb.verb;

@@ -41,6 +41,33 @@ export interface EventCheckRules {
 
 const TIME_FIELDS = ['requestReceivedTimestamp', 'stageTimestamp'] as const;
 
+/** Bodies kaudit keeps as they are (zod reads them as unknown, so nothing in them is rebuilt or lost). */
+const OPAQUE_FIELDS = new Set(['requestObject', 'responseObject']);
+
+/**
+ * Where an own `__proto__` key sits (JSON.parse makes one from `"__proto__": …`), outside the opaque bodies:
+ * zod's copy of an object or record leaves such a key out, so the event would be stored without it — a
+ * silent loss. Refused instead, which dead-letters the event's original bytes.
+ */
+function ownProtoKeyPath(value: unknown, path = '', depth = 0): string | undefined {
+  if (typeof value !== 'object' || value === null || depth > 8) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = ownProtoKeyPath(value[i], `${path}[${i}]`, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    if (key === '__proto__') return at;
+    if (depth === 0 && OPAQUE_FIELDS.has(key)) continue;
+    const found = ownProtoKeyPath((value as Record<string, unknown>)[key], at, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /**
  * The one acceptance rule of kaudit, shared by ingest (which answers the apiserver) and enrich (which
  * would otherwise dead-letter after the 200): the audit Event schema, real calendar instants, and event
@@ -52,6 +79,8 @@ export function checkAuditEvent(value: unknown, rules: EventCheckRules): Checked
   // The fast check accepts only what zod accepts; everything else (and every reason) is zod's.
   let event = fastAcceptAuditEvent(value);
   if (event === undefined) {
+    const protoKey = ownProtoKeyPath(value);
+    if (protoKey !== undefined) return { ok: false, problem: 'invalid-event', reason: `invalid audit event: ${protoKey}: a "__proto__" key is not accepted (it would be lost from the stored event)` };
     const parsed = auditEventSchema.safeParse(value);
     if (!parsed.success) return { ok: false, problem: 'invalid-event', reason: `invalid audit event: ${describeIssues(parsed.error)}` };
     event = parsed.data;
