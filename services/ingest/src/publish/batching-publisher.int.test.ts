@@ -33,6 +33,18 @@ describe('BatchingPublisher on a real broker', () => {
     expect(await count(topic)).toBe(3000);
   });
 
+  it('counts headers toward the send bound, shared header objects and per-record ones alike', async () => {
+    const topic = uniqueName('publisher');
+    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const publisher = new BatchingPublisher({ producer, topic });
+    // Tiny values under big headers: ~3 MB that only fits the broker's 1 MiB batch limit if headers are counted.
+    const shared = { cluster: 'one-cluster' };
+    const big = (i: number) => ({ cluster: 'one-cluster', note: `${i}`.padEnd(10_000, 'h') });
+    const mixed = Array.from({ length: 300 }, (_, i) => ({ key: 'one-cluster', value: Buffer.from(`{"n":${i}}`), headers: i < 20 ? shared : big(i) }));
+    await publisher.publish(mixed);
+    expect(await count(topic)).toBe(300);
+  });
+
   it('resolves every concurrent caller once its own records are acknowledged', async () => {
     const topic = uniqueName('publisher');
     await admin.ensureTopics([{ topic, partitions: 3 }]);

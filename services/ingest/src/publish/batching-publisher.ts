@@ -7,11 +7,27 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Record size as the broker counts it, roughly: value, key, headers and per-record framing. */
-function recordBytes(r: OutgoingRecord): number {
-  let bytes = r.value.length + (r.key?.length ?? 0) + 64;
-  for (const [name, value] of Object.entries(r.headers ?? {})) bytes += name.length + value.length + 8;
+/** Headers' share of a record's size (names, values, framing). */
+function headerBytes(headers: Readonly<Record<string, string | Buffer>> | undefined): number {
+  let bytes = 0;
+  for (const name in headers) bytes += name.length + (headers[name]?.length ?? 0) + 8;
   return bytes;
+}
+
+/**
+ * Record sizes as the broker counts them, roughly: value, key, headers and per-record framing. The records of
+ * one publish share one header object (toRawRecords), so its size is counted once, not once per record.
+ */
+function recordSizer(): (r: OutgoingRecord) => number {
+  let lastHeaders: OutgoingRecord['headers'];
+  let lastBytes = 0;
+  return (r) => {
+    if (r.headers !== lastHeaders) {
+      lastHeaders = r.headers;
+      lastBytes = headerBytes(r.headers);
+    }
+    return r.value.length + (r.key?.length ?? 0) + 64 + lastBytes;
+  };
 }
 
 /**
@@ -61,6 +77,7 @@ export class BatchingPublisher {
       chunk = [];
       bytes = 0;
     };
+    const recordBytes = recordSizer();
     for (const r of records) {
       const size = recordBytes(r);
       if (chunk.length > 0 && bytes + size > this.#maxBatchBytes) enqueue();
