@@ -21,6 +21,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { KauditError } from '@kaudit/errors';
 import type { Logger } from '@kaudit/logging';
 import { lz4Codec, zstdCodec } from './compression-codecs.js';
+import { memoisedPartitioner } from './memoised-partitioner.js';
 import type {
   BatchConsumer,
   BatchHandler,
@@ -191,7 +192,8 @@ class KjsProducerAdapter implements Producer {
         idempotent: true,
         // kafkajs can reorder or fail sequence checks with >1 in-flight request per broker when idempotent.
         maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // kafkajs' default partitioner (murmur2), memoised per key: the same partitions, without hashing every record.
+        createPartitioner: () => memoisedPartitioner(Partitioners.DefaultPartitioner()),
         // Bounded on purpose: a send the caller already gave up on (sendTimeoutMs) must not keep
         // retrying — and holding its records — for the whole of a broker outage.
         retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 10 },

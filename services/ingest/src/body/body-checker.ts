@@ -3,6 +3,7 @@ import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
 import type { Component } from '@kaudit/runtime';
 import { checkAuditBody, type CheckBodyTask, type CheckedBody, type EventBytes } from './check-audit-body.js';
+import { sharedBytes } from './shared-bytes.js';
 
 export interface BodyCheckerOptions {
   /** Worker threads parsing bodies; 0 parses on the event loop (tests, tiny deployments). */
@@ -58,9 +59,9 @@ export class BodyChecker implements Component {
     const task = this.#task(body, receivedAtMs);
     if (this.#o.threads <= 0) return checkAuditBody(task);
     if (!this.#pool) throw new KauditError('INTERNAL', 'body checker not started');
-    // The body is copied to the worker (structured clone), not transferred: the caller keeps it and
-    // publishes the accepted events as ranges of it.
-    return this.#pool.run(task);
+    // The worker reads a shared copy of the body, not the caller's: the caller keeps its own and publishes
+    // the accepted events as ranges of it.
+    return this.#pool.run({ ...task, body: sharedBytes(body) });
   }
 }
 

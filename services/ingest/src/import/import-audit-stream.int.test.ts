@@ -1,4 +1,4 @@
-import { createReadStream, mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKauditError } from '@kaudit/errors';
 import { PROVIDER_ANNOTATION } from '@kaudit/audit-schema';
-import { RAW_HEADERS, headerString, type IncomingRecord } from '@kaudit/kafka';
-import { consumeAll, testEndpoints } from '@kaudit/testkit';
+import { DLQ_HEADERS, RAW_HEADERS, headerString, type IncomingRecord } from '@kaudit/kafka';
+import { consumeAll, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
 import { startIngest, type RunningIngest } from '../test-support/ingest-harness.js';
 import { createIngestPipeline } from '../create-ingest-pipeline.js';
@@ -202,6 +202,61 @@ describe('kaudit import (importAuditStream)', () => {
     const mine = records.map((r) => ({ key: String(r.key), event: JSON.parse(String(r.value)) as Json })).filter((r) => ids.has(String(r.event.auditID)));
     expect(mine.filter((r) => r.key !== rawRecordKey('prod-eu', String((r.event.user as Json).username)))).toEqual([]);
     expect(new Set(mine.map((r) => r.key)).size).toBe(5);
+  });
+
+  it('publishes the same records, byte for byte, whether the lines are checked on worker threads or on the event loop', async () => {
+    // What the fast path (worker threads reading a shared copy of each chunk) publishes must be what the plain
+    // path publishes: keys, values, headers, partitions and dead letters, in order. The file mixes the hand-written
+    // fixtures with refused, truncated and unreadable lines, CRLF, many users and many chunks.
+    const now = Date.parse('2026-12-01T10:00:00Z');
+    const generated = Array.from({ length: 600 }, (_, i) =>
+      JSON.stringify(
+        sampleAuditEvent(700_000 + i, {
+          user: { username: `user-${i % 17}` },
+          ...(i % 50 === 3 ? { responseObject: { data: 'x'.repeat(40_000) } } : {}),
+          ...(i % 97 === 5 ? { stage: 'Bogus' } : {}),
+        }),
+      ),
+    );
+    const fixtures = ['apiserver-audit.log', 'eks-cloudwatch.jsonl', 'aks-diagnostic.jsonl', 'gke-cloud-logging.jsonl'].map((name) => readFileSync(fixture(name), 'utf8').trimEnd());
+    const text = [...fixtures, generated.slice(0, 300).join('\r\n'), '{"kind":"Event", not json', generated.slice(300).join('\n')].join('\n');
+    const importWith = async (parseThreads: number) => {
+      const rawTopic = uniqueName('raw_paths');
+      const dlqTopic = uniqueName('dlq_paths');
+      await ingest.admin.ensureTopics([
+        { topic: rawTopic, partitions: 6 },
+        { topic: dlqTopic, partitions: 1 },
+      ]);
+      const producer = ingest.kafka.producer();
+      await producer.start();
+      try {
+        const pipeline = createIngestPipeline({ producer, instance: 'import-test', maxEventBytes: 32 * 1024, window: { retentionDays: 365, maxFutureSkewMs: 15 * 60_000 }, rawTopic, dlqTopic });
+        const summary = await importAuditStream({ input: textOf(text), format: 'auto', cluster: 'prod-eu', pipeline, now: () => new Date(now), chunkBytes: 64 * 1024, parseThreads });
+        const shape = (r: IncomingRecord) => ({
+          partition: r.partition,
+          offset: r.offset,
+          key: r.key?.toString('hex'),
+          value: r.value?.toString('hex'),
+          // Every header but when the DLQ writer wrote it (its own clock).
+          headers: Object.fromEntries(Object.entries(r.headers).flatMap(([k, v]) => (k === DLQ_HEADERS.at ? [] : [[k, v.toString('hex')]]))),
+        });
+        const order = (a: IncomingRecord, b: IncomingRecord) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset));
+        const raw = (await consumeAll(ingest.kafka, rawTopic, summary.accepted, 60_000)).sort(order).map(shape);
+        const dlq = (await consumeAll(ingest.kafka, dlqTopic, summary.failedRecords, 60_000)).sort(order).map(shape);
+        return { summary, raw, dlq };
+      } finally {
+        await producer.stop();
+        await ingest.admin.deleteTopics([rawTopic, dlqTopic]).catch(() => undefined);
+      }
+    };
+    const onLoop = await importWith(0);
+    const onWorkers = await importWith(1);
+    expect(onLoop.summary).toMatchObject({ truncated: 12, failedRecords: 10 });
+    expect(onLoop.raw).toHaveLength(onLoop.summary.accepted);
+    expect(new Set(onLoop.raw.map((r) => r.partition)).size).toBeGreaterThan(1);
+    expect(onWorkers.summary).toEqual(onLoop.summary);
+    expect(onWorkers.raw).toEqual(onLoop.raw);
+    expect(onWorkers.dlq).toEqual(onLoop.dlq);
   });
 
   it('refuses, counts and reports events older than the retention or ahead of the clock, keeping them in the DLQ instead of losing them to the TTL', async () => {

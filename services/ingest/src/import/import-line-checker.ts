@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import { sharedBytes } from '../body/shared-bytes.js';
 import { checkImportLines, type CheckImportLinesTask, type CheckedImportLines } from './check-import-lines.js';
 
 /**
@@ -32,9 +33,9 @@ export class ImportLineChecker {
     await pool?.destroy();
   }
 
-  /** The chunk is copied to the worker (structured clone): the caller keeps it and publishes ranges of it. */
+  /** The worker reads a shared copy of the chunk: the caller keeps its own and publishes ranges of it. */
   check(task: CheckImportLinesTask): Promise<CheckedImportLines> {
     if (!this.#pool) return Promise.resolve().then(() => checkImportLines(task));
-    return this.#pool.run(task);
+    return this.#pool.run({ ...task, chunk: sharedBytes(task.chunk) });
   }
 }

@@ -116,8 +116,15 @@ export function toRawRecords(checked: CheckedEvents, ctx: RawRecordContext): Raw
     [RAW_HEADERS.source]: ctx.source,
     [RAW_HEADERS.instance]: ctx.instance,
   };
+  // One key string per user, not one per record: a batch has few users, and kafkajs measures and copies each key.
+  const keys = new Map<string, string>();
+  const keyOf = (user: string) => {
+    let key = keys.get(user);
+    if (key === undefined) keys.set(user, (key = rawRecordKey(ctx.cluster, user)));
+    return key;
+  };
   const records = checked.accepted.map((e): OutgoingRecord => ({
-    key: rawRecordKey(ctx.cluster, e.user),
+    key: keyOf(e.user),
     value: e.value,
     // Records share the header object unless one carries its own truncation marker.
     headers: e.truncated === undefined ? baseHeaders : { ...baseHeaders, [RAW_HEADERS.truncated]: e.truncated },
