@@ -183,6 +183,13 @@ class KjsProducerAdapter implements Producer {
   #queue: Promise<unknown> = Promise.resolve();
   /** A send failed: its idempotent session must not number another batch. */
   #sessionSpoiled = false;
+  /**
+   * Sends past their deadline whose kafkajs send has not settled (still retrying, or queued behind one that
+   * is). While there is one, new sends are refused at once: queued behind it they would each wait their
+   * turn and retry in turn, holding their records, so a Kafka outage or stall made memory grow with every
+   * batch the callers kept offering (ingest answered 503 and took the apiserver's retry, again and again).
+   */
+  #overdue = 0;
 
   constructor(kafka: Kafka, options: ProducerOptions, verifyTls: () => Promise<void>) {
     this.#verifyTls = verifyTls;
@@ -242,6 +249,9 @@ class KjsProducerAdapter implements Producer {
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<ProduceAck[]> {
     if (records.length === 0) return [];
     if (!this.#connected) throw new KauditError('KAFKA_UNAVAILABLE', 'producer is not started');
+    if (this.#overdue > 0) {
+      throw new KauditError('KAFKA_UNAVAILABLE', `an earlier send to Kafka is still unacknowledged past its ${this.#sendTimeoutMs} ms deadline (broker unreachable or stalled); not queuing more records behind it`);
+    }
     const request: kafkajs.ProducerRecord = {
       topic,
       acks: -1,
@@ -257,13 +267,14 @@ class KjsProducerAdapter implements Producer {
     this.#queue = sending;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new KauditError('KAFKA_UNAVAILABLE', `Kafka did not acknowledge ${records.length} record(s) to ${topic} within ${this.#sendTimeoutMs} ms`),
-          ),
-        this.#sendTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        this.#overdue++;
+        const settled = () => {
+          this.#overdue--;
+        };
+        sending.then(settled, settled);
+        reject(new KauditError('KAFKA_UNAVAILABLE', `Kafka did not acknowledge ${records.length} record(s) to ${topic} within ${this.#sendTimeoutMs} ms`));
+      }, this.#sendTimeoutMs);
     });
     // The losing send keeps running inside kafkajs; swallow its late rejection so it is not unhandled.
     sending.catch(() => undefined);

@@ -1,0 +1,81 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createKafkaClient } from '@kaudit/kafka';
+import { LocalStack, freePort } from '@kaudit/stack';
+import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
+import { send, startIngest, TOKENS, type RunningIngest } from '../test-support/ingest-harness.js';
+
+const root = fileURLToPath(new URL('../../../../.kaudit', import.meta.url));
+const name = uniqueName('ingest-kafka-stall');
+let stack: LocalStack | undefined;
+let ingest: RunningIngest | undefined;
+
+afterAll(async () => {
+  await ingest?.stop();
+  await stack?.down();
+  rmSync(join(root, 'stack', name), { recursive: true, force: true });
+});
+
+// A batch answered 503 at the produce deadline is still retried by kafkajs, and every later send queued
+// behind it waited its turn holding its records: during an outage, each apiserver retry that ingest took
+// stayed in memory, and memory grew with the outage. Once a send is overdue, new ones must be refused at
+// once (503, nothing kept), until it settles.
+describe('ingest while Kafka is unreachable', () => {
+  it('refuses new batches at once while an earlier send is overdue, keeping none of them, and recovers', async () => {
+    // A private broker: stopping the shared one would break everybody else's tests.
+    stack = new LocalStack({
+      root,
+      name,
+      kafkaPort: await freePort(),
+      kafkaControllerPort: await freePort(),
+      clickhouseHttpPort: await freePort(),
+      externalClickHouse: testEndpoints().clickhouseUrl,
+      logger: silentLogger(),
+    });
+    const { kafkaBrokers } = await stack.up();
+    ingest = await startIngest({ brokers: kafkaBrokers, env: { INGEST_PRODUCE_TIMEOUT_MS: '1000' } });
+    const url = `${ingest.url}/v1/clusters/prod-eu/audit`;
+    const headers = { authorization: `Bearer ${TOKENS.prodEu}`, 'content-type': 'application/json' };
+    let next = 0;
+    const post = async () => {
+      const events = Array.from({ length: 20 }, () => sampleAuditEvent(next++));
+      const res = await send(url, { headers, body: JSON.stringify(sampleEventList(events)) });
+      return { status: res.status, message: res.status === 200 ? '' : String(res.json().message), ids: events.map((e) => e.auditID as string) };
+    };
+
+    expect((await post()).status).toBe(200);
+    await stack.stopEngine('kafka');
+    const first = await post();
+    expect(first.status).toBe(503);
+    expect(first.message).toContain('within 1000 ms');
+    const shed = [];
+    for (let i = 0; i < 5; i++) shed.push(await post());
+    for (const s of shed) {
+      expect(s.status).toBe(503);
+      expect(s.message).toContain('still unacknowledged');
+    }
+
+    await stack.up();
+    let recovered: Awaited<ReturnType<typeof post>> | undefined;
+    for (let i = 0; i < 90 && recovered === undefined; i++) {
+      const r = await post();
+      if (r.status === 200) recovered = r;
+      else await sleep(1000);
+    }
+    expect(recovered).toBeDefined();
+
+    // The shed batches were never kept for a later send: none of their events reached the topic.
+    const reader = createKafkaClient({ brokers: [kafkaBrokers], clientId: uniqueName('reader'), logger: silentLogger() });
+    const admin = reader.admin();
+    await admin.start();
+    const total = (await admin.fetchTopicOffsets(ingest.rawTopic)).reduce((sum, p) => sum + Number(p.high), 0);
+    await admin.stop();
+    const onTopic = new Set((await consumeAll(reader, ingest.rawTopic, total, 60_000)).map((r) => (JSON.parse(String(r.value)) as { auditID: string }).auditID));
+    expect(recovered?.ids.every((id) => onTopic.has(id))).toBe(true);
+    expect(shed.flatMap((s) => s.ids).filter((id) => onTopic.has(id))).toEqual([]);
+  });
+});
