@@ -31,11 +31,15 @@ export interface WarmUpOptions {
  */
 export class WarmUp implements Component {
   readonly name = 'warm-up';
-  readonly #o: WarmUpOptions;
+  readonly #o: Omit<WarmUpOptions, 'round'>;
+  /** Dropped once done: the samples it holds are not kept for the process's life. */
+  #round: WarmUpOptions['round'] | undefined;
   #done = false;
 
   constructor(options: WarmUpOptions) {
-    this.#o = options;
+    const { round, ...rest } = options;
+    this.#o = rest;
+    this.#round = round;
   }
 
   async start(): Promise<void> {
@@ -45,8 +49,10 @@ export class WarmUp implements Component {
     let events = 0;
     let outputs = 0;
     let rounds = 0;
-    while (events < o.events && now() - began < o.maxMs) {
-      const done = await o.round();
+    const round = this.#round;
+    this.#round = undefined;
+    while (round !== undefined && events < o.events && now() - began < o.maxMs) {
+      const done = await round();
       rounds++;
       events += done.events;
       outputs += done.outputs ?? 0;
