@@ -13,7 +13,8 @@
  * once — issue 15 §1), reported apart; background traffic is the generator's
  * realistic mix with a kube-state-metrics 403 storm and an exec session now and then, so the
  * stateful rules hold windows too. One probe alert goes through the whole path before the load
- * starts (readiness means "Kafka reachable", not "group joined"). The first 20 s of load
+ * starts (a check of the path; /readyz already means warmed up and every consumer assigned —
+ * kafkajs' run() returns after the first join). The first 20 s of load
  * (BENCH_WARMUP_MS) are a warm-up — cold JIT in three processes on a shared 2-core machine builds a
  * backlog of 2-3 s that took 6-14 s to drain in our runs — reported on their own (p50, p99, worst)
  * beside the steady p50/p99, and the whole run's p99 too. The worst latency per 2 s of load is
@@ -243,8 +244,8 @@ export const run: BenchRun = async (ctx) => {
 
   const ingestBase = `http://127.0.0.1:${ingestPort}/v1/clusters`;
   const rng = createRng(23);
-  // Readiness is "Kafka reachable", not "consumer group joined": one marker through the whole path
-  // first, so the load does not start while enrich and alert are still joining their groups.
+  // One marker through the whole path first: the load starts on a path known to deliver (each
+  // service's /readyz already waited for its warm-up and its consumers' first assignment).
   const [probe] = scenarioEvents(rng, 'delete-nginx', Date.now()) as [Record<string, unknown>];
   probe.objectRef = { ...(probe.objectRef as object), name: markName(999_999) };
   const probed = Date.now();
