@@ -14,20 +14,26 @@ import { roleFactOf } from '../rules/role-fact.js';
  * no role fact is learnt by the service. A rule whose test events do not build is simply left out.
  */
 export function ruleWarmUp(rules: readonly CompiledRule[], codec: AuditRecordCodec): () => WarmUpRound {
-  const samples: Buffer[] = [];
-  for (const rule of rules) {
-    for (const test of rule.tests) {
-      try {
-        for (const record of buildTestRecords(rule.id, test)) samples.push(codec.encode(record));
-      } catch {
-        // `kaudit rules test` reports it; the warm-up has the other rules' events.
+  const build = (): Buffer[] => {
+    const encoded: Buffer[] = [];
+    for (const rule of rules) {
+      for (const test of rule.tests) {
+        try {
+          for (const record of buildTestRecords(rule.id, test)) encoded.push(codec.encode(record));
+        } catch {
+          // `kaudit rules test` reports it; the warm-up has the other rules' events.
+        }
       }
     }
-  }
+    return encoded;
+  };
+  // Built at the first round (a service with the warm-up off never builds them).
+  let samples: Buffer[] | undefined;
   const fingerprint = codec.fingerprint;
   const known = new Set<string>();
   const facts: RoleFacts = { isPowerful: (key) => known.has(key) };
   return () => {
+    samples ??= build();
     const engine = new RuleEngine({ rules, nowUs: () => Date.now() * 1000 });
     let outputs = 0;
     for (const bytes of samples) {
