@@ -13,11 +13,15 @@
  * once — issue 15 §1), reported apart; background traffic is the generator's
  * realistic mix with a kube-state-metrics 403 storm and an exec session now and then, so the
  * stateful rules hold windows too. One probe alert goes through the whole path before the load
- * starts (readiness means "Kafka reachable", not "group joined"). The first 20 s of load
+ * starts (a check of the path; /readyz already means warmed up and every consumer assigned —
+ * kafkajs' run() returns after the first join). The first 20 s of load
  * (BENCH_WARMUP_MS) are a warm-up — cold JIT in three processes on a shared 2-core machine builds a
  * backlog of 2-3 s that took 6-14 s to drain in our runs — reported on their own (p50, p99, worst)
- * beside the steady p50/p99, and the whole run's p99 too. The worst latency per 2 s of load is
- * printed to stderr; BENCH_TRACE=1 keeps the services' logs.
+ * beside the steady p50/p99, and the whole run's p99 too. Printed to stderr: the worst latency per
+ * 2 s of load; enrich's and alert's CPU per event every 2 s (from their /metrics); where each
+ * marker's time went, stage by stage (from the records' Kafka timestamps, read after the load).
+ * BENCH_TRACE=1 keeps the services' logs, at level info; BENCH_NO_WARM_UP=1 turns enrich's and
+ * alert's start-up warm-up off, to compare.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,9 +54,51 @@ function findMark(value: Buffer | null): string | undefined {
   return at < 0 ? undefined : value.subarray(at, at + MARK.length + 6).toString('latin1');
 }
 
+/** a − b when both are known. */
+const sub = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a - b);
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/**
+ * After the load: reads a topic from the start to its end and notes, per marker, the Kafka record
+ * timestamp (CreateTime: when the producing service built its produce request) of its first record,
+ * and for JSON alert records their `createdUs` (when the evaluator computed the alert). Done after the
+ * run so the machine measured does not also carry a consumer of the raw stream.
+ */
+async function markerTimes(kafka: InstanceType<typeof Kafka>, topic: string, json: boolean): Promise<{ ts: Map<string, number>; created: Map<string, number> }> {
+  const ts = new Map<string, number>();
+  const created = new Map<string, number>();
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  await admin.disconnect();
+  const left = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
+  const consumer = kafka.consumer({ groupId: uniqueName('bench_alert_scan'), maxBytesPerPartition: 4 << 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    if (left.size === 0) resolve();
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const name = findMark(m.value);
+          if (name !== undefined && !ts.has(name)) {
+            ts.set(name, Number(m.timestamp));
+            if (json && m.value) created.set(name, Math.trunc((JSON.parse(m.value.toString('utf8')) as { createdUs: number }).createdUs / 1000));
+          }
+        }
+        const last = batch.messages.at(-1);
+        if (last && BigInt(last.offset) + 1n >= (ends.get(batch.partition) ?? 0n)) left.delete(batch.partition);
+        if (left.size === 0) resolve();
+      },
+    });
+  });
+  await Promise.race([done, sleep(120_000)]);
+  await consumer.disconnect();
+  return { ts, created };
 }
 
 /** Background traffic: 200 identities, mostly reads, some refusals and secret reads. */
@@ -157,16 +203,18 @@ export const run: BenchRun = async (ctx) => {
     join(work, 'notifiers.yaml'),
     `notifiers:\n  - name: bench\n    type: webhook\n    url: ${hookUrl}\n    route: { rules: [sigma-deployment-deleted, falco-attach-exec-pod] }\n    rateLimit: { perSecond: 10000, burst: 1000 }\n`,
   );
+  // BENCH_NO_WARM_UP=1: enrich and alert without their start-up warm-up, to compare against.
+  const noWarmUp = (prefix: string): Record<string, string> => (process.env.BENCH_NO_WARM_UP ? { [`${prefix}_WARM_UP_EVENTS`]: '0' } : {});
   const group = uniqueName('bench_alert');
   const ingestPort = await freePort();
   const specs: [string, number, Record<string, string>][] = [
-    ['alert', await freePort(), { ALERT_ENRICHED_TOPIC: topics.enriched, ALERT_ALERTS_TOPIC: topics.alerts, ALERT_STATE_TOPIC: topics.state, ALERT_DLQ_TOPIC: topics.dlq, ALERT_GROUP_PREFIX: group, ALERT_NOTIFIERS_FILE: join(work, 'notifiers.yaml'), ALERT_RULES_DIR: PACK }],
-    ['enrich', await freePort(), { ENRICH_INPUT_TOPIC: topics.raw, ENRICH_OUTPUT_TOPIC: topics.enriched, ENRICH_DLQ_TOPIC: topics.dlq, ENRICH_GROUP_ID: `${group}-enrich`, ENRICH_DIRECTORY_FILE: join(REPO, 'deploy', 'demo', 'directory.yaml') }],
+    ['alert', await freePort(), { ALERT_ENRICHED_TOPIC: topics.enriched, ALERT_ALERTS_TOPIC: topics.alerts, ALERT_STATE_TOPIC: topics.state, ALERT_DLQ_TOPIC: topics.dlq, ALERT_GROUP_PREFIX: group, ALERT_NOTIFIERS_FILE: join(work, 'notifiers.yaml'), ALERT_RULES_DIR: PACK, ...noWarmUp('ALERT') }],
+    ['enrich', await freePort(), { ENRICH_INPUT_TOPIC: topics.raw, ENRICH_OUTPUT_TOPIC: topics.enriched, ENRICH_DLQ_TOPIC: topics.dlq, ENRICH_GROUP_ID: `${group}-enrich`, ENRICH_DIRECTORY_FILE: join(REPO, 'deploy', 'demo', 'directory.yaml'), ...noWarmUp('ENRICH') }],
     ['ingest', ingestPort, { INGEST_RAW_TOPIC: topics.raw, INGEST_DLQ_TOPIC: topics.dlq, CLUSTERS_FILE: join(work, 'clusters.yaml') }],
   ];
   const procs: ServiceProcess[] = [];
   for (const [service, httpPort, env] of specs) {
-    const proc = new ServiceProcess({ service, httpPort, env: { KAFKA_BROKERS: ctx.kafkaBrokers, LOG_LEVEL: 'warn', ...env }, logDir: join(work, 'logs') });
+    const proc = new ServiceProcess({ service, httpPort, env: { KAFKA_BROKERS: ctx.kafkaBrokers, LOG_LEVEL: process.env.BENCH_TRACE ? 'info' : 'warn', ...env }, logDir: join(work, 'logs') });
     procs.push(proc);
     await proc.start();
   }
@@ -174,6 +222,8 @@ export const run: BenchRun = async (ctx) => {
   // Raw baseline: a plain kafkajs consumer noting when each marker reaches the enriched topic (the
   // raw topic too would cost the machine another consumer of the full stream).
   const seenEnriched = new Map<string, number>();
+  /** Kafka timestamp of each marker's enriched record: when enrich built the produce request carrying it. */
+  const enrichedTs = new Map<string, number>();
   const kafka = new Kafka({ clientId: 'bench-alert-raw', brokers: [ctx.kafkaBrokers], logLevel: logLevel.NOTHING });
   const raw = kafka.consumer({ groupId: uniqueName('bench_alert_raw') });
   await raw.connect();
@@ -188,7 +238,10 @@ export const run: BenchRun = async (ctx) => {
       const into = seenEnriched;
       for (const m of batch.messages) {
         const name = findMark(m.value);
-        if (name !== undefined && !into.has(name)) into.set(name, at);
+        if (name !== undefined && !into.has(name)) {
+          into.set(name, at);
+          enrichedTs.set(name, Number(m.timestamp));
+        }
       }
     },
   });
@@ -196,8 +249,8 @@ export const run: BenchRun = async (ctx) => {
 
   const ingestBase = `http://127.0.0.1:${ingestPort}/v1/clusters`;
   const rng = createRng(23);
-  // Readiness is "Kafka reachable", not "consumer group joined": one marker through the whole path
-  // first, so the load does not start while enrich and alert are still joining their groups.
+  // One marker through the whole path first: the load starts on a path known to deliver (each
+  // service's /readyz already waited for its warm-up and its consumers' first assignment).
   const [probe] = scenarioEvents(rng, 'delete-nginx', Date.now()) as [Record<string, unknown>];
   probe.objectRef = { ...(probe.objectRef as object), name: markName(999_999) };
   const probed = Date.now();
@@ -229,10 +282,25 @@ export const run: BenchRun = async (ctx) => {
     const after = json(events.slice(at));
     return { head: `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[${before}${before ? ',' : ''}`, tail: `${after ? ',' : ''}${after}]}` };
   });
-  const posted = new Map<string, { at: number; warm: boolean; dedup: boolean }>();
+  // CPU per event of enrich and alert over the load, from their own /metrics every 2 s: what cold
+  // code costs, in CPU time (meaningful on a loaded machine, where wall-clock latencies are not).
+  const metricsOf = (service: string) => `http://127.0.0.1:${specs.find(([s]) => s === service)?.[1] ?? 0}/metrics`;
+  const cpuSamples: { t: number; enrich: [number, number]; alert: [number, number] }[] = [];
+  const sampleOne = async (service: string, counter: RegExp): Promise<[number, number]> => {
+    const text = await (await fetch(metricsOf(service))).text();
+    const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
+    return [num(/^process_cpu_seconds_total (\S+)$/m), num(counter)];
+  };
+  const sampleCpu = async (t: number) => {
+    const [enrich, alert] = await Promise.all([sampleOne('enrich', /^kaudit_enrich_records_total\{outcome="enriched"\} (\S+)$/m), sampleOne('alert', /^kaudit_alert_records_evaluated_total (\S+)$/m)]);
+    cpuSamples.push({ t, enrich, alert });
+  };
+  const posted = new Map<string, { at: number; warm: boolean; dedup: boolean; ackAt?: number }>();
   let refused = 0;
   let sent = 0;
   const began = Date.now();
+  await sampleCpu(0);
+  const sampler = setInterval(() => void sampleCpu(Date.now() - began).catch(() => undefined), 2000);
   const inflight = new Set<Promise<void>>();
   for (let batchNo = 0; Date.now() - began < warmupMs + measureMs; batchNo++) {
     const cluster = CLUSTERS[batchNo % CLUSTERS.length] as string;
@@ -245,9 +313,11 @@ export const run: BenchRun = async (ctx) => {
     const template = templates[batchNo % templates.length] as { head: string; tail: string };
     const body = `${template.head}${JSON.stringify(marker)}${template.tail}`;
     const at = Date.now();
-    posted.set(name, { at, warm: at - began < warmupMs, dedup });
+    const mark = { at, warm: at - began < warmupMs, dedup, ackAt: undefined as number | undefined };
+    posted.set(name, mark);
     const request = fetch(`${ingestBase}/${cluster}/audit`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[cluster] ?? ''}` }, body })
       .then(async (res) => {
+        mark.ackAt = Date.now();
         await res.arrayBuffer();
         if (!res.ok) refused++;
       })
@@ -264,8 +334,12 @@ export const run: BenchRun = async (ctx) => {
   const deadline = Date.now() + 30_000;
   while (notified.size < posted.size && Date.now() < deadline) await sleep(200);
 
+  clearInterval(sampler);
   await raw.disconnect();
   for (const proc of procs.reverse()) await proc.stop();
+  // Where each marker's time went, stage by stage, from the records' own Kafka timestamps.
+  const rawTimes = await markerTimes(kafka, topics.raw, false);
+  const alertTimes = await markerTimes(kafka, topics.alerts, true);
   await admin.deleteTopics(Object.values(topics)).catch(() => undefined);
   await admin.stop();
   server.close();
@@ -288,6 +362,48 @@ export const run: BenchRun = async (ctx) => {
       buckets.set(b, { lat: Math.max(cur.lat, r.lat), enr: Math.max(cur.enr, r.enr) });
     }
     process.stderr.write(`  worst latency per 2 s of load, notified/enriched ms: ${[...buckets].map(([b, v]) => `${b}s:${v.lat}/${v.enr}`).join(' ')}\n`);
+  }
+  {
+    // Per stage, warm-up apart from steady: ack = receipt → ingest's 2xx; raw = receipt → ingest's
+    // produce request; enrich = raw record → enrich's produce request (enrich's fetch, queue, CPU);
+    // alert = enriched record → evaluator computed the alert (alert's fetch, decode, rules);
+    // out = → alert record produced; deliver = → notifier request (delivery group's fetch, send).
+    const stages: [string, (name: string, p: { at: number; ackAt?: number }) => number | undefined][] = [
+      ['ack', (_n, p) => (p.ackAt === undefined ? undefined : p.ackAt - p.at)],
+      ['raw', (n, p) => sub(rawTimes.ts.get(n), p.at)],
+      ['enrich', (n) => sub(enrichedTs.get(n), rawTimes.ts.get(n))],
+      ['alert', (n) => sub(alertTimes.created.get(n), enrichedTs.get(n))],
+      ['out', (n) => sub(alertTimes.ts.get(n), alertTimes.created.get(n))],
+      ['deliver', (n) => sub(notified.get(n), alertTimes.ts.get(n))],
+      ['total', (n, p) => sub(notified.get(n), p.at)],
+    ];
+    for (const [label, warm] of [['warm-up', true], ['steady', false]] as const) {
+      const marks = [...posted].filter(([, p]) => p.warm === warm);
+      const cells = stages.map(([stage, f]) => {
+        const v = marks.flatMap(([n, p]) => {
+          const x = f(n, p);
+          return x === undefined ? [] : [x];
+        }).sort((a, b) => a - b);
+        return `${stage} ${percentile(v, 50)}/${percentile(v, 99)}/${v.at(-1) ?? Number.NaN}`;
+      });
+      process.stderr.write(`  stages p50/p99/max ms, ${label}: ${cells.join('  ')}\n`);
+    }
+    const buckets = new Map<number, number[]>();
+    for (const [n, p] of posted) {
+      const b = Math.floor((p.at - began) / 2000) * 2;
+      const cur = buckets.get(b) ?? stages.map(() => 0);
+      stages.forEach(([, f], i) => {
+        cur[i] = Math.max(cur[i] as number, f(n, p) ?? 0);
+      });
+      buckets.set(b, cur);
+    }
+    const perEvent = (a: [number, number], b: [number, number]) => (b[1] > a[1] ? Math.round(((b[0] - a[0]) * 1e6) / (b[1] - a[1])) : Number.NaN);
+    const cpuRows = cpuSamples.slice(1).map((c, i) => {
+      const prev = cpuSamples[i] as (typeof cpuSamples)[number];
+      return `${Math.round(c.t / 1000)}s:${perEvent(prev.enrich, c.enrich)}/${perEvent(prev.alert, c.alert)}`;
+    });
+    process.stderr.write(`  CPU µs per event since the previous sample, enrich/alert: ${cpuRows.join(' ')}\n`);
+    process.stderr.write(`  worst per stage per 2 s (${stages.map(([s]) => s).join('/')}):\n${[...buckets].map(([b, v]) => `    ${b}s: ${v.join('/')}`).join('\n')}\n`);
   }
   const figures: BenchFigure[] = [
     { name: `rule evaluation, full default pack (${throughput.rules} rules), 1 process`, value: throughput.evaluate, unit: 'events/s', baseline: throughput.decode, baselineName: 'Avro decode only' },

@@ -1,3 +1,4 @@
 export { Lifecycle, type Component, type LifecycleOptions } from './lifecycle.js';
 export { registerHealthRoutes, registerProbeRoutes, HealthServer, type HealthOptions, type ReadinessCheck } from './health-server.js';
 export { runUntilSignal, type SignalSource } from './run-until-signal.js';
+export { WarmUp, type WarmUpOptions, type WarmUpRound } from './warm-up.js';

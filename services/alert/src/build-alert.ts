@@ -3,13 +3,14 @@ import type { Registry } from 'prom-client';
 import { AuditRecordCodec } from '@kaudit/audit-schema';
 import { createKafkaClient, DeadLetterWriter, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { HealthServer, type Component } from '@kaudit/runtime';
+import { HealthServer, WarmUp, type Component } from '@kaudit/runtime';
 import { loadNotifiers, type AlertConfig } from './config.js';
 import { AlertMetrics } from './alert-metrics.js';
 import { DestinationWorker } from './delivery/destination-worker.js';
 import { createNotifier, type NotifierConfig } from './notifiers/registry.js';
 import { AlertEvaluator } from './pipeline/alert-evaluator.js';
 import { CheckpointStore } from './pipeline/checkpoint-store.js';
+import { ruleWarmUp } from './pipeline/rule-warm-up.js';
 import type { CompiledRule } from './rules/compiled-rule.js';
 import { loadRulesDir } from './rules/load-rules.js';
 
@@ -37,8 +38,9 @@ export interface AlertDeps {
 
 export interface BuiltAlert {
   /**
-   * In start order: producer, checkpoint store (loads state) → evaluator → one delivery worker per
-   * destination, health server last (/readyz answers only once state is restored and every consumer runs).
+   * In start order: warm-up (the rules' hot path compiled before any real event), producer, checkpoint
+   * store (loads state) → evaluator → one delivery worker per destination, health server last (/readyz
+   * answers only once warmed up, state is restored and every consumer runs).
    */
   components: Component[];
   evaluator: AlertEvaluator;
@@ -63,12 +65,15 @@ export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): Buil
   const producer = deps.producer ?? kafka.producer({ compression: config.kafka.compression });
   const store = new CheckpointStore({ kafka, producer, topic: config.kafka.stateTopic, groupPrefix: config.kafka.groupPrefix, logger });
   const dlq = new DeadLetterWriter({ producer, service: 'alert', topic: config.kafka.dlqTopic });
+  // One codec for the evaluator and its warm-up: avsc compiles a decoder per codec, and the warm-up must warm that one.
+  const codec = new AuditRecordCodec();
+  const warmUp = new WarmUp({ round: ruleWarmUp(rules, codec), events: config.engine.warmUpEvents, maxMs: config.engine.warmUpMaxMs, telemetry: telemetry.child('warm-up'), nowMs });
   const evaluator = new AlertEvaluator({
     kafka,
     producer,
     dlq,
     store,
-    codec: new AuditRecordCodec(),
+    codec,
     rules,
     telemetry: telemetry.child('evaluator'),
     metrics,
@@ -100,8 +105,9 @@ export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): Buil
         sleep: deps.sleep ?? ((ms) => sleep(ms)),
       }),
   );
-  const health = new HealthServer({ host: config.http.host, port: config.http.port, registry, readiness: [] });
+  const health = new HealthServer({ host: config.http.host, port: config.http.port, registry, readiness: [warmUp.readiness] });
   const components: Component[] = [
+    warmUp,
     ...(ownsProducer ? [{ name: 'producer', start: () => producer.start(), stop: () => producer.stop() }] : []),
     store,
     evaluator,

@@ -30,6 +30,13 @@ export const alertConfigSchema = z.object({
     maxGroupsPerRule: z.coerce.number().int().min(1).default(100_000),
     /** How long a binding waits for its role's fact when that role's write is read later (issue 15 §2). */
     roleFactGraceMs: z.coerce.number().int().min(0).default(60_000),
+    /**
+     * Events (the rules' own test events, over and over) run through decode and every rule at start,
+     * before the consumers start and /readyz turns 200, so the first real events are not evaluated
+     * cold (issue 15 §1); 0 = none. Bounded by warmUpMaxMs.
+     */
+    warmUpEvents: z.coerce.number().int().min(0).default(10_000),
+    warmUpMaxMs: z.coerce.number().int().min(0).default(5000),
   }),
   delivery: z.object({
     maxAgeMs: z.coerce.number().int().min(1000).default(3_600_000),
@@ -60,6 +67,8 @@ export const ALERT_ENV: EnvMap = {
   'engine.tickMs': 'ALERT_TICK_MS',
   'engine.maxGroupsPerRule': 'ALERT_MAX_GROUPS_PER_RULE',
   'engine.roleFactGraceMs': 'ALERT_ROLE_FACT_GRACE_MS',
+  'engine.warmUpEvents': 'ALERT_WARM_UP_EVENTS',
+  'engine.warmUpMaxMs': 'ALERT_WARM_UP_MAX_MS',
   'delivery.maxAgeMs': 'ALERT_MAX_AGE_MS',
   'delivery.recentIds': 'ALERT_RECENT_IDS',
   'delivery.requestTimeoutMs': 'ALERT_NOTIFIER_TIMEOUT_MS',

@@ -2,10 +2,11 @@ import type { Registry } from 'prom-client';
 import { AuditRecordCodec } from '@kaudit/audit-schema';
 import { createKafkaClient, DeadLetterWriter, type BatchConsumer, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { HealthServer, type Component } from '@kaudit/runtime';
+import { HealthServer, WarmUp, type Component } from '@kaudit/runtime';
 import type { EnrichConfig } from './config.js';
 import { createEnrichHandler } from './enrich-handler.js';
 import { EnrichMetrics } from './enrich-metrics.js';
+import { enrichWarmUp } from './enrich-warm-up.js';
 import { Enricher } from './enricher.js';
 import { DirectoryIndex } from './identity/directory.js';
 import { DirectoryFile } from './identity/directory-file.js';
@@ -21,7 +22,7 @@ export interface EnrichDeps {
 }
 
 export interface BuiltEnrich {
-  /** In start order: directories, producer, consumer, health; a Lifecycle stops them in reverse. */
+  /** In start order: directories, warm-up, producer, consumer, health; a Lifecycle stops them in reverse. */
   components: Component[];
   health: HealthServer;
   consumer: BatchConsumer;
@@ -68,11 +69,15 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
     remote: httpDirectory,
     onResolved: (resolvedBy, remote) => metrics.identities.inc({ resolved_by: resolvedBy, remote }),
   });
-  const enricher = new Enricher({
-    identity,
-    codec: new AuditRecordCodec(),
-    options: { maxObjectBytes: config.enrich.maxObjectBytes, clusterProviders: config.enrich.clusterProviders },
-    window: config.eventWindow,
+  // One codec and options for the enricher and its warm-up: avsc compiles an encoder per codec, and the warm-up must warm that one.
+  const codec = new AuditRecordCodec();
+  const options = { maxObjectBytes: config.enrich.maxObjectBytes, clusterProviders: config.enrich.clusterProviders };
+  const enricher = new Enricher({ identity, codec, options, window: config.eventWindow });
+  const warmUp = new WarmUp({
+    round: enrichWarmUp({ codec, options, window: config.eventWindow, directory: () => directoryFile?.index ?? empty }),
+    events: config.warmUp.events,
+    maxMs: config.warmUp.maxMs,
+    telemetry: telemetry.child('warm-up'),
   });
 
   const producer = kafka.producer({ compression: config.kafka.compression });
@@ -96,11 +101,13 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
     registry,
     host: config.http.host,
     port: config.http.port,
-    readiness: [{ name: 'kafka-consumer', check: async () => consuming }],
+    readiness: [warmUp.readiness, { name: 'kafka-consumer', check: async () => consuming }],
   });
 
   if (directoryFile) components.push(directoryFile);
   if (httpDirectory) components.push(httpDirectory);
+  // After the directories (their lookups get warmed too), before anything consumes.
+  components.push(warmUp);
   components.push(producerComponent(producer));
   components.push({
     name: 'consumer',

@@ -54,6 +54,14 @@ export const enrichConfigSchema = z.object({
     maxEntries: z.coerce.number().int().min(1).default(50_000),
     resetTimeoutMs: z.coerce.number().int().min(1).default(30_000),
   }),
+  /**
+   * At start, before the consumer starts and /readyz turns 200: sample events through the enricher
+   * (nothing produced) until this many or this long, so the first real ones are not handled cold (issue 15 §1); 0 = none.
+   */
+  warmUp: z.object({
+    events: z.coerce.number().int().min(0).default(6000),
+    maxMs: z.coerce.number().int().min(0).default(5000),
+  }),
   shutdownTimeoutMs: z.coerce.number().int().min(1).default(15_000),
   /** Which event times are stored: the same setting ingest checks before acknowledging. */
   eventWindow: eventWindowSchema,
@@ -83,6 +91,8 @@ export const ENRICH_ENV: EnvMap = {
   'httpDirectory.negativeTtlMs': 'ENRICH_HTTP_DIRECTORY_NEGATIVE_TTL_MS',
   'httpDirectory.maxEntries': 'ENRICH_HTTP_DIRECTORY_CACHE_SIZE',
   'httpDirectory.resetTimeoutMs': 'ENRICH_HTTP_DIRECTORY_RESET_MS',
+  'warmUp.events': 'ENRICH_WARM_UP_EVENTS',
+  'warmUp.maxMs': 'ENRICH_WARM_UP_MAX_MS',
   ...eventWindowEnv('eventWindow'),
 };
 
