@@ -189,6 +189,9 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
         break;
       } catch (err) {
         if (Date.now() > deadline) throw err;
+        // Back off: while an earlier send is overdue the producer refuses at once, and a loop of refusals
+        // that never yields to timers would starve the retries it is waiting for.
+        await sleep(200);
       }
     }
     for (const deadline = Date.now() + 120_000; stored < 1; await sleep(20)) {
@@ -212,6 +215,7 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
         // A broker slow to acknowledge on a loaded machine: send the chunk again (a copy that did land is one
         // more row, and rows are not what this measures).
         d.ctx.logger.warn({ event: 'bench_send_retry', err }, 'bench_send_retry');
+        await sleep(200);
       }
     }
     const sentFor = (performance.now() - began) / 1000;
