@@ -1,38 +1,23 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafkaClient } from '@kaudit/kafka';
-import { LocalStack, freePort } from '@kaudit/stack';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { consumeAll, silentLogger, uniqueName } from '@kaudit/testkit';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
 import { send, startIngest, TOKENS, type RunningIngest } from '../test-support/ingest-harness.js';
+import { startPrivateStack, type PrivateStack } from '../test-support/private-stack.js';
 
-const root = fileURLToPath(new URL('../../../../.kaudit', import.meta.url));
-const name = uniqueName('ingest-broker-down');
-let stack: LocalStack | undefined;
+let priv: PrivateStack | undefined;
 let ingest: RunningIngest | undefined;
 
 afterAll(async () => {
   await ingest?.stop();
-  await stack?.down();
-  rmSync(join(root, 'stack', name), { recursive: true, force: true });
+  await priv?.down();
 });
 
 describe('ingest with the broker stopped', () => {
   it('answers 503 with Retry-After, never 2xx, and every acknowledged event is on the topic afterwards', async () => {
-    // A private broker: stopping the shared one would break everybody else's tests.
-    stack = new LocalStack({
-      root,
-      name,
-      kafkaPort: await freePort(),
-      kafkaControllerPort: await freePort(),
-      clickhouseHttpPort: await freePort(),
-      externalClickHouse: testEndpoints().clickhouseUrl,
-      logger: silentLogger(),
-    });
-    const { kafkaBrokers } = await stack.up();
+    priv = await startPrivateStack('ingest-broker-down');
+    const { stack, kafkaBrokers } = priv;
     ingest = await startIngest({ brokers: kafkaBrokers, env: { INGEST_PRODUCE_TIMEOUT_MS: '2000' } });
     const url = `${ingest.url}/v1/clusters/prod-eu/audit`;
     const headers = { authorization: `Bearer ${TOKENS.prodEu}`, 'content-type': 'application/json' };

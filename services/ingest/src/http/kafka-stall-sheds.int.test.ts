@@ -1,23 +1,17 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafkaClient } from '@kaudit/kafka';
-import { LocalStack, freePort } from '@kaudit/stack';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { consumeAll, silentLogger, uniqueName } from '@kaudit/testkit';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
 import { send, startIngest, TOKENS, type RunningIngest } from '../test-support/ingest-harness.js';
+import { startPrivateStack, type PrivateStack } from '../test-support/private-stack.js';
 
-const root = fileURLToPath(new URL('../../../../.kaudit', import.meta.url));
-const name = uniqueName('ingest-kafka-stall');
-let stack: LocalStack | undefined;
+let priv: PrivateStack | undefined;
 let ingest: RunningIngest | undefined;
 
 afterAll(async () => {
   await ingest?.stop();
-  await stack?.down();
-  rmSync(join(root, 'stack', name), { recursive: true, force: true });
+  await priv?.down();
 });
 
 // A batch answered 503 at the produce deadline is still retried by kafkajs, and every later send queued
@@ -26,17 +20,8 @@ afterAll(async () => {
 // once (503, nothing kept), until it settles.
 describe('ingest while Kafka is unreachable', () => {
   it('refuses new batches at once while an earlier send is overdue, keeping none of them, and recovers', async () => {
-    // A private broker: stopping the shared one would break everybody else's tests.
-    stack = new LocalStack({
-      root,
-      name,
-      kafkaPort: await freePort(),
-      kafkaControllerPort: await freePort(),
-      clickhouseHttpPort: await freePort(),
-      externalClickHouse: testEndpoints().clickhouseUrl,
-      logger: silentLogger(),
-    });
-    const { kafkaBrokers } = await stack.up();
+    priv = await startPrivateStack('ingest-kafka-stall');
+    const { stack, kafkaBrokers } = priv;
     ingest = await startIngest({ brokers: kafkaBrokers, env: { INGEST_PRODUCE_TIMEOUT_MS: '1000' } });
     const url = `${ingest.url}/v1/clusters/prod-eu/audit`;
     const headers = { authorization: `Bearer ${TOKENS.prodEu}`, 'content-type': 'application/json' };
