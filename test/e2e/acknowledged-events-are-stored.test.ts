@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
 import { createKafkaClient, DLQ_HEADERS, type KafkaAdmin, type KafkaClient } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { consumeAll, ServiceProcess, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { consumeAll, ServiceProcess, silentLogger, testEndpoints, uniqueName, waitUntilDrained } from '@kaudit/testkit';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const MIGRATIONS = join(REPO, 'migrations', 'clickhouse');
@@ -151,22 +151,7 @@ describe('acknowledged events are stored (ingest → Kafka → enrich → sink �
   };
 
   /** Until enrich and the sink have committed everything on their input topics: the pipeline is at rest. */
-  async function drained(): Promise<void> {
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      let done = true;
-      for (const [group, topic] of [[groups.enrich, topics.raw], [groups.sink, topics.enriched]] as const) {
-        const high = await admin.fetchTopicOffsets(topic);
-        const committed = await admin.fetchCommittedOffsets(group, topic);
-        for (const p of high) {
-          if (p.high !== '0' && committed.find((c) => c.partition === p.partition)?.offset !== p.high) done = false;
-        }
-      }
-      if (done) return;
-      if (Date.now() > deadline) throw new Error('pipeline did not drain within 90 s');
-      await sleep(250);
-    }
-  }
+  const drained = () => waitUntilDrained(admin, [{ group: groups.enrich, topic: topics.raw }, { group: groups.sink, topic: topics.enriched }], 90_000);
 
   it('stores every event a 2xx accepted (past the TTL merge), dead-letters at ingest every event it refused, and enrich dead-letters none', async () => {
     const all = probes(Date.now());
