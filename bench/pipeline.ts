@@ -25,6 +25,8 @@
  * A phase is sustainable when the loader offered its rate, the backlog did not grow over the
  * phase's second half, freshness p99 < 5 s and every marker was stored and notified.
  * The timeline (worst latencies per 5 s) goes to stderr; BENCH_TRACE=1 keeps the services' logs.
+ * BENCH_SERVICE_ENV (JSON, e.g. `{"enrich":{"ENRICH_FETCH_MAX_BYTES":"10485760"}}`) adds settings to a service's
+ * environment for this run: an A/B of one setting without editing defaults (the run says so on stderr).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +42,7 @@ import { createKafkaClient, TOPICS } from '@kaudit/kafka';
 import { cpuSeconds, freePort, rssMiB } from '@kaudit/stack';
 import { ServiceProcess } from '@kaudit/testkit';
 import { setupPipeline } from 'kaudit';
+import { z } from 'zod';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -160,11 +163,16 @@ export const run: BenchRun = async (ctx) => {
   writeFileSync(join(work, 'clusters.yaml'), `clusters:\n${CLUSTERS.map((c) => `  ${c}:\n    tokens:\n      - sha256: ${createHash('sha256').update(tokens[c] ?? '').digest('hex')}\n`).join('')}`);
   const common = { KAFKA_BROKERS: ctx.kafkaBrokers, CLICKHOUSE_URL: ctx.clickhouseUrl, CLICKHOUSE_DATABASE: database, LOG_LEVEL: 'warn' };
   const serviceEnv: Record<(typeof SERVICES)[number], Record<string, string>> = {
-    sink: common,
+    sink: { ...common },
     alert: { ...common, ALERT_NOTIFIERS_FILE: join(work, 'notifiers.yaml'), ALERT_RULES_DIR: join(REPO, 'rules') },
     enrich: { ...common, ENRICH_DIRECTORY_FILE: join(REPO, 'deploy', 'demo', 'directory.yaml') },
     ingest: { ...common, CLUSTERS_FILE: join(work, 'clusters.yaml') },
   };
+  const overrides = z.record(z.enum(SERVICES), z.record(z.string(), z.string())).parse(JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}'));
+  for (const [service, extra] of Object.entries(overrides)) {
+    process.stderr.write(`  BENCH_SERVICE_ENV: ${service} runs with ${JSON.stringify(extra)}\n`);
+    Object.assign(serviceEnv[service as (typeof SERVICES)[number]], extra);
+  }
   const ingestPort = await freePort();
   // Where each service serves /metrics: ingest on its own metrics port, the others on their HTTP port.
   const metricsPorts = new Map<string, number>();
