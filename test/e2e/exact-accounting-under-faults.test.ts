@@ -258,6 +258,7 @@ describe('exact accounting under faults (whole pipeline)', () => {
     const kafka = createKafkaClient({ brokers: [brokers], clientId: 'e2e-drain', logger });
     const admin = kafka.admin();
     await admin.start();
+    const drainBegan = Date.now();
     try {
       await waitUntilDrained(admin, [
         { group: 'kaudit-enrich', topic: TOPICS.raw },
@@ -266,6 +267,8 @@ describe('exact accounting under faults (whole pipeline)', () => {
         { group: 'kaudit-sink', topic: TOPICS.alerts },
         { group: 'kaudit-alert-deliver-e2e-hook', topic: TOPICS.alerts },
       ], DRAIN_TIMEOUT_MS);
+      // How close to the budget this came, for whoever reads a slow CI run.
+      console.error(`pipeline drained ${Math.round((Date.now() - drainBegan) / 1000)} s after traffic stopped`);
     } finally {
       await admin.stop();
     }
