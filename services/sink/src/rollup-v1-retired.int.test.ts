@@ -73,7 +73,8 @@ describe('migration 0010 on an existing database', () => {
     // A merge keeps those rows too (same TTL as before: 3650 days).
     await ch.command({ query: `OPTIMIZE TABLE ${db}.audit_rollup_1m FINAL` });
     expect(await v1()).toEqual(history);
-    expect(result.applied).toEqual([RETIRING]);
+    // 0010 first (later migrations apply after it).
+    expect(result.applied[0]).toBe(RETIRING);
   });
 
   it('is idempotent: applied again it changes nothing, and its statement runs on a database without the view', async () => {
