@@ -56,7 +56,8 @@ describe('migration 0009 on an existing database', () => {
     await insert([request('a-1', 'ana', 1, 'RequestReceived'), request('a-1', 'ana', 1), request('a-2', 'ana', 2), request('a-3', 'ana', 2)]);
     await insert([request('a-2', 'ana', 2), request('b-1', 'ben', 3)]);
     const result = await runMigrations({ client: ch, dir: MIGRATIONS, database: db, logger, vars: { retention_days: 3650 } });
-    expect(result.applied).toEqual(['0009_create_audit_load_1m.sql']);
+    // 0009 first; the migrations after it (0010 on) apply too and are not what this test is about.
+    expect(result.applied[0]).toBe('0009_create_audit_load_1m.sql');
     expect(await loadByUser()).toEqual([['user:ana', '3'], ['user:ben', '1']]);
     // After the upgrade the view counts what arrives (the backfill does not run again).
     await insert([request('a-4', 'ana', 5), request('b-2', 'ben', 5)]);

@@ -263,7 +263,8 @@ describe('team-scoped users (issue 17)', () => {
 
   it('reads no other table of the kaudit database, no system table with data, no file, URL or server', async () => {
     const web = asTeam('web');
-    for (const table of ['audit_events', 'alerts', 'audit_rollup_1m', 'audit_rollup_1m_v2', 'audit_rollup_1m_mv', 'audit_rollup_1m_v2_mv', 'schema_migrations']) {
+    // audit_rollup_1m keeps its table (no view since 0010); the rollups that are filled, and their views, are as closed.
+    for (const table of ['audit_events', 'alerts', 'audit_rollup_1m', 'audit_rollup_1m_v2', 'audit_rollup_1m_v2_mv', 'audit_load_1m', 'audit_load_1m_mv', 'schema_migrations']) {
       expect(await failure(web, `SELECT * FROM ${database}.${table} LIMIT 1`), table).toBe('497');
     }
     for (const table of ['system.query_log', 'system.processes', 'system.parts', 'system.projection_parts', 'system.parts_columns', 'system.text_log', 'system.users', 'system.row_policies', 'system.grants']) {

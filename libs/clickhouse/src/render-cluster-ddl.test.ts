@@ -54,6 +54,8 @@ describe('cluster mode: the canonical migrations rendered for a ClickHouse clust
     expect(followUp[1]).not.toContain('ORDER BY');
     // The backfill reads and writes through the Distributed tables, so it covers every shard.
     expect(rendered.filter((s) => s.startsWith('INSERT')).map(head)).toEqual(['INSERT INTO kaudit.audit_rollup_1m_v2', 'INSERT INTO kaudit.audit_load_1m']);
+    // Retiring the v1 rollup (0010) drops its view on every node; the table it wrote to, local and Distributed, stays.
+    expect(rendered.filter((s) => s.startsWith('DROP'))).toEqual(['DROP VIEW IF EXISTS kaudit.audit_rollup_1m_mv ON CLUSTER prod']);
   });
 
   it('without Keeper (replicated: false, onCluster: false) keeps the engines and the window, and only adds the Distributed layer', async () => {
@@ -70,6 +72,7 @@ describe('cluster mode: the canonical migrations rendered for a ClickHouse clust
     const backfill = rendered.filter((s) => s.startsWith('INSERT'));
     expect(backfill.map(head)).toEqual(['INSERT INTO kaudit.audit_rollup_1m_v2_local', 'INSERT INTO kaudit.audit_load_1m_local']);
     for (const b of backfill) expect(b).toContain('FROM kaudit.audit_events_local');
+    expect(rendered.filter((s) => s.startsWith('DROP'))).toEqual(['DROP VIEW IF EXISTS kaudit.audit_rollup_1m_mv']);
   });
 
   it('refuses a statement or table it has no rendering for, instead of passing it through unclustered', () => {
@@ -86,6 +89,10 @@ describe('cluster mode: the canonical migrations rendered for a ClickHouse clust
     };
     refuses('CREATE TABLE IF NOT EXISTS kaudit.new_table (a UInt8) ENGINE = MergeTree ORDER BY a');
     refuses('DROP TABLE kaudit.audit_events');
+    // Dropping a table would delete what it holds; a view, only one some migration created (0010 drops a view, never a table).
+    refuses('DROP TABLE IF EXISTS kaudit.audit_rollup_1m');
+    refuses('DROP VIEW IF EXISTS kaudit.audit_rollup_1m');
+    refuses('DROP VIEW IF EXISTS kaudit.audit_rollup_1m_mv');
     refuses('ALTER TABLE kaudit.unknown ADD COLUMN x UInt8');
     expect(() => new ClusterDdlRenderer({ cluster: 'prod; DROP' })).toThrow(/plain identifier/);
   });

@@ -41,6 +41,8 @@ const CREATE_TABLE = new RegExp(`^CREATE TABLE IF NOT EXISTS (${IDENT})\\.(${IDE
 const CREATE_VIEW = new RegExp(`^CREATE MATERIALIZED VIEW IF NOT EXISTS (${IDENT})\\.(${IDENT}) TO (${IDENT})\\.(${IDENT}) AS\\b`);
 const ALTER_TABLE = new RegExp(`^ALTER TABLE (${IDENT})\\.(${IDENT})\\s+`);
 const INSERT_INTO = new RegExp(`^INSERT INTO (${IDENT})\\.(${IDENT})\\b`);
+/** Only a view is ever dropped (0010 retires the v1 rollup's): dropping a table would delete what it holds. */
+const DROP_VIEW = new RegExp(`^DROP VIEW IF EXISTS (${IDENT})\\.(${IDENT})$`);
 const ENGINE = /\bENGINE = (ReplacingMergeTree|AggregatingMergeTree|SummingMergeTree|MergeTree)(?:\(([^()]*)\))?/;
 /** ALTERs that change columns must reach the Distributed table too; the others (projections, …) only the data. */
 const COLUMN_ALTER = /^(ADD|DROP|MODIFY|RENAME|COMMENT) COLUMN\b/;
@@ -62,6 +64,7 @@ export class ClusterDdlRenderer {
   readonly #replicated: boolean;
   readonly #onCluster: string;
   readonly #tables = new Set<string>();
+  readonly #views = new Set<string>();
 
   constructor(mode: ClusterMode) {
     this.#cluster = identifier(mode.cluster, 'cluster');
@@ -101,6 +104,14 @@ export class ClusterDdlRenderer {
       // first node, before the others have the tables).
       return [this.#onCluster ? statement : this.#toLocal(statement, insert[1] as string)];
     }
+    const drop = DROP_VIEW.exec(statement);
+    if (drop) {
+      const view = drop[2] as string;
+      // The view was created ON CLUSTER under its own name (views have no _local twin), so it is dropped the same way.
+      if (!this.#views.has(view)) fail(`${file}: DROP VIEW of ${view}, which no migration created as a view`);
+      this.#views.delete(view);
+      return [`${statement}${this.#onCluster}`];
+    }
     return fail(`${file}: no cluster rendering for the statement starting "${statement.slice(0, 60)}"; extend render-cluster-ddl.ts`);
   }
 
@@ -123,6 +134,7 @@ export class ClusterDdlRenderer {
     const [head, database, view, toDatabase, toTable] = m as unknown as [string, string, string, string, string];
     if (!this.#tables.has(toTable)) fail(`${file}: view ${view} writes to ${toTable}, which no migration created`);
     const body = this.#toLocal(statement.slice(head.length), database);
+    this.#views.add(view);
     return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.${view}${this.#onCluster} TO ${toDatabase}.${toTable}${LOCAL_SUFFIX} AS${body}`;
   }
 

@@ -1,0 +1,12 @@
+-- Stop filling the deprecated per-minute rollup audit_rollup_1m (0002) — issue 16, throughput per core.
+--
+-- Every insert into audit_events runs each materialized view behind it; 0002's view aggregates every block into a
+-- table nothing reads since 0005 (`kaudit ask load` and the Grafana panels read audit_rollup_1m_v2, long ranges
+-- audit_load_1m), yet each insert aggregated its block there and wrote a part of it (four tables per insert, now
+-- three), all on ClickHouse's CPU. Only the view is dropped: the table audit_rollup_1m and the
+-- minutes it holds stay readable (an upgrade deletes no one's data) until its TTL expires them, or until you drop it
+-- yourself once nothing of yours reads it. A reader still on audit_rollup_1m (an older CLI, a copied dashboard) gets
+-- no new minutes from here on; audit_rollup_1m_v2 has the same keys and counts each request once.
+-- No grant names the view (the query user reads the whole database, the sink user inserts into audit_events only),
+-- so nothing is revoked. In cluster mode the view exists on every node; the statement is rendered ON CLUSTER.
+DROP VIEW IF EXISTS {{database}}.audit_rollup_1m_mv;
