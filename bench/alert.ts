@@ -18,10 +18,10 @@
  * (BENCH_WARMUP_MS) are a warm-up — cold JIT in three processes on a shared 2-core machine builds a
  * backlog of 2-3 s that took 6-14 s to drain in our runs — reported on their own (p50, p99, worst)
  * beside the steady p50/p99, and the whole run's p99 too. Printed to stderr: the worst latency per
- * 2 s of load; enrich's and alert's CPU per event every 2 s (from their /metrics); where each
+ * 2 s of load; ingest's, enrich's and alert's CPU per event every 2 s (from their /metrics); where each
  * marker's time went, stage by stage (from the records' Kafka timestamps, read after the load).
- * BENCH_TRACE=1 keeps the services' logs, at level info; BENCH_NO_WARM_UP=1 turns enrich's and
- * alert's start-up warm-up off, to compare.
+ * BENCH_TRACE=1 keeps the services' logs, at level info; BENCH_NO_WARM_UP=1 turns ingest's, enrich's
+ * and alert's start-up warm-up off, to compare.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -203,14 +203,16 @@ export const run: BenchRun = async (ctx) => {
     join(work, 'notifiers.yaml'),
     `notifiers:\n  - name: bench\n    type: webhook\n    url: ${hookUrl}\n    route: { rules: [sigma-deployment-deleted, falco-attach-exec-pod] }\n    rateLimit: { perSecond: 10000, burst: 1000 }\n`,
   );
-  // BENCH_NO_WARM_UP=1: enrich and alert without their start-up warm-up, to compare against.
+  // BENCH_NO_WARM_UP=1: ingest, enrich and alert without their start-up warm-up, to compare against.
   const noWarmUp = (prefix: string): Record<string, string> => (process.env.BENCH_NO_WARM_UP ? { [`${prefix}_WARM_UP_EVENTS`]: '0' } : {});
   const group = uniqueName('bench_alert');
   const ingestPort = await freePort();
+  // Ingest serves /metrics on a port of its own, not on the webhook's.
+  const ingestMetricsPort = await freePort();
   const specs: [string, number, Record<string, string>][] = [
     ['alert', await freePort(), { ALERT_ENRICHED_TOPIC: topics.enriched, ALERT_ALERTS_TOPIC: topics.alerts, ALERT_STATE_TOPIC: topics.state, ALERT_DLQ_TOPIC: topics.dlq, ALERT_GROUP_PREFIX: group, ALERT_NOTIFIERS_FILE: join(work, 'notifiers.yaml'), ALERT_RULES_DIR: PACK, ...noWarmUp('ALERT') }],
     ['enrich', await freePort(), { ENRICH_INPUT_TOPIC: topics.raw, ENRICH_OUTPUT_TOPIC: topics.enriched, ENRICH_DLQ_TOPIC: topics.dlq, ENRICH_GROUP_ID: `${group}-enrich`, ENRICH_DIRECTORY_FILE: join(REPO, 'deploy', 'demo', 'directory.yaml'), ...noWarmUp('ENRICH') }],
-    ['ingest', ingestPort, { INGEST_RAW_TOPIC: topics.raw, INGEST_DLQ_TOPIC: topics.dlq, CLUSTERS_FILE: join(work, 'clusters.yaml') }],
+    ['ingest', ingestPort, { INGEST_RAW_TOPIC: topics.raw, INGEST_DLQ_TOPIC: topics.dlq, CLUSTERS_FILE: join(work, 'clusters.yaml'), INGEST_METRICS_PORT: String(ingestMetricsPort), ...noWarmUp('INGEST') }],
   ];
   const procs: ServiceProcess[] = [];
   for (const [service, httpPort, env] of specs) {
@@ -284,16 +286,22 @@ export const run: BenchRun = async (ctx) => {
   });
   // CPU per event of enrich and alert over the load, from their own /metrics every 2 s: what cold
   // code costs, in CPU time (meaningful on a loaded machine, where wall-clock latencies are not).
-  const metricsOf = (service: string) => `http://127.0.0.1:${specs.find(([s]) => s === service)?.[1] ?? 0}/metrics`;
-  const cpuSamples: { t: number; enrich: [number, number]; alert: [number, number] }[] = [];
+  const metricsOf = (service: string) => `http://127.0.0.1:${service === 'ingest' ? ingestMetricsPort : (specs.find(([s]) => s === service)?.[1] ?? 0)}/metrics`;
+  const cpuSamples: { t: number; ingest: [number, number]; enrich: [number, number]; alert: [number, number] }[] = [];
+  /** Process CPU seconds and the sum of a counter's series (ingest counts accepted events per cluster). */
   const sampleOne = async (service: string, counter: RegExp): Promise<[number, number]> => {
     const text = await (await fetch(metricsOf(service))).text();
-    const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
-    return [num(/^process_cpu_seconds_total (\S+)$/m), num(counter)];
+    const cpu = Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+    const counted = [...text.matchAll(new RegExp(counter.source, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+    return [cpu, counted];
   };
   const sampleCpu = async (t: number) => {
-    const [enrich, alert] = await Promise.all([sampleOne('enrich', /^kaudit_enrich_records_total\{outcome="enriched"\} (\S+)$/m), sampleOne('alert', /^kaudit_alert_records_evaluated_total (\S+)$/m)]);
-    cpuSamples.push({ t, enrich, alert });
+    const [ingest, enrich, alert] = await Promise.all([
+      sampleOne('ingest', /^kaudit_ingest_events_total\{[^}]*outcome="accepted"[^}]*\} (\S+)$/),
+      sampleOne('enrich', /^kaudit_enrich_records_total\{outcome="enriched"\} (\S+)$/),
+      sampleOne('alert', /^kaudit_alert_records_evaluated_total (\S+)$/),
+    ]);
+    cpuSamples.push({ t, ingest, enrich, alert });
   };
   const posted = new Map<string, { at: number; warm: boolean; dedup: boolean; ackAt?: number }>();
   let refused = 0;
@@ -400,9 +408,9 @@ export const run: BenchRun = async (ctx) => {
     const perEvent = (a: [number, number], b: [number, number]) => (b[1] > a[1] ? Math.round(((b[0] - a[0]) * 1e6) / (b[1] - a[1])) : Number.NaN);
     const cpuRows = cpuSamples.slice(1).map((c, i) => {
       const prev = cpuSamples[i] as (typeof cpuSamples)[number];
-      return `${Math.round(c.t / 1000)}s:${perEvent(prev.enrich, c.enrich)}/${perEvent(prev.alert, c.alert)}`;
+      return `${Math.round(c.t / 1000)}s:${perEvent(prev.ingest, c.ingest)}/${perEvent(prev.enrich, c.enrich)}/${perEvent(prev.alert, c.alert)}`;
     });
-    process.stderr.write(`  CPU µs per event since the previous sample, enrich/alert: ${cpuRows.join(' ')}\n`);
+    process.stderr.write(`  CPU µs per event since the previous sample, ingest/enrich/alert: ${cpuRows.join(' ')}\n`);
     process.stderr.write(`  worst per stage per 2 s (${stages.map(([s]) => s).join('/')}):\n${[...buckets].map(([b, v]) => `    ${b}s: ${v.join('/')}`).join('\n')}\n`);
   }
   const figures: BenchFigure[] = [

@@ -13,7 +13,7 @@ import { createLogger } from '@kaudit/logging';
 import { createEphemeralStack } from '@kaudit/stack';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 
-const ALL = ['ingest', 'import', 'enrich', 'sink', 'alert', 'pipeline', 'queries', 'compression'] as const;
+const ALL = ['ingest', 'ingest-cold-start', 'import', 'enrich', 'sink', 'alert', 'pipeline', 'queries', 'compression'] as const;
 
 interface Args {
   names: string[];

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createLogger, createTelemetry } from '@kaudit/logging';
@@ -26,5 +27,16 @@ describe('WarmUp', () => {
     await none.start();
     expect(empty).toBe(1);
     expect(await none.readiness.check()).toBe(true);
+  });
+
+  it('adds the service’s summary fields to warm_up_done, read once the rounds are over', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) });
+    const logged = createTelemetry(createLogger({ service: 'test', level: 'info', destination }), new Registry(), 'warm-up');
+    let rounds = 0;
+    const warmUp = new WarmUp({ round: () => (rounds++, { events: 10 }), summary: () => ({ threads: rounds * 2 }), events: 30, maxMs: 60_000, telemetry: logged });
+    await warmUp.start();
+    const done = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'warm_up_done');
+    expect(done).toEqual([expect.objectContaining({ threads: 6, events: 30, rounds: 3 })]);
   });
 });

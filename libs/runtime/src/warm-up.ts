@@ -17,6 +17,8 @@ export interface WarmUpOptions {
   /** Rounds run until this many events went through, or `maxMs` passed, whichever comes first. */
   events: number;
   maxMs: number;
+  /** Fields of the service's own about what the rounds warmed (e.g. how many worker threads), added to warm_up_done. */
+  summary?: () => Record<string, number>;
   telemetry: Telemetry;
   nowMs?: () => number;
 }
@@ -31,15 +33,17 @@ export interface WarmUpOptions {
  */
 export class WarmUp implements Component {
   readonly name = 'warm-up';
-  readonly #o: Omit<WarmUpOptions, 'round'>;
-  /** Dropped once done: the samples it holds are not kept for the process's life. */
+  readonly #o: Omit<WarmUpOptions, 'round' | 'summary'>;
+  /** Dropped once done: the samples they hold are not kept for the process's life. */
   #round: WarmUpOptions['round'] | undefined;
+  #summary: WarmUpOptions['summary'];
   #done = false;
 
   constructor(options: WarmUpOptions) {
-    const { round, ...rest } = options;
+    const { round, summary, ...rest } = options;
     this.#o = rest;
     this.#round = round;
+    this.#summary = summary;
   }
 
   async start(): Promise<void> {
@@ -60,7 +64,9 @@ export class WarmUp implements Component {
       // Between rounds: timers, signals and the health server's probes still get their turn.
       await yieldToLoop();
     }
-    o.telemetry.emit({ event: 'warm_up_done', fields: { events, outputs, rounds, ms: now() - began } });
+    const summary = this.#summary;
+    this.#summary = undefined;
+    o.telemetry.emit({ event: 'warm_up_done', fields: { ...summary?.(), events, outputs, rounds, ms: now() - began } });
     this.#done = true;
   }
 

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { KauditError } from '@kaudit/errors';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS, type KafkaClient, type TopicSpec } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { HealthServer, type Component, type ReadinessCheck } from '@kaudit/runtime';
+import { HealthServer, WarmUp, type Component, type ReadinessCheck } from '@kaudit/runtime';
 import { BodyChecker } from './body/body-checker.js';
 import { ClusterDirectory } from './clusters/cluster-directory.js';
 import type { IngestConfig } from './config.js';
@@ -11,6 +11,7 @@ import { WebhookServer } from './http/webhook-server.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
 import { createIngestPipeline } from './create-ingest-pipeline.js';
+import { ingestWarmUp } from './warm-up/ingest-warm-up.js';
 
 export interface IngestDeps {
   logger: Logger;
@@ -86,7 +87,16 @@ export function buildIngest(config: Readonly<IngestConfig>, deps: IngestDeps): B
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     throw new KauditError('CONFIG_INVALID', 'TLS needs both INGEST_TLS_CERT_FILE and INGEST_TLS_KEY_FILE');
   }
+  // Given the checker and the limits only, not the pipeline: the warm-up cannot publish, dead-letter or count.
+  const warm = ingestWarmUp({
+    bodyChecker,
+    reading: { maxBytes: config.limits.maxBodyBytes, bodyTimeoutMs: config.limits.bodyTimeoutMs, idleTimeoutMs: config.limits.idleTimeoutMs },
+    instance: config.instance,
+    maxEventBytes: config.limits.maxEventBytes,
+  });
+  const warmUp = new WarmUp({ round: warm.round, summary: warm.summary, events: config.warmUp.events, maxMs: config.warmUp.maxMs, telemetry: telemetry.child('warm-up') });
   const readiness: ReadinessCheck[] = [
+    warmUp.readiness,
     {
       name: 'kafka',
       // Ready only when a broker answers now; kafkajs would otherwise retry for a long time.
@@ -127,6 +137,8 @@ export function buildIngest(config: Readonly<IngestConfig>, deps: IngestDeps): B
     { name: 'kafka-producer', start: () => producer.start(), stop: () => producer.stop() },
     bodyChecker,
     health,
+    // After the checker's workers started (it warms each of them), before the webhook listens.
+    warmUp,
     server,
   ];
   return { components, server, health, pipeline };

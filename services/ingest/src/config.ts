@@ -80,6 +80,15 @@ export const ingestConfigSchema = z.object({
    * take JSON work off the loop on a small machine; beyond two, Kafka encoding on the loop is the limit.
    */
   parseThreads: z.coerce.number().int().min(0).max(64).default(Math.min(2, Math.max(1, availableParallelism() - 1))),
+  /**
+   * At start, before the webhook listens and /readyz turns 200: sample bodies through the body check
+   * (on every worker) and record building — nothing published, dead-lettered or counted — until this
+   * many events or this long, so the first real batches are not handled cold (issue 15 §1); 0 = none.
+   */
+  warmUp: z.object({
+    events: z.coerce.number().int().min(0).default(10_000),
+    maxMs: z.coerce.number().int().min(0).default(5000),
+  }),
   /** Dedup window of whole-body dead letters (apiserver retries send the same bytes up to 5 times). */
   dlqDedupEntries: z.coerce.number().int().min(1).default(10_000),
   instance: z.string().min(1).default(`${hostname()}/${process.pid}`),
@@ -105,6 +114,8 @@ export const INGEST_ENV: EnvMap = {
   'metrics.port': 'INGEST_METRICS_PORT',
   clustersFile: 'CLUSTERS_FILE',
   parseThreads: 'INGEST_PARSE_THREADS',
+  'warmUp.events': 'INGEST_WARM_UP_EVENTS',
+  'warmUp.maxMs': 'INGEST_WARM_UP_MAX_MS',
   'limits.maxBodyBytes': 'INGEST_MAX_BODY_BYTES',
   'limits.maxEventBytes': 'INGEST_MAX_EVENT_BYTES',
   'limits.maxJsonDepth': 'INGEST_MAX_JSON_DEPTH',

@@ -1,7 +1,9 @@
+import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
 import type { Component } from '@kaudit/runtime';
+import type { CheckedEvents } from '../publish/build-raw-records.js';
 import { checkAuditBody, type CheckBodyTask, type CheckedBody, type EventBytes } from './check-audit-body.js';
 import { sharedBytes } from './shared-bytes.js';
 
@@ -23,7 +25,7 @@ export interface BodyCheckerOptions {
 export class BodyChecker implements Component {
   readonly name = 'body-checker';
   readonly #o: BodyCheckerOptions;
-  #pool: Piscina<CheckBodyTask, CheckedBody> | undefined;
+  #pool: Piscina<CheckBodyTask, CheckedBody | CheckedOnThread> | undefined;
 
   constructor(options: BodyCheckerOptions) {
     this.#o = options;
@@ -31,7 +33,7 @@ export class BodyChecker implements Component {
 
   async start(): Promise<void> {
     if (this.#o.threads <= 0 || this.#pool) return;
-    this.#pool = new Piscina<CheckBodyTask, CheckedBody>({
+    this.#pool = new Piscina<CheckBodyTask, CheckedBody | CheckedOnThread>({
       filename: new URL('./check-body-worker.mjs', import.meta.url).href,
       minThreads: this.#o.threads,
       maxThreads: this.#o.threads,
@@ -54,18 +56,51 @@ export class BodyChecker implements Component {
     return { body, maxDepth: this.#o.maxDepth, maxEventBytes: this.#o.maxEventBytes, window: this.#o.window, receivedAtMs };
   }
 
+  /** Worker threads checking bodies (0: on the event loop). */
+  get threads(): number {
+    return Math.max(0, this.#o.threads);
+  }
+
   /** Parses and checks `body`, received at `receivedAtMs` (the reference of the event time window). */
   async check(body: Buffer, receivedAtMs: number): Promise<CheckedBody> {
+    return this.#run(body, receivedAtMs, 'default') as Promise<CheckedBody>;
+  }
+
+  /**
+   * check() naming the thread that ran it, for the start-up warm-up: the pool hands a task to an idle
+   * worker, so `threads` of these at once on an idle pool run one on each worker.
+   */
+  async checkOnThread(body: Buffer, receivedAtMs: number): Promise<CheckedOnThread> {
+    if (this.#o.threads <= 0) return { thread: threadId, checked: checkAuditBody(this.#task(body, receivedAtMs)) };
+    return this.#run(body, receivedAtMs, 'checkOnThread') as Promise<CheckedOnThread>;
+  }
+
+  async #run(body: Buffer, receivedAtMs: number, name: 'default' | 'checkOnThread'): Promise<CheckedBody | CheckedOnThread> {
     const task = this.#task(body, receivedAtMs);
     if (this.#o.threads <= 0) return checkAuditBody(task);
     if (!this.#pool) throw new KauditError('INTERNAL', 'body checker not started');
     // The worker reads a shared copy of the body, not the caller's: the caller keeps its own and publishes
     // the accepted events as ranges of it.
-    return this.#pool.run({ ...task, body: sharedBytes(body) });
+    return this.#pool.run({ ...task, body: sharedBytes(body) }, { name });
   }
+}
+
+/** A check and the thread (worker_threads threadId) it ran on. */
+export interface CheckedOnThread {
+  thread: number;
+  checked: CheckedBody;
 }
 
 /** The bytes an EventBytes names, as a Buffer (a view of `body` for a span). */
 export function eventBuffer(body: Buffer, where: EventBytes): Buffer {
   return 'span' in where ? body.subarray(where.span[0], where.span[1]) : Buffer.from(where.bytes.buffer, where.bytes.byteOffset, where.bytes.byteLength);
+}
+
+/** A check's events as buffers of `body` again, ready for toRawRecords (the webhook and its warm-up). */
+export function checkedEvents(body: Buffer, checked: Extract<CheckedBody, { ok: true }>): CheckedEvents {
+  return {
+    accepted: checked.accepted.map((e) => ({ value: eventBuffer(body, e.value), user: e.user, ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
+    rejected: checked.rejected.map((r) => ({ ...r, value: eventBuffer(body, r.value) })),
+    truncated: checked.truncated,
+  };
 }

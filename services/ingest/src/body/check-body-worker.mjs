@@ -3,6 +3,7 @@
 // compiled module next to it; from a checkout it registers tsx itself to import the TypeScript one.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
 
 const compiled = new URL('./check-audit-body.js', import.meta.url);
 let checkAuditBody;
@@ -15,3 +16,8 @@ if (existsSync(fileURLToPath(compiled))) {
 }
 
 export default checkAuditBody;
+
+/** The same check, naming the thread that ran it: ingest's warm-up (ingest-warm-up.ts) shows it warmed every worker. */
+export function checkOnThread(task) {
+  return { thread: threadId, checked: checkAuditBody(task) };
+}

@@ -8,7 +8,7 @@ import { registerProbeRoutes, type Component, type ReadinessCheck } from '@kaudi
 import type { ClusterDirectory } from '../clusters/cluster-directory.js';
 import type { IngestMetrics } from '../ingest-metrics.js';
 import type { IngestPipeline } from '../ingest-pipeline.js';
-import { eventBuffer, type BodyChecker } from '../body/body-checker.js';
+import { checkedEvents, type BodyChecker } from '../body/body-checker.js';
 import { readBody } from '../body/read-body.js';
 import { InflightBudget } from './inflight-budget.js';
 
@@ -189,11 +189,7 @@ export class WebhookServer implements Component {
       const checked = await o.bodyChecker.check(body, receivedAt.getTime());
       o.metrics.parseSeconds.observe((performance.now() - parseBegan) / 1000);
       if (!checked.ok) return await refuse(400, 'INPUT_INVALID', checked.problem, checked.message, raw);
-      const events = {
-        accepted: checked.accepted.map((e) => ({ value: eventBuffer(body, e.value), user: e.user, ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
-        rejected: checked.rejected.map((r) => ({ ...r, value: eventBuffer(body, r.value) })),
-        truncated: checked.truncated,
-      };
+      const events = checkedEvents(body, checked);
       try {
         return await withDeadline(o.pipeline.ingestChecked(events, { cluster, source: 'webhook', receivedAt }), o.produceTimeoutMs);
       } catch (err) {
