@@ -223,6 +223,8 @@ describe('exact accounting under faults (whole pipeline)', () => {
   }
 
   it('loses nothing and duplicates nothing while each part fails in turn', async () => {
+    // The services' logs are kept unless the test gets to its end: they are what explains a failure.
+    keepLogs = true;
     const traffic = client.run(400);
     const step = async (what: string, fault: () => Promise<void>) => {
       await sleep(4000);
@@ -302,7 +304,6 @@ describe('exact accounting under faults (whole pipeline)', () => {
     if (missing.length > 0) {
       // Where the lost events stopped, and which fault they followed: the difference between a loss in ingest
       // (not in the raw topic), in enrich (raw but not enriched) and in the sink (enriched but not stored).
-      keepLogs = true;
       const rawKeys = new Set((await readTopic(TOPICS.raw)).map((r) => {
         const e = JSON.parse(r.value?.toString('utf8') ?? '{}') as { auditID?: string; stage?: string };
         return `${headerString(r.headers, RAW_HEADERS.cluster) ?? ''}|${String(e.auditID)}|${String(e.stage)}`;
@@ -351,7 +352,6 @@ describe('exact accounting under faults (whole pipeline)', () => {
     const unexplained = repeated
       .map((key) => ({ key, copies: received.at.filter((_, i) => received.keys[i] === key) }))
       .filter(({ copies }) => copies.length > 2 || !alertKills.some((kill) => (copies[0] ?? 0) <= kill && kill - (copies[0] ?? 0) < 1000));
-    if (unexplained.length > 0) keepLogs = true;
     expect({ unexplained, faults: unexplained.length > 0 ? faults : [] }).toEqual({ unexplained: [], faults: [] });
     // Stored alerts, no FINAL (merges are off): one row per alert record in Kafka, one alert per acknowledged delete.
     const alertRecords = (await readTopic(TOPICS.alerts))
@@ -364,5 +364,6 @@ describe('exact accounting under faults (whole pipeline)', () => {
     const ids = await ch.query({ query: `SELECT DISTINCT alert_id FROM ${database}.alerts WHERE rule_id = 'sigma-deployment-deleted'`, format: 'JSONEachRow' });
     const notified = new Set(received.alertIds);
     expect((await ids.json<{ alert_id: string }>()).map((r) => r.alert_id).filter((id) => !notified.has(id))).toEqual([]);
+    keepLogs = false;
   }, 900_000);
 });

@@ -198,8 +198,8 @@ describe('the insert-only sink user', () => {
     });
     const errors: unknown[] = [];
     const service = new SinkService({
-      createConsumer: (onHandlerError) =>
-        kafka.consumer({ groupId: uniqueName('sink'), topics: [topics.enriched, topics.alerts], retryMaxMs: 500, onHandlerError: (err, batch, attempt) => { errors.push(err); onHandlerError(err, batch, attempt); } }),
+      createConsumer: (hooks) =>
+        kafka.consumer({ groupId: uniqueName('sink'), topics: [topics.enriched, topics.alerts], retryMaxMs: 500, ...hooks, onHandlerError: (err, batch, attempt) => { errors.push(err); hooks.onHandlerError(err, batch, attempt); } }),
       sink,
       telemetry,
     });

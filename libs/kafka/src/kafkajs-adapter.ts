@@ -294,7 +294,8 @@ class KjsBatchConsumer implements BatchConsumer {
   readonly #options: ConsumerOptions;
   readonly #logger: Logger;
   #stopping = false;
-  #paused = false;
+  /** Batches in their retry loop after a failure that pauses fetching (pauseWhileRetrying); paused while > 0. */
+  #retrying = 0;
   #assigned = false;
   #assignmentWaiters: (() => void)[] = [];
   /**
@@ -409,27 +410,55 @@ class KjsBatchConsumer implements BatchConsumer {
     if (!isRunning()) return; // fetched before this member was fenced: not handled, not committed
     const initial = this.#options.retryInitialMs ?? 200;
     const max = this.#options.retryMaxMs ?? 10_000;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await handler(recordBatch, ctx);
-        break;
-      } catch (err) {
-        this.#options.onHandlerError?.(err, recordBatch, attempt);
-        if (!isRunning()) return; // not committed: the batch is redelivered to whoever owns it next
-        const delay = Math.min(max, initial * 2 ** Math.min(attempt - 1, 16));
-        // Sleep in slices so group heartbeats continue and stop() is honoured promptly.
-        for (let waited = 0; waited < delay && isRunning(); waited += 500) {
-          await sleep(Math.min(500, delay - waited));
-          await heartbeat().catch(() => undefined); // logged, and a rebalance fenced us, in heartbeat()
+    let pausing = false;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await handler(recordBatch, ctx);
+          break;
+        } catch (err) {
+          this.#options.onHandlerError?.(err, recordBatch, attempt);
+          if (!isRunning()) return; // not committed: the batch is redelivered to whoever owns it next
+          if (!pausing && this.#options.pauseWhileRetrying?.(err) === true) {
+            pausing = true;
+            if (this.#retrying++ === 0) this.#pauseFetching(err);
+          }
+          const delay = Math.min(max, initial * 2 ** Math.min(attempt - 1, 16));
+          // Sleep in slices so group heartbeats continue and stop() is honoured promptly.
+          for (let waited = 0; waited < delay && isRunning(); waited += 500) {
+            await sleep(Math.min(500, delay - waited));
+            await heartbeat().catch(() => undefined); // logged, and a rebalance fenced us, in heartbeat()
+          }
+          if (!isRunning()) return;
         }
-        if (!isRunning()) return;
       }
+      payload.resolveOffset(last.offset);
+      const next = (BigInt(last.offset) + 1n).toString();
+      // Commit only after the handler made the work durable (CONVENTIONS §7).
+      await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      await payload.heartbeat();
+    } finally {
+      // However the retry ended — success, fenced, stopping, a failed commit — its pause ends with it.
+      if (pausing && --this.#retrying === 0) this.#resumeFetching();
     }
-    payload.resolveOffset(last.offset);
-    const next = (BigInt(last.offset) + 1n).toString();
-    // Commit only after the handler made the work durable (CONVENTIONS §7).
-    await this.#consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-    await payload.heartbeat();
+  }
+
+  #pauseFetching(err: unknown): void {
+    try {
+      this.#consumer.pause(this.#options.topics.map((topic) => ({ topic })));
+    } catch {
+      return; // not joined (any more): nothing is being fetched to pause
+    }
+    this.#logger.debug({ event: 'consumer_paused' }, 'consumer_paused');
+    this.#options.onFetchPaused?.(err);
+  }
+
+  #resumeFetching(): void {
+    // stop() paused fetching for good; a retry ending during it must not undo that.
+    if (this.#stopping) return;
+    this.#consumer.resume(this.#options.topics.map((topic) => ({ topic })));
+    this.#logger.debug({ event: 'consumer_resumed' }, 'consumer_resumed');
+    this.#options.onFetchResumed?.();
   }
 
   /** This member's current generation may no longer own its partitions: no batch of it acts any more. */
@@ -454,24 +483,6 @@ class KjsBatchConsumer implements BatchConsumer {
     }
     await Promise.all(this.#inflight);
     await this.#consumer.disconnect();
-  }
-
-  pause(): void {
-    if (this.#paused) return;
-    this.#paused = true;
-    this.#consumer.pause(this.#options.topics.map((topic) => ({ topic })));
-    this.#logger.debug({ event: 'consumer_paused' }, 'consumer_paused');
-  }
-
-  resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    this.#consumer.resume(this.#options.topics.map((topic) => ({ topic })));
-    this.#logger.debug({ event: 'consumer_resumed' }, 'consumer_resumed');
-  }
-
-  isPaused(): boolean {
-    return this.#paused;
   }
 
   waitForAssignment(timeoutMs = 30_000): Promise<void> {

@@ -100,15 +100,22 @@ export interface ConsumerOptions {
   partitionsConsumedConcurrently?: number;
   /** Called when a handler attempt failed and will be retried. */
   onHandlerError?: (err: unknown, batch: RecordBatch, attempt: number) => void;
+  /**
+   * Fetch nothing new while a batch is being retried after a failure this says is worth pausing for (the sink: a
+   * ClickHouse outage), so memory stays at the batches in hand instead of growing with the backlog. Fetching
+   * resumes once no batch is being retried any more: it succeeded, or it was fenced (a rebalance) or stopped and
+   * left uncommitted for the partition's next owner. The pause is bound to the retry, not to a later success: a
+   * pause that outlived its batch would never be lifted, since nothing more would be fetched to succeed.
+   */
+  pauseWhileRetrying?: (err: unknown) => boolean;
+  /** Told when fetching pauses for a retry (with the error that paused it) and when it resumes. */
+  onFetchPaused?: (err: unknown) => void;
+  onFetchResumed?: () => void;
 }
 
 export interface BatchConsumer {
   start(handler: BatchHandler): Promise<void>;
   stop(): Promise<void>;
-  /** Stop fetching (backpressure); in-flight batches finish. */
-  pause(): void;
-  resume(): void;
-  isPaused(): boolean;
   /** Resolves once the consumer has joined its group and been assigned partitions. */
   waitForAssignment(timeoutMs?: number): Promise<void>;
 }

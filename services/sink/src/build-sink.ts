@@ -74,7 +74,7 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
     batching: { maxRows: config.batch.maxRows, maxBytes: config.batch.maxBytes, maxHeld: config.kafka.partitionsConcurrently },
   });
   const service = new SinkService({
-    createConsumer: (onHandlerError) =>
+    createConsumer: (hooks) =>
       kafka.consumer({
         groupId: config.kafka.groupId,
         topics: [...targets.keys()],
@@ -89,7 +89,7 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
         retryMaxMs: config.kafka.retryMaxMs,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
-        onHandlerError,
+        ...hooks,
       }),
     sink,
     telemetry: telemetry.child('consumer'),
