@@ -4,6 +4,7 @@ import avro from 'avsc';
 import { KauditError } from '@kaudit/errors';
 import { ACTOR_KINDS, auditRecordSchema, OPERATION_CLASSES, PROVIDERS, type AuditRecord } from './audit-record.js';
 import { compileAvroReader } from './compile-avro-reader.js';
+import { compileAvroWriter, type AvroWriter } from './compile-avro-writer.js';
 
 /** Kafka header carrying the writer schema's fingerprint (sha256 of its canonical form, hex). */
 export const SCHEMA_FINGERPRINT_HEADER = 'kaudit-schema';
@@ -66,6 +67,8 @@ export class AuditRecordCodec {
   readonly #versions: Version[];
   readonly #current: Version;
   readonly #readers = new Map<string, Reader>();
+  /** Generated for the current schema (compileAvroWriter), else avsc's own: same contract, same bytes. */
+  readonly #write: AvroWriter;
   #scratch = Buffer.allocUnsafe(16 * 1024);
 
   constructor() {
@@ -73,6 +76,7 @@ export class AuditRecordCodec {
     const current = this.#versions[this.#versions.length - 1];
     if (!current) throw new KauditError('INTERNAL', `no Avro schemas found in ${AVRO_DIR}`);
     this.#current = current;
+    this.#write = compileAvroWriter(current.type) ?? ((value, buf, pos) => current.type.encode(value, buf, pos));
     for (const v of this.#versions) {
       this.#readers.set(v.fingerprint, {
         compiled: compileAvroReader(v.type, current.type),
@@ -95,7 +99,7 @@ export class AuditRecordCodec {
     // are), encodes it a second time. Encoding into our own scratch buffer (grown to the largest
     // record seen) does it once: this is enrich's hot path. Same bytes either way.
     for (;;) {
-      const end = this.#current.type.encode(record, this.#scratch, 0);
+      const end = this.#write(record, this.#scratch, 0);
       if (end >= 0) return Buffer.from(this.#scratch.subarray(0, end));
       this.#scratch = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, this.#scratch.length - end));
     }
