@@ -25,6 +25,9 @@ interface Reader {
   resolver: avro.Resolver | undefined;
 }
 
+/** Encode's slabs: about 64 audit records each (~1 KiB), as Node's own Buffer pool is a few small buffers. */
+const SLAB_BYTES = 64 * 1024;
+
 const providers: ReadonlySet<string> = new Set(PROVIDERS);
 const actorKinds: ReadonlySet<string> = new Set(ACTOR_KINDS);
 const operations: ReadonlySet<string> = new Set(OPERATION_CLASSES);
@@ -69,7 +72,9 @@ export class AuditRecordCodec {
   readonly #readers = new Map<string, Reader>();
   /** Generated for the current schema (compileAvroWriter), else avsc's own: same contract, same bytes. */
   readonly #write: AvroWriter;
-  #scratch = Buffer.allocUnsafe(16 * 1024);
+  /** Where encode writes records, each at the end of the last; a region is returned once and never written again. */
+  #slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  #slabUsed = 0;
 
   constructor() {
     this.#versions = loadVersions();
@@ -95,13 +100,20 @@ export class AuditRecordCodec {
   }
 
   encode(record: AuditRecord): Buffer {
-    // avsc's toBuffer() writes into a 1 KiB pool and, when the record is bigger (most audit records
-    // are), encodes it a second time. Encoding into our own scratch buffer (grown to the largest
-    // record seen) does it once: this is enrich's hot path. Same bytes either way.
+    // Each record is written straight into the unused end of a slab and returned as a view of those bytes,
+    // which are never written again: no copy per record (it cost about a sixth of encode, issue 16) and no
+    // second encoding as avsc's toBuffer() does for records over its 1 KiB pool. A record that does not fit
+    // in what is left starts a new slab (at least its own size); the old one lives as long as its views.
     for (;;) {
-      const end = this.#write(record, this.#scratch, 0);
-      if (end >= 0) return Buffer.from(this.#scratch.subarray(0, end));
-      this.#scratch = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, this.#scratch.length - end));
+      const start = this.#slabUsed;
+      const end = this.#write(record, this.#slab, start);
+      if (end >= 0) {
+        this.#slabUsed = end;
+        return this.#slab.subarray(start, end);
+      }
+      // end is minus the bytes missing: the record takes (slab length - end) - start bytes.
+      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, this.#slab.length - end - start));
+      this.#slabUsed = 0;
     }
   }
 
