@@ -99,6 +99,10 @@ export class AuditRecordCodec {
     return this.#current.version;
   }
 
+  /**
+   * The record's Avro bytes (the current schema; exactly avsc's). The Buffer is a view of a slab other records
+   * share, as Node's pooled Buffers are: copy it before transferring its `.buffer` (e.g. to a worker thread).
+   */
   encode(record: AuditRecord): Buffer {
     // Each record is written straight into the unused end of a slab and returned as a view of those bytes,
     // which are never written again: no copy per record (it cost about a sixth of encode, issue 16) and no
