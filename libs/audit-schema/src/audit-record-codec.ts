@@ -107,7 +107,7 @@ export class AuditRecordCodec {
     // Each record is written straight into the unused end of a slab and returned as a view of those bytes,
     // which are never written again: no copy per record (it cost about a sixth of encode, issue 16) and no
     // second encoding as avsc's toBuffer() does for records over its 1 KiB pool. A record that does not fit
-    // in what is left starts a new slab (at least its own size); the old one lives as long as its views.
+    // in what is left starts a new slab (at least twice its size); the old one lives as long as its views.
     for (;;) {
       const start = this.#slabUsed;
       const end = this.#write(record, this.#slab, start);
@@ -115,8 +115,9 @@ export class AuditRecordCodec {
         this.#slabUsed = end;
         return this.#slab.subarray(start, end);
       }
-      // end is minus the bytes missing: the record takes (slab length - end) - start bytes.
-      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, this.#slab.length - end - start));
+      // end is minus the bytes missing: the record takes (slab length - end) - start bytes. Twice that, so the
+      // records after a big one still fit (each miss costs an encode).
+      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, 2 * (this.#slab.length - end - start)));
       this.#slabUsed = 0;
     }
   }
