@@ -122,7 +122,8 @@ function outcome(encode: (value: unknown, buf: Buffer, pos: number) => number, v
   }
 }
 
-describe('compileAvroWriter', () => {
+// Thousands of generated records per property: seconds of CPU, more on a loaded CI machine (timed out at 5 s there).
+describe('compileAvroWriter', { timeout: 120_000 }, () => {
   const v2 = schemaOf(2);
   const write = compileAvroWriter(v2);
   const avsc = (value: unknown, buf: Buffer, pos: number): number => v2.encode(value, buf, pos);
