@@ -1,0 +1,71 @@
+/**
+ * The queries bench fills audit_load_1m outside its materialized view (bench/queries.ts: the view is detached
+ * while the copies are inserted, and each copy's per-minute counts are the generated block's own counts shifted
+ * by the copy's whole minutes). This check is what makes that honest: a sample of the stored rows is inserted
+ * again into a database built by the migrations, with every view attached, and the rollups the views produce
+ * there must equal, minute by minute, what the bench stored for the same minutes. It throws when they differ.
+ */
+import type { ClickHouse } from '@kaudit/clickhouse';
+
+export interface RollupCheckOptions {
+  ch: ClickHouse;
+  /** The bench's database (rollups filled as the bench fills them). */
+  db: string;
+  /** A database built by the migrations, views attached, otherwise empty; dropped by the caller. */
+  checkDb: string;
+  /** [fromSec, toSec): whole minutes, so that every rollup minute of the range comes only from its own rows. */
+  fromSec: number;
+  toSec: number;
+}
+
+export interface RollupCheckResult {
+  /** Rows of the sample inserted through the views. */
+  sampleRows: number;
+  /** Merged rollup rows compared, per table. */
+  loadRows: number;
+  distinctRows: number;
+}
+
+/** One merged row per key of each rollup over [from, to): what a reader sees once parts are merged. */
+function mergedLoad(database: string, from: number, to: number): string {
+  return `SELECT dimension, minute, cluster, key, anyLast(actor_display_name) AS who, anyLast(actor_email) AS email,
+      anyLast(actor_team) AS team, sum(requests) AS requests
+    FROM ${database}.audit_load_1m WHERE minute >= toDateTime(${from}, 'UTC') AND minute < toDateTime(${to}, 'UTC')
+    GROUP BY dimension, minute, cluster, key`;
+}
+
+function mergedDistinct(database: string, from: number, to: number): string {
+  // avg is a float sum: its last bits depend on the order blocks were merged in, as they do in production.
+  return `SELECT minute, cluster, actor_id, verb, response_code, resource, client_name, user_agent,
+      anyLast(actor_display_name) AS who, anyLast(actor_email) AS email, anyLast(actor_team) AS team,
+      uniqExactMerge(requests) AS requests, round(avgMerge(latency_ms_avg), 6) AS latency_avg, max(latency_ms_max) AS latency_max
+    FROM ${database}.audit_rollup_1m_v2 WHERE minute >= toDateTime(${from}, 'UTC') AND minute < toDateTime(${to}, 'UTC')
+    GROUP BY minute, cluster, actor_id, verb, response_code, resource, client_name, user_agent`;
+}
+
+async function count(ch: ClickHouse, query: string): Promise<number> {
+  const rows = await (await ch.query({ query: `SELECT toString(count()) AS n FROM (${query})`, format: 'JSONEachRow' })).json<{ n: string }>();
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function compare(ch: ClickHouse, table: string, stored: string, viewed: string): Promise<number> {
+  const rows = await count(ch, stored);
+  const viewRows = await count(ch, viewed);
+  const differing = await count(ch, `(${stored} EXCEPT ${viewed}) UNION ALL (${viewed} EXCEPT ${stored})`);
+  // Empty on both sides would compare equal while checking nothing.
+  if (rows === 0 || viewRows === 0 || differing > 0) {
+    throw new Error(`queries bench: ${table} as the bench filled it differs from what its materialized view produces for the same rows (${rows} rows stored, ${viewRows} from the views, ${differing} differing) — the figures would not describe the real schema`);
+  }
+  return rows;
+}
+
+export async function checkRollupsAgainstViews(options: RollupCheckOptions): Promise<RollupCheckResult> {
+  const { ch, db, checkDb, fromSec, toSec } = options;
+  if (fromSec % 60 !== 0 || toSec % 60 !== 0 || toSec <= fromSec) throw new Error(`queries bench: the rollup check needs a range of whole minutes, got [${fromSec}, ${toSec})`);
+  const range = `event_time >= toDateTime64(${fromSec}, 6, 'UTC') AND event_time < toDateTime64(${toSec}, 6, 'UTC')`;
+  await ch.command({ query: `INSERT INTO ${checkDb}.audit_events SELECT * FROM ${db}.audit_events WHERE ${range} SETTINGS optimize_on_insert = 0` });
+  const sampleRows = await count(ch, `SELECT 1 FROM ${checkDb}.audit_events`);
+  const loadRows = await compare(ch, 'audit_load_1m', mergedLoad(db, fromSec, toSec), mergedLoad(checkDb, fromSec, toSec));
+  const distinctRows = await compare(ch, 'audit_rollup_1m_v2', mergedDistinct(db, fromSec, toSec), mergedDistinct(checkDb, fromSec, toSec));
+  return { sampleRows, loadRows, distinctRows };
+}
