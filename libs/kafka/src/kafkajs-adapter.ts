@@ -308,6 +308,17 @@ class KjsBatchConsumer implements BatchConsumer {
   #generation = 0;
   #owned = new Set<string>();
   #rebalancing = false;
+  /**
+   * Who this member is in the group since its last join, and the broker's generation of that join (learnt from the
+   * first heartbeat the broker accepted after it, while not fenced). A heartbeat the broker accepts for this member
+   * in that same generation proves the member still holds that generation's assignment — the broker answers
+   * REBALANCE_IN_PROGRESS or ILLEGAL_GENERATION otherwise — so it lifts a fence that no join will: kafkajs, when a
+   * re-join fails (the coordinator is still loading after a broker restart), goes on fetching in the old generation
+   * without a GROUP_JOIN, and every batch would be skipped as fenced, for good (found by the whole-pipeline e2e test:
+   * enrich spinning at 77% CPU, 26,000 records behind, nothing logged).
+   */
+  #memberId: string | undefined;
+  #brokerGeneration: number | undefined;
   #started = false;
   /** Batches being handled now; stop() waits for them so their commits are not lost. */
   readonly #inflight = new Set<Promise<void>>();
@@ -331,11 +342,22 @@ class KjsBatchConsumer implements BatchConsumer {
       this.#generation++;
       this.#owned = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)));
       this.#rebalancing = false;
+      this.#memberId = payload.memberId;
+      this.#brokerGeneration = undefined;
       this.#logger.info({ event: 'consumer_assigned', generation: this.#generation, partitions: [...this.#owned] }, 'consumer_assigned');
       this.#assigned = true;
       for (const resolve of this.#assignmentWaiters.splice(0)) resolve();
     });
     this.#consumer.on(this.#consumer.events.REBALANCING, () => this.#fence('rebalancing'));
+    this.#consumer.on(this.#consumer.events.HEARTBEAT, ({ payload }) => {
+      if (payload.memberId !== this.#memberId) return;
+      if (!this.#rebalancing) {
+        this.#brokerGeneration ??= payload.groupGenerationId;
+      } else if (payload.groupGenerationId === this.#brokerGeneration) {
+        this.#rebalancing = false;
+        this.#logger.info({ event: 'consumer_unfenced', generation: this.#generation, brokerGeneration: payload.groupGenerationId }, 'consumer_unfenced');
+      }
+    });
   }
 
   async start(handler: BatchHandler): Promise<void> {
