@@ -168,7 +168,7 @@ export const run: BenchRun = async (ctx) => {
     enrich: { ...common, ENRICH_DIRECTORY_FILE: join(REPO, 'deploy', 'demo', 'directory.yaml') },
     ingest: { ...common, CLUSTERS_FILE: join(work, 'clusters.yaml') },
   };
-  const overrides = z.record(z.enum(SERVICES), z.record(z.string(), z.string())).parse(JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}'));
+  const overrides = z.partialRecord(z.enum(SERVICES), z.record(z.string(), z.string())).parse(JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}'));
   for (const [service, extra] of Object.entries(overrides)) {
     process.stderr.write(`  BENCH_SERVICE_ENV: ${service} runs with ${JSON.stringify(extra)}\n`);
     Object.assign(serviceEnv[service as (typeof SERVICES)[number]], extra);
