@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   process.stderr.write(`engines: kafka ${ep.kafkaBrokers}, clickhouse ${ep.clickhouseUrl}\n`);
   const rows: { bench: string; figure: BenchFigure }[] = [];
   const skipped: string[] = [];
+  const failed: { bench: string; error: string }[] = [];
   try {
     for (const bench of args.names) {
       const file = join(here, `${bench}.ts`);
@@ -79,16 +80,24 @@ async function main(): Promise<void> {
       if (typeof mod.run !== 'function') throw new Error(`bench/${bench}.ts does not export run()`);
       const began = Date.now();
       const local = !env.KAFKA_BROKERS && !env.CLICKHOUSE_URL;
-      const figures = await mod.run({
-        kafkaBrokers: ep.kafkaBrokers,
-        clickhouseUrl: ep.clickhouseUrl,
-        logger,
-        scale: args.scale,
-        ...(stack.kafkaDataDir() !== undefined ? { kafkaDataDir: stack.kafkaDataDir() } : {}),
-        ...(local ? { stopEngine: (engine: 'kafka' | 'clickhouse') => stack.stopEngine(engine), startEngines: async () => void (await stack.up()) } : {}),
-      });
-      for (const figure of figures) rows.push({ bench, figure });
-      process.stderr.write(`  ${bench} done in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
+      // A bench that fails is reported and the others still run and are written: one broken bench must not cost
+      // the figures of a quarter of an hour of the others.
+      try {
+        const figures = await mod.run({
+          kafkaBrokers: ep.kafkaBrokers,
+          clickhouseUrl: ep.clickhouseUrl,
+          logger,
+          scale: args.scale,
+          ...(stack.kafkaDataDir() !== undefined ? { kafkaDataDir: stack.kafkaDataDir() } : {}),
+          ...(local ? { stopEngine: (engine: 'kafka' | 'clickhouse') => stack.stopEngine(engine), startEngines: async () => void (await stack.up()) } : {}),
+        });
+        for (const figure of figures) rows.push({ bench, figure });
+        process.stderr.write(`  ${bench} done in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
+      } catch (err) {
+        failed.push({ bench, error: err instanceof Error ? err.message : String(err) });
+        process.stderr.write(`  ${bench} FAILED after ${((Date.now() - began) / 1000).toFixed(1)} s: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        if (local) await stack.up(); // a bench that failed while an engine was stopped leaves it stopped
+      }
     }
   } finally {
     await stack.down();
@@ -96,15 +105,17 @@ async function main(): Promise<void> {
   const output = render(rows);
   process.stdout.write(`\n${output}\n`);
   if (skipped.length > 0) process.stdout.write(`\nnot available: ${skipped.join(', ')} (no bench/<name>.ts)\n`);
+  for (const f of failed) process.stdout.write(`\nFAILED: ${f.bench}: ${f.error}\n`);
   const resultsDir = join(here, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
   const file = join(resultsDir, `${stamp}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ at: new Date().toISOString(), scale: args.scale, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, results: rows.map((r) => ({ bench: r.bench, ...r.figure, ratio: r.figure.baseline ? r.figure.value / r.figure.baseline : undefined })), skipped }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), scale: args.scale, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, results: rows.map((r) => ({ bench: r.bench, ...r.figure, ratio: r.figure.baseline ? r.figure.value / r.figure.baseline : undefined })), skipped, failed }, null, 2)}\n`,
   );
   process.stdout.write(`\nwritten to ${file}\n`);
+  if (failed.length > 0) process.exitCode = 1;
 }
 
 await main();
