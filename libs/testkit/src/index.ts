@@ -7,4 +7,4 @@ export { makeTestCertificates, type TestCertificates } from './test-certificates
 export { startSecuredKafka, type SecuredKafka } from './secured-kafka.js';
 export { startTlsProxy, type TlsProxy, type TlsProxyOptions } from './tls-proxy.js';
 export { serviceEnvDocsDrift, documentedEnv, SERVICES_DOC, type EnvDocsDrift } from './service-env-docs.js';
-export { waitUntilDrained, groupLag, type GroupTopic } from './wait-until-drained.js';
+export { waitUntilDrained, type GroupTopic } from './wait-until-drained.js';

@@ -8,7 +8,7 @@ export interface GroupTopic {
 }
 
 /** Records written to `topic` that `group` has not committed yet, summed over its partitions. */
-export async function groupLag(admin: KafkaAdmin, { group, topic }: GroupTopic): Promise<bigint> {
+async function groupLag(admin: KafkaAdmin, { group, topic }: GroupTopic): Promise<bigint> {
   const ends = await admin.fetchTopicOffsets(topic);
   const committed = new Map((await admin.fetchCommittedOffsets(group, topic)).map((c) => [c.partition, BigInt(c.offset)]));
   let lag = 0n;
