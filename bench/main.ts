@@ -104,6 +104,10 @@ async function main(): Promise<void> {
   }
   const output = render(rows);
   process.stdout.write(`\n${output}\n`);
+  // A run with BENCH_* knobs set (BENCH_SERVICE_ENV, BENCH_NO_WARM_UP, …) measured something other than the defaults
+  // that ship; the results file says so, or an A/B run would read like a normal one.
+  const overrides = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith('BENCH_') && v !== undefined && v !== ''));
+  if (Object.keys(overrides).length > 0) process.stdout.write(`\nrun with ${Object.entries(overrides).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
   if (skipped.length > 0) process.stdout.write(`\nnot available: ${skipped.join(', ')} (no bench/<name>.ts)\n`);
   for (const f of failed) process.stdout.write(`\nFAILED: ${f.bench}: ${f.error}\n`);
   const resultsDir = join(here, 'results');
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
   const file = join(resultsDir, `${stamp}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ at: new Date().toISOString(), scale: args.scale, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, results: rows.map((r) => ({ bench: r.bench, ...r.figure, ratio: r.figure.baseline ? r.figure.value / r.figure.baseline : undefined })), skipped, failed }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), scale: args.scale, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, overrides, results: rows.map((r) => ({ bench: r.bench, ...r.figure, ratio: r.figure.baseline ? r.figure.value / r.figure.baseline : undefined })), skipped, failed }, null, 2)}\n`,
   );
   process.stdout.write(`\nwritten to ${file}\n`);
   if (failed.length > 0) process.exitCode = 1;
