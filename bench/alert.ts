@@ -54,6 +54,17 @@ function findMark(value: Buffer | null): string | undefined {
   return at < 0 ? undefined : value.subarray(at, at + MARK.length + 6).toString('latin1');
 }
 
+/** What each hop of the per-marker breakdown measures (the stage's end minus the previous one's). */
+const HOPS: Record<string, string> = {
+  ack: "receipt → ingest's 2xx",
+  raw: "receipt → ingest's produce request (raw record's timestamp)",
+  enrich: "raw record → enrich's produce request: enrich's fetch, queue and CPU",
+  alert: 'enriched record → alert computed: the evaluator’s fetch, decode and rules',
+  out: 'alert computed → alert record produced',
+  deliver: "alert record → notifier request: the delivery group's fetch and send",
+  total: 'receipt → notifier request',
+};
+
 /** a − b when both are known. */
 const sub = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a - b);
 
@@ -137,6 +148,27 @@ function markerRecord(producedMs: number, seq: number): AuditRecord {
   };
 }
 
+type CpuSample = { t: number } & Record<'ingest' | 'enrich' | 'alert', [number, number]>;
+
+/**
+ * Each service's CPU per event in the warm-up window and after it (from the 2 s /metrics samples): the cold
+ * code's excess in CPU time, which on a 2-core machine near saturation is what builds the warm-up's backlog.
+ */
+function cpuFigures(samples: readonly CpuSample[], warmupMs: number): BenchFigure[] {
+  const first = samples[0];
+  const last = samples.at(-1);
+  const split = samples.find((c) => c.t >= warmupMs);
+  if (first === undefined || last === undefined || split === undefined) return [];
+  const perEvent = (a: [number, number], b: [number, number]) => (b[1] > a[1] ? ((b[0] - a[0]) * 1e6) / (b[1] - a[1]) : Number.NaN);
+  return (['ingest', 'enrich', 'alert'] as const).map((service) => ({
+    name: `${service} CPU per event in the warm-up (first ${Math.round(split.t / 1000)} s of load)`,
+    value: perEvent(first[service], split[service]),
+    unit: 'µs',
+    baseline: perEvent(split[service], last[service]),
+    baselineName: 'after it',
+  }));
+}
+
 /** Events/s of decode + full-pack evaluation in this process, and of decode alone. */
 function evaluationThroughput(n: number): { evaluate: number; decode: number; rules: number } {
   const { rules, problems } = loadRuleSources(readRuleSources(PACK));
@@ -216,7 +248,10 @@ export const run: BenchRun = async (ctx) => {
   ];
   const procs: ServiceProcess[] = [];
   for (const [service, httpPort, env] of specs) {
-    const proc = new ServiceProcess({ service, httpPort, env: { KAFKA_BROKERS: ctx.kafkaBrokers, LOG_LEVEL: process.env.BENCH_TRACE ? 'info' : 'warn', ...env }, logDir: join(work, 'logs') });
+    // BENCH_PROF_DIR=dir: each service writes a V8 CPU profile there when it stops (where its warm-up window's CPU went).
+    // (--cpu-prof is not allowed in NODE_OPTIONS; a preload starts the inspector's profiler instead.)
+    const prof: Record<string, string> = process.env.BENCH_PROF_DIR ? { NODE_OPTIONS: `--import ${join(REPO, 'bench', 'cpu-profile-preload.mjs')}`, PROF_OUT: join(process.env.BENCH_PROF_DIR, service) } : {};
+    const proc = new ServiceProcess({ service, httpPort, env: { KAFKA_BROKERS: ctx.kafkaBrokers, LOG_LEVEL: process.env.BENCH_TRACE ? 'info' : 'warn', ...prof, ...env }, logDir: join(work, 'logs') });
     procs.push(proc);
     await proc.start();
   }
@@ -307,6 +342,7 @@ export const run: BenchRun = async (ctx) => {
   let refused = 0;
   let sent = 0;
   const began = Date.now();
+  process.stderr.write(`  load began at ${began} (epoch ms)\n`);
   await sampleCpu(0);
   const sampler = setInterval(() => void sampleCpu(Date.now() - began).catch(() => undefined), 2000);
   const inflight = new Set<Promise<void>>();
@@ -371,6 +407,7 @@ export const run: BenchRun = async (ctx) => {
     }
     process.stderr.write(`  worst latency per 2 s of load, notified/enriched ms: ${[...buckets].map(([b, v]) => `${b}s:${v.lat}/${v.enr}`).join(' ')}\n`);
   }
+  const hopFigures: BenchFigure[] = [];
   {
     // Per stage, warm-up apart from steady: ack = receipt → ingest's 2xx; raw = receipt → ingest's
     // produce request; enrich = raw record → enrich's produce request (enrich's fetch, queue, CPU);
@@ -392,6 +429,8 @@ export const run: BenchRun = async (ctx) => {
           const x = f(n, p);
           return x === undefined ? [] : [x];
         }).sort((a, b) => a - b);
+        // Into the results file too, so a quiet run shows which hop the warm-up's excess is in.
+        hopFigures.push({ name: `hop ${stage} (${HOPS[stage] ?? stage}), ${label}: p50 / p99 / max`, value: percentile(v, 99), unit: `ms p99 (p50 ${percentile(v, 50)} ms, max ${v.at(-1) ?? Number.NaN} ms, ${v.length} markers)` });
         return `${stage} ${percentile(v, 50)}/${percentile(v, 99)}/${v.at(-1) ?? Number.NaN}`;
       });
       process.stderr.write(`  stages p50/p99/max ms, ${label}: ${cells.join('  ')}\n`);
@@ -432,6 +471,8 @@ export const run: BenchRun = async (ctx) => {
     { name: 'marker alerts never notified (whole run)', value: [...posted.keys()].filter((n) => !notified.has(n)).length, unit: `of ${posted.size}`, goal: '0' },
     { name: `warm-up (first ${warmupMs / 1000} s after start): worst latency`, value: warmLatencies.at(-1) ?? Number.NaN, unit: `ms (${warmLatencies.length} markers)` },
     { name: 'webhook batches refused (non-2xx)', value: refused, unit: 'batches' },
+    ...hopFigures,
+    ...cpuFigures(cpuSamples, warmupMs),
   ];
   return figures;
 };

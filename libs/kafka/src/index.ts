@@ -3,6 +3,7 @@ export type {
   BatchContext,
   BatchHandler,
   ClusterInfo,
+  CodecWarmUpResult,
   ConsumerOptions,
   GroupDescription,
   IncomingRecord,

@@ -15,6 +15,7 @@ import kafkajs, {
   type SASLOptions,
 } from 'kafkajs';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
@@ -26,6 +27,7 @@ import type {
   BatchConsumer,
   BatchHandler,
   ClusterInfo,
+  CodecWarmUpResult,
   ConsumerOptions,
   GroupDescription,
   IncomingRecord,
@@ -135,6 +137,11 @@ function toHeaders(headers: IHeaders | undefined): Record<string, Buffer> {
     out[name] = typeof first === 'string' ? Buffer.from(first) : first;
   }
   return out;
+}
+
+/** A fetched batch's messages as ours (what a handler gets, and what warmUpCodecs runs through). */
+function toIncomingRecords(topic: string, partition: number, messages: readonly kafkajs.KafkaMessage[]): IncomingRecord[] {
+  return messages.map((m) => ({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: toHeaders(m.headers), timestamp: m.timestamp }));
 }
 
 // kafkajs is CommonJS and these two are not visible as named ESM exports.
@@ -390,15 +397,7 @@ class KjsBatchConsumer implements BatchConsumer {
   async #runBatch(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
-    const records: IncomingRecord[] = batch.messages.map((m) => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: m.offset,
-      key: m.key,
-      value: m.value,
-      headers: toHeaders(m.headers),
-      timestamp: m.timestamp,
-    }));
+    const records = toIncomingRecords(batch.topic, batch.partition, batch.messages);
     const first = records[0] as IncomingRecord;
     const last = records[records.length - 1] as IncomingRecord;
     const recordBatch: RecordBatch = {
@@ -746,6 +745,124 @@ async function verifyBrokerCertificate(brokers: readonly string[], tls: KafkaTls
   }
 }
 
+/** The few kafkajs protocol internals warmUpCodecs calls (untyped CommonJS; these are the shapes it uses). */
+interface KjsEncoder {
+  readonly buffer: Buffer;
+  writeInt16(v: number): KjsEncoder;
+  writeInt32(v: number): KjsEncoder;
+  writeInt64(v: number): KjsEncoder;
+  writeString(v: string | null): KjsEncoder;
+  writeBytes(v: Buffer): KjsEncoder;
+  writeArray(v: readonly KjsEncoder[]): KjsEncoder;
+}
+interface KjsDecoder {
+  readString(): string | null;
+  readInt16(): number;
+  readInt32(): number;
+  readBytes(): Buffer;
+  readArray<T>(read: (d: KjsDecoder) => T): T[];
+}
+interface KjsFetchPartition {
+  partition: number;
+  messages: kafkajs.KafkaMessage[];
+}
+interface KjsProtocol {
+  Encoder: new () => KjsEncoder;
+  Decoder: new (buffer: Buffer) => KjsDecoder;
+  Long: { fromValue(v: number): unknown };
+  createRequest(args: { correlationId: number; clientId: string; request: unknown }): Promise<KjsEncoder>;
+  produce: { protocol(v: { version: number }): (args: Record<string, unknown>) => { request: unknown } };
+  fetchResponse: { decode(buffer: Buffer): Promise<{ responses: { topicName: string; partitions: KjsFetchPartition[] }[] }>; parse(decoded: unknown): Promise<unknown> };
+  Batch: new (topic: string, fetchedOffset: string, partitionData: KjsFetchPartition & { abortedTransactions: unknown[]; highWatermark: string }) => { messages: kafkajs.KafkaMessage[] };
+}
+
+/**
+ * kafkajs' own protocol modules, resolved from its package as it requires them: CommonJS keeps one instance per
+ * file, so these are the very functions (and the JIT's feedback on them) its producers and consumers run.
+ */
+function kafkajsProtocol(): KjsProtocol {
+  const req = createRequire(createRequire(import.meta.url).resolve('kafkajs'));
+  return {
+    Encoder: req('./src/protocol/encoder.js') as KjsProtocol['Encoder'],
+    Decoder: req('./src/protocol/decoder.js') as KjsProtocol['Decoder'],
+    Long: req('./src/utils/long.js') as KjsProtocol['Long'],
+    createRequest: req('./src/protocol/request.js') as KjsProtocol['createRequest'],
+    produce: req('./src/protocol/requests/produce/index.js') as KjsProtocol['produce'],
+    fetchResponse: req('./src/protocol/requests/fetch/v11/response.js') as KjsProtocol['fetchResponse'],
+    Batch: req('./src/consumer/batch.js') as KjsProtocol['Batch'],
+  };
+}
+
+const sameBytes = (got: Buffer | null, sent: string | Buffer | null): boolean =>
+  got === null || sent === null ? got === sent : got.equals(typeof sent === 'string' ? Buffer.from(sent) : sent);
+
+/** Partitions the warm-up spreads records over: several per request, as a real topic's send has. */
+const WARM_UP_PARTITIONS = 6;
+
+/**
+ * One produce request (v7: what kafkajs speaks to Kafka ≥ 2.1) built and framed by kafkajs as its producer does —
+ * Record, RecordBatch, crc32c, the codec, Encoder — then its record sets read back as a fetch response (v11) and
+ * a consumer's Batch, and mapped as a handler's records are: the path of a send and a fetch, minus the socket. No
+ * broker, connection or producer is involved, so nothing can reach a topic. The round trip is checked, so a
+ * warm-up that ran something else than what it claims fails instead of passing silently.
+ */
+async function warmUpCodecs(clientId: string, records: readonly OutgoingRecord[], compression: KafkaCompression, topic: string): Promise<CodecWarmUpResult> {
+  if (records.length === 0) return { requests: 0, records: 0, bytes: 0 };
+  const kjs = kafkajsProtocol();
+  const perPartition: OutgoingRecord[][] = Array.from({ length: WARM_UP_PARTITIONS }, () => []);
+  records.forEach((r, i) => perPartition[i % WARM_UP_PARTITIONS]?.push(r));
+  const partitions = perPartition.flatMap((rs, partition) =>
+    rs.length === 0 ? [] : [{ partition, firstSequence: 0, messages: rs.map((r) => ({ key: r.key, value: r.tombstone === true ? null : r.value, ...(r.headers ? { headers: r.headers } : {}) })) }],
+  );
+  const { request } = kjs.produce.protocol({ version: 7 })({
+    acks: -1,
+    timeout: 30_000,
+    compression: COMPRESSION_TYPES[compression],
+    transactionalId: undefined,
+    producerId: kjs.Long.fromValue(0),
+    producerEpoch: 0,
+    topicData: [{ topic, partitions }],
+  });
+  const framed = (await kjs.createRequest({ correlationId: 1, clientId, request })).buffer;
+  // Read the request back: size, api key, version, correlation id, client id, then Produce v3+'s body.
+  const d = new kjs.Decoder(framed.subarray(4 + 2 + 2 + 4));
+  d.readString();
+  d.readString(); // transactional id
+  d.readInt16(); // acks
+  d.readInt32(); // timeout
+  const topics = d.readArray((t) => ({ name: t.readString() ?? '', sets: t.readArray((p) => ({ partition: p.readInt32(), set: p.readBytes() })) }));
+  // The same record sets as a broker's fetch response (v11) carrying them.
+  const E = kjs.Encoder;
+  const response = new E()
+    .writeInt32(0) // throttle time
+    .writeInt16(0) // error code
+    .writeInt32(0) // fetch session
+    .writeArray(
+      topics.map(({ name, sets }) =>
+        new E().writeString(name).writeArray(sets.map(({ partition, set }) => new E().writeInt32(partition).writeInt16(0).writeInt64(1).writeInt64(-1).writeInt64(0).writeArray([]).writeInt32(-1).writeBytes(set))),
+      ),
+    ).buffer;
+  const decoded = await kjs.fetchResponse.decode(response);
+  await kjs.fetchResponse.parse(decoded);
+  let back = 0;
+  for (const { topicName, partitions: got } of decoded.responses) {
+    for (const p of got) {
+      const batch = new kjs.Batch(topicName, '0', { ...p, abortedTransactions: [], highWatermark: '1' });
+      const sent = perPartition[p.partition] ?? [];
+      const mapped = toIncomingRecords(topicName, p.partition, batch.messages);
+      mapped.forEach((r, i) => {
+        const original = sent[i];
+        if (original === undefined || !sameBytes(r.value, original.tombstone === true ? null : original.value) || !sameBytes(r.key, original.key)) {
+          throw new KauditError('INTERNAL', `codec warm-up: record ${i} of partition ${p.partition} did not decode to what was encoded`);
+        }
+      });
+      back += mapped.length;
+    }
+  }
+  if (back !== records.length) throw new KauditError('INTERNAL', `codec warm-up: ${records.length} records encoded, ${back} decoded`);
+  return { requests: 1, records: back, bytes: framed.length };
+}
+
 /** Creates kaudit's Kafka client for a broker list. Nothing connects until a component's start(). */
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   registerCodecs();
@@ -768,5 +885,6 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     producer: (producerOptions = {}) => new KjsProducerAdapter(kafka, producerOptions, verifyTls),
     consumer: (consumerOptions) => new KjsBatchConsumer(kafka, consumerOptions, options.logger, verifyTls),
     admin: () => new KjsAdminAdapter(kafka, verifyTls),
+    warmUpCodecs: (records, warmUp = {}) => warmUpCodecs(options.clientId, records, warmUp.compression ?? 'none', warmUp.topic ?? 'kaudit.warm-up'),
   };
 }

@@ -190,8 +190,23 @@ export interface KafkaSecurityOptions {
   sasl?: KafkaSaslOptions | undefined;
 }
 
+/** What warmUpCodecs ran: requests encoded and decoded back, and their records and bytes. Nothing was sent. */
+export interface CodecWarmUpResult {
+  requests: number;
+  records: number;
+  bytes: number;
+}
+
 export interface KafkaClient {
   producer(options?: ProducerOptions): Producer;
   consumer(options: ConsumerOptions): BatchConsumer;
   admin(): KafkaAdmin;
+  /**
+   * Runs the client library's own produce-request encoding and fetch-response decoding over `records`
+   * in this process, without a broker (nothing is sent, no connection is made): a start-up warm-up, so
+   * the first real sends and fetches do not run that code cold (issue 15 §1). Rejects if the records do
+   * not decode back to what was encoded. `topic` is only the name written into the request (the real one's
+   * length and bytes); `compression` should be the producers' codec.
+   */
+  warmUpCodecs(records: readonly OutgoingRecord[], options?: { compression?: KafkaCompression; topic?: string }): Promise<CodecWarmUpResult>;
 }

@@ -56,10 +56,12 @@ describe('alert warms its rules up before /readyz, and the warm-up has no effect
     const done = readFileSync(service.logFile, 'utf8')
       .split('\n')
       .filter((l) => l.includes('"warm_up_done"'))
-      .map((l) => JSON.parse(l) as { events: number; outputs: number });
+      .map((l) => JSON.parse(l) as { events: number; outputs: number; codecRecords: number });
     expect(done).toHaveLength(1);
     expect(done[0]?.events).toBeGreaterThanOrEqual(50_000);
     expect(done[0]?.outputs).toBeGreaterThan(0);
+    // Its events also went through kafkajs' fetch decoding and produce encoding, named for the enriched topic.
+    expect(done[0]?.codecRecords).toBeGreaterThan(0);
 
     // A real event afterwards alerts exactly as without a warm-up (no window or dedup state left
     // over), and the alerts topic holds only its alerts: the warm-up's thousands never left.
@@ -77,6 +79,10 @@ describe('alert warms its rules up before /readyz, and the warm-up has no effect
     await new Promise((r) => setTimeout(r, 1500));
     const written = (await admin.fetchTopicOffsets(topics.alerts)).reduce((sum, p) => sum + Number(p.high), 0);
     expect(written).toBe(2);
+    // The topics the warm-up's records were encoded for hold only the real traffic.
+    const total = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+    expect(await total(topics.enriched)).toBe(1);
+    expect(await total(topics.dlq)).toBe(0);
     await admin.stop();
   });
 });

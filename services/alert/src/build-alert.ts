@@ -67,7 +67,8 @@ export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): Buil
   const dlq = new DeadLetterWriter({ producer, service: 'alert', topic: config.kafka.dlqTopic });
   // One codec for the evaluator and its warm-up: avsc compiles a decoder per codec, and the warm-up must warm that one.
   const codec = new AuditRecordCodec();
-  const warmUp = new WarmUp({ round: ruleWarmUp(rules, codec), events: config.engine.warmUpEvents, maxMs: config.engine.warmUpMaxMs, telemetry: telemetry.child('warm-up'), nowMs });
+  const warm = ruleWarmUp(rules, codec, (records) => kafka.warmUpCodecs(records, { compression: config.kafka.compression, topic: config.kafka.enrichedTopic }));
+  const warmUp = new WarmUp({ round: warm.round, summary: () => ({ codecRecords: warm.codecRecords() }), events: config.engine.warmUpEvents, maxMs: config.engine.warmUpMaxMs, telemetry: telemetry.child('warm-up'), nowMs });
   const evaluator = new AlertEvaluator({
     kafka,
     producer,

@@ -74,7 +74,13 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
   const options = { maxObjectBytes: config.enrich.maxObjectBytes, clusterProviders: config.enrich.clusterProviders };
   const enricher = new Enricher({ identity, codec, options, window: config.eventWindow });
   const warmUp = new WarmUp({
-    round: enrichWarmUp({ codec, options, window: config.eventWindow, directory: () => directoryFile?.index ?? empty }),
+    round: enrichWarmUp({
+      codec,
+      options,
+      window: config.eventWindow,
+      directory: () => directoryFile?.index ?? empty,
+      kafkaCodecs: (records) => kafka.warmUpCodecs(records, { compression: config.kafka.compression, topic: config.kafka.outputTopic }),
+    }),
     events: config.warmUp.events,
     maxMs: config.warmUp.maxMs,
     telemetry: telemetry.child('warm-up'),

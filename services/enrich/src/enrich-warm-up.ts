@@ -1,6 +1,6 @@
 import { type AuditRecordCodec, type EventTimeWindow } from '@kaudit/audit-schema';
 import { auditTraffic } from '@kaudit/audit-generator';
-import { RAW_HEADERS, type IncomingRecord } from '@kaudit/kafka';
+import { RAW_HEADERS, type CodecWarmUpResult, type IncomingRecord, type OutgoingRecord } from '@kaudit/kafka';
 import type { WarmUpRound } from '@kaudit/runtime';
 import { Enricher } from './enricher.js';
 import type { DirectoryIndex } from './identity/directory.js';
@@ -15,9 +15,17 @@ const SCENARIOS = ['exec-into-pod', 'ksm-403-storm', 'nginx-changes', 'delete-ng
  * One warm-up round of enrich's hot path: apiserver-like raw records (the demo generator's traffic,
  * as ingest writes them) through an Enricher built like the service's — its codec (avsc compiles an
  * encoder per codec), options, event window and identity directory — but with no remote directory:
- * a warm-up calls no other system. The records it builds are dropped: nothing is produced.
+ * a warm-up calls no other system. The records it builds are dropped: nothing is produced. With
+ * `kafkaCodecs` (KafkaClient.warmUpCodecs: in-process, it cannot send) they first go through the Kafka
+ * client's produce encoding and fetch decoding, which the first real batches would otherwise run cold.
  */
-export function enrichWarmUp(deps: { codec: AuditRecordCodec; options: BuildOptions; window: EventTimeWindow; directory: () => DirectoryIndex }): () => Promise<WarmUpRound> {
+export function enrichWarmUp(deps: {
+  codec: AuditRecordCodec;
+  options: BuildOptions;
+  window: EventTimeWindow;
+  directory: () => DirectoryIndex;
+  kafkaCodecs?: (records: readonly OutgoingRecord[]) => Promise<CodecWarmUpResult>;
+}): () => Promise<WarmUpRound> {
   const identity = new IdentityResolver({ directory: deps.directory, remote: undefined, onResolved: () => undefined });
   const enricher = new Enricher({ identity, codec: deps.codec, options: deps.options, window: deps.window });
   // Built at the first round (a service with the warm-up off never builds them).
@@ -33,7 +41,13 @@ export function enrichWarmUp(deps: { codec: AuditRecordCodec; options: BuildOpti
   return async () => {
     samples ??= build();
     let outputs = 0;
-    for (const raw of samples) if ((await enricher.enrich(raw)).ok) outputs++;
+    const outs: OutgoingRecord[] = [];
+    for (const raw of samples) {
+      const done = await enricher.enrich(raw);
+      if (done.ok) outs.push(done.out);
+    }
+    outputs += outs.length;
+    await deps.kafkaCodecs?.(outs);
     return { events: samples.length, outputs };
   };
 }

@@ -93,6 +93,7 @@ export function buildIngest(config: Readonly<IngestConfig>, deps: IngestDeps): B
     reading: { maxBytes: config.limits.maxBodyBytes, bodyTimeoutMs: config.limits.bodyTimeoutMs, idleTimeoutMs: config.limits.idleTimeoutMs },
     instance: config.instance,
     maxEventBytes: config.limits.maxEventBytes,
+    warmUpCodecs: (records) => kafka.warmUpCodecs(records, { compression: config.kafka.compression, topic: config.kafka.rawTopic }),
   });
   const warmUp = new WarmUp({ round: warm.round, summary: warm.summary, events: config.warmUp.events, maxMs: config.warmUp.maxMs, telemetry: telemetry.child('warm-up') });
   const readiness: ReadinessCheck[] = [

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafkaClient, RAW_HEADERS } from '@kaudit/kafka';
+import { silentLogger } from '@kaudit/testkit';
 import { BodyChecker } from '../body/body-checker.js';
 import { ingestWarmUp } from './ingest-warm-up.js';
 import { warmUpBodies } from './warm-up-samples.js';
@@ -17,13 +19,32 @@ describe('ingest warm-up round', () => {
     const rounds = [await warm.round(), await warm.round(), await warm.round()];
     // Two bodies of 400 per round, one refused sample in each.
     expect(rounds).toEqual([0, 1, 2].map(() => ({ events: 800, outputs: 798 })));
-    expect(warm.summary()).toEqual({ threads: 2, fewestPerThread: 1200, refusedBodies: 0 });
+    expect(warm.summary()).toEqual({ threads: 2, fewestPerThread: 1200, refusedBodies: 0, codecRecords: 0 });
+  }, 60_000);
+
+  it('runs the records each round built through the Kafka client’s encoding (a client of no broker: nothing can be sent)', async () => {
+    const kafka = createKafkaClient({ brokers: ['127.0.0.1:9'], clientId: 'warm-up-test', logger: silentLogger('ingest-warm-up-test') });
+    const seen: string[] = [];
+    const warm = ingestWarmUp({
+      bodyChecker: pooled,
+      reading,
+      instance: 'test',
+      maxEventBytes: limits.maxEventBytes,
+      warmUpCodecs: (records) => {
+        seen.push(...records.map((r) => String(r.headers?.[RAW_HEADERS.cluster])));
+        return kafka.warmUpCodecs(records, { compression: 'zstd', topic: 'kaudit.audit.raw.v1' });
+      },
+    });
+    expect([await warm.round(), await warm.round()]).toEqual([0, 1].map(() => ({ events: 800, outputs: 798 })));
+    expect(warm.summary()).toMatchObject({ codecRecords: 2 * 798 });
+    // What the webhook would publish: raw records, with the headers it sets.
+    expect(new Set(seen)).toEqual(new Set(['warm-up']));
   }, 60_000);
 
   it('checks on the event loop when the service has no parse threads', async () => {
     const warm = ingestWarmUp({ bodyChecker: inline, reading, instance: 'test', maxEventBytes: limits.maxEventBytes });
     expect(await warm.round()).toEqual({ events: 400, outputs: 399 });
-    expect(warm.summary()).toEqual({ threads: 1, fewestPerThread: 400, refusedBodies: 0 });
+    expect(warm.summary()).toEqual({ threads: 1, fewestPerThread: 400, refusedBodies: 0, codecRecords: 0 });
   });
 
   it('fits its bodies under a smaller body limit, and warms nothing but fails nothing when the limits refuse the samples', async () => {
@@ -35,7 +56,7 @@ describe('ingest warm-up round', () => {
     const shallow = new BodyChecker({ threads: 0, ...limits, maxDepth: 8 });
     const refused = ingestWarmUp({ bodyChecker: shallow, reading, instance: 'test', maxEventBytes: limits.maxEventBytes });
     expect(await refused.round()).toEqual({ events: 0, outputs: 0 });
-    expect(refused.summary()).toEqual({ threads: 0, fewestPerThread: 0, refusedBodies: 1 });
+    expect(refused.summary()).toEqual({ threads: 0, fewestPerThread: 0, refusedBodies: 1, codecRecords: 0 });
     const tiny = ingestWarmUp({ bodyChecker: inline, reading: { ...reading, maxBytes: 1024 }, instance: 'test', maxEventBytes: limits.maxEventBytes });
     expect(await tiny.round()).toEqual({ events: expect.any(Number), outputs: expect.any(Number) });
   });

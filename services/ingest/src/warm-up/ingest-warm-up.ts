@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { CodecWarmUpResult, OutgoingRecord } from '@kaudit/kafka';
 import type { WarmUpRound } from '@kaudit/runtime';
 import { checkedEvents, type BodyChecker } from '../body/body-checker.js';
 import { readBody, type ReadBodyOptions } from '../body/read-body.js';
@@ -17,6 +18,12 @@ export interface IngestWarmUpDeps {
   /** What the webhook builds records with. */
   instance: string;
   maxEventBytes: number;
+  /**
+   * The Kafka client's produce-request encoding, run on the records a round built (KafkaClient.warmUpCodecs,
+   * with the producer's codec): it encodes and decodes in this process and cannot send. Without it the
+   * main thread's first sends encode cold.
+   */
+  warmUpCodecs?: (records: readonly OutgoingRecord[]) => Promise<CodecWarmUpResult>;
   now?: () => Date;
 }
 
@@ -24,7 +31,8 @@ export interface IngestWarmUp {
   round: () => Promise<WarmUpRound>;
   /**
    * How many threads ran checks and the fewest events one of them checked (every worker warmed, not
-   * one), and how many sample bodies the configured limits refused whole (none with the defaults).
+   * one), how many sample bodies the configured limits refused whole (none with the defaults), and how
+   * many records went through the Kafka client's encoding and back.
    */
   summary: () => Record<string, number>;
 }
@@ -36,21 +44,28 @@ export interface IngestWarmUp {
  * warm worker does not warm the others) — then turned back into the buffers and raw records the
  * webhook builds (checkedEvents, toRawRecords), which are dropped. It writes nothing to Kafka, adds
  * nothing to the DLQ and counts nothing in the metrics: none of the pipeline's producer, dead letters
- * or metrics is in reach. What stays cold is the kafkajs encoding of a produce request and fastify's
- * routing, which only real traffic reaches.
+ * or metrics is in reach. The raw records built then go through the Kafka client's produce-request
+ * encoding and back (warmUpCodecs: no broker, no socket), the main thread's other cold cost at the first
+ * sends (kafkajs' Record/RecordBatch/crc32c/zstd). What stays cold is fastify's routing and the producer's
+ * bookkeeping around a send, which only real traffic reaches.
  */
 export function ingestWarmUp(deps: IngestWarmUpDeps): IngestWarmUp {
   const now = deps.now ?? (() => new Date());
   const perThread = new Map<number, number>();
-  const counts = { refusedBodies: 0 };
+  const counts = { refusedBodies: 0, codecRecords: 0 };
   return {
     round: warmUpRound(deps, now, perThread, counts),
-    summary: () => ({ threads: perThread.size, fewestPerThread: perThread.size === 0 ? 0 : Math.min(...perThread.values()), refusedBodies: counts.refusedBodies }),
+    summary: () => ({
+      threads: perThread.size,
+      fewestPerThread: perThread.size === 0 ? 0 : Math.min(...perThread.values()),
+      refusedBodies: counts.refusedBodies,
+      codecRecords: counts.codecRecords,
+    }),
   };
 }
 
 // Its own scope: the samples are held by the round alone, dropped with it when the warm-up ends.
-function warmUpRound(deps: IngestWarmUpDeps, now: () => Date, perThread: Map<number, number>, counts: { refusedBodies: number }): () => Promise<WarmUpRound> {
+function warmUpRound(deps: IngestWarmUpDeps, now: () => Date, perThread: Map<number, number>, counts: { refusedBodies: number; codecRecords: number }): () => Promise<WarmUpRound> {
   // Built at the first round (a service with the warm-up off never builds them).
   let bodies: Buffer[] | undefined;
   let next = 0;
@@ -65,6 +80,7 @@ function warmUpRound(deps: IngestWarmUpDeps, now: () => Date, perThread: Map<num
     const checked = await Promise.all(read.map(({ body }) => deps.bodyChecker.checkOnThread(body, receivedAt.getTime())));
     let events = 0;
     let outputs = 0;
+    const records: OutgoingRecord[] = [];
     checked.forEach(({ thread, checked: result }, i) => {
       // Limits stricter than the samples (INGEST_MAX_JSON_DEPTH): nothing of it was warmed; a start must not fail for it.
       if (!result.ok) {
@@ -76,7 +92,9 @@ function warmUpRound(deps: IngestWarmUpDeps, now: () => Date, perThread: Map<num
       const built = toRawRecords(checkedEvents((read[i] as { body: Buffer }).body, result), { cluster: 'warm-up', receivedAt, source: 'webhook', instance: deps.instance, maxEventBytes: deps.maxEventBytes });
       events += n;
       outputs += built.records.length;
+      records.push(...built.records);
     });
+    if (deps.warmUpCodecs !== undefined) counts.codecRecords += (await deps.warmUpCodecs(records)).records;
     return { events, outputs };
   };
 }
