@@ -11,7 +11,7 @@
  * starts), 4 in flight, the same bodies in both runs; 2 parse threads, so "each worker" is visible.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { createKafkaClient, type KafkaAdmin } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
 import { ServiceProcess } from '@kaudit/testkit';
 import type { BenchFigure, BenchRun } from './bench-types.js';
+import { cpuSplit, perEvent, threadCpu, threadGroups, type CpuSplit } from './thread-cpu.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 const BATCH = 400;
@@ -31,69 +32,6 @@ const FIRST = 2400;
 const STEADY_AFTER = 24_000;
 const STEADY = 16_000;
 const CLUSTERS = ['cold-a', 'cold-b', 'cold-c'];
-/** Linux's USER_HZ: /proc counts CPU time in ticks of 1/100 s. */
-const TICKS_PER_SECOND = 100;
-/** epoll_pwait / epoll_wait on x86-64: where an idle event loop (the main one, a worker's) blocks. */
-const EPOLL_SYSCALLS = new Set(['281', '232']);
-
-function threadCpu(pid: number, tid: string): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return 0; // the thread ended: its time is in no group from now on
-  }
-}
-
-/**
- * The body-check worker threads of an idle ingest, from outside (node 20 names no thread): the last
- * `count` threads started that are not waiting in epoll. An idle piscina worker waits in
- * Atomics.wait (a futex), like V8's and libuv's pool threads, but it is started after them, at
- * BodyChecker.start; the threads started after the pool that do wait in epoll are tsx's loader
- * threads of each worker (a checkout only: the image runs compiled JavaScript), counted apart.
- * Checked by the caller: each worker must have used CPU.
- */
-function threadGroups(pid: number, count: number): { workers: string[]; loaders: string[] } {
-  const inEpoll = (tid: string): boolean => {
-    try {
-      return EPOLL_SYSCALLS.has(readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ')[0] ?? '');
-    } catch {
-      return false;
-    }
-  };
-  const tids = readdirSync(`/proc/${pid}/task`)
-    .filter((tid) => tid !== String(pid))
-    .sort((a, b) => Number(a) - Number(b));
-  // The first thread in epoll is node's delayed-task scheduler; the others run tsx's loader hooks.
-  return { workers: tids.filter((tid) => !inEpoll(tid)).slice(-count), loaders: tids.filter(inEpoll).slice(1) };
-}
-
-interface CpuSplit {
-  main: number;
-  workers: number;
-  /** tsx's loader threads (a checkout only). */
-  loaders: number;
-  /** V8's GC and compiler threads, libuv's pool. */
-  other: number;
-}
-
-function cpuSplit(pid: number, groups: { workers: readonly string[]; loaders: readonly string[] }): CpuSplit {
-  const sum = (tids: readonly string[]) => tids.reduce((n, tid) => n + threadCpu(pid, tid), 0);
-  const total = sum(readdirSync(`/proc/${pid}/task`));
-  const main = threadCpu(pid, String(pid));
-  const workers = sum(groups.workers);
-  const loaders = sum(groups.loaders);
-  return { main, workers, loaders, other: total - main - workers - loaders };
-}
-
-const perEvent = (a: CpuSplit, b: CpuSplit, events: number): CpuSplit => ({
-  main: ((b.main - a.main) * 1e6) / events,
-  workers: ((b.workers - a.workers) * 1e6) / events,
-  loaders: ((b.loaders - a.loaders) * 1e6) / events,
-  other: ((b.other - a.other) * 1e6) / events,
-});
-
 async function topicCount(admin: KafkaAdmin, topic: string): Promise<number> {
   return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
 }

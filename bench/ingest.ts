@@ -15,7 +15,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel } from './raw-kafkajs.js';
-import { rawRecordKey, sampleAuditEvent, sampleEventList } from '@kaudit/ingest';
+import { loadIngestConfig, rawRecordKey, sampleAuditEvent, sampleEventList } from '@kaudit/ingest';
 import { AuditRecordCodec } from '@kaudit/audit-schema';
 import { loadKafkaCompression } from '@kaudit/config';
 import { createKafkaClient, RAW_HEADERS, type KafkaAdmin, type KafkaCompression } from '@kaudit/kafka';
@@ -23,6 +23,7 @@ import { freePort, rssMiB } from '@kaudit/stack';
 import { ServiceProcess } from '@kaudit/testkit';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 import { cpuFloor, processCpuSeconds } from './stage-cpu.js';
+import { cpuSplit, perEvent, threadCpu, threadGroups, type CpuSplit } from './thread-cpu.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 const BATCH = 400;
@@ -60,6 +61,8 @@ interface IngestPhase {
   eventsPerSecond: number;
   /** CPU of the ingest process (all threads) during the measured phase, per acknowledged event. */
   cpuUsPerEvent: number;
+  /** The same by thread: event loop, check workers, tsx's loaders (a checkout only), the rest (GC, compiler, libuv's pool). */
+  threads: CpuSplit;
   p50: number;
   p99: number;
   rssPeak: number;
@@ -90,6 +93,9 @@ async function runIngest(opts: { brokers: string; bodies: Buffer[]; tokens: stri
     },
   });
   await service.start();
+  // The service's own default unless the phase sets it: the same config loader tells how many check workers it runs.
+  const parseThreads = loadIngestConfig({ KAFKA_BROKERS: opts.brokers, CLUSTERS_FILE: opts.clustersFile, ...opts.env }).parseThreads;
+  const groups = service.pid === undefined ? { workers: [], loaders: [] } : threadGroups(service.pid, parseThreads);
   let rssPeak = 0;
   const sampler = setInterval(() => {
     if (service.pid !== undefined) rssPeak = Math.max(rssPeak, rssMiB(service.pid) ?? 0);
@@ -135,15 +141,23 @@ async function runIngest(opts: { brokers: string; bodies: Buffer[]; tokens: stri
     const before = await topicCount(opts.admin, rawTopic);
     const began = performance.now();
     const cpuBefore = service.pid === undefined ? undefined : processCpuSeconds(service.pid);
+    const splitBefore = service.pid === undefined ? undefined : cpuSplit(service.pid, groups);
     const result = await drive(CLIENTS, opts.ms, post);
     const cpuAfter = service.pid === undefined ? undefined : processCpuSeconds(service.pid);
+    const splitAfter = service.pid === undefined ? undefined : cpuSplit(service.pid, groups);
+    // A thread taken for a worker that never ran a check would make the split wrong, not just noisy.
+    if (service.pid !== undefined && groups.workers.filter((tid) => threadCpu(service.pid as number, tid) > 0).length !== parseThreads) {
+      process.stderr.write(`  ingest: not every one of the ${parseThreads} threads taken for check workers used CPU; the per-thread split is unreliable\n`);
+    }
     const seconds = (performance.now() - began) / 1000;
     // Acknowledged means on the topic: cross-check the figure against the broker's own count.
     const landed = (await topicCount(opts.admin, rawTopic)) - before;
     if (landed < result.total) throw new Error(`ingest acknowledged ${result.total} events but only ${landed} are on ${rawTopic}`);
     latencies.sort((a, b) => a - b);
     const cpuUsPerEvent = cpuBefore === undefined || cpuAfter === undefined || result.total === 0 ? Number.NaN : ((cpuAfter - cpuBefore) * 1e6) / result.total;
-    return { eventsPerSecond: result.total / seconds, cpuUsPerEvent, p50: percentile(latencies, 50), p99: percentile(latencies, 99), rssPeak, non200 };
+    const none: CpuSplit = { main: Number.NaN, workers: Number.NaN, loaders: Number.NaN, other: Number.NaN };
+    const threads = splitBefore === undefined || splitAfter === undefined || result.total === 0 ? none : perEvent(splitBefore, splitAfter, result.total);
+    return { eventsPerSecond: result.total / seconds, cpuUsPerEvent, threads, p50: percentile(latencies, 50), p99: percentile(latencies, 99), rssPeak, non200 };
   } finally {
     clearInterval(sampler);
     agent.destroy();
@@ -212,6 +226,7 @@ export const run: BenchRun = async (ctx) => {
     const sizes = messagesOf.map((ms) => ms.reduce((n, m) => n + messageBytes(m), 0));
     let baseline: number;
     let baselineCpuUs: number;
+    let baselineLoopUs = Number.NaN;
     const baselineLatencies: number[] = [];
     try {
       const send = async (c: number, i: number) => {
@@ -227,8 +242,10 @@ export const run: BenchRun = async (ctx) => {
       await drive(CLIENTS, 1000, send);
       baselineLatencies.length = 0;
       const cpuFrom = process.cpuUsage();
+      const loopFrom = threadCpu(process.pid, String(process.pid));
       const measured = await drive(CLIENTS, phaseMs, send);
       const cpu = process.cpuUsage(cpuFrom);
+      baselineLoopUs = ((threadCpu(process.pid, String(process.pid)) - loopFrom) * 1e6) / measured.total;
       baseline = measured.perSecond;
       baselineCpuUs = (cpu.user + cpu.system) / measured.total;
       baselineLatencies.sort((a, b) => a - b);
@@ -258,6 +275,16 @@ export const run: BenchRun = async (ctx) => {
         baseline: baselineCpuUs,
         baselineName: `raw kafkajs producer of the same records, ${compression} (bench process)`,
       },
+      {
+        name: 'ingest CPU per event: event loop',
+        value: ingest.threads.main,
+        unit: 'µs/event',
+        baseline: baselineLoopUs,
+        baselineName: 'raw kafkajs producer: the bench process\'s event loop',
+      },
+      { name: 'ingest CPU per event: check workers (JSON.parse, validation)', value: ingest.threads.workers, unit: 'µs/event' },
+      { name: 'ingest CPU per event: other threads (V8 GC and compiler, libuv pool: zstd)', value: ingest.threads.other, unit: 'µs/event', baseline: baselineCpuUs - baselineLoopUs, baselineName: 'raw kafkajs producer: the bench process\'s other threads' },
+      { name: 'ingest CPU per event: tsx loader threads (a checkout only, not the image)', value: ingest.threads.loaders, unit: 'µs/event' },
       { name: 'floor: JSON.parse of the same events', value: floor.jsonParseUs, unit: 'µs/event' },
       { name: 'ingest request latency p50 (400-event batch)', value: ingest.p50, unit: 'ms', baseline: percentile(baselineLatencies, 50), baselineName: 'raw kafkajs: the 400 records acknowledged (coalesced)' },
       { name: 'ingest request latency p99 (400-event batch)', value: ingest.p99, unit: 'ms', baseline: percentile(baselineLatencies, 99), baselineName: 'raw kafkajs: the 400 records acknowledged (coalesced)', goal: 'p99 < 1000 ms' },

@@ -11,6 +11,7 @@ import { WebhookServer } from './http/webhook-server.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
 import { createIngestPipeline } from './create-ingest-pipeline.js';
+import { growOldGeneration } from './grow-old-generation.js';
 import { ingestWarmUp } from './warm-up/ingest-warm-up.js';
 
 export interface IngestDeps {
@@ -62,6 +63,8 @@ function ingestTopics(config: IngestConfig): TopicSpec[] {
  * bench all call this, so what they test and measure is what runs in production.
  */
 export function buildIngest(config: Readonly<IngestConfig>, deps: IngestDeps): BuiltIngest {
+  // Process-wide, before the traffic's first full collection sets the heap's limits (see grow-old-generation.ts).
+  growOldGeneration();
   const { logger, registry } = deps;
   const telemetry = createTelemetry(logger, registry, 'ingest');
   const kafka = deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });

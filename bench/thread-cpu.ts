@@ -1,0 +1,72 @@
+/**
+ * CPU time of a process's threads from /proc (Linux), grouped as ingest's benches report it: the event
+ * loop, the body-check worker threads, tsx's loader threads (a checkout only) and the rest (V8's GC and
+ * compiler threads, libuv's pool). CPU time, not wall time: meaningful on a loaded machine, within /proc's
+ * 10 ms ticks.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Linux's USER_HZ: /proc counts CPU time in ticks of 1/100 s. */
+const TICKS_PER_SECOND = 100;
+/** epoll_pwait / epoll_wait on x86-64: where an idle event loop (the main one, a worker's) blocks. */
+const EPOLL_SYSCALLS = new Set(['281', '232']);
+
+export function threadCpu(pid: number, tid: string): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0; // the thread ended: its time is in no group from now on
+  }
+}
+
+/**
+ * The body-check worker threads of an idle ingest, from outside (node 20 names no thread): the last
+ * `count` threads started that are not waiting in epoll. An idle piscina worker waits in
+ * Atomics.wait (a futex), like V8's and libuv's pool threads, but it is started after them, at
+ * BodyChecker.start; the threads started after the pool that do wait in epoll are tsx's loader
+ * threads of each worker (a checkout only: the image runs compiled JavaScript), counted apart.
+ * Checked by the caller: each worker must have used CPU.
+ */
+export function threadGroups(pid: number, count: number): { workers: string[]; loaders: string[] } {
+  const inEpoll = (tid: string): boolean => {
+    try {
+      return EPOLL_SYSCALLS.has(readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ')[0] ?? '');
+    } catch {
+      return false;
+    }
+  };
+  const tids = readdirSync(`/proc/${pid}/task`)
+    .filter((tid) => tid !== String(pid))
+    .sort((a, b) => Number(a) - Number(b));
+  // The first thread in epoll is node's delayed-task scheduler; the others run tsx's loader hooks.
+  // slice(-0) would be every thread: no workers (parsing on the event loop) is none.
+  return { workers: count > 0 ? tids.filter((tid) => !inEpoll(tid)).slice(-count) : [], loaders: tids.filter(inEpoll).slice(1) };
+}
+
+export interface CpuSplit {
+  main: number;
+  workers: number;
+  /** tsx's loader threads (a checkout only). */
+  loaders: number;
+  /** V8's GC and compiler threads, libuv's pool. */
+  other: number;
+}
+
+export function cpuSplit(pid: number, groups: { workers: readonly string[]; loaders: readonly string[] }): CpuSplit {
+  const sum = (tids: readonly string[]) => tids.reduce((n, tid) => n + threadCpu(pid, tid), 0);
+  const total = sum(readdirSync(`/proc/${pid}/task`));
+  const main = threadCpu(pid, String(pid));
+  const workers = sum(groups.workers);
+  const loaders = sum(groups.loaders);
+  return { main, workers, loaders, other: total - main - workers - loaders };
+}
+
+export const perEvent = (a: CpuSplit, b: CpuSplit, events: number): CpuSplit => ({
+  main: ((b.main - a.main) * 1e6) / events,
+  workers: ((b.workers - a.workers) * 1e6) / events,
+  loaders: ((b.loaders - a.loaders) * 1e6) / events,
+  other: ((b.other - a.other) * 1e6) / events,
+});
+
