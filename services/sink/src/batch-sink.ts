@@ -129,13 +129,18 @@ export class BatchSink {
     const target = this.#deps.targets.get(batch.topic);
     if (target === undefined) throw new KauditError('INTERNAL', `no sink target for topic ${batch.topic}`);
     const owned = `${batch.topic}:${batch.partition}`;
-    if (this.#generations.get(owned) !== ctx.generation) {
-      await this.#awaitOtherInserts(target.table, batch.topic, batch.partition);
-      this.#generations.set(owned, ctx.generation);
-    }
+    // A partition's first fetch in this generation: wait for a previous owner's inserts before its block reads what
+    // is stored (step 4), inside join() so the fetches that came with it wait for it instead of being cut without it.
+    const previousOwner =
+      this.#generations.get(owned) === ctx.generation
+        ? undefined
+        : async () => {
+            await this.#awaitOtherInserts(target.table, batch.topic, batch.partition);
+            this.#generations.set(owned, ctx.generation);
+          };
     let bytes = 0;
     for (const r of batch.records) bytes += r.value?.length ?? 0;
-    await this.#gatherer.join({ item: { target, owned, batch, ctx }, key: owned, rows: batch.records.length, bytes });
+    await this.#gatherer.join({ item: { target, owned, batch, ctx }, key: owned, rows: batch.records.length, bytes }, previousOwner);
   }
 
   /** The records of a fetch that are not stored yet (step 2). */
