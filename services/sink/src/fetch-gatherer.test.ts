@@ -56,6 +56,14 @@ describe('FetchGatherer', () => {
     expect(blocks).toEqual([['t:0', 't:1']]);
   });
 
+  it('a fetch of the burst still arriving when the linger passes is waited for, not left to a second block', async () => {
+    const { g, blocks } = gatherer({ lingerMs: 20 });
+    const first = g.join({ item: 't:0', key: 't:0', rows: 1, bytes: 1 });
+    const late = g.join({ item: 't:1', key: 't:1', rows: 1, bytes: 1 }, () => sleep(80));
+    await Promise.all([first, late]);
+    expect(blocks).toEqual([['t:0', 't:1']]);
+  });
+
   it('rejects only the fetches the flush did not store, and every fetch of a block whose flush threw', async () => {
     const { join } = gatherer({ maxHeld: 2 }, (items) => new Map(items.filter((i) => i === 't:1').map((i) => [i, new Error('revoked')])));
     const outcomes = await Promise.allSettled([join('t:0'), join('t:1')]);

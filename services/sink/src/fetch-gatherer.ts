@@ -71,6 +71,8 @@ export class FetchGatherer<T> {
   #burstEnd: NodeJS.Immediate | undefined;
   /** Fetches handed to join() that are still in its `before`. */
   #arriving = 0;
+  /** The pending block's linger has passed (it is cut once no fetch is arriving). */
+  #lingered = false;
   /** Fetches handed to a flush that has not settled yet: they still hold their consumer slot. */
   #flushing = 0;
   readonly #inflight = new Set<Promise<void>>();
@@ -106,15 +108,23 @@ export class FetchGatherer<T> {
       if (this.#draining || this.#rows >= l.maxRows || this.#bytes >= l.maxBytes || this.#pending.length + this.#flushing >= l.maxHeld || l.lingerMs <= 0) {
         this.#cut();
       } else {
-        this.#timer ??= setTimeout(() => this.#cut(), l.lingerMs);
+        this.#timer ??= setTimeout(() => {
+          this.#timer = undefined;
+          this.#lingered = true;
+          this.#armBurstEnd();
+        }, l.lingerMs);
         this.#armBurstEnd();
       }
     });
   }
 
-  /** Once the pending block is big enough not to linger: cut it after this turn of the event loop, unless a fetch is still arriving. */
+  /**
+   * Once the pending block is big enough not to linger, or its linger passed: cut it after this turn of the event
+   * loop, unless a fetch is still arriving — then when the last one has (a fetch of the same burst that waited for a
+   * previous owner's inserts longer than the linger would otherwise be a second insert running beside this one).
+   */
   #armBurstEnd(): void {
-    if (this.#burstEnd !== undefined || this.#pending.length === 0 || this.#rows < this.#limits.lingerBelowRows) return;
+    if (this.#burstEnd !== undefined || this.#pending.length === 0 || (this.#rows < this.#limits.lingerBelowRows && !this.#lingered)) return;
     this.#burstEnd = setImmediate(() => {
       this.#burstEnd = undefined;
       if (this.#arriving === 0) this.#cut();
@@ -133,6 +143,7 @@ export class FetchGatherer<T> {
     this.#timer = undefined;
     clearImmediate(this.#burstEnd);
     this.#burstEnd = undefined;
+    this.#lingered = false;
     const block = this.#pending;
     if (block.length === 0) return;
     this.#pending = [];
