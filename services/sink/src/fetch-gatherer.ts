@@ -67,7 +67,7 @@ export class FetchGatherer<T> {
   #rows = 0;
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
-  /** Set once the pending block is big enough not to linger: cuts it after this turn's fetches have joined. */
+  /** Set once the pending block is big enough not to linger, or its linger passed: cuts it once its burst has joined. */
   #burstEnd: NodeJS.Immediate | undefined;
   /** Fetches handed to join() that are still in its `before`. */
   #arriving = 0;
