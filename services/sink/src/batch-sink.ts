@@ -9,6 +9,7 @@ import type { BatchContext, DeadLetterWriter, IncomingRecord, RecordBatch } from
 import type { Telemetry } from '@kaudit/logging';
 import type { AuditRow } from './audit-row.js';
 import { FetchGatherer, SINK_BATCHING_DEFAULTS, type GatherLimits } from './fetch-gatherer.js';
+import { jsonLinesBody } from './json-lines-body.js';
 import { deduplicationToken, recordsNotStored, type StoredPositions } from './records-not-stored.js';
 import type { SinkTarget } from './sink-target.js';
 
@@ -35,8 +36,8 @@ const INSERT_SETTINGS = {
   min_insert_block_size_bytes: '0',
 } as const;
 
-/** Rows are written to the insert's body in chunks of about this many characters (a few hundred rows). */
-const BODY_CHUNK_CHARS = 256 * 1024;
+/** Rows are written to the insert's body in chunks of about this many bytes (a few hundred rows). */
+const BODY_CHUNK_BYTES = 256 * 1024;
 
 interface Pending {
   record: IncomingRecord;
@@ -128,13 +129,18 @@ export class BatchSink {
     const target = this.#deps.targets.get(batch.topic);
     if (target === undefined) throw new KauditError('INTERNAL', `no sink target for topic ${batch.topic}`);
     const owned = `${batch.topic}:${batch.partition}`;
-    if (this.#generations.get(owned) !== ctx.generation) {
-      await this.#awaitOtherInserts(target.table, batch.topic, batch.partition);
-      this.#generations.set(owned, ctx.generation);
-    }
+    // A partition's first fetch in this generation: wait for a previous owner's inserts before its block reads what
+    // is stored (step 4), inside join() so the fetches that came with it wait for it instead of being cut without it.
+    const previousOwner =
+      this.#generations.get(owned) === ctx.generation
+        ? undefined
+        : async () => {
+            await this.#awaitOtherInserts(target.table, batch.topic, batch.partition);
+            this.#generations.set(owned, ctx.generation);
+          };
     let bytes = 0;
     for (const r of batch.records) bytes += r.value?.length ?? 0;
-    await this.#gatherer.join({ item: { target, owned, batch, ctx }, key: owned, rows: batch.records.length, bytes });
+    await this.#gatherer.join({ item: { target, owned, batch, ctx }, key: owned, rows: batch.records.length, bytes }, previousOwner);
   }
 
   /** The records of a fetch that are not stored yet (step 2). */
@@ -279,8 +285,7 @@ export class BatchSink {
     const token = deduplicationToken(records);
     await this.#ensureOwner(ctxs);
     let undecodable = false;
-    function* body(): Generator<string> {
-      let chunk = '';
+    function* lines(): Generator<string> {
       for (const record of records) {
         let row: AuditRow;
         try {
@@ -289,19 +294,14 @@ export class BatchSink {
           if (isKauditError(err, 'INPUT_INVALID')) undecodable = true;
           throw err;
         }
-        chunk += `${JSON.stringify(row)}\n`;
-        if (chunk.length >= BODY_CHUNK_CHARS) {
-          yield chunk;
-          chunk = '';
-        }
+        yield JSON.stringify(row);
       }
-      if (chunk.length > 0) yield chunk;
     }
     try {
       const result = await this.#deps.clickhouse.exec({
         query: `INSERT INTO ${this.#deps.database}.${target.table} FORMAT JSONEachRow`,
         query_id: this.#queryId(target.table, records),
-        values: Readable.from(body(), { objectMode: false }),
+        values: Readable.from(jsonLinesBody(lines(), BODY_CHUNK_BYTES), { objectMode: false }),
         clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
       });
       // The (empty) response must be read to the end before the socket goes back to the pool.

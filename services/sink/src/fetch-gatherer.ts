@@ -11,6 +11,13 @@ export interface GatherLimits {
    */
   lingerMs: number;
   /**
+   * A block holding at least this many rows does not linger: it is cut as soon as the burst of fetches that brought
+   * it has been handed over (kafkajs hands every batch of one fetch response to its handlers in one turn of the
+   * event loop). Lingering then could only add another broker's response, and a block this size is already a
+   * ClickHouse-friendly insert; catching up a backlog, the linger was a tenth of the sink's time (issue 16).
+   */
+  lingerBelowRows: number;
+  /**
    * Fetches the consumer can have in hand at once (its partitionsConsumedConcurrently). Once that many are
    * held no other fetch can join — each handler holds a consumer slot until its block is in — so waiting longer
    * would only add latency: cut at once.
@@ -20,10 +27,10 @@ export interface GatherLimits {
 
 /**
  * How fetches are gathered into inserts. Defaults: a block is cut at 50,000 rows, 16 MiB of record values, 100 ms
- * after its first fetch arrived, or as soon as `maxHeld` fetches — the consumer's partitionsConsumedConcurrently,
- * 6 like the enriched topic's partitions — wait in it.
+ * after its first fetch arrived (at once after its burst of fetches from 5,000 rows on), or as soon as `maxHeld`
+ * fetches — the consumer's partitionsConsumedConcurrently, 6 like the enriched topic's partitions — wait in it.
  */
-export const SINK_BATCHING_DEFAULTS: Readonly<GatherLimits> = { maxRows: 50_000, maxBytes: 16 * 1024 * 1024, lingerMs: 100, maxHeld: 6 };
+export const SINK_BATCHING_DEFAULTS: Readonly<GatherLimits> = { maxRows: 50_000, maxBytes: 16 * 1024 * 1024, lingerMs: 100, lingerBelowRows: 5_000, maxHeld: 6 };
 
 /** One fetch waiting in a block: `key` names its topic-partition. */
 export interface Gathered<T> {
@@ -60,6 +67,12 @@ export class FetchGatherer<T> {
   #rows = 0;
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Set once the pending block is big enough not to linger, or its linger passed: cuts it once its burst has joined. */
+  #burstEnd: NodeJS.Immediate | undefined;
+  /** Fetches handed to join() that are still in its `before`. */
+  #arriving = 0;
+  /** The pending block's linger has passed (it is cut once no fetch is arriving). */
+  #lingered = false;
   /** Fetches handed to a flush that has not settled yet: they still hold their consumer slot. */
   #flushing = 0;
   readonly #inflight = new Set<Promise<void>>();
@@ -71,8 +84,21 @@ export class FetchGatherer<T> {
     this.#flush = flush;
   }
 
-  /** Resolves once the block holding `item` is stored; rejects with the reason it is not. */
-  join(gathered: Gathered<T>): Promise<void> {
+  /**
+   * Resolves once the block holding `item` is stored; rejects with the reason it is not. `before` (the sink's wait for
+   * a previous owner's inserts) runs first: while it runs, this fetch still counts as part of the burst that brought
+   * it, so a block is not cut at the burst's end without it (it would then be a second insert of the same fetch).
+   */
+  async join(gathered: Gathered<T>, before?: () => Promise<void>): Promise<void> {
+    if (before !== undefined) {
+      this.#arriving++;
+      try {
+        await before();
+      } finally {
+        this.#arriving--;
+        this.#armBurstEnd();
+      }
+    }
     if (this.#pending.some((w) => w.key === gathered.key)) this.#cut();
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ ...gathered, resolve, reject });
@@ -81,9 +107,27 @@ export class FetchGatherer<T> {
       const l = this.#limits;
       if (this.#draining || this.#rows >= l.maxRows || this.#bytes >= l.maxBytes || this.#pending.length + this.#flushing >= l.maxHeld || l.lingerMs <= 0) {
         this.#cut();
-      } else if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => this.#cut(), l.lingerMs);
+      } else {
+        this.#timer ??= setTimeout(() => {
+          this.#timer = undefined;
+          this.#lingered = true;
+          this.#armBurstEnd();
+        }, l.lingerMs);
+        this.#armBurstEnd();
       }
+    });
+  }
+
+  /**
+   * Once the pending block is big enough not to linger, or its linger passed: cut it after this turn of the event
+   * loop, unless a fetch is still arriving — then when the last one has (a fetch of the same burst that waited for a
+   * previous owner's inserts longer than the linger would otherwise be a second insert running beside this one).
+   */
+  #armBurstEnd(): void {
+    if (this.#burstEnd !== undefined || this.#pending.length === 0 || (this.#rows < this.#limits.lingerBelowRows && !this.#lingered)) return;
+    this.#burstEnd = setImmediate(() => {
+      this.#burstEnd = undefined;
+      if (this.#arriving === 0) this.#cut();
     });
   }
 
@@ -97,6 +141,9 @@ export class FetchGatherer<T> {
   #cut(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearImmediate(this.#burstEnd);
+    this.#burstEnd = undefined;
+    this.#lingered = false;
     const block = this.#pending;
     if (block.length === 0) return;
     this.#pending = [];
