@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { KauditError } from '@kaudit/errors';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS, type KafkaClient, type TopicSpec } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { HealthServer, WarmUp, type Component, type ReadinessCheck } from '@kaudit/runtime';
+import { growOldGeneration, HealthServer, WarmUp, type Component, type ReadinessCheck } from '@kaudit/runtime';
 import { BodyChecker } from './body/body-checker.js';
 import { ClusterDirectory } from './clusters/cluster-directory.js';
 import type { IngestConfig } from './config.js';
@@ -11,7 +11,6 @@ import { WebhookServer } from './http/webhook-server.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
 import { createIngestPipeline } from './create-ingest-pipeline.js';
-import { growOldGeneration } from './grow-old-generation.js';
 import { ingestWarmUp } from './warm-up/ingest-warm-up.js';
 
 export interface IngestDeps {
@@ -63,7 +62,7 @@ function ingestTopics(config: IngestConfig): TopicSpec[] {
  * bench all call this, so what they test and measure is what runs in production.
  */
 export function buildIngest(config: Readonly<IngestConfig>, deps: IngestDeps): BuiltIngest {
-  // Process-wide, before the traffic's first full collection sets the heap's limits (see grow-old-generation.ts).
+  // Process-wide, before the traffic's first full collection sets the heap's limits (see growOldGeneration).
   growOldGeneration();
   const { logger, registry } = deps;
   const telemetry = createTelemetry(logger, registry, 'ingest');

@@ -2,7 +2,7 @@ import { Counter, type Registry } from 'prom-client';
 import { clickHouseConnectionOptions, createClickHouse, probeClickHouse, type ClickHouse } from '@kaudit/clickhouse';
 import { createKafkaClient, DeadLetterWriter, type KafkaClient } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { HealthServer, type Component } from '@kaudit/runtime';
+import { growOldGeneration, HealthServer, type Component } from '@kaudit/runtime';
 import { BatchSink, type BatchSinkDeps } from './batch-sink.js';
 import type { SinkConfig } from './config.js';
 import { SinkService } from './sink-service.js';
@@ -36,6 +36,8 @@ export interface BuiltSink {
  * so what they test and measure is what runs in production.
  */
 export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSink {
+  // Process-wide, before the traffic's first full collection sets the heap's limits (see growOldGeneration).
+  growOldGeneration();
   const { logger, registry } = deps;
   const telemetry = createTelemetry(logger, registry, 'sink');
   const rows = new Counter({ name: 'kaudit_sink_rows_total', help: 'Rows by table and outcome', labelNames: ['table', 'outcome'], registers: [registry] });

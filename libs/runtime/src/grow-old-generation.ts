@@ -1,0 +1,22 @@
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * How much V8 lets the old generation grow past what survived a full collection before it collects again,
+ * in percent, for every isolate of the process (worker threads too: V8 flags are per process). Every service's
+ * build function sets it, so main.ts, the tests and the bench run with it.
+ *
+ * Why: under the 160 MiB old-space cap of every service (SERVICE_V8_FLAGS, the image's NODE_OPTIONS) V8
+ * grows the limit by only ~1.3× the live size — the factor it uses for small heaps. Ingest holds each
+ * batch until Kafka acknowledged it (~100–400 ms), enrich and the sink hold a fetch's records until their
+ * output is durable: long enough for those records to be promoted, and with ~25 MB live that headroom is
+ * used up at once. V8 kept an incremental marking running back to back, ~60 full collections in 8 s at
+ * full load in ingest, and its GC threads cost more CPU per event than the Kafka producer (bench/ingest.ts;
+ * issue 16). Doubling the headroom leaves the cap — the RSS bound — as it is. It cannot go in NODE_OPTIONS
+ * (Node refuses this V8 flag there), hence set at run time.
+ */
+export const OLD_GENERATION_GROWTH_PERCENT = 100;
+
+/** Sets V8's heap growing factor (read each time V8 recomputes its limits, so it applies after start-up too). */
+export function growOldGeneration(percent: number = OLD_GENERATION_GROWTH_PERCENT): void {
+  setFlagsFromString(`--heap-growing-percent=${Math.round(percent)}`);
+}
