@@ -167,7 +167,11 @@ export function loadQuery(s: AskScope, by: LoadDimension, source: LoadSource = l
   };
 }
 
-/** Who is getting 403s: per person (and the user they impersonated), how many, last time, and what they tried (sorted: a set has no order of its own). */
+/**
+ * Who is getting 403s: per person (and the user they impersonated), how many, last time, and what they tried (sorted:
+ * a set has no order of its own). Read from audit_forbidden (migration 0011), the 403 rows of audit_events as they are
+ * stored, sorted by time: over audit_events a day's 403s are spread over every granule (issue 16).
+ */
 export function forbiddenQuery(s: AskScope): AskQuery {
   // The request was refused for the impersonated user, so that user is shown next to the person
   // who impersonated; a non-resource attempt (no object) is named by its URL path.
@@ -178,7 +182,7 @@ export function forbiddenQuery(s: AskScope): AskQuery {
       FROM (
         SELECT cluster, audit_id, event_time, verb, object_resource, object_subresource, request_uri,
           actor_display_name AS who, if(impersonated, impersonated_user_name, '') AS as_user, actor_email AS email, actor_team AS team, actor_id AS account
-        FROM {db:Identifier}.audit_events
+        FROM {db:Identifier}.audit_forbidden
         WHERE response_code = 403 AND stage != 'RequestReceived' AND ${RANGE}
         LIMIT 1 BY cluster, audit_id
       )

@@ -38,9 +38,9 @@ describe('cluster mode: the canonical migrations rendered for a ClickHouse clust
     const rendered = all(renderClusterMigrations(await load(), { cluster: 'prod' }));
     for (const s of rendered.filter((x) => !x.startsWith('INSERT'))) expect(head(s), s.slice(0, 80)).toContain(' ON CLUSTER prod');
     const views = rendered.filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(views).toHaveLength(3);
+    expect(views).toHaveLength(4);
     for (const v of views) {
-      expect(head(v)).toMatch(/ TO kaudit\.(audit_rollup_1m(_v2)?|audit_load_1m)_local AS$/);
+      expect(head(v)).toMatch(/ TO kaudit\.(audit_rollup_1m(_v2)?|audit_load_1m|audit_forbidden)_local AS$/);
       expect(v).toContain('FROM kaudit.audit_events_local');
       expect(v).not.toMatch(/FROM kaudit\.audit_events\b(?!_local)/);
     }
@@ -53,7 +53,7 @@ describe('cluster mode: the canonical migrations rendered for a ClickHouse clust
     expect(followUp[0]).toContain('MODIFY ORDER BY (cluster, rule_id, alert_id, follow_up)');
     expect(followUp[1]).not.toContain('ORDER BY');
     // The backfill reads and writes through the Distributed tables, so it covers every shard.
-    expect(rendered.filter((s) => s.startsWith('INSERT')).map(head)).toEqual(['INSERT INTO kaudit.audit_rollup_1m_v2', 'INSERT INTO kaudit.audit_load_1m']);
+    expect(rendered.filter((s) => s.startsWith('INSERT')).map(head)).toEqual(['INSERT INTO kaudit.audit_rollup_1m_v2', 'INSERT INTO kaudit.audit_load_1m', 'INSERT INTO kaudit.audit_forbidden']);
     // Retiring the v1 rollup (0010) drops its view on every node; the table it wrote to, local and Distributed, stays.
     expect(rendered.filter((s) => s.startsWith('DROP'))).toEqual(['DROP VIEW IF EXISTS kaudit.audit_rollup_1m_mv ON CLUSTER prod']);
   });
@@ -70,7 +70,7 @@ describe('cluster mode: the canonical migrations rendered for a ClickHouse clust
     expect(local?.split('\n').slice(1)).toEqual(original?.split('\n').slice(1));
     // Run on each node by the caller, the backfill fills each shard from its own rows.
     const backfill = rendered.filter((s) => s.startsWith('INSERT'));
-    expect(backfill.map(head)).toEqual(['INSERT INTO kaudit.audit_rollup_1m_v2_local', 'INSERT INTO kaudit.audit_load_1m_local']);
+    expect(backfill.map(head)).toEqual(['INSERT INTO kaudit.audit_rollup_1m_v2_local', 'INSERT INTO kaudit.audit_load_1m_local', 'INSERT INTO kaudit.audit_forbidden_local']);
     for (const b of backfill) expect(b).toContain('FROM kaudit.audit_events_local');
     expect(rendered.filter((s) => s.startsWith('DROP'))).toEqual(['DROP VIEW IF EXISTS kaudit.audit_rollup_1m_mv']);
   });

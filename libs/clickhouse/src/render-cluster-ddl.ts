@@ -31,6 +31,8 @@ const SHARDING_KEYS: Readonly<Record<string, string>> = {
   audit_rollup_1m: 'cityHash64(cluster, minute)',
   audit_rollup_1m_v2: 'cityHash64(cluster, minute)',
   audit_load_1m: 'cityHash64(cluster, minute)',
+  // The 403 rows of audit_events (0011), on the shard of the event they copy, like audit_events.
+  audit_forbidden: 'cityHash64(cluster, audit_id)',
 };
 
 /** The Keeper path of a replicated table: per shard, with the {shard}/{replica} macros every server defines. */

@@ -34,10 +34,10 @@ describe('team users (issue 17)', () => {
     expect(teamPasswordVariable('payments-team')).toBe('KAUDIT_TEAM_PAYMENTS_TEAM_CLICKHOUSE_PASSWORD');
   });
 
-  it('grants a team user its two views only, read-only, and creates the views (definer rights) before the grants', () => {
+  it('grants a team user its three views only, read-only, and creates the views (definer rights) before the grants', () => {
     const [web] = teamUserSpecs({ database: 'kaudit', teams: ['web'], namespaces: NAMESPACES });
     if (!web) throw new Error('no spec');
-    expect(web.grants).toEqual([{ privileges: 'SELECT', on: 'kaudit_team_web.audit_events' }, { privileges: 'SELECT', on: 'kaudit_team_web.alerts' }]);
+    expect(web.grants).toEqual([{ privileges: 'SELECT', on: 'kaudit_team_web.audit_events' }, { privileges: 'SELECT', on: 'kaudit_team_web.alerts' }, { privileges: 'SELECT', on: 'kaudit_team_web.audit_forbidden' }]);
     expect(web.settings[0]).toEqual({ name: 'readonly', value: 1, constant: true });
     expect(web.namespaces).toEqual(['web', 'web-*']);
     const views = teamViewStatements(web);

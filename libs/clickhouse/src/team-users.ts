@@ -3,8 +3,8 @@ import { queryProfileSettings, requireIdentifier, sqlValue, type RoleUserSpec } 
 
 /**
  * Team-scoped readers (issue 17): an app team may read the audit trail of its own namespaces and nothing
- * else. Each team gets a database of its own, `<db>_team_<team>`, holding two views named like the tables
- * they filter — `audit_events` and `alerts`, the two tables that carry the namespace of what was touched —
+ * else. Each team gets a database of its own, `<db>_team_<team>`, holding views named like the tables
+ * they filter — `audit_events`, `alerts` and `audit_forbidden` (0011), the tables that carry the namespace of what was touched —
  * so every `kaudit ask` question and dashboard query works unchanged with CLICKHOUSE_DATABASE set to it.
  * The filter is built from the directory's `namespaces:` map, the map enrich derives `owner_team` from,
  * evaluated the same way (exact names first, then globs in file order, first match wins; cluster-scoped
@@ -18,7 +18,7 @@ import { queryProfileSettings, requireIdentifier, sqlValue, type RoleUserSpec } 
  * any table of the kaudit database at all: not the events, not the rollups (which have no namespace column
  * and so cannot be filtered), not schema_migrations.
  */
-export const TEAM_TABLES = ['audit_events', 'alerts'] as const;
+export const TEAM_TABLES = ['audit_events', 'alerts', 'audit_forbidden'] as const;
 
 /** Both team tables name the namespace of the object touched in this column. */
 export const NAMESPACE_COLUMN = 'object_namespace';
