@@ -28,15 +28,24 @@ export class IdentityResolver {
     this.#deps = deps;
   }
 
-  async resolve(user: UserRef): Promise<Actor> {
+  /**
+   * The actor, synchronously when no remote directory is asked (the built-in parse or the file knew it, or
+   * there is no remote): a Promise per record cost the hot path, and let a whole fetched batch of parsed
+   * events stay alive at once across the await (issue 16: GC). A Promise only when the remote is asked.
+   */
+  resolve(user: UserRef): Actor | Promise<Actor> {
     const builtin = parseBuiltinIdentity(user);
     const fromFile = this.#deps.directory().lookup(builtin.keys);
     if (fromFile) return this.#done(applyEntry(builtin.actor, fromFile, 'directory-file'), 'skipped');
     const remote = this.#deps.remote;
     if (!builtin.remote || !remote) return this.#done(builtin.actor, 'skipped');
-    const answer = await remote.lookup({ id: builtin.actor.id, username: user.username ?? '' });
-    if (answer.status === 'found') return this.#done(applyEntry(builtin.actor, answer.entry, 'http-directory'), answer.status);
-    return this.#done(builtin.actor, answer.status);
+    return this.#remote(remote, builtin.actor, user.username ?? '');
+  }
+
+  async #remote(remote: RemoteDirectory, actor: Actor, username: string): Promise<Actor> {
+    const answer = await remote.lookup({ id: actor.id, username });
+    if (answer.status === 'found') return this.#done(applyEntry(actor, answer.entry, 'http-directory'), answer.status);
+    return this.#done(actor, answer.status);
   }
 
   ownerTeam(namespace: string | null): string | null {
