@@ -3,7 +3,7 @@
  * run on the same broker (issue 16: goal ≥ 0.8× a fair baseline). The baseline does enrich's I/O with
  * enrich's concurrency and batching: as many partitions handled at once (ENRICH_PARTITIONS_CONCURRENTLY),
  * one producer shared by them with one send in flight (what libs/kafka allows an idempotent producer),
- * sends bounded like enrich's (900 KiB), commit after the send. Both read the same raw topic with their
+ * sends bounded like enrich's (900 KiB) and compressed with enrich's producer codec, commit after the send. Both read the same raw topic with their
  * own group and write to their own topic, fetching at most enrich's fetch byte limits
  * (ENRICH_FETCH_MAX_BYTES_PER_PARTITION / ENRICH_FETCH_MAX_BYTES); the raw records are compressed with the
  * codec ingest writes (KAFKA_COMPRESSION's default), since those limits count stored bytes; throughput is measured on the output topic from the first
@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from './raw-kafkajs.js';
+import { Kafka, logLevel, RAW_CODECS } from './raw-kafkajs.js';
 import { Registry } from 'prom-client';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { DEFAULT_KAFKA_COMPRESSION } from '@kaudit/config';
@@ -124,7 +124,7 @@ export const run: BenchRun = async (ctx) => {
     const concurrency = config.kafka.partitionsConcurrently;
 
     // Baseline: kafkajs eachBatch on `concurrency` partitions at once → the same bytes through one
-    // idempotent acks=-1 producer, one send in flight, sends of at most 900 KiB → commit. Run once
+    // idempotent acks=-1 producer, one send in flight, sends of at most 900 KiB compressed as enrich's → commit. Run once
     // before and once after enrich and averaged, so load drifting on a shared machine biases neither.
     const rawLoop = async (out: string): Promise<Measured> => {
       const cpuFrom = process.cpuUsage();
@@ -132,8 +132,10 @@ export const run: BenchRun = async (ctx) => {
       await rawProducer.connect();
       let queue: Promise<unknown> = Promise.resolve();
       type Messages = Parameters<typeof rawProducer.send>[0]['messages'];
+      // Compressed with enrich's producer codec (KAFKA_COMPRESSION): the same bytes on the wire and at the broker.
+      const compression = RAW_CODECS[config.kafka.compression];
       const sendAlone = (chunk: Messages) => {
-        const sending = queue.then(() => rawProducer.send({ topic: out, acks: -1, messages: chunk }));
+        const sending = queue.then(() => rawProducer.send({ topic: out, acks: -1, compression, messages: chunk }));
         queue = sending.catch(() => undefined);
         return sending;
       };
@@ -196,7 +198,7 @@ export const run: BenchRun = async (ctx) => {
     const floor = cpuFloor(rawValues, records, codec);
     const floorUs = floor.jsonParseUs + floor.avroEncodeUs + floor.avroDecodeUs;
     ctx.logger.warn({ baselineBefore, enriched, baselineAfter, floor }, 'enrich bench runs');
-    const same = `${concurrency} partitions at once, one send in flight, sends ≤ 900 KiB`;
+    const same = `${concurrency} partitions at once, one send in flight, sends ≤ 900 KiB compressed ${config.kafka.compression} as enrich's`;
     const figures: BenchFigure[] = [
       {
         name: `enrich throughput (${n} events, ${partitions} partitions)`,

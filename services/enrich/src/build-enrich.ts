@@ -69,7 +69,7 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
   const identity = new IdentityResolver({
     directory: () => directoryFile?.index ?? empty,
     remote: httpDirectory,
-    onResolved: (resolvedBy, remote) => metrics.identities.inc({ resolved_by: resolvedBy, remote }),
+    onResolved: (resolvedBy, remote) => metrics.identityResolved(resolvedBy, remote),
   });
   // One codec and options for the enricher and its warm-up: avsc compiles an encoder per codec, and the warm-up must warm that one.
   const codec = new AuditRecordCodec();

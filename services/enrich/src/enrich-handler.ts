@@ -2,7 +2,7 @@ import { isKauditError, type ErrorCode } from '@kaudit/errors';
 import type { BatchHandler, DeadLetterWriter, IncomingRecord, OutgoingRecord, Producer, RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { EnrichMetrics } from './enrich-metrics.js';
-import type { Enricher } from './enricher.js';
+import type { EnrichOutcome, Enricher } from './enricher.js';
 import { RawDecodeError } from './normalize/decode-raw-record.js';
 
 export interface EnrichHandlerDeps {
@@ -64,26 +64,40 @@ export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
   type Dead = Parameters<DeadLetterWriter['sendMany']>[0][number];
 
   const enrichSlice = async (records: readonly IncomingRecord[]): Promise<{ out: OutgoingRecord[]; dead: Dead[] }> => {
-    const outcomes = await Promise.all(records.map((r) => deps.enricher.enrich(r)));
-    const out: OutgoingRecord[] = [];
-    const dead: Dead[] = [];
+    // Each record is finished before the next is decoded (enrich is synchronous unless a remote directory is
+    // asked), so only its Avro bytes outlive it; the records that wait for a remote lookup wait concurrently.
+    // Slots keep the batch's order for what is produced and dead-lettered.
+    const slots: (OutgoingRecord | Dead | undefined)[] = new Array<OutgoingRecord | Dead | undefined>(records.length);
+    const waiting: Promise<void>[] = [];
     // Counted per slice, not per record: a labelled inc() hashes its labels on every call.
     const operations = new Map<string, number>();
-    outcomes.forEach((outcome, i) => {
-      const raw = records[i];
-      if (raw === undefined) return;
+    const place = (outcome: EnrichOutcome, i: number, raw: IncomingRecord): void => {
       if (outcome.ok) {
-        out.push(outcome.out);
+        slots[i] = outcome.out;
         operations.set(outcome.record.operation, (operations.get(outcome.record.operation) ?? 0) + 1);
         return;
       }
       const reason = reasonOf(outcome.error);
-      dead.push({
+      slots[i] = {
         original: { value: raw.value, key: raw.key, headers: raw.headers, topic: raw.topic, partition: raw.partition, offset: raw.offset },
         reason,
-      });
+      };
       deps.telemetry.emit({ event: 'record_dead_lettered', level: 'warn', fields: { code: reason.code, stage: reason.stage, reason: reason.message.slice(0, 300), partition: raw.partition, offset: raw.offset } });
-    });
+    };
+    for (let i = 0; i < records.length; i++) {
+      const raw = records[i] as IncomingRecord;
+      const outcome = deps.enricher.enrich(raw);
+      if (outcome instanceof Promise) waiting.push(outcome.then((o) => place(o, i, raw)));
+      else place(outcome, i, raw);
+    }
+    if (waiting.length > 0) await Promise.all(waiting);
+    const out: OutgoingRecord[] = [];
+    const dead: Dead[] = [];
+    for (const slot of slots) {
+      if (slot === undefined) continue;
+      if ('original' in slot) dead.push(slot);
+      else out.push(slot);
+    }
     for (const [operation, count] of operations) deps.metrics.operations.inc({ operation }, count);
     return { out, dead };
   };

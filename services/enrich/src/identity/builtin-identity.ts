@@ -17,7 +17,13 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const CONTROL_PLANE: ReadonlySet<string> = new Set(['system:kube-controller-manager', 'system:kube-scheduler', 'system:kube-proxy', 'system:apiserver', 'system:volume-scheduler']);
 
-function first(extra: UserRef['extra'], key: string): string | undefined {
+/**
+ * The only user.extra keys the built-in parse reads (typed so: `first` takes no other). Without any of them the
+ * username alone decides the built-in identity, which lets the resolver reuse it (IdentityResolver's cache).
+ */
+export const BUILTIN_EXTRA_KEYS = ['arn', 'canonicalArn', 'sessionName', 'oid'] as const;
+
+function first(extra: UserRef['extra'], key: (typeof BUILTIN_EXTRA_KEYS)[number]): string | undefined {
   return extra[key]?.[0];
 }
 
