@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { AuditRecordCodec } from '@kaudit/audit-schema';
 import { createKafkaClient, DeadLetterWriter, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { growOldGeneration, HealthServer, WarmUp, type Component } from '@kaudit/runtime';
+import { HealthServer, WarmUp, type Component } from '@kaudit/runtime';
 import { loadNotifiers, type AlertConfig } from './config.js';
 import { AlertMetrics } from './alert-metrics.js';
 import { DestinationWorker } from './delivery/destination-worker.js';
@@ -53,8 +53,6 @@ export interface BuiltAlert {
  * Throws CONFIG_INVALID naming the file and line when rules or notifiers do not load.
  */
 export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): BuiltAlert {
-  // Process-wide, before the traffic's first full collection sets the heap's limits (see growOldGeneration).
-  growOldGeneration();
   const { logger, registry } = deps;
   const rules = deps.rules ?? loadRulesDir(config.rules.dir);
   const notifiers = deps.notifiers ?? loadNotifiers(config.notifiersFile, deps.env);

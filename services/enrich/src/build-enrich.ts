@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import { AuditRecordCodec } from '@kaudit/audit-schema';
 import { createKafkaClient, DeadLetterWriter, type BatchConsumer, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { growOldGeneration, HealthServer, WarmUp, type Component } from '@kaudit/runtime';
+import { HealthServer, WarmUp, type Component } from '@kaudit/runtime';
 import type { EnrichConfig } from './config.js';
 import { createEnrichHandler } from './enrich-handler.js';
 import { EnrichMetrics } from './enrich-metrics.js';
@@ -40,8 +40,6 @@ function producerComponent(producer: Producer): Component {
  * finishes and commits its batch before the producer closes.
  */
 export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): BuiltEnrich {
-  // Process-wide, before the traffic's first full collection sets the heap's limits (see growOldGeneration).
-  growOldGeneration();
   const { logger, registry } = deps;
   const kafka = deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
   const telemetry = createTelemetry(logger, registry, 'enrich');
