@@ -7,7 +7,8 @@ import { setFlagsFromString } from 'node:v8';
  *
  * Not enrich and alert, which are on the alert path: in enrich it bought throughput but cost latency — fewer, larger
  * collections pause the event loop longer. The alert bench on a quiet machine, enrich with / without it (everything
- * else the same): enrich's hop steady p50 190–287 / 39 ms, p99 700–1,215 / 400 ms. Alert was not measured with it.
+ * else the same; docs/operating.md, "This round"): enrich's hop steady p50 190–287 / 34 ms, p99 700–1,215 /
+ * 164–205 ms. Alert was not measured on its own with it.
  *
  * Why: under the 160 MiB old-space cap of every service (SERVICE_V8_FLAGS, the image's NODE_OPTIONS) V8
  * grows the limit by only ~1.3× the live size — the factor it uses for small heaps. Ingest holds each
