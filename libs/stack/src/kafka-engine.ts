@@ -31,6 +31,11 @@ export interface KafkaBrokerSecurity {
   truststoreFile: string;
   users: readonly { username: string; password: string }[];
   mtlsPort?: number;
+  /**
+   * Turns on Kafka's ACL authorizer (StandardAuthorizer): then a client may do only what an ACL allows it, except
+   * these user names, which may do anything (e.g. a test's admin that grants and revokes the ACLs).
+   */
+  authorizer?: { superUsers: readonly string[] };
 }
 
 /** This broker's place in a multi-broker KRaft cluster (every member is broker and controller). */
@@ -144,6 +149,14 @@ function listenerProperties(options: KafkaEngineOptions, self: BrokerIdentity | 
     'ssl.truststore.type=PEM',
     `ssl.truststore.location=${sec.truststoreFile}`,
     'listener.name.mtls.ssl.client.auth=required',
+    ...(sec.authorizer === undefined
+      ? []
+      : [
+          'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+          // The broker itself, and ANONYMOUS: the plaintext controller listener, used only by this broker's own process.
+          `super.users=${['User:ANONYMOUS', `User:${self.username}`, ...sec.authorizer.superUsers.map((u) => `User:${jaasValue(u)}`)].join(';')}`,
+          'allow.everyone.if.no.acl.found=false',
+        ]),
   ];
 }
 

@@ -1,0 +1,137 @@
+/**
+ * Guarantee (DESIGN.md: nothing is dropped silently): a service whose Kafka consumer stopped for good does not
+ * stay up — answering /healthz and /readyz — while it consumes nothing, which would delay every row and alert
+ * behind it forever. It logs the crash with its code, counts it, fails its probes and exits non-zero, so the
+ * orchestrator restarts it.
+ *
+ * Provoked for real, while the service consumes: a private broker with ACLs (one JVM for this file), the service's
+ * group loses its Read ACL, the next heartbeat is refused with GROUP_AUTHORIZATION_FAILED — which kafkajs does not
+ * retry — and its consumer crashes without restarting (kafkajs' CRASH event with restart: false).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRng, scenarioEvents } from '@kaudit/audit-generator';
+import { createClickHouse, runMigrations } from '@kaudit/clickhouse';
+import { Secret } from '@kaudit/config';
+import { createKafkaClient, RAW_HEADERS, type KafkaClient } from '@kaudit/kafka';
+import { freePort } from '@kaudit/stack';
+import { consumeAll, ServiceProcess, silentLogger, startSecuredKafka, testEndpoints, uniqueName, type KafkaAcl, type SecuredKafka } from '@kaudit/testkit';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const logger = silentLogger();
+// Kept after the run: the services' logs are what explains a failure here.
+const work = join(REPO, '.kaudit', 'test-logs', uniqueName('consumer-stopped'));
+let kafka: SecuredKafka;
+/** The admin (a super user): creates topics, produces and reads what the tests need, whatever the ACLs say. */
+let admin: KafkaClient;
+
+/** Everything but consuming in a group: the services' topics (produce, read, create) and the cluster. */
+const baseAcls = (): KafkaAcl[] => [
+  { user: kafka.user.username, operations: ['All'], resource: { topic: '*' } },
+  { user: kafka.user.username, operations: ['All'], resource: { cluster: true } },
+];
+/** What the test takes away while the service consumes. */
+const groupAcl = (): KafkaAcl => ({ user: kafka.user.username, operations: ['Read'], resource: { group: '*' } });
+
+beforeAll(async () => {
+  kafka = await startSecuredKafka(logger, { authorizer: true });
+  const password = new Secret(kafka.admin?.password ?? '');
+  admin = createKafkaClient({
+    brokers: [kafka.saslSslBrokers],
+    clientId: 'consumer-stopped-admin',
+    logger,
+    ssl: { caFile: kafka.certs.caFile },
+    sasl: { mechanism: 'plain', username: kafka.admin?.username ?? '', password },
+  });
+  for (const acl of baseAcls()) await kafka.grant(acl);
+}, 240_000);
+
+afterAll(async () => {
+  await kafka?.stop();
+}, 60_000);
+
+function securedEnv(): Record<string, string> {
+  return {
+    KAFKA_BROKERS: kafka.saslSslBrokers,
+    KAFKA_SSL: 'true',
+    KAFKA_SSL_CA_FILE: kafka.certs.caFile,
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: kafka.user.username,
+    KAFKA_SASL_PASSWORD: kafka.user.password,
+  };
+}
+
+async function createTopics(topics: readonly string[]): Promise<void> {
+  const a = admin.admin();
+  await a.start();
+  try {
+    await a.ensureTopics(topics.map((topic) => ({ topic, partitions: 2 })));
+  } finally {
+    await a.stop();
+  }
+}
+
+async function probe(port: number, path: '/readyz' | '/healthz'): Promise<number | 'down'> {
+  return fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 'down' as const);
+}
+
+/**
+ * Takes the group ACL away from a running service and returns how it ended: its exit code, or — the defect —
+ * still running after a generous wait, with what its probes answered then.
+ */
+async function revokeAndWait(service: ServiceProcess, port: number): Promise<{ exitCode: number | null | undefined; probes?: unknown }> {
+  await kafka.revoke(groupAcl());
+  const exitCode = await service.waitForExit(90_000);
+  if (exitCode !== undefined) return { exitCode };
+  return { exitCode, probes: { readyz: await probe(port, '/readyz'), healthz: await probe(port, '/healthz') } };
+}
+
+/** The log lines of the crash: kafkajs' refusal, with our code, logged as an error and followed by the shutdown. */
+function crashLines(logFile: string): Record<string, unknown>[] {
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.event === 'consumer_crashed_for_good' || l.event === 'service_failed');
+}
+
+function expectStoppedForGood(ended: { exitCode: number | null | undefined; probes?: unknown }, logFile: string): void {
+  expect(ended).toEqual({ exitCode: 1 });
+  const lines = crashLines(logFile);
+  expect(lines).toEqual([
+    expect.objectContaining({ event: 'consumer_crashed_for_good', level: 50, code: 'KAFKA_REJECTED', kafkaError: 'GROUP_AUTHORIZATION_FAILED' }),
+    expect.objectContaining({ event: 'service_failed', level: 50, code: 'KAFKA_REJECTED' }),
+  ]);
+}
+
+describe('a consumer that kafkajs will not restart ends its service (non-zero exit), instead of leaving it up and ready', () => {
+  it('enrich', async () => {
+    const topics = { raw: uniqueName('raw'), enriched: uniqueName('enriched'), dlq: uniqueName('dlq') };
+    await createTopics(Object.values(topics));
+    await kafka.grant(groupAcl());
+    const port = await freePort();
+    const service = new ServiceProcess({
+      service: 'enrich',
+      httpPort: port,
+      logDir: join(work, 'enrich'),
+      env: { ...securedEnv(), ENRICH_GROUP_ID: uniqueName('enrich'), ENRICH_INPUT_TOPIC: topics.raw, ENRICH_OUTPUT_TOPIC: topics.enriched, ENRICH_DLQ_TOPIC: topics.dlq },
+    });
+    try {
+      await service.start(120_000);
+      // It consumes: one event goes through before the ACL is taken away.
+      const [event] = scenarioEvents(createRng(7), 'cordon-node', Date.now() - 60_000);
+      const producer = admin.producer();
+      await producer.start();
+      const headers = { [RAW_HEADERS.cluster]: 'acl-1', [RAW_HEADERS.receivedAt]: new Date().toISOString(), [RAW_HEADERS.source]: 'webhook', [RAW_HEADERS.instance]: 'test' };
+      await producer.send(topics.raw, [{ key: 'acl-1', value: JSON.stringify(event), headers }]);
+      await producer.stop();
+      expect(await consumeAll(admin, topics.enriched, 1, 60_000)).toHaveLength(1);
+
+      expectStoppedForGood(await revokeAndWait(service, port), service.logFile);
+    } finally {
+      await service.stop();
+    }
+  });
+});
