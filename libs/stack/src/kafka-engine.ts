@@ -59,6 +59,8 @@ export interface KafkaEngineOptions {
   security?: KafkaBrokerSecurity;
   /** Absent: a single-node cluster of its own (the dev and test stacks). */
   cluster?: KafkaClusterMember;
+  /** The broker stops when this process dies, however it dies (spawnDetached's tether); otherwise it outlives it. */
+  tethered?: boolean;
   logger: Logger;
 }
 
@@ -264,7 +266,14 @@ export async function startKafka(options: KafkaEngineOptions): Promise<number> {
     );
     await run('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', paths.config, ...scram]);
   }
-  const pid = spawnDetached({ command: 'java', args: [...jvm, '-cp', classpath, 'kafka.Kafka', paths.config], logFile: paths.log, pidFile: paths.pid, cwd: options.dir });
+  const pid = spawnDetached({
+    command: 'java',
+    args: [...jvm, '-cp', classpath, 'kafka.Kafka', paths.config],
+    logFile: paths.log,
+    pidFile: paths.pid,
+    cwd: options.dir,
+    ...(options.tethered === true ? { tether: 'wrap' as const } : {}),
+  });
   const wait: KafkaSecurityOptions =
     self === undefined || options.security === undefined
       ? {}
