@@ -8,7 +8,7 @@
  * group loses its Read ACL, the next heartbeat is refused with GROUP_AUTHORIZATION_FAILED — which kafkajs does not
  * retry — and its consumer crashes without restarting (kafkajs' CRASH event with restart: false).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,10 +100,11 @@ function crashLines(logFile: string): Record<string, unknown>[] {
 function expectStoppedForGood(ended: { exitCode: number | null | undefined; probes?: unknown }, logFile: string): void {
   expect(ended).toEqual({ exitCode: 1 });
   const lines = crashLines(logFile);
-  expect(lines).toEqual([
-    expect.objectContaining({ event: 'consumer_crashed_for_good', level: 50, code: 'KAFKA_REJECTED', kafkaError: 'GROUP_AUTHORIZATION_FAILED' }),
-    expect.objectContaining({ event: 'service_failed', level: 50, code: 'KAFKA_REJECTED' }),
-  ]);
+  // Every consumer of the service that was running when the ACL went crashed (alert has two), then one shutdown.
+  const crashed = lines.filter((l) => l.event === 'consumer_crashed_for_good');
+  expect(crashed.length).toBeGreaterThan(0);
+  for (const line of crashed) expect(line).toMatchObject({ level: 50, code: 'KAFKA_REJECTED', kafkaError: 'GROUP_AUTHORIZATION_FAILED' });
+  expect(lines.filter((l) => l.event === 'service_failed')).toEqual([expect.objectContaining({ level: 50, code: 'KAFKA_REJECTED' })]);
 }
 
 describe('a consumer that kafkajs will not restart ends its service (non-zero exit), instead of leaving it up and ready', () => {
@@ -133,5 +134,71 @@ describe('a consumer that kafkajs will not restart ends its service (non-zero ex
     } finally {
       await service.stop();
     }
-  });
+  }, 300_000);
+
+  it('alert (its evaluator, and a destination\'s delivery worker)', async () => {
+    const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq'), state: uniqueName('state') };
+    await createTopics(Object.values(topics));
+    await kafka.grant(groupAcl());
+    const notifiers = join(work, 'notifiers.yaml');
+    mkdirSync(work, { recursive: true });
+    // A destination nothing is sent to (no alert is raised here): it only gives the service a delivery worker.
+    writeFileSync(notifiers, 'notifiers:\n  - type: webhook\n    name: hook\n    url: http://127.0.0.1:9/never\n');
+    const port = await freePort();
+    const service = new ServiceProcess({
+      service: 'alert',
+      httpPort: port,
+      logDir: join(work, 'alert'),
+      env: {
+        ...securedEnv(),
+        ALERT_GROUP_PREFIX: uniqueName('alert'),
+        ALERT_ENRICHED_TOPIC: topics.enriched,
+        ALERT_ALERTS_TOPIC: topics.alerts,
+        ALERT_DLQ_TOPIC: topics.dlq,
+        ALERT_STATE_TOPIC: topics.state,
+        ALERT_NOTIFIERS_FILE: notifiers,
+      },
+    });
+    try {
+      await service.start(120_000);
+      expectStoppedForGood(await revokeAndWait(service, port), service.logFile);
+    } finally {
+      await service.stop();
+    }
+  }, 300_000);
+
+  it('sink', async () => {
+    const { clickhouseUrl } = testEndpoints();
+    const database = uniqueName('stopped');
+    const ch = createClickHouse({ url: clickhouseUrl });
+    try {
+      await runMigrations({ client: ch, dir: join(REPO, 'migrations', 'clickhouse'), database, logger, vars: { retention_days: 3650 } });
+    } finally {
+      await ch.close();
+    }
+    const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq') };
+    await createTopics(Object.values(topics));
+    await kafka.grant(groupAcl());
+    const port = await freePort();
+    const service = new ServiceProcess({
+      service: 'sink',
+      httpPort: port,
+      logDir: join(work, 'sink'),
+      env: {
+        ...securedEnv(),
+        SINK_GROUP_ID: uniqueName('sink'),
+        SINK_ENRICHED_TOPIC: topics.enriched,
+        SINK_ALERTS_TOPIC: topics.alerts,
+        SINK_DLQ_TOPIC: topics.dlq,
+        CLICKHOUSE_URL: clickhouseUrl,
+        CLICKHOUSE_DATABASE: database,
+      },
+    });
+    try {
+      await service.start(120_000);
+      expectStoppedForGood(await revokeAndWait(service, port), service.logFile);
+    } finally {
+      await service.stop();
+    }
+  }, 300_000);
 });

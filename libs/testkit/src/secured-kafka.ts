@@ -62,6 +62,8 @@ export async function startSecuredKafka(logger: Logger, options: SecuredKafkaOpt
       port,
       controllerPort,
       heapMb: 384,
+      // Not left running when the test run is killed.
+      tethered: true,
       security: {
         keystoreFile: certs.brokerKeystoreFile,
         truststoreFile: certs.caFile,

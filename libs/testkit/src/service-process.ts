@@ -86,7 +86,7 @@ export class ServiceProcess {
   async waitForExit(timeoutMs: number): Promise<number | null | undefined> {
     const child = this.#child;
     if (child === undefined) return undefined;
-    if (!this.#running(child)) return child.exitCode;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([this.#exited.then(() => 'exited' as const), new Promise<'running'>((resolve) => (timer = setTimeout(() => resolve('running'), timeoutMs)))]);
     clearTimeout(timer);
