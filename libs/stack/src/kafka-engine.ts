@@ -54,6 +54,8 @@ export interface KafkaEngineOptions {
   /** Shared cache for the broker jars (reused across stacks and runs). */
   cacheDir: string;
   port: number;
+  /** The port clients are told to connect to, when not `port`: a test's proxy in front of a plaintext broker. */
+  advertisedPort?: number;
   controllerPort: number;
   heapMb?: number;
   security?: KafkaBrokerSecurity;
@@ -127,7 +129,7 @@ function listenerProperties(options: KafkaEngineOptions, self: BrokerIdentity | 
   if (sec === undefined || self === undefined) {
     return [
       `listeners=PLAINTEXT://127.0.0.1:${options.port},CONTROLLER://127.0.0.1:${options.controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${options.port}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${options.advertisedPort ?? options.port}`,
       'inter.broker.listener.name=PLAINTEXT',
       'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     ];

@@ -8,3 +8,4 @@ export { startSecuredKafka, type SecuredKafka, type SecuredKafkaOptions, type Ka
 export { startTlsProxy, type TlsProxy, type TlsProxyOptions } from './tls-proxy.js';
 export { serviceEnvDocsDrift, documentedEnv, SERVICES_DOC, type EnvDocsDrift } from './service-env-docs.js';
 export { waitUntilDrained, type GroupTopic } from './wait-until-drained.js';
+export { startKafkaFaultProxy, type KafkaFaultProxy } from './kafka-fault-proxy.js';
