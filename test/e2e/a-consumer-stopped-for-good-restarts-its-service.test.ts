@@ -107,11 +107,25 @@ function expectStoppedForGood(ended: { exitCode: number | null | undefined; prob
   expect(lines.filter((l) => l.event === 'service_failed')).toEqual([expect.objectContaining({ level: 50, code: 'KAFKA_REJECTED' })]);
 }
 
+/**
+ * Lets the service's group consume, starts the service, runs `whileConsuming`, then takes the group's ACL away and
+ * checks how the service ended.
+ */
+async function expectEndWhenGroupAclGoes(service: ServiceProcess, port: number, whileConsuming: () => Promise<void> = async () => undefined): Promise<void> {
+  await kafka.grant(groupAcl());
+  try {
+    await service.start(120_000);
+    await whileConsuming();
+    expectStoppedForGood(await revokeAndWait(service, port), service.logFile);
+  } finally {
+    await service.stop();
+  }
+}
+
 describe('a consumer that kafkajs will not restart ends its service (non-zero exit), instead of leaving it up and ready', () => {
   it('enrich', async () => {
     const topics = { raw: uniqueName('raw'), enriched: uniqueName('enriched'), dlq: uniqueName('dlq') };
     await createTopics(Object.values(topics));
-    await kafka.grant(groupAcl());
     const port = await freePort();
     const service = new ServiceProcess({
       service: 'enrich',
@@ -119,9 +133,8 @@ describe('a consumer that kafkajs will not restart ends its service (non-zero ex
       logDir: join(work, 'enrich'),
       env: { ...securedEnv(), ENRICH_GROUP_ID: uniqueName('enrich'), ENRICH_INPUT_TOPIC: topics.raw, ENRICH_OUTPUT_TOPIC: topics.enriched, ENRICH_DLQ_TOPIC: topics.dlq },
     });
-    try {
-      await service.start(120_000);
-      // It consumes: one event goes through before the ACL is taken away.
+    // It consumes: one event goes through before the ACL is taken away.
+    await expectEndWhenGroupAclGoes(service, port, async () => {
       const [event] = scenarioEvents(createRng(7), 'cordon-node', Date.now() - 60_000);
       const producer = admin.producer();
       await producer.start();
@@ -129,17 +142,12 @@ describe('a consumer that kafkajs will not restart ends its service (non-zero ex
       await producer.send(topics.raw, [{ key: 'acl-1', value: JSON.stringify(event), headers }]);
       await producer.stop();
       expect(await consumeAll(admin, topics.enriched, 1, 60_000)).toHaveLength(1);
-
-      expectStoppedForGood(await revokeAndWait(service, port), service.logFile);
-    } finally {
-      await service.stop();
-    }
+    });
   }, 300_000);
 
-  it('alert (its evaluator, and a destination\'s delivery worker)', async () => {
+  it('alert (with a destination: its evaluator, state reader and delivery worker all consume)', async () => {
     const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq'), state: uniqueName('state') };
     await createTopics(Object.values(topics));
-    await kafka.grant(groupAcl());
     const notifiers = join(work, 'notifiers.yaml');
     mkdirSync(work, { recursive: true });
     // A destination nothing is sent to (no alert is raised here): it only gives the service a delivery worker.
@@ -159,12 +167,7 @@ describe('a consumer that kafkajs will not restart ends its service (non-zero ex
         ALERT_NOTIFIERS_FILE: notifiers,
       },
     });
-    try {
-      await service.start(120_000);
-      expectStoppedForGood(await revokeAndWait(service, port), service.logFile);
-    } finally {
-      await service.stop();
-    }
+    await expectEndWhenGroupAclGoes(service, port);
   }, 300_000);
 
   it('sink', async () => {
@@ -178,7 +181,6 @@ describe('a consumer that kafkajs will not restart ends its service (non-zero ex
     }
     const topics = { enriched: uniqueName('enriched'), alerts: uniqueName('alerts'), dlq: uniqueName('dlq') };
     await createTopics(Object.values(topics));
-    await kafka.grant(groupAcl());
     const port = await freePort();
     const service = new ServiceProcess({
       service: 'sink',
@@ -194,11 +196,6 @@ describe('a consumer that kafkajs will not restart ends its service (non-zero ex
         CLICKHOUSE_DATABASE: database,
       },
     });
-    try {
-      await service.start(120_000);
-      expectStoppedForGood(await revokeAndWait(service, port), service.logFile);
-    } finally {
-      await service.stop();
-    }
+    await expectEndWhenGroupAclGoes(service, port);
   }, 300_000);
 });
