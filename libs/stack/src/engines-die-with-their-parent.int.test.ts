@@ -51,9 +51,10 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-/** Whatever the outcome, nothing of this test is left running: each engine's whole process group is killed. */
-function killGroupsAfterwards(name: string, groups: readonly number[]): void {
+/** Whatever the outcome, nothing of this test is left running: the parent, and each engine's whole process group. */
+function killAllAfterwards(name: string, parent: ReturnType<typeof spawn>, groups: readonly number[]): void {
   cleanups.push(() => {
+    parent.kill('SIGKILL');
     for (const pid of groups) {
       try {
         process.kill(-pid, 'SIGKILL');
@@ -69,7 +70,7 @@ describe('local engines and the process that started them', () => {
   it('stop within a minute when that process is SIGKILLed', async () => {
     const name = uniqueName('tether');
     const { parent, engines, groups } = await startParent(name, false);
-    killGroupsAfterwards(name, groups);
+    killAllAfterwards(name, parent, groups);
     // Both engines (the Kafka JVM, ClickHouse's launcher and its chdb child, and whatever tethers them), alive while it runs.
     expect(groups).toHaveLength(2);
     expect(engines.length).toBeGreaterThanOrEqual(3);
@@ -81,7 +82,7 @@ describe('local engines and the process that started them', () => {
   it('keep running after it, when started to outlive it (`kaudit stack up`)', async () => {
     const name = uniqueName('outlive');
     const { parent, engines, groups } = await startParent(name, true);
-    killGroupsAfterwards(name, groups);
+    killAllAfterwards(name, parent, groups);
     parent.kill('SIGKILL');
     await new Promise((resolve) => parent.once('exit', resolve));
     // As long as the first case allows its engines to stop: if they were tethered they would be gone by then.
