@@ -4,9 +4,11 @@ import { LocalStack, loadStackConfig } from '@kaudit/stack';
 import { localTeamScopes } from './team-users.js';
 import type { CliDeps } from '../build-program.js';
 
-export function createLocalStack(deps: CliDeps): LocalStack {
+/** `outliveProcess`: only `stack up`, whose engines must keep running after it exits (see StackOptions). */
+export function createLocalStack(deps: CliDeps, options: { outliveProcess?: boolean } = {}): LocalStack {
   const cfg = loadStackConfig(deps.env);
   return new LocalStack({
+    ...options,
     root: deps.paths.state,
     kafkaPort: cfg.kafkaPort,
     kafkaControllerPort: cfg.kafkaControllerPort,
@@ -34,7 +36,7 @@ export function registerStackCommand(program: Command, deps: CliDeps): void {
     .description('start the engines (reuses running ones and cached jars/launcher)')
     .action(async () => {
       const began = Date.now();
-      const ep = await createLocalStack(deps).up();
+      const ep = await createLocalStack(deps, { outliveProcess: true }).up();
       deps.out(`Kafka: ${ep.kafkaBrokers}\nClickHouse: ${ep.clickhouseUrl}\nready in ${((Date.now() - began) / 1000).toFixed(1)} s`);
     });
   stack

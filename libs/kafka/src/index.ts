@@ -4,6 +4,7 @@ export type {
   BatchHandler,
   ClusterInfo,
   CodecWarmUpResult,
+  ConsumerCrash,
   ConsumerOptions,
   GroupDescription,
   IncomingRecord,
@@ -26,3 +27,4 @@ export { createKafkaClient, type KafkaClientOptions } from './kafkajs-adapter.js
 export { TOPICS, DEFAULT_TOPIC_SPECS, RAW_HEADERS, type TopicName } from './topics.js';
 export { DeadLetterWriter, DLQ_HEADERS, type DeadLetterReason, type DeadLetterOriginal } from './dead-letter-writer.js';
 export { headerString } from './headers.js';
+export { superviseConsumers, type ConsumerSupervision } from './supervise-consumers.js';

@@ -127,6 +127,19 @@ function wrapKafkaError(err: unknown, what: string): KauditError {
   });
 }
 
+/**
+ * A kafkajs consumer crash as ours. kafkajs restarts the consumer only when the cause may pass (`restart`); otherwise
+ * it stays stopped, so the error says why for good: the broker's refusal (KAFKA_REJECTED, KAFKA_AUTH_FAILED), or
+ * KAFKA_ERROR for a failure with no retriable flag (kafkajs treats e.g. a TypeError as unrecoverable).
+ */
+function crashError(err: unknown, restarting: boolean, groupId: string): KauditError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (restarting) return new KauditError('KAFKA_UNAVAILABLE', `consumer ${groupId} crashed and kafkajs restarts it: ${message}`, { cause: err });
+  const what = `consumer ${groupId} crashed and stopped for good`;
+  const wrapped = wrapKafkaError(err, what);
+  return wrapped.code === 'KAFKA_UNAVAILABLE' ? new KauditError('KAFKA_ERROR', `${what}: ${message}`, { cause: err, retryable: false }) : wrapped;
+}
+
 function toHeaders(headers: IHeaders | undefined): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
   if (!headers) return out;
@@ -364,6 +377,11 @@ class KjsBatchConsumer implements BatchConsumer {
         this.#rebalancing = false;
         this.#logger.info({ event: 'consumer_unfenced', generation: this.#generation, brokerGeneration: payload.groupGenerationId }, 'consumer_unfenced');
       }
+    });
+    // Without restart, kafkajs' consumer is stopped for good while the process around it looks alive: say so.
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      if (this.#stopping) return;
+      this.#options.onCrash?.({ groupId: options.groupId, restarting: payload.restart, error: crashError(payload.error, payload.restart, options.groupId) });
     });
   }
 

@@ -1,3 +1,5 @@
+import type { KauditError } from '@kaudit/errors';
+
 /**
  * kaudit's own Kafka interface. Only kafkajs-adapter.ts implements it, so swapping kafkajs (in
  * maintenance mode) for another client touches one file.
@@ -111,6 +113,23 @@ export interface ConsumerOptions {
   /** Told when fetching pauses for a retry (with the error that paused it) and when it resumes. */
   onFetchPaused?: (err: unknown) => void;
   onFetchResumed?: () => void;
+  /**
+   * Told when the client library's consumer crashed (see ConsumerCrash): it restarts by itself, or it stopped for
+   * good and this consumer consumes nothing more. Not told of anything once stop() was called.
+   */
+  onCrash?: (crash: ConsumerCrash) => void;
+}
+
+/**
+ * The client's consumer crashed. `restarting`: it rejoins its group by itself (a transient failure). Otherwise it
+ * stopped for good — a failure the client does not retry, e.g. GROUP_AUTHORIZATION_FAILED — and nothing more is
+ * fetched until the process starts a new one: the service must not stay up as if it were consuming.
+ */
+export interface ConsumerCrash {
+  groupId: string;
+  restarting: boolean;
+  /** KAFKA_UNAVAILABLE when restarting; for good, KAFKA_REJECTED or KAFKA_AUTH_FAILED (the broker refused) or KAFKA_ERROR. */
+  error: KauditError;
 }
 
 export interface BatchConsumer {

@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { KauditError } from '@kaudit/errors';
 import type { Component } from './lifecycle.js';
+import type { ServiceFailure } from './service-failure.js';
 
 /** A named check; `/readyz` is 200 only when every check resolves true. */
 export interface ReadinessCheck {
@@ -11,14 +13,24 @@ export interface ReadinessCheck {
 export interface HealthOptions {
   registry: Registry;
   readiness: readonly ReadinessCheck[];
+  /**
+   * Once it failed, `/healthz` answers 503 too (and `/readyz`): the process is alive but useless, restart it. The
+   * server also passes it on as its Component.failed, so the Lifecycle running it ends the run (runUntilSignal).
+   */
+  failure?: Pick<ServiceFailure, 'check' | 'failed'>;
 }
 
 /** Adds `/healthz` (process alive) and `/readyz` (dependencies reachable): what probes need, and nothing more. */
-export function registerProbeRoutes(app: FastifyInstance, options: Pick<HealthOptions, 'readiness'>): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+export function registerProbeRoutes(app: FastifyInstance, options: Pick<HealthOptions, 'readiness' | 'failure'>): void {
+  const failure = options.failure?.check;
+  app.get('/healthz', async (_req, reply) => {
+    if (failure !== undefined && !(await failure.check())) return reply.code(503).send({ status: 'failed' });
+    return { status: 'ok' };
+  });
+  const readiness = failure === undefined ? options.readiness : [...options.readiness, failure];
   app.get('/readyz', async (_req, reply) => {
     const results = await Promise.all(
-      options.readiness.map(async (r) => {
+      readiness.map(async (r) => {
         try {
           return [r.name, await r.check()] as const;
         } catch {
@@ -45,8 +57,10 @@ export class HealthServer implements Component {
   readonly #app: FastifyInstance;
   readonly #host: string;
   #port: number;
+  readonly failed: Promise<KauditError> | undefined;
 
   constructor(options: HealthOptions & { host: string; port: number }) {
+    this.failed = options.failure?.failed;
     this.#app = Fastify({ logger: false });
     this.#host = options.host;
     this.#port = options.port;

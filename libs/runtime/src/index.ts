@@ -3,3 +3,4 @@ export { registerHealthRoutes, registerProbeRoutes, HealthServer, type HealthOpt
 export { runUntilSignal, type SignalSource } from './run-until-signal.js';
 export { WarmUp, type WarmUpOptions, type WarmUpRound } from './warm-up.js';
 export { growOldGeneration, OLD_GENERATION_GROWTH_PERCENT } from './grow-old-generation.js';
+export { ServiceFailure } from './service-failure.js';

@@ -7,6 +7,8 @@ import { isKauditError } from '@kaudit/errors';
 import { Lifecycle, type Component } from './lifecycle.js';
 import { runUntilSignal } from './run-until-signal.js';
 import { HealthServer } from './health-server.js';
+import { ServiceFailure } from './service-failure.js';
+import { KauditError } from '@kaudit/errors';
 
 const logger = createLogger({ service: 'test', level: 'silent', destination: new Writable({ write: (_c, _e, d) => d() }) });
 
@@ -63,6 +65,40 @@ describe('Lifecycle', () => {
     await done;
     expect(events).toEqual(['start a', 'stop a']);
     expect(signals.exitCode).toBeUndefined();
+  });
+});
+
+describe('ServiceFailure', () => {
+  it('ends the run: the lifecycle stops, once start-up is over, and the exit code is 1', async () => {
+    const events: string[] = [];
+    const failure = new ServiceFailure();
+    const signals = Object.assign(new EventEmitter(), { exitCode: undefined as number | string | undefined });
+    // Fails while a later component is still starting: that one must be started, then stopped too.
+    const failing: Component = { name: 'failing', start: async () => failure.fail(new KauditError('KAFKA_REJECTED', 'stopped for good')), stop: async () => void events.push('stop failing') };
+    const slow = recorder(events, 'slow');
+    const lc = new Lifecycle({ logger, shutdownTimeoutMs: 1000 }).add(failure, failing, { ...slow, start: () => new Promise((r) => setTimeout(r, 50)).then(slow.start) });
+    await runUntilSignal(lc, signals, logger);
+    expect(events).toEqual(['start slow', 'stop slow', 'stop failing']);
+    expect(signals.exitCode).toBe(1);
+    expect(failure.reason?.code).toBe('KAFKA_REJECTED');
+  });
+
+  it('fails /healthz and /readyz of a HealthServer given it', async () => {
+    const failure = new ServiceFailure();
+    const server = new HealthServer({ host: '127.0.0.1', port: 0, registry: new Registry(), readiness: [{ name: 'kafka', check: async () => true }], failure });
+    await server.start();
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      expect([(await fetch(`${base}/healthz`)).status, (await fetch(`${base}/readyz`)).status]).toEqual([200, 200]);
+      failure.fail(new KauditError('KAFKA_REJECTED', 'stopped for good'));
+      failure.fail(new KauditError('INTERNAL', 'a later one does not replace the reason'));
+      expect([(await fetch(`${base}/healthz`)).status, (await fetch(`${base}/readyz`)).status]).toEqual([503, 503]);
+      expect(await (await fetch(`${base}/readyz`)).json()).toMatchObject({ checks: { kafka: true, 'not-failed': false } });
+      expect(failure.reason?.code).toBe('KAFKA_REJECTED');
+      expect(server.failed).toBe(failure.failed);
+    } finally {
+      await server.stop();
+    }
   });
 });
 

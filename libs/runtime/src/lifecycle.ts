@@ -6,6 +6,8 @@ export interface Component {
   readonly name: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Settles if the component can no longer work and the process must be restarted (see ServiceFailure). */
+  readonly failed?: Promise<KauditError>;
 }
 
 export interface LifecycleOptions {
@@ -32,6 +34,11 @@ export class Lifecycle {
   add(...components: Component[]): this {
     this.#components.push(...components);
     return this;
+  }
+
+  /** Settles with the first failure a component reports (Component.failed); pending while none does. */
+  failed(): Promise<KauditError> {
+    return Promise.race(this.#components.flatMap((c) => (c.failed === undefined ? [] : [c.failed])).concat(new Promise<never>(() => undefined)));
   }
 
   async start(): Promise<void> {

@@ -8,14 +8,15 @@ export interface SignalSource {
 }
 
 /**
- * Starts the lifecycle, then stops it on the first SIGTERM/SIGINT. Resolves when stopped; sets a
- * non-zero exit code when start or stop failed, so orchestrators see the failure.
+ * Starts the lifecycle, then stops it on the first SIGTERM/SIGINT — or when a component reports that it can no
+ * longer work (Component.failed, e.g. a ServiceFailure: a Kafka consumer stopped for good). Resolves when stopped;
+ * sets a non-zero exit code when start or stop failed, or a component did, so orchestrators see the failure and
+ * restart the service.
  */
 export async function runUntilSignal(lifecycle: Lifecycle, signals: SignalSource, logger: Logger): Promise<void> {
-  let onSignal: (signal: string) => void = () => undefined;
+  let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
-    onSignal = (signal) => {
-      logger.info({ event: 'shutdown_requested', signal }, 'shutdown_requested');
+    stop = () => {
       lifecycle
         .stop()
         .catch((err: unknown) => {
@@ -25,10 +26,22 @@ export async function runUntilSignal(lifecycle: Lifecycle, signals: SignalSource
         .finally(resolve);
     };
   });
+  const onSignal = (signal: string) => {
+    logger.info({ event: 'shutdown_requested', signal }, 'shutdown_requested');
+    stop();
+  };
   signals.once('SIGTERM', () => onSignal('SIGTERM'));
   signals.once('SIGINT', () => onSignal('SIGINT'));
+  const starting = lifecycle.start();
+  void lifecycle.failed().then(async (err) => {
+    logger.error({ event: 'service_failed', code: err.code, err }, 'service_failed');
+    signals.exitCode = 1;
+    // Not while components are still starting: those started after the stop would be left running.
+    await starting.catch(() => undefined);
+    stop();
+  });
   try {
-    await lifecycle.start();
+    await starting;
   } catch (err) {
     logger.error({ event: 'startup_failed', err }, 'startup_failed');
     signals.exitCode = 1;

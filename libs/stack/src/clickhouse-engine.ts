@@ -29,6 +29,8 @@ export interface ClickHouseEngineOptions {
   logger: Logger;
   /** The database and names the local role users are granted on (default kaudit / kaudit_query / kaudit_sink). */
   roleUsers?: { database?: string; queryUser?: string; sinkUser?: string; teams?: LocalTeamScopes | undefined };
+  /** The engine stops when this process dies, however it dies (spawnDetached's tether); otherwise it outlives it. */
+  tethered?: boolean;
 }
 
 export interface ClickHousePaths {
@@ -113,6 +115,7 @@ export async function startClickHouse(options: ClickHouseEngineOptions): Promise
       logFile: paths.log,
       pidFile: paths.pid,
       cwd: options.dir,
+      ...(options.tethered === true ? { tether: 'wrap' as const } : {}),
     });
   } else {
     const lib = findLibChdb();
@@ -123,6 +126,8 @@ export async function startClickHouse(options: ClickHouseEngineOptions): Promise
     pid = spawnDetached({
       command: launcher,
       args: [
+        // Tethered, the launcher itself watches its stdin and shuts ClickHouse down cleanly at EOF.
+        ...(options.tethered === true ? ['--exit-on-stdin-eof'] : []),
         lib,
         // users.xml with the role users (read-only query, insert-only sink) beside the password-less default.
         `--config-file=${configFile}`,
@@ -136,6 +141,7 @@ export async function startClickHouse(options: ClickHouseEngineOptions): Promise
       logFile: paths.log,
       pidFile: paths.pid,
       cwd: options.dir,
+      ...(options.tethered === true ? { tether: 'stdin' as const } : {}),
     });
   }
   await waitForClickHouse(url, 60_000, pid, paths.log);

@@ -77,6 +77,8 @@ export async function startKafkaCluster(options: KafkaClusterOptions): Promise<K
     port: ports[i] ?? 0,
     controllerPort: ports[options.size + i] ?? 0,
     heapMb: options.heapMb ?? 384,
+    // A test's brokers: none left running when the test run is killed.
+    tethered: true,
     logger: options.logger,
     cluster: { nodeId, quorumVoters, clusterId, size: options.size },
   }));

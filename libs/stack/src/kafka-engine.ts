@@ -31,6 +31,11 @@ export interface KafkaBrokerSecurity {
   truststoreFile: string;
   users: readonly { username: string; password: string }[];
   mtlsPort?: number;
+  /**
+   * Turns on Kafka's ACL authorizer (StandardAuthorizer): then a client may do only what an ACL allows it, except
+   * these user names, which may do anything (e.g. a test's admin that grants and revokes the ACLs).
+   */
+  authorizer?: { superUsers: readonly string[] };
 }
 
 /** This broker's place in a multi-broker KRaft cluster (every member is broker and controller). */
@@ -49,11 +54,15 @@ export interface KafkaEngineOptions {
   /** Shared cache for the broker jars (reused across stacks and runs). */
   cacheDir: string;
   port: number;
+  /** The port clients are told to connect to, when not `port`: a test's proxy in front of a plaintext broker. */
+  advertisedPort?: number;
   controllerPort: number;
   heapMb?: number;
   security?: KafkaBrokerSecurity;
   /** Absent: a single-node cluster of its own (the dev and test stacks). */
   cluster?: KafkaClusterMember;
+  /** The broker stops when this process dies, however it dies (spawnDetached's tether); otherwise it outlives it. */
+  tethered?: boolean;
   logger: Logger;
 }
 
@@ -120,7 +129,7 @@ function listenerProperties(options: KafkaEngineOptions, self: BrokerIdentity | 
   if (sec === undefined || self === undefined) {
     return [
       `listeners=PLAINTEXT://127.0.0.1:${options.port},CONTROLLER://127.0.0.1:${options.controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${options.port}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${options.advertisedPort ?? options.port}`,
       'inter.broker.listener.name=PLAINTEXT',
       'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     ];
@@ -144,6 +153,14 @@ function listenerProperties(options: KafkaEngineOptions, self: BrokerIdentity | 
     'ssl.truststore.type=PEM',
     `ssl.truststore.location=${sec.truststoreFile}`,
     'listener.name.mtls.ssl.client.auth=required',
+    ...(sec.authorizer === undefined
+      ? []
+      : [
+          'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+          // The broker itself, and ANONYMOUS: the plaintext controller listener, used only by this broker's own process.
+          `super.users=${['User:ANONYMOUS', `User:${self.username}`, ...sec.authorizer.superUsers.map((u) => `User:${jaasValue(u)}`)].join(';')}`,
+          'allow.everyone.if.no.acl.found=false',
+        ]),
   ];
 }
 
@@ -251,7 +268,14 @@ export async function startKafka(options: KafkaEngineOptions): Promise<number> {
     );
     await run('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', paths.config, ...scram]);
   }
-  const pid = spawnDetached({ command: 'java', args: [...jvm, '-cp', classpath, 'kafka.Kafka', paths.config], logFile: paths.log, pidFile: paths.pid, cwd: options.dir });
+  const pid = spawnDetached({
+    command: 'java',
+    args: [...jvm, '-cp', classpath, 'kafka.Kafka', paths.config],
+    logFile: paths.log,
+    pidFile: paths.pid,
+    cwd: options.dir,
+    ...(options.tethered === true ? { tether: 'wrap' as const } : {}),
+  });
   const wait: KafkaSecurityOptions =
     self === undefined || options.security === undefined
       ? {}

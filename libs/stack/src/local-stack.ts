@@ -28,6 +28,12 @@ export interface StackOptions {
    * (issue 17); read only when the engine is started. Absent: no team users.
    */
   teamScopes?: () => LocalTeamScopes | undefined;
+  /**
+   * The engines up() starts keep running after this process exits: `kaudit stack up`, whose whole point that is.
+   * Default: they stop when this process dies, however it dies (SIGKILL included) — `npm start`, the test suite,
+   * the bench — so a killed run leaves no JVM or ClickHouse behind. Engines already running are left as they are.
+   */
+  outliveProcess?: boolean;
   logger: Logger;
 }
 
@@ -132,7 +138,7 @@ export class LocalStack {
       }
       const began = Date.now();
       tasks.push(
-        startKafka({ dir: this.#kafkaDir, cacheDir: this.#cache, port: this.#o.kafkaPort, controllerPort: this.#o.kafkaControllerPort, logger: log }).then((pid) => {
+        startKafka({ dir: this.#kafkaDir, cacheDir: this.#cache, port: this.#o.kafkaPort, controllerPort: this.#o.kafkaControllerPort, tethered: this.#o.outliveProcess !== true, logger: log }).then((pid) => {
           writeFileSync(`${this.#kafkaDir}/port`, `${this.#o.kafkaPort}\n`);
           log.info({ event: 'kafka_ready', pid, brokers: ep.kafkaBrokers, ms: Date.now() - began, reused: running !== undefined }, 'kafka_ready');
         }),
@@ -147,7 +153,7 @@ export class LocalStack {
       if (running === undefined) await requirePortFree(isPortFree, this.#o.clickhouseHttpPort, 'ClickHouse', 'KAUDIT_CLICKHOUSE_PORT');
       const began = Date.now();
       tasks.push(
-        startClickHouse({ dir: this.#clickhouseDir, cacheDir: this.#cache, httpPort: this.#o.clickhouseHttpPort, logger: log, roleUsers: { teams: running === undefined ? this.#o.teamScopes?.() : undefined } }).then((pid) => {
+        startClickHouse({ dir: this.#clickhouseDir, cacheDir: this.#cache, httpPort: this.#o.clickhouseHttpPort, tethered: this.#o.outliveProcess !== true, logger: log, roleUsers: { teams: running === undefined ? this.#o.teamScopes?.() : undefined } }).then((pid) => {
           writeFileSync(`${this.#clickhouseDir}/port`, `${this.#o.clickhouseHttpPort}\n`);
           log.info({ event: 'clickhouse_ready', pid, url: ep.clickhouseUrl, ms: Date.now() - began, reused: running !== undefined }, 'clickhouse_ready');
         }),

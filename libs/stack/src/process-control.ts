@@ -95,23 +95,56 @@ export interface SpawnDetachedOptions {
   pidFile: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Stop when the process that spawned it dies, however it dies (SIGKILL included): see TETHER. `'stdin'`: the
+   * command itself exits at EOF on its stdin (our ClickHouse launcher with --exit-on-stdin-eof); `'wrap'`: a shell
+   * between us and the command watches the pipe and SIGTERMs the command at EOF. Absent: it outlives us (`stack up`).
+   */
+  tether?: 'stdin' | 'wrap';
 }
 
 /**
- * Starts a process in its own process group with output appended to a log file and its PID
- * recorded, so it outlives the command that started it (`stack:up`) and can be stopped by PID.
+ * The shell that tethers a command which does not watch its stdin (the Kafka JVM): `sh -c TETHER kaudit-tether CMD
+ * ARGS…`. Node cannot ask the kernel to signal a child when its parent dies (no PR_SET_PDEATHSIG), but it can give
+ * it a pipe: the kernel closes our end when we die, and the reader sees EOF. The shell keeps that pipe on fd 3
+ * (the command gets /dev/null), a background reader waits for EOF on it and then SIGTERMs the command (SIGKILL 30 s
+ * later). The shell itself is the PID recorded and stays until the command exited, so the PID file, isAlive and
+ * stopPid (which signals the whole process group) mean the same as for the bare command; a SIGTERM/SIGINT to the
+ * shell alone is passed on.
+ */
+const TETHER = [
+  'exec 3<&0 </dev/null',
+  '"$@" &',
+  'engine=$!',
+  '( while read -r _ <&3; do :; done; kill -TERM "$engine" 2>/dev/null; sleep 30; kill -KILL "$engine" 2>/dev/null ) &',
+  'watcher=$!',
+  'exec 3<&-',
+  'trap \'kill -TERM "$engine" 2>/dev/null\' TERM INT',
+  'while :; do wait "$engine"; status=$?; kill -0 "$engine" 2>/dev/null || break; done',
+  'kill "$watcher" 2>/dev/null',
+  'exit "$status"',
+].join('\n');
+
+/**
+ * Starts a process in its own process group with output appended to a log file and its PID recorded, so it can be
+ * stopped by PID — and, untethered, outlive the command that started it (`stack:up`).
  */
 export function spawnDetached(options: SpawnDetachedOptions): number {
   const out = openSync(options.logFile, 'a');
   try {
-    const child = spawn(options.command, [...options.args], {
+    const [command, args] = options.tether === 'wrap' ? ['sh', ['-c', TETHER, 'kaudit-tether', options.command, ...options.args]] : [options.command, [...options.args]];
+    const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       detached: true,
-      stdio: ['ignore', out, out],
+      // Tethered: our end of its stdin is never written, only held; the kernel closes it when this process dies.
+      stdio: [options.tether === undefined ? 'ignore' : 'pipe', out, out],
     });
     if (child.pid === undefined) throw new KauditError('STACK_START_FAILED', `could not start ${options.command}`);
     child.unref();
+    // Held, not read or written: it must not keep this process's event loop alive either.
+    child.stdin?.on('error', () => undefined);
+    (child.stdin as { unref?: () => void } | null)?.unref?.();
     writeFileSync(options.pidFile, `${child.pid}\n`);
     return child.pid;
   } finally {

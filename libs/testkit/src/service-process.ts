@@ -79,6 +79,20 @@ export class ServiceProcess {
     throw new KauditError('INTERNAL', `${this.#o.service} not ready within ${timeoutMs} ms; see ${this.#o.logDir}`);
   }
 
+  /**
+   * Waits for the service to exit by itself (it is not signalled): its exit code (null when a signal ended it),
+   * or undefined when it still runs after `timeoutMs`.
+   */
+  async waitForExit(timeoutMs: number): Promise<number | null | undefined> {
+    const child = this.#child;
+    if (child === undefined) return undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([this.#exited.then(() => 'exited' as const), new Promise<'running'>((resolve) => (timer = setTimeout(() => resolve('running'), timeoutMs)))]);
+    clearTimeout(timer);
+    return outcome === 'exited' ? child.exitCode : undefined;
+  }
+
   /** SIGKILL: no shutdown hooks, no flush — a crash. */
   async kill(): Promise<void> {
     if (this.#running(this.#child)) {

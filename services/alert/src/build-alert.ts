@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { AuditRecordCodec } from '@kaudit/audit-schema';
-import { createKafkaClient, DeadLetterWriter, type KafkaClient, type Producer } from '@kaudit/kafka';
+import { createKafkaClient, DeadLetterWriter, superviseConsumers, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { HealthServer, WarmUp, type Component } from '@kaudit/runtime';
+import { HealthServer, ServiceFailure, WarmUp, type Component } from '@kaudit/runtime';
 import { loadNotifiers, type AlertConfig } from './config.js';
 import { AlertMetrics } from './alert-metrics.js';
 import { DestinationWorker } from './delivery/destination-worker.js';
@@ -60,7 +60,9 @@ export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): Buil
   const telemetry = createTelemetry(logger, registry, 'alert');
   const metrics = new AlertMetrics(registry);
   telemetry.emit({ event: 'rules_loaded', fields: { rules: rules.length, dir: config.rules.dir, notifiers: notifiers.map((n) => `${n.type}:${n.name}`) } });
-  const kafka = deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
+  // A consumer that stops for good fails the service (probes, non-zero exit) instead of leaving it up and idle.
+  const failure = new ServiceFailure();
+  const kafka = superviseConsumers(deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger }), { telemetry: telemetry.child('kafka'), failure });
   const ownsProducer = deps.producer === undefined;
   const producer = deps.producer ?? kafka.producer({ compression: config.kafka.compression });
   const store = new CheckpointStore({ kafka, producer, topic: config.kafka.stateTopic, groupPrefix: config.kafka.groupPrefix, logger });
@@ -106,7 +108,7 @@ export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): Buil
         sleep: deps.sleep ?? ((ms) => sleep(ms)),
       }),
   );
-  const health = new HealthServer({ host: config.http.host, port: config.http.port, registry, readiness: [warmUp.readiness] });
+  const health = new HealthServer({ host: config.http.host, port: config.http.port, registry, readiness: [warmUp.readiness], failure });
   const components: Component[] = [
     warmUp,
     ...(ownsProducer ? [{ name: 'producer', start: () => producer.start(), stop: () => producer.stop() }] : []),

@@ -1,8 +1,8 @@
 import type { Registry } from 'prom-client';
 import { AuditRecordCodec } from '@kaudit/audit-schema';
-import { createKafkaClient, DeadLetterWriter, type BatchConsumer, type KafkaClient, type Producer } from '@kaudit/kafka';
+import { createKafkaClient, DeadLetterWriter, superviseConsumers, type BatchConsumer, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { HealthServer, WarmUp, type Component } from '@kaudit/runtime';
+import { HealthServer, ServiceFailure, WarmUp, type Component } from '@kaudit/runtime';
 import type { EnrichConfig } from './config.js';
 import { createEnrichHandler } from './enrich-handler.js';
 import { EnrichMetrics } from './enrich-metrics.js';
@@ -41,8 +41,10 @@ function producerComponent(producer: Producer): Component {
  */
 export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): BuiltEnrich {
   const { logger, registry } = deps;
-  const kafka = deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
   const telemetry = createTelemetry(logger, registry, 'enrich');
+  // A consumer that stops for good fails the service (probes, non-zero exit) instead of leaving it up and idle.
+  const failure = new ServiceFailure();
+  const kafka = superviseConsumers(deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger }), { telemetry: telemetry.child('kafka'), failure });
   const metrics = new EnrichMetrics(registry);
   const components: Component[] = [];
 
@@ -108,6 +110,7 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
     host: config.http.host,
     port: config.http.port,
     readiness: [warmUp.readiness, { name: 'kafka-consumer', check: async () => consuming }],
+    failure,
   });
 
   if (directoryFile) components.push(directoryFile);

@@ -1,8 +1,8 @@
 import { Counter, type Registry } from 'prom-client';
 import { clickHouseConnectionOptions, createClickHouse, probeClickHouse, type ClickHouse } from '@kaudit/clickhouse';
-import { createKafkaClient, DeadLetterWriter, type KafkaClient } from '@kaudit/kafka';
+import { createKafkaClient, DeadLetterWriter, superviseConsumers, type KafkaClient } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
-import { growOldGeneration, HealthServer, type Component } from '@kaudit/runtime';
+import { growOldGeneration, HealthServer, ServiceFailure, type Component } from '@kaudit/runtime';
 import { BatchSink, type BatchSinkDeps } from './batch-sink.js';
 import type { SinkConfig } from './config.js';
 import { SinkService } from './sink-service.js';
@@ -50,7 +50,9 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
       requestTimeoutMs: config.clickhouse.requestTimeoutMs,
       applicationName: 'kaudit-sink',
     });
-  const kafka = deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger });
+  // A consumer that stops for good fails the service (probes, non-zero exit) instead of leaving it up and idle.
+  const failure = new ServiceFailure();
+  const kafka = superviseConsumers(deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger }), { telemetry: telemetry.child('kafka'), failure });
   const producer = kafka.producer({ compression: config.kafka.compression });
   const targets = new Map<string, SinkTarget>([
     [config.kafka.enrichedTopic, auditEventsTarget()],
@@ -101,6 +103,7 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
     port: config.http.port,
     registry,
     readiness: [{ name: 'clickhouse', check: async () => (await clickhouse.ping()).success }],
+    failure,
   });
   const components: Component[] = [
     {
