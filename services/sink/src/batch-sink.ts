@@ -44,6 +44,13 @@ interface Pending {
   row: AuditRow;
 }
 
+/** The oldest Kafka timestamp (ms) of `records`. */
+function oldestTimestampMs(records: readonly IncomingRecord[]): number {
+  let oldest = Infinity;
+  for (const r of records) oldest = Math.min(oldest, Number(r.timestamp));
+  return oldest;
+}
+
 /** One fetch, waiting to be inserted with the other fetches of its block. */
 interface Fetched {
   target: SinkTarget;
@@ -67,8 +74,11 @@ export interface BatchSinkDeps {
   previousOwnerWaitMs?: number;
   /** How fetches are gathered into inserts (SINK_BATCHING_DEFAULTS for what is not given). */
   batching?: Partial<GatherLimits>;
-  /** Called once per INSERT statement that stored rows, for metrics (kaudit_sink_inserts_total). */
-  onInsert?: (table: string, rows: number) => void;
+  /**
+   * Called once per INSERT statement that stored rows, for metrics (kaudit_sink_inserts_total), with the oldest
+   * Kafka timestamp (ms) of its records: how long the block's oldest row waited before it was stored (the bench).
+   */
+  onInsert?: (table: string, rows: number, oldestTimestampMs: number) => void;
   /** Called once per inserted or dead-lettered row, for metrics. */
   onRows?: (table: string, outcome: 'inserted' | 'dead_lettered' | 'already_stored' | 'offset_reused', count: number) => void;
 }
@@ -312,7 +322,7 @@ export class BatchSink {
       if (e.code === 'CLICKHOUSE_REJECTED') return false;
       throw e;
     }
-    this.#deps.onInsert?.(target.table, records.length);
+    this.#deps.onInsert?.(target.table, records.length, oldestTimestampMs(records));
     this.#deps.onRows?.(target.table, 'inserted', records.length);
     return true;
   }
@@ -349,7 +359,7 @@ export class BatchSink {
         format: 'JSONEachRow',
         clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
       });
-      this.#deps.onInsert?.(table, block.length);
+      this.#deps.onInsert?.(table, block.length, oldestTimestampMs(block.map((p) => p.record)));
       this.#deps.onRows?.(table, 'inserted', block.length);
       return;
     } catch (err) {

@@ -69,9 +69,9 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
       rows.inc({ table, outcome }, count);
       onRows?.(table, outcome, count);
     },
-    onInsert: (table, count) => {
+    onInsert: (table, count, oldestTimestampMs) => {
       inserts.inc({ table });
-      deps.onInsert?.(table, count);
+      deps.onInsert?.(table, count, oldestTimestampMs);
     },
     batching: { maxRows: config.batch.maxRows, maxBytes: config.batch.maxBytes, maxHeld: config.kafka.partitionsConcurrently },
   });
