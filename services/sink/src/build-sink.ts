@@ -5,6 +5,7 @@ import { createTelemetry, type Logger } from '@kaudit/logging';
 import { growOldGeneration, HealthServer, type Component } from '@kaudit/runtime';
 import { BatchSink, type BatchSinkDeps } from './batch-sink.js';
 import type { SinkConfig } from './config.js';
+import { fetchWaitMs } from './fetch-wait.js';
 import { SinkService } from './sink-service.js';
 import { alertsTarget, auditEventsTarget, type SinkTarget } from './sink-target.js';
 
@@ -87,7 +88,8 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
         fetchMinBytes: Math.min(config.kafka.fetchMaxBytes, config.kafka.maxBytesPerPartition),
         // What the sink holds at once (issue 16: memory), kept while ClickHouse is down.
         fetchMaxBytes: config.kafka.fetchMaxBytes,
-        fetchMaxWaitMs: config.batch.maxWaitMs,
+        // Not the whole max wait: it bounds a block's oldest row, which may have waited for the previous block.
+        fetchMaxWaitMs: fetchWaitMs(config.batch.maxWaitMs),
         retryMaxMs: config.kafka.retryMaxMs,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
