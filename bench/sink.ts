@@ -11,7 +11,9 @@
  * in the sink's own rows per insert AND as many inserts at once as the sink had in flight (counted during its
  * run; issue 16 "fair baseline"), into an identical table — an upper bound for any Kafka→ClickHouse sink —
  * measured twice and averaged (the shared machine's load drifts).
- * Steady rates: a paced producer for a fixed time, merges stopped so every part an insert made is counted.
+ * Steady rates: a paced producer for a fixed time, merges stopped so every part an insert made is counted; the age of
+ * each block's oldest row when it was stored (SINK_BATCH_MAX_WAIT_MS bounds it; the broker holds a fetch for half of
+ * it, see services/sink/src/fetch-wait.ts), and the peak RSS of this process (sink + producer: an upper bound).
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -102,8 +104,11 @@ function benchSink(
   ctx: BenchContext,
   deps: { kafka: KafkaClient; ch: ClickHouse; db: string; topic: string },
   onRows: (outcome: string, rows: number) => void,
-): { lifecycle: Lifecycle; service: SinkService; inserts: () => number } {
+): { lifecycle: Lifecycle; service: SinkService; inserts: () => number; oldestRowAges: number[]; maxWaitMs: number } {
   let inserts = 0;
+  // How long each block's oldest row had waited when the block was stored (its Kafka timestamp is the producer's
+  // clock, this process's): what SINK_BATCH_MAX_WAIT_MS is meant to bound.
+  const oldestRowAges: number[] = [];
   const config = loadSinkConfig({
     KAFKA_BROKERS: ctx.kafkaBrokers,
     CLICKHOUSE_URL: ctx.clickhouseUrl,
@@ -121,10 +126,38 @@ function benchSink(
     kafka: deps.kafka,
     clickhouse: deps.ch,
     onRows: (_table, outcome, rows) => onRows(outcome, rows),
-    onInsert: () => inserts++,
+    onInsert: (_table, _rows, oldestTimestampMs) => {
+      inserts++;
+      oldestRowAges.push(Date.now() - oldestTimestampMs);
+    },
   });
   const lifecycle = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...built.components);
-  return { lifecycle, service: built.service, inserts: () => inserts };
+  return { lifecycle, service: built.service, inserts: () => inserts, oldestRowAges, maxWaitMs: config.batch.maxWaitMs };
+}
+
+/** The q-quantile (0..1) of `values` (nearest rank); NaN when there are none. */
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+}
+
+/**
+ * Peak RSS and V8 heap used of this process while `during` runs, sampled every 100 ms. The process is the sink AND
+ * the bench around it (its producer, the records it sends): an upper bound of the sink's own.
+ */
+async function peakMemory<T>(during: () => Promise<T>): Promise<{ result: T; rssMiB: number; heapMiB: number }> {
+  let rss = process.memoryUsage.rss();
+  let heap = process.memoryUsage().heapUsed;
+  const timer = setInterval(() => {
+    rss = Math.max(rss, process.memoryUsage.rss());
+    heap = Math.max(heap, process.memoryUsage().heapUsed);
+  }, 100);
+  try {
+    const result = await during();
+    return { result, rssMiB: rss / 2 ** 20, heapMiB: heap / 2 ** 20 };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 async function count(ch: ClickHouse, table: string): Promise<number> {
@@ -175,6 +208,7 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
     for (const t of tables) await d.ch.command({ query: `SYSTEM STOP MERGES ${db}.${t.name}` });
     await admin.ensureTopics([{ topic, partitions: d.partitions }, { topic: `${topic}_alerts`, partitions: 1 }, { topic: `${topic}_dlq`, partitions: 1 }]);
     let stored = 0;
+    let rssPeak = process.memoryUsage.rss();
     const built = benchSink(d.ctx, { kafka: d.kafka, ch: d.ch, db, topic }, (outcome, rows) => {
       if (outcome === 'inserted') stored += rows;
     });
@@ -198,10 +232,14 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
       if (Date.now() > deadline) throw new Error(`steady ${d.rate}/s: the warm-up record was not stored`);
     }
     stored = 0;
+    built.oldestRowAges.length = 0;
     const inserts0 = built.inserts();
     const parts0 = await partCounts(d.ch, db);
     const began = performance.now();
     let sent = 0;
+    const rssTimer = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    }, 100);
     for (let elapsed = 0; elapsed < d.seconds * 1000; elapsed = performance.now() - began) {
       const due = Math.min(2000, Math.floor((d.rate * elapsed) / 1000) - sent);
       if (due <= 0) {
@@ -224,17 +262,31 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
       if (Date.now() > deadline) throw new Error(`steady ${d.rate}/s: sink stored only ${stored}/${sent} rows in time`);
     }
     const drainMs = performance.now() - stoppedAt;
+    clearInterval(rssTimer);
+    const ages = built.oldestRowAges;
     const window = (performance.now() - began) / 1000;
     const inserts = built.inserts() - inserts0;
     const parts1 = await partCounts(d.ch, db);
-    process.stderr.write(`steady ${d.rate}/s: sent ${sent} in ${sentFor.toFixed(1)} s, ${inserts} inserts, parts ${parts0.auditEvents}→${parts1.auditEvents} (all ${parts0.all}→${parts1.all}), drained ${Math.round(drainMs)} ms after\n`);
+    process.stderr.write(
+      `steady ${d.rate}/s: sent ${sent} in ${sentFor.toFixed(1)} s, ${inserts} inserts, parts ${parts0.auditEvents}→${parts1.auditEvents} (all ${parts0.all}→${parts1.all}), drained ${Math.round(drainMs)} ms after, oldest row of a block p50/p99/max ${Math.round(quantile(ages, 0.5))}/${Math.round(quantile(ages, 0.99))}/${Math.round(Math.max(...ages))} ms (max wait ${built.maxWaitMs} ms)\n`,
+    );
     const label = `at ${d.rate.toLocaleString('en-US')} events/s (sent ${Math.round(sent / sentFor).toLocaleString('en-US')}/s for ${Math.round(sentFor)} s)`;
     return [
       { name: `sink inserts/s ${label}`, value: inserts / window, unit: 'inserts/s', goal: '<= ~1-2 per sink process' },
       { name: `sink rows per insert ${label}`, value: sent / Math.max(1, inserts), unit: 'rows' },
       { name: `new parts/min of audit_events ${label}`, value: ((parts1.auditEvents - parts0.auditEvents) / window) * 60, unit: 'parts/min' },
       { name: `new parts/min, all tables (audit_events + rollups) ${label}`, value: ((parts1.all - parts0.all) / window) * 60, unit: 'parts/min' },
-      { name: `sink: last row stored after the producer stopped ${label}`, value: drainMs, unit: 'ms', goal: 'freshness p99 < 5 s end to end' },
+      // One sample, and it depends on where in the fetch cycle the producer stopped: a row that arrived just after a
+      // fetch was answered waits for that block's handling, a broker wait and its own block; one that arrived just
+      // before, for its insert only. The age of every block's oldest row below is the distribution.
+      { name: `sink: last row stored after the producer stopped (one sample, phase of the fetch cycle) ${label}`, value: drainMs, unit: 'ms', goal: 'freshness p99 < 5 s end to end' },
+      ...(['p50', 'p99', 'max'] as const).map((q) => ({
+        name: `sink: age of a block's oldest row when stored, ${q} of ${ages.length} inserts ${label}`,
+        value: q === 'max' ? Math.max(...ages) : quantile(ages, q === 'p50' ? 0.5 : 0.99),
+        unit: 'ms',
+        goal: `<= SINK_BATCH_MAX_WAIT_MS (${built.maxWaitMs} ms)`,
+      })),
+      { name: `RSS peak of the bench process (sink + producer) ${label}`, value: rssPeak / 2 ** 20, unit: 'MiB', goal: '< 300 MiB (sink alone)' },
     ];
   } finally {
     await lifecycle?.stop();
@@ -304,10 +356,12 @@ export const run: BenchRun = async (ctx) => {
     // This process's CPU from the join to the last row: the sink alone (the records were produced before).
     const sinkCpu = process.cpuUsage();
     const deadline = Date.now() + 300_000;
-    while (stored < n) {
-      if (Date.now() > deadline) throw new Error(`sink stored only ${stored}/${n} rows in time`);
-      await sleep(100);
-    }
+    const backlogMemory = await peakMemory(async () => {
+      while (stored < n) {
+        if (Date.now() > deadline) throw new Error(`sink stored only ${stored}/${n} rows in time`);
+        await sleep(100);
+      }
+    });
     const sinkRate = stored / ((last - joinedAt) / 1000);
     const sinkCpuUsed = process.cpuUsage(sinkCpu);
     const sinkCpuUsPerRow = (sinkCpuUsed.user + sinkCpuUsed.system) / stored;
@@ -346,6 +400,13 @@ export const run: BenchRun = async (ctx) => {
         value: (rawFirst.cpuUsPerRow + rawSecond.cpuUsPerRow) / 2,
         unit: 'µs/row',
       },
+      {
+        name: `RSS peak of the bench process draining the backlog (sink, and the bench's ${n} records in memory)`,
+        value: backlogMemory.rssMiB,
+        unit: 'MiB',
+        goal: '< 300 MiB (sink alone)',
+      },
+      { name: 'V8 heap used peak, same window', value: backlogMemory.heapMiB, unit: 'MiB' },
       { name: 'stored bytes per event (compressed, after merge)', value: Number(bytes?.c ?? 0) / n, unit: 'B' },
       { name: 'stored bytes per event (uncompressed)', value: Number(bytes?.u ?? 0) / n, unit: 'B' },
     ];
