@@ -97,7 +97,7 @@ export interface BatchSinkDeps {
  *    After a crash between insert and commit kafkajs may re-present the range cut differently; the check makes
  *    that harmless, whatever the cut.
  * 3. The rest waits for the other fetches in hand (FetchGatherer: up to a row, byte and time limit), and all of
- *    them are inserted as one block — about one insert per table per SINK_BATCH_MAX_WAIT_MS at low rates instead
+ *    them are inserted as one block — about one insert per table per half SINK_BATCH_MAX_WAIT_MS and a block's handling at low rates instead
  *    of one per fetch (issue 16) — ordered by topic, partition and offset, with insert_deduplication_token = each
  *    partition's first-last range and a digest (see deduplicationToken), and a deduplication window on the table
  *    (and the rollup behind its materialized view), so a retried insert whose first attempt did land — timed out
