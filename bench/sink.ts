@@ -16,6 +16,9 @@
  * it, see services/sink/src/fetch-wait.ts), and the peak RSS of this process (sink + producer: an upper bound).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
@@ -25,6 +28,8 @@ import { DEFAULT_KAFKA_COMPRESSION } from '@kaudit/config';
 import { createKafkaClient, type KafkaClient } from '@kaudit/kafka';
 import { Lifecycle } from '@kaudit/runtime';
 import { buildSink, loadSinkConfig, toAuditRow, type SinkService } from '@kaudit/sink';
+import { freePort, rssMiB } from '@kaudit/stack';
+import { ServiceProcess } from '@kaudit/testkit';
 import type { BenchContext, BenchFigure, BenchRun } from './bench-types.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
@@ -302,6 +307,86 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
   }
 }
 
+/**
+ * The sink's own RSS (issue 16: < 300 MiB at 10,000 events/s): the steady rates above run the sink inside the bench's
+ * process, beside its producer and records, so their RSS is not the sink's. Here main.ts runs as its own process,
+ * fed at `rate` for `seconds`, its RSS (process tree) sampled every 250 ms until it has stored everything.
+ */
+async function ownProcessRss(d: SteadyRun): Promise<BenchFigure[]> {
+  const topic = uniqueName('bench_sink_rss');
+  const db = uniqueName('bench_sink_rss');
+  const admin = d.kafka.admin();
+  await admin.start();
+  const proc = new ServiceProcess({
+    service: 'sink',
+    httpPort: await freePort(),
+    logDir: join(mkdtempSync(join(tmpdir(), 'kaudit-bench-sink-')), 'logs'),
+    env: {
+      KAFKA_BROKERS: d.ctx.kafkaBrokers,
+      CLICKHOUSE_URL: d.ctx.clickhouseUrl,
+      CLICKHOUSE_DATABASE: db,
+      SINK_GROUP_ID: uniqueName('bench_sink_rss'),
+      SINK_ENRICHED_TOPIC: topic,
+      SINK_ALERTS_TOPIC: `${topic}_alerts`,
+      SINK_DLQ_TOPIC: `${topic}_dlq`,
+    },
+  });
+  try {
+    await runMigrations({ client: d.ch, dir: MIGRATIONS, database: db, logger: d.ctx.logger, vars: { retention_days: 3650 } });
+    await admin.ensureTopics([{ topic, partitions: d.partitions }, { topic: `${topic}_alerts`, partitions: 1 }, { topic: `${topic}_dlq`, partitions: 1 }]);
+    await proc.start();
+    const headers = { [SCHEMA_FINGERPRINT_HEADER]: d.codec.fingerprint };
+    // A first record, sent until the new topic takes it and waited for until stored: the sink is consuming.
+    for (const deadline = Date.now() + 120_000; ; await sleep(200)) {
+      try {
+        await d.producer.send(topic, [{ key: 'warm-up', value: d.encoded[0] as Buffer, headers }]);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+    }
+    for (const deadline = Date.now() + 120_000; (await count(d.ch, `${db}.audit_events`)) < 1; await sleep(200)) {
+      if (Date.now() > deadline) throw new Error('sink process: the warm-up record was not stored');
+    }
+    let peak = 0;
+    const sample = setInterval(() => {
+      peak = Math.max(peak, (proc.pid === undefined ? undefined : rssMiB(proc.pid)) ?? 0);
+    }, 250);
+    try {
+      const began = performance.now();
+      let sent = 0;
+      for (let elapsed = 0; elapsed < d.seconds * 1000; elapsed = performance.now() - began) {
+        const due = Math.min(2000, Math.floor((d.rate * elapsed) / 1000) - sent);
+        if (due <= 0) {
+          await sleep(5);
+          continue;
+        }
+        try {
+          await d.producer.send(topic, Array.from({ length: due }, (_, j) => ({ key: String(sent + j), value: d.encoded[(sent + j) % d.encoded.length] as Buffer, headers })));
+          sent += due;
+        } catch (err) {
+          d.ctx.logger.warn({ event: 'bench_send_retry', err }, 'bench_send_retry');
+          await sleep(200);
+        }
+      }
+      const sentFor = (performance.now() - began) / 1000;
+      // A chunk sent again after a refused send may have landed twice: at least the warm-up and `sent` rows.
+      for (const deadline = Date.now() + 300_000; (await count(d.ch, `${db}.audit_events`)) < sent + 1; await sleep(500)) {
+        if (Date.now() > deadline) throw new Error(`sink process at ${d.rate}/s: not everything stored in time`);
+      }
+      const label = `at ${d.rate.toLocaleString('en-US')} events/s (sent ${Math.round(sent / sentFor).toLocaleString('en-US')}/s for ${Math.round(sentFor)} s, until all stored)`;
+      return [{ name: `RSS peak of the sink as its own process (main.ts) ${label}`, value: peak, unit: 'MiB', goal: '< 300 MiB' }];
+    } finally {
+      clearInterval(sample);
+    }
+  } finally {
+    await proc.stop();
+    await admin.deleteTopics([topic, `${topic}_alerts`, `${topic}_dlq`]).catch(() => undefined);
+    await admin.stop();
+    await d.ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+  }
+}
+
 export const run: BenchRun = async (ctx) => {
   const n = Math.max(5000, Math.round(100_000 * ctx.scale));
   const partitions = 6; // the enriched topic's default
@@ -418,9 +503,11 @@ export const run: BenchRun = async (ctx) => {
       { name: 'stored bytes per event (uncompressed)', value: Number(bytes?.u ?? 0) / n, unit: 'B' },
     ];
     const seconds = Math.max(10, Math.round(30 * ctx.scale));
+    const encoded = records.slice(0, Math.min(n, 20_000)).map((r) => codec.encode(r));
     for (const rate of [100, 10_000]) {
-      figures.push(...(await steadyRate({ ctx, ch, kafka, producer, codec, encoded: records.slice(0, Math.min(n, 20_000)).map((r) => codec.encode(r)), rate, seconds, partitions })));
+      figures.push(...(await steadyRate({ ctx, ch, kafka, producer, codec, encoded, rate, seconds, partitions })));
     }
+    figures.push(...(await ownProcessRss({ ctx, ch, kafka, producer, codec, encoded, rate: 10_000, seconds, partitions })));
     return figures;
   } finally {
     await lifecycle?.stop();
