@@ -11,9 +11,14 @@
  * in the sink's own rows per insert AND as many inserts at once as the sink had in flight (counted during its
  * run; issue 16 "fair baseline"), into an identical table — an upper bound for any Kafka→ClickHouse sink —
  * measured twice and averaged (the shared machine's load drifts).
- * Steady rates: a paced producer for a fixed time, merges stopped so every part an insert made is counted.
+ * Steady rates: a paced producer for a fixed time, merges stopped so every part an insert made is counted; the age of
+ * each block's oldest row when it was stored (SINK_BATCH_MAX_WAIT_MS bounds it; the broker holds a fetch for half of
+ * it, see services/sink/src/fetch-wait.ts), and the peak RSS of this process (sink + producer: an upper bound).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
@@ -23,6 +28,8 @@ import { DEFAULT_KAFKA_COMPRESSION } from '@kaudit/config';
 import { createKafkaClient, type KafkaClient } from '@kaudit/kafka';
 import { Lifecycle } from '@kaudit/runtime';
 import { buildSink, loadSinkConfig, toAuditRow, type SinkService } from '@kaudit/sink';
+import { freePort, rssMiB } from '@kaudit/stack';
+import { ServiceProcess } from '@kaudit/testkit';
 import type { BenchContext, BenchFigure, BenchRun } from './bench-types.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
@@ -102,8 +109,11 @@ function benchSink(
   ctx: BenchContext,
   deps: { kafka: KafkaClient; ch: ClickHouse; db: string; topic: string },
   onRows: (outcome: string, rows: number) => void,
-): { lifecycle: Lifecycle; service: SinkService; inserts: () => number } {
+): { lifecycle: Lifecycle; service: SinkService; inserts: () => number; oldestRowAges: number[]; maxWaitMs: number } {
   let inserts = 0;
+  // How long each block's oldest row had waited when the block was stored (its Kafka timestamp is the producer's
+  // clock, this process's): what SINK_BATCH_MAX_WAIT_MS is meant to bound.
+  const oldestRowAges: number[] = [];
   const config = loadSinkConfig({
     KAFKA_BROKERS: ctx.kafkaBrokers,
     CLICKHOUSE_URL: ctx.clickhouseUrl,
@@ -121,10 +131,38 @@ function benchSink(
     kafka: deps.kafka,
     clickhouse: deps.ch,
     onRows: (_table, outcome, rows) => onRows(outcome, rows),
-    onInsert: () => inserts++,
+    onInsert: (_table, _rows, oldestTimestampMs) => {
+      inserts++;
+      oldestRowAges.push(Date.now() - oldestTimestampMs);
+    },
   });
   const lifecycle = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...built.components);
-  return { lifecycle, service: built.service, inserts: () => inserts };
+  return { lifecycle, service: built.service, inserts: () => inserts, oldestRowAges, maxWaitMs: config.batch.maxWaitMs };
+}
+
+/** The q-quantile (0..1) of `values` (nearest rank); NaN when there are none. */
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+}
+
+/**
+ * Peak RSS and V8 heap used of this process while `during` runs, sampled every 100 ms. The process is the sink AND
+ * the bench around it (its producer, the records it sends): an upper bound of the sink's own.
+ */
+async function peakMemory<T>(during: () => Promise<T>): Promise<{ result: T; rssMiB: number; heapMiB: number }> {
+  let rss = process.memoryUsage.rss();
+  let heap = process.memoryUsage().heapUsed;
+  const timer = setInterval(() => {
+    rss = Math.max(rss, process.memoryUsage.rss());
+    heap = Math.max(heap, process.memoryUsage().heapUsed);
+  }, 100);
+  try {
+    const result = await during();
+    return { result, rssMiB: rss / 2 ** 20, heapMiB: heap / 2 ** 20 };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 async function count(ch: ClickHouse, table: string): Promise<number> {
@@ -175,6 +213,8 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
     for (const t of tables) await d.ch.command({ query: `SYSTEM STOP MERGES ${db}.${t.name}` });
     await admin.ensureTopics([{ topic, partitions: d.partitions }, { topic: `${topic}_alerts`, partitions: 1 }, { topic: `${topic}_dlq`, partitions: 1 }]);
     let stored = 0;
+    const rssBefore = process.memoryUsage.rss();
+    let rssPeak = rssBefore;
     const built = benchSink(d.ctx, { kafka: d.kafka, ch: d.ch, db, topic }, (outcome, rows) => {
       if (outcome === 'inserted') stored += rows;
     });
@@ -198,10 +238,14 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
       if (Date.now() > deadline) throw new Error(`steady ${d.rate}/s: the warm-up record was not stored`);
     }
     stored = 0;
+    built.oldestRowAges.length = 0;
     const inserts0 = built.inserts();
     const parts0 = await partCounts(d.ch, db);
     const began = performance.now();
     let sent = 0;
+    const rssTimer = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    }, 100);
     for (let elapsed = 0; elapsed < d.seconds * 1000; elapsed = performance.now() - began) {
       const due = Math.min(2000, Math.floor((d.rate * elapsed) / 1000) - sent);
       if (due <= 0) {
@@ -224,20 +268,119 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
       if (Date.now() > deadline) throw new Error(`steady ${d.rate}/s: sink stored only ${stored}/${sent} rows in time`);
     }
     const drainMs = performance.now() - stoppedAt;
+    clearInterval(rssTimer);
+    const ages = built.oldestRowAges;
     const window = (performance.now() - began) / 1000;
     const inserts = built.inserts() - inserts0;
     const parts1 = await partCounts(d.ch, db);
-    process.stderr.write(`steady ${d.rate}/s: sent ${sent} in ${sentFor.toFixed(1)} s, ${inserts} inserts, parts ${parts0.auditEvents}→${parts1.auditEvents} (all ${parts0.all}→${parts1.all}), drained ${Math.round(drainMs)} ms after\n`);
+    process.stderr.write(
+      `steady ${d.rate}/s: sent ${sent} in ${sentFor.toFixed(1)} s, ${inserts} inserts, parts ${parts0.auditEvents}→${parts1.auditEvents} (all ${parts0.all}→${parts1.all}), drained ${Math.round(drainMs)} ms after, oldest row of a block p50/p99/max ${Math.round(quantile(ages, 0.5))}/${Math.round(quantile(ages, 0.99))}/${Math.round(Math.max(...ages))} ms (max wait ${built.maxWaitMs} ms)\n`,
+    );
     const label = `at ${d.rate.toLocaleString('en-US')} events/s (sent ${Math.round(sent / sentFor).toLocaleString('en-US')}/s for ${Math.round(sentFor)} s)`;
     return [
       { name: `sink inserts/s ${label}`, value: inserts / window, unit: 'inserts/s', goal: '<= ~1-2 per sink process' },
       { name: `sink rows per insert ${label}`, value: sent / Math.max(1, inserts), unit: 'rows' },
       { name: `new parts/min of audit_events ${label}`, value: ((parts1.auditEvents - parts0.auditEvents) / window) * 60, unit: 'parts/min' },
       { name: `new parts/min, all tables (audit_events + rollups) ${label}`, value: ((parts1.all - parts0.all) / window) * 60, unit: 'parts/min' },
-      { name: `sink: last row stored after the producer stopped ${label}`, value: drainMs, unit: 'ms', goal: 'freshness p99 < 5 s end to end' },
+      // One sample, and it depends on where in the fetch cycle the producer stopped: a row that arrived just after a
+      // fetch was answered waits for that block's handling, a broker wait and its own block; one that arrived just
+      // before, for its insert only. The age of every block's oldest row below is the distribution.
+      { name: `sink: last row stored after the producer stopped (one sample, phase of the fetch cycle) ${label}`, value: drainMs, unit: 'ms', goal: 'freshness p99 < 5 s end to end' },
+      ...(['p50', 'p99', 'max'] as const).map((q) => ({
+        name: `sink: age of a block's oldest row when stored, ${q} of ${ages.length} inserts ${label}`,
+        value: q === 'max' ? Math.max(...ages) : quantile(ages, q === 'p50' ? 0.5 : 0.99),
+        unit: 'ms',
+        goal: `<= SINK_BATCH_MAX_WAIT_MS (${built.maxWaitMs} ms)`,
+      })),
+      {
+        name: `RSS peak of the bench process (sink + producer; ${Math.round(rssBefore / 2 ** 20)} MiB before the sink started) ${label}`,
+        value: rssPeak / 2 ** 20,
+        unit: 'MiB',
+        goal: '< 300 MiB (sink alone)',
+      },
     ];
   } finally {
     await lifecycle?.stop();
+    await admin.deleteTopics([topic, `${topic}_alerts`, `${topic}_dlq`]).catch(() => undefined);
+    await admin.stop();
+    await d.ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+  }
+}
+
+/**
+ * The sink's own RSS (issue 16: < 300 MiB at 10,000 events/s): the steady rates above run the sink inside the bench's
+ * process, beside its producer and records, so their RSS is not the sink's. Here main.ts runs as its own process,
+ * fed at `rate` for `seconds`, its RSS (process tree) sampled every 250 ms until it has stored everything.
+ */
+async function ownProcessRss(d: SteadyRun): Promise<BenchFigure[]> {
+  const topic = uniqueName('bench_sink_rss');
+  const db = uniqueName('bench_sink_rss');
+  const admin = d.kafka.admin();
+  await admin.start();
+  const proc = new ServiceProcess({
+    service: 'sink',
+    httpPort: await freePort(),
+    logDir: join(mkdtempSync(join(tmpdir(), 'kaudit-bench-sink-')), 'logs'),
+    env: {
+      KAFKA_BROKERS: d.ctx.kafkaBrokers,
+      CLICKHOUSE_URL: d.ctx.clickhouseUrl,
+      CLICKHOUSE_DATABASE: db,
+      SINK_GROUP_ID: uniqueName('bench_sink_rss'),
+      SINK_ENRICHED_TOPIC: topic,
+      SINK_ALERTS_TOPIC: `${topic}_alerts`,
+      SINK_DLQ_TOPIC: `${topic}_dlq`,
+    },
+  });
+  try {
+    await runMigrations({ client: d.ch, dir: MIGRATIONS, database: db, logger: d.ctx.logger, vars: { retention_days: 3650 } });
+    await admin.ensureTopics([{ topic, partitions: d.partitions }, { topic: `${topic}_alerts`, partitions: 1 }, { topic: `${topic}_dlq`, partitions: 1 }]);
+    await proc.start();
+    const headers = { [SCHEMA_FINGERPRINT_HEADER]: d.codec.fingerprint };
+    // A first record, sent until the new topic takes it and waited for until stored: the sink is consuming.
+    for (const deadline = Date.now() + 120_000; ; await sleep(200)) {
+      try {
+        await d.producer.send(topic, [{ key: 'warm-up', value: d.encoded[0] as Buffer, headers }]);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+    }
+    for (const deadline = Date.now() + 120_000; (await count(d.ch, `${db}.audit_events`)) < 1; await sleep(200)) {
+      if (Date.now() > deadline) throw new Error('sink process: the warm-up record was not stored');
+    }
+    let peak = 0;
+    const sample = setInterval(() => {
+      peak = Math.max(peak, (proc.pid === undefined ? undefined : rssMiB(proc.pid)) ?? 0);
+    }, 250);
+    try {
+      const began = performance.now();
+      let sent = 0;
+      for (let elapsed = 0; elapsed < d.seconds * 1000; elapsed = performance.now() - began) {
+        const due = Math.min(2000, Math.floor((d.rate * elapsed) / 1000) - sent);
+        if (due <= 0) {
+          await sleep(5);
+          continue;
+        }
+        try {
+          await d.producer.send(topic, Array.from({ length: due }, (_, j) => ({ key: String(sent + j), value: d.encoded[(sent + j) % d.encoded.length] as Buffer, headers })));
+          sent += due;
+        } catch (err) {
+          d.ctx.logger.warn({ event: 'bench_send_retry', err }, 'bench_send_retry');
+          await sleep(200);
+        }
+      }
+      const sentFor = (performance.now() - began) / 1000;
+      // A chunk sent again after a refused send may have landed twice: at least the warm-up and `sent` rows.
+      for (const deadline = Date.now() + 300_000; (await count(d.ch, `${db}.audit_events`)) < sent + 1; await sleep(500)) {
+        if (Date.now() > deadline) throw new Error(`sink process at ${d.rate}/s: not everything stored in time`);
+      }
+      const label = `at ${d.rate.toLocaleString('en-US')} events/s (sent ${Math.round(sent / sentFor).toLocaleString('en-US')}/s for ${Math.round(sentFor)} s, until all stored)`;
+      return [{ name: `RSS peak of the sink as its own process (main.ts) ${label}`, value: peak, unit: 'MiB', goal: '< 300 MiB' }];
+    } finally {
+      clearInterval(sample);
+    }
+  } finally {
+    await proc.stop();
     await admin.deleteTopics([topic, `${topic}_alerts`, `${topic}_dlq`]).catch(() => undefined);
     await admin.stop();
     await d.ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
@@ -297,6 +440,7 @@ export const run: BenchRun = async (ctx) => {
       last = performance.now();
     });
     lifecycle = built.lifecycle;
+    const rssBeforeSink = process.memoryUsage.rss();
     await lifecycle.start();
     await built.service.waitForAssignment(60_000);
     // From the group join on: a backlog this size can be one fetch and one insert, so first-to-last row is no span.
@@ -304,10 +448,12 @@ export const run: BenchRun = async (ctx) => {
     // This process's CPU from the join to the last row: the sink alone (the records were produced before).
     const sinkCpu = process.cpuUsage();
     const deadline = Date.now() + 300_000;
-    while (stored < n) {
-      if (Date.now() > deadline) throw new Error(`sink stored only ${stored}/${n} rows in time`);
-      await sleep(100);
-    }
+    const backlogMemory = await peakMemory(async () => {
+      while (stored < n) {
+        if (Date.now() > deadline) throw new Error(`sink stored only ${stored}/${n} rows in time`);
+        await sleep(100);
+      }
+    });
     const sinkRate = stored / ((last - joinedAt) / 1000);
     const sinkCpuUsed = process.cpuUsage(sinkCpu);
     const sinkCpuUsPerRow = (sinkCpuUsed.user + sinkCpuUsed.system) / stored;
@@ -346,13 +492,22 @@ export const run: BenchRun = async (ctx) => {
         value: (rawFirst.cpuUsPerRow + rawSecond.cpuUsPerRow) / 2,
         unit: 'µs/row',
       },
+      {
+        name: `RSS peak of the bench process draining the backlog (the sink, and the bench's ${n} records: ${Math.round(rssBeforeSink / 2 ** 20)} MiB before the sink started)`,
+        value: backlogMemory.rssMiB,
+        unit: 'MiB',
+        goal: '< 300 MiB (sink alone)',
+      },
+      { name: 'V8 heap used peak, same window', value: backlogMemory.heapMiB, unit: 'MiB' },
       { name: 'stored bytes per event (compressed, after merge)', value: Number(bytes?.c ?? 0) / n, unit: 'B' },
       { name: 'stored bytes per event (uncompressed)', value: Number(bytes?.u ?? 0) / n, unit: 'B' },
     ];
     const seconds = Math.max(10, Math.round(30 * ctx.scale));
+    const encoded = records.slice(0, Math.min(n, 20_000)).map((r) => codec.encode(r));
     for (const rate of [100, 10_000]) {
-      figures.push(...(await steadyRate({ ctx, ch, kafka, producer, codec, encoded: records.slice(0, Math.min(n, 20_000)).map((r) => codec.encode(r)), rate, seconds, partitions })));
+      figures.push(...(await steadyRate({ ctx, ch, kafka, producer, codec, encoded, rate, seconds, partitions })));
     }
+    figures.push(...(await ownProcessRss({ ctx, ch, kafka, producer, codec, encoded, rate: 10_000, seconds, partitions })));
     return figures;
   } finally {
     await lifecycle?.stop();

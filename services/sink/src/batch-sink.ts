@@ -44,6 +44,13 @@ interface Pending {
   row: AuditRow;
 }
 
+/** The oldest Kafka timestamp (ms) of `records`. */
+function oldestTimestampMs(records: readonly IncomingRecord[]): number {
+  let oldest = Infinity;
+  for (const r of records) oldest = Math.min(oldest, Number(r.timestamp));
+  return oldest;
+}
+
 /** One fetch, waiting to be inserted with the other fetches of its block. */
 interface Fetched {
   target: SinkTarget;
@@ -67,8 +74,11 @@ export interface BatchSinkDeps {
   previousOwnerWaitMs?: number;
   /** How fetches are gathered into inserts (SINK_BATCHING_DEFAULTS for what is not given). */
   batching?: Partial<GatherLimits>;
-  /** Called once per INSERT statement that stored rows, for metrics (kaudit_sink_inserts_total). */
-  onInsert?: (table: string, rows: number) => void;
+  /**
+   * Called once per INSERT statement that stored rows, for metrics (kaudit_sink_inserts_total), with the oldest
+   * Kafka timestamp (ms) of its records: how long the block's oldest row waited before it was stored (the bench).
+   */
+  onInsert?: (table: string, rows: number, oldestTimestampMs: number) => void;
   /** Called once per inserted or dead-lettered row, for metrics. */
   onRows?: (table: string, outcome: 'inserted' | 'dead_lettered' | 'already_stored' | 'offset_reused', count: number) => void;
 }
@@ -87,7 +97,7 @@ export interface BatchSinkDeps {
  *    After a crash between insert and commit kafkajs may re-present the range cut differently; the check makes
  *    that harmless, whatever the cut.
  * 3. The rest waits for the other fetches in hand (FetchGatherer: up to a row, byte and time limit), and all of
- *    them are inserted as one block — about one insert per table per SINK_BATCH_MAX_WAIT_MS at low rates instead
+ *    them are inserted as one block — about one insert per table per half SINK_BATCH_MAX_WAIT_MS and a block's handling at low rates instead
  *    of one per fetch (issue 16) — ordered by topic, partition and offset, with insert_deduplication_token = each
  *    partition's first-last range and a digest (see deduplicationToken), and a deduplication window on the table
  *    (and the rollup behind its materialized view), so a retried insert whose first attempt did land — timed out
@@ -143,9 +153,17 @@ export class BatchSink {
     await this.#gatherer.join({ item: { target, owned, batch, ctx }, key: owned, rows: batch.records.length, bytes }, previousOwner);
   }
 
-  /** The records of a fetch that are not stored yet (step 2). */
-  async #notStored(table: string, batch: RecordBatch): Promise<IncomingRecord[]> {
-    const stored = await this.storedPositions(table, batch.topic, batch.partition, batch.firstOffset, batch.lastOffset);
+  /**
+   * The records of a block's fetches that are not stored yet (step 2), in the fetches' order. One query for the
+   * whole block: a query per fetch was six round trips at once to ClickHouse on every insert, a tenth of the time
+   * between a fetch's answer and its commit at 100 events/s (issue 16: that time delays the next fetch).
+   */
+  async #notStored(table: string, batches: readonly RecordBatch[]): Promise<IncomingRecord[]> {
+    const stored = await this.#storedPositions(table, batches);
+    return batches.flatMap((batch) => this.#notStoredOf(table, batch, stored.get(`${batch.topic}:${batch.partition}`) ?? new Map()));
+  }
+
+  #notStoredOf(table: string, batch: RecordBatch, stored: StoredPositions): IncomingRecord[] {
     const { todo, skipped, reused } = recordsNotStored(batch.records, stored);
     if (skipped > 0) {
       this.#deps.telemetry.emit({
@@ -199,7 +217,7 @@ export class BatchSink {
     if (first === undefined) return;
     const target = first.target;
     const ctxs = group.map((g) => g.ctx);
-    const todo = (await Promise.all(group.map((g) => this.#notStored(target.table, g.batch)))).flat();
+    const todo = await this.#notStored(target.table, group.map((g) => g.batch));
     if (todo.length === 0) return;
     if (await this.#insertStreaming(target, todo, ctxs)) return;
 
@@ -312,27 +330,39 @@ export class BatchSink {
       if (e.code === 'CLICKHOUSE_REJECTED') return false;
       throw e;
     }
-    this.#deps.onInsert?.(target.table, records.length);
+    this.#deps.onInsert?.(target.table, records.length, oldestTimestampMs(records));
     this.#deps.onRows?.(target.table, 'inserted', records.length);
     return true;
   }
 
-  /** Offset → Kafka timestamps of the rows stored for the partition between `first` and `last` (inclusive). */
-  async storedPositions(table: string, topic: string, partition: number, first: string, last: string): Promise<StoredPositions> {
+  /**
+   * For each fetch's partition (`topic:partition`): offset → Kafka timestamps of the rows stored between the fetch's
+   * first and last offset (inclusive). A partition with nothing stored there has no entry.
+   */
+  async #storedPositions(table: string, batches: readonly Pick<RecordBatch, 'topic' | 'partition' | 'firstOffset' | 'lastOffset'>[]): Promise<ReadonlyMap<string, StoredPositions>> {
+    const byPartition = new Map<string, Map<string, Set<string>>>();
+    if (batches.length === 0) return byPartition;
+    const params: Record<string, string | number> = { db: this.#deps.database, table };
+    const ranges = batches.map((b, i) => {
+      Object.assign(params, { [`t${i}`]: b.topic, [`p${i}`]: b.partition, [`f${i}`]: b.firstOffset, [`l${i}`]: b.lastOffset });
+      return `(_topic = {t${i}:String} AND _partition = {p${i}:UInt16} AND _offset BETWEEN {f${i}:UInt64} AND {l${i}:UInt64})`;
+    });
     try {
       const rs = await this.#deps.clickhouse.query({
-        query: `SELECT toString(_offset) AS o, toString(toUnixTimestamp64Milli(_timestamp)) AS t FROM {db:Identifier}.{table:Identifier}
-                WHERE _topic = {topic:String} AND _partition = {partition:UInt16} AND _offset BETWEEN {first:UInt64} AND {last:UInt64}`,
-        query_params: { db: this.#deps.database, table, topic, partition, first, last },
+        query: `SELECT _topic AS k, toString(_partition) AS p, toString(_offset) AS o, toString(toUnixTimestamp64Milli(_timestamp)) AS t
+                FROM {db:Identifier}.{table:Identifier} WHERE ${ranges.join(' OR ')}`,
+        query_params: params,
         format: 'JSONEachRow',
       });
-      const stored = new Map<string, Set<string>>();
-      for (const { o, t } of await rs.json<{ o: string; t: string }>()) {
+      for (const { k, p, o, t } of await rs.json<{ k: string; p: string; o: string; t: string }>()) {
+        const key = `${k}:${p}`;
+        const stored = byPartition.get(key) ?? new Map<string, Set<string>>();
+        byPartition.set(key, stored);
         const timestamps = stored.get(o) ?? new Set<string>();
         timestamps.add(t);
         stored.set(o, timestamps);
       }
-      return stored;
+      return byPartition;
     } catch (err) {
       throw this.#asRetryable(toClickHouseError(err, `reading stored offsets of ${table}`));
     }
@@ -349,7 +379,7 @@ export class BatchSink {
         format: 'JSONEachRow',
         clickhouse_settings: { ...INSERT_SETTINGS, insert_deduplication_token: token },
       });
-      this.#deps.onInsert?.(table, block.length);
+      this.#deps.onInsert?.(table, block.length, oldestTimestampMs(block.map((p) => p.record)));
       this.#deps.onRows?.(table, 'inserted', block.length);
       return;
     } catch (err) {

@@ -5,6 +5,7 @@ import { createTelemetry, type Logger } from '@kaudit/logging';
 import { growOldGeneration, HealthServer, ServiceFailure, type Component } from '@kaudit/runtime';
 import { BatchSink, type BatchSinkDeps } from './batch-sink.js';
 import type { SinkConfig } from './config.js';
+import { fetchWaitMs } from './fetch-wait.js';
 import { SinkService } from './sink-service.js';
 import { alertsTarget, auditEventsTarget, type SinkTarget } from './sink-target.js';
 
@@ -71,9 +72,9 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
       rows.inc({ table, outcome }, count);
       onRows?.(table, outcome, count);
     },
-    onInsert: (table, count) => {
+    onInsert: (table, count, oldestTimestampMs) => {
       inserts.inc({ table });
-      deps.onInsert?.(table, count);
+      deps.onInsert?.(table, count, oldestTimestampMs);
     },
     batching: { maxRows: config.batch.maxRows, maxBytes: config.batch.maxBytes, maxHeld: config.kafka.partitionsConcurrently },
   });
@@ -89,7 +90,8 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
         fetchMinBytes: Math.min(config.kafka.fetchMaxBytes, config.kafka.maxBytesPerPartition),
         // What the sink holds at once (issue 16: memory), kept while ClickHouse is down.
         fetchMaxBytes: config.kafka.fetchMaxBytes,
-        fetchMaxWaitMs: config.batch.maxWaitMs,
+        // Not the whole max wait: it bounds a block's oldest row, which may have waited for the previous block.
+        fetchMaxWaitMs: fetchWaitMs(config.batch.maxWaitMs),
         retryMaxMs: config.kafka.retryMaxMs,
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,

@@ -14,7 +14,7 @@ export const sinkConfigSchema = z.object({
     dlqTopic: z.string().min(1).default(TOPICS.dlq),
     /**
      * Bytes (as stored: compressed, zstd ~10× for enriched records) fetched per partition per request. Also what
-     * the broker waits for before answering a fetch (with fetchMaxBytes, whichever is smaller, or batch.maxWaitMs):
+     * the broker waits for before answering a fetch (with fetchMaxBytes, whichever is smaller, or half batch.maxWaitMs):
      * 1 MiB is about a second of 10,000 events/s, one insert a second.
      */
     maxBytesPerPartition: z.coerce.number().int().min(16 * 1024).default(1024 * 1024),
@@ -35,15 +35,19 @@ export const sinkConfigSchema = z.object({
   }),
   /**
    * How big an insert gets (issue 16: ClickHouse wants about one insert a second, not one per fetch). The broker
-   * holds each fetch until kafka.maxBytesPerPartition (at most kafka.fetchMaxBytes) of records are there or
-   * maxWaitMs passed, and the partitions of one fetch are inserted together, cut at maxRows or maxBytes of record
+   * holds each fetch until kafka.maxBytesPerPartition (at most kafka.fetchMaxBytes) of records are there or half
+   * maxWaitMs passed (the other half is left for the handling a block's oldest row may also have waited for), and the partitions of one fetch are inserted together, cut at maxRows or maxBytes of record
    * values. Kafka keeps the backlog: nothing is held beyond the fetch in hand, which kafka.fetchMaxBytes bounds,
    * and nothing is committed before its insert.
    */
   batch: z.object({
     maxRows: z.coerce.number().int().min(1).default(SINK_BATCHING_DEFAULTS.maxRows),
     maxBytes: z.coerce.number().int().min(16 * 1024).default(SINK_BATCHING_DEFAULTS.maxBytes),
-    /** Added to freshness at low rates (the goal is p99 < 5 s from webhook to queryable). 0: fetch as soon as anything is there. */
+    /**
+     * How long a block's oldest row may wait before it is stored, added to freshness at low rates (the goal is p99 < 5 s
+     * from webhook to queryable): the broker holds a fetch for half of it (fetchWaitMs says why). 0: fetch as soon as
+     * anything is there.
+     */
     maxWaitMs: z.coerce.number().int().min(0).max(4000).default(1000),
   }),
   // URL, user, password, CA and client certificate: the one connection definition every component shares.

@@ -6,8 +6,10 @@ export interface GatherLimits {
   maxBytes: number;
   /**
    * Cut this long after the block's first fetch joined. The time bound of a batch is the consumer's fetch wait
-   * (the broker holds a fetch until SINK_BATCH_MAX_BYTES are there or SINK_BATCH_MAX_WAIT_MS passed): the
-   * batches of one fetch reach the handlers within milliseconds of each other, and this only gathers them.
+   * (the broker holds a fetch until SINK_MAX_BYTES_PER_PARTITION are there or half SINK_BATCH_MAX_WAIT_MS passed,
+   * see fetchWaitMs): the batches of one fetch reach the handlers within milliseconds of each other, and this only
+   * gathers them. It is spent out of the max wait's half left for handling (a fetch from a single broker waits for
+   * no other: with one broker and fewer fetches than maxHeld, every such block pays it).
    */
   lingerMs: number;
   /**

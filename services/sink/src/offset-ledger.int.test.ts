@@ -86,6 +86,38 @@ describe('a batch whose insert landed in only some day-partitions', () => {
   });
 });
 
+describe('a block of two partitions whose offsets overlap, one of them already stored', () => {
+  it('skips the stored partition\'s records and stores the other\'s, whose offsets are the same numbers', async () => {
+    const db = await freshDatabase();
+    const topic = 'kaudit.audit.enriched.v1';
+    // Both fetches in one block (the stored offsets of a block are looked up in one query).
+    const sink = new BatchSink({
+      clickhouse: ch,
+      database: db,
+      targets: new Map([[topic, auditEventsTarget(codec)]]),
+      deadLetters: new DeadLetterWriter({ producer, service: 'sink', topic: uniqueName('dlq') }),
+      telemetry: createTelemetry(logger, new Registry()),
+      batching: { maxHeld: 2, lingerMs: 60_000 },
+    });
+    const recs = (partition: number): IncomingRecord[] =>
+      Array.from({ length: 5 }, (_, i) => {
+        const r = sampleAuditRecord({ auditID: `overlap-${partition}-${i}`, requestReceivedUs: BEFORE_MIDNIGHT_US + i * 1000 });
+        return { topic, partition, offset: String(500 + i), key: null, value: codec.encode(r), headers: { [SCHEMA_FINGERPRINT_HEADER]: Buffer.from(codec.fingerprint) }, timestamp: String(1_763_900_000_000 + i) };
+      });
+    const batch = (partition: number): RecordBatch => ({ topic, partition, records: recs(partition), firstOffset: '500', lastOffset: '504', highWatermark: '505' });
+    // Partition 1's records are stored (a crash after its insert, before the commit); partition 0's are not.
+    const target = auditEventsTarget(codec);
+    await ch.insert({ table: `${db}.audit_events`, values: recs(1).map((r) => target.toRow(r)), format: 'JSONEachRow' });
+    const ctx = { heartbeat: async () => undefined, isRunning: () => true, generation: 1 };
+    await Promise.all([sink.handle(batch(0), ctx), sink.handle(batch(1), ctx)]);
+    const stored = await (
+      await ch.query({ query: `SELECT toString(_partition) AS p, toString(_offset) AS o, audit_id FROM ${db}.audit_events ORDER BY _partition, _offset`, format: 'JSONEachRow' })
+    ).json<{ p: string; o: string; audit_id: string }>();
+    expect(stored).toEqual([0, 1].flatMap((p) => recs(p).map((r, i) => ({ p: String(p), o: r.offset, audit_id: `overlap-${p}-${i}` }))));
+    await ch.command({ query: `DROP DATABASE ${db}` });
+  });
+});
+
 describe('a topic deleted and recreated (offsets start again at 0)', () => {
   it('stores the new events at reused offsets instead of skipping them as already stored', async () => {
     const db = await freshDatabase();

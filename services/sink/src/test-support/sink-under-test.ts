@@ -33,7 +33,7 @@ export function sinkTestConfig(o: { database: string; topics: SinkTestTopics; gr
 /** The sink exactly as main.ts builds it (buildSink), started in a Lifecycle; stop it with `lifecycle.stop()`. */
 export async function startSinkUnderTest(
   config: Readonly<SinkConfig>,
-  deps: { logger: Logger; kafka: KafkaClient; clickhouse: ClickHouse; registry?: Registry; onRows?: SinkDeps['onRows'] },
+  deps: { logger: Logger; kafka: KafkaClient; clickhouse: ClickHouse; registry?: Registry; onRows?: SinkDeps['onRows']; onInsert?: SinkDeps['onInsert'] },
 ): Promise<BuiltSink & { lifecycle: Lifecycle; registry: Registry }> {
   const registry = deps.registry ?? new Registry();
   const built = buildSink(config, { ...deps, registry });
