@@ -6,7 +6,7 @@ import type { Component } from '@kaudit/runtime';
 import type { DeadLetterReason } from '../dead-letter-reason.js';
 import type { Actor } from '../identity/actor.js';
 import type { DirectoryIndex } from '../identity/directory.js';
-import { packRecords } from './packed-records.js';
+import { packedSize, packRecords } from './packed-records.js';
 import { OUTCOME, type SharedDirectory, type ThreadOutcomes, type ThreadSetup, type ThreadTask } from './thread-enricher.js';
 
 export interface EnrichThreadsOptions {
@@ -36,9 +36,18 @@ export class EnrichThreads implements Component {
   readonly #o: EnrichThreadsOptions;
   #pool: Piscina<ThreadTask, ThreadOutcomes> | undefined;
   #shipped: { index: DirectoryIndex; directory: SharedDirectory } | undefined;
+  /**
+   * Shared memory the records of a batch are copied into, reused once its thread is done with it (one a batch in
+   * flight: ENRICH_PARTITIONS_CONCURRENTLY at most), so each batch is copied into memory already mapped.
+   */
+  readonly #scratch: Uint8Array[] = [];
+
+  /** The fingerprint header's bytes, made once (as the event loop's Enricher does). */
+  readonly #fingerprint: Buffer;
 
   constructor(options: EnrichThreadsOptions) {
     this.#o = options;
+    this.#fingerprint = Buffer.from(options.fingerprint);
   }
 
   async start(): Promise<void> {
@@ -53,7 +62,7 @@ export class EnrichThreads implements Component {
       execArgv: process.execArgv.filter((arg) => arg.startsWith('--conditions=')),
     });
     // Fail at start, not on the first batch, if a thread cannot load or writes another schema.
-    const fingerprint = await this.#pool.run(this.#task([]), { name: 'fingerprint' }) as unknown;
+    const fingerprint = (await this.#pool.run(this.#task([], new Uint8Array(0)), { name: 'fingerprint' })) as unknown;
     if (fingerprint !== this.#o.fingerprint) {
       await this.stop();
       throw new KauditError('INTERNAL', `enrich thread writes schema ${String(fingerprint)}, the event loop ${this.#o.fingerprint}`);
@@ -70,10 +79,18 @@ export class EnrichThreads implements Component {
   async enrich(records: readonly IncomingRecord[]): Promise<ThreadOutcome[]> {
     const pool = this.#pool;
     if (!pool) throw new KauditError('INTERNAL', 'enrich threads not started');
-    return unpackOutcomes(await pool.run(this.#task(records)), this.#o.fingerprint);
+    const size = packedSize(records);
+    let scratch = this.#scratch.pop();
+    // A quarter more than needed: the next batches, a little larger, still fit.
+    if (scratch === undefined || scratch.length < size) scratch = new Uint8Array(new SharedArrayBuffer(Math.ceil(size * 1.25)));
+    try {
+      return unpackOutcomes(await pool.run(this.#task(records, scratch)), this.#fingerprint);
+    } finally {
+      this.#scratch.push(scratch);
+    }
   }
 
-  #task(records: readonly IncomingRecord[]): ThreadTask {
+  #task(records: readonly IncomingRecord[], scratch: Uint8Array): ThreadTask {
     const index = this.#o.directory();
     if (this.#shipped?.index !== index) {
       const text = Buffer.from(JSON.stringify(index.document));
@@ -81,11 +98,11 @@ export class EnrichThreads implements Component {
       json.set(text);
       this.#shipped = { index, directory: { version: (this.#shipped?.directory.version ?? 0) + 1, json } };
     }
-    return { records: packRecords(records), directory: this.#shipped.directory };
+    return { records: packRecords(records, scratch), directory: this.#shipped.directory };
   }
 }
 
-function unpackOutcomes(o: ThreadOutcomes, fingerprint: string): ThreadOutcome[] {
+function unpackOutcomes(o: ThreadOutcomes, fingerprint: Buffer): ThreadOutcome[] {
   const bytes = Buffer.from(o.bytes.buffer, o.bytes.byteOffset, o.bytes.byteLength);
   const outcomes = new Array<ThreadOutcome>(o.kinds.length);
   let start = 0;
