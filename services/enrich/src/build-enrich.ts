@@ -81,6 +81,7 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
           setup: { options, window: config.eventWindow, remote: httpDirectory !== undefined },
           directory: () => directoryFile?.index ?? empty,
           fingerprint: codec.fingerprint,
+          warmUp: { events: config.warmUp.events, maxMs: config.warmUp.maxMs },
         })
       : undefined;
   const warmUp = new WarmUp({

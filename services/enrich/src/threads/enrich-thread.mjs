@@ -20,6 +20,11 @@ const thread = createThreadEnricher(workerData);
 
 export default thread.enrich;
 
+/** Warms this thread's enricher at start (see createThreadEnricher). */
+export function warmUp(w) {
+  return thread.warmUp(w);
+}
+
 /** The schema this thread's codec writes: the pool checks it against the event loop's at start. */
 export function fingerprint() {
   return thread.fingerprint;

@@ -60,7 +60,7 @@ afterEach(async () => {
 });
 
 async function startThreads(index: () => DirectoryIndex, remote = false, threads = 2): Promise<EnrichThreads> {
-  const t = new EnrichThreads({ threads, setup: { options, window: FIXTURE_WINDOW, remote }, directory: index, fingerprint: new AuditRecordCodec().fingerprint });
+  const t = new EnrichThreads({ threads, setup: { options, window: FIXTURE_WINDOW, remote }, directory: index, fingerprint: new AuditRecordCodec().fingerprint, warmUp: { events: 200, maxMs: 5000 } });
   started.push(t);
   await t.start();
   return t;

@@ -7,7 +7,7 @@ import type { DeadLetterReason } from '../dead-letter-reason.js';
 import type { Actor } from '../identity/actor.js';
 import type { DirectoryIndex } from '../identity/directory.js';
 import { packedSize, packRecords } from './packed-records.js';
-import { OUTCOME, type SharedDirectory, type ThreadOutcomes, type ThreadSetup, type ThreadTask } from './thread-enricher.js';
+import { OUTCOME, type SharedDirectory, type ThreadOutcomes, type ThreadSetup, type ThreadTask, type ThreadWarmUp } from './thread-enricher.js';
 
 export interface EnrichThreadsOptions {
   /** Threads enriching records off the event loop. */
@@ -17,6 +17,8 @@ export interface EnrichThreadsOptions {
   directory: () => DirectoryIndex;
   /** The schema fingerprint the event loop's codec writes in the header: the threads' codec must write the same schema. */
   fingerprint: string;
+  /** Each thread, at start, before start() resolves (so before the consumer starts): sample events through its enricher. */
+  warmUp: ThreadWarmUp;
 }
 
 /** One record enriched on a thread: its produced record, why it is dead-lettered, or left to the event loop (the HTTP directory is asked). */
@@ -34,7 +36,8 @@ export type ThreadOutcome =
 export class EnrichThreads implements Component {
   readonly name = 'enrich-threads';
   readonly #o: EnrichThreadsOptions;
-  #pool: Piscina<ThreadTask, ThreadOutcomes> | undefined;
+  /** Tasks: ThreadTask → ThreadOutcomes (the default), and the named 'fingerprint' and 'warmUp'. */
+  #pool: Piscina<ThreadTask | ThreadWarmUp, unknown> | undefined;
   #shipped: { index: DirectoryIndex; directory: SharedDirectory } | undefined;
   /**
    * Shared memory the records of a batch are copied into, reused once its thread is done with it (one a batch in
@@ -52,7 +55,7 @@ export class EnrichThreads implements Component {
 
   async start(): Promise<void> {
     if (this.#pool) return;
-    this.#pool = new Piscina<ThreadTask, ThreadOutcomes>({
+    this.#pool = new Piscina<ThreadTask | ThreadWarmUp, unknown>({
       filename: new URL('./enrich-thread.mjs', import.meta.url).href,
       minThreads: this.#o.threads,
       maxThreads: this.#o.threads,
@@ -62,11 +65,14 @@ export class EnrichThreads implements Component {
       execArgv: process.execArgv.filter((arg) => arg.startsWith('--conditions=')),
     });
     // Fail at start, not on the first batch, if a thread cannot load or writes another schema.
-    const fingerprint = (await this.#pool.run(this.#task([], new Uint8Array(0)), { name: 'fingerprint' })) as unknown;
+    const fingerprint = await this.#pool.run(this.#task([], new Uint8Array(0)), { name: 'fingerprint' });
     if (fingerprint !== this.#o.fingerprint) {
       await this.stop();
       throw new KauditError('INTERNAL', `enrich thread writes schema ${String(fingerprint)}, the event loop ${this.#o.fingerprint}`);
     }
+    // As many at once as threads: an idle pool hands each to another thread (piscina), so every one is warmed.
+    const pool = this.#pool;
+    await Promise.all(Array.from({ length: this.#o.threads }, () => pool.run(this.#o.warmUp, { name: 'warmUp' })));
   }
 
   async stop(): Promise<void> {
@@ -84,7 +90,7 @@ export class EnrichThreads implements Component {
     // A quarter more than needed: the next batches, a little larger, still fit.
     if (scratch === undefined || scratch.length < size) scratch = new Uint8Array(new SharedArrayBuffer(Math.ceil(size * 1.25)));
     try {
-      return unpackOutcomes(await pool.run(this.#task(records, scratch)), this.#fingerprint);
+      return unpackOutcomes((await pool.run(this.#task(records, scratch))) as ThreadOutcomes, this.#fingerprint);
     } finally {
       this.#scratch.push(scratch);
     }
