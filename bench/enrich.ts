@@ -64,6 +64,8 @@ interface Measured {
    * throughput when a core is free for the rest (enrich threads with ENRICH_THREADS > 0, libuv's pool, GC threads).
    */
   loopUsPerEvent: number;
+  /** Peak RSS of this process while measuring, MiB (the bench's own memory included: compare the phases, not with a service alone). */
+  rssPeakMiB: number;
 }
 
 /** The main thread's CPU so far, µs (/proc's 10 ms ticks). */
@@ -74,14 +76,16 @@ async function measure(admin: KafkaAdmin, topic: string, n: number, timeoutMs: n
   const deadline = Date.now() + timeoutMs;
   let first: { at: number; count: number; cpu: NodeJS.CpuUsage; loop: number } | undefined;
   const micros = (u: NodeJS.CpuUsage) => u.user + u.system;
+  let rss = 0;
   for (;;) {
+    rss = Math.max(rss, process.memoryUsage.rss());
     const count = await outputCount(admin, topic);
     const at = performance.now();
     if (first === undefined && count > 0) first = { at, count, cpu: process.cpuUsage(), loop: loopMicros() };
     if (first !== undefined && count >= n) {
       const steady = count > first.count ? micros(process.cpuUsage(first.cpu)) / (count - first.count) : Number.NaN;
       const loop = count > first.count ? (loopMicros() - first.loop) / (count - first.count) : Number.NaN;
-      return { eventsPerSecond: (count - first.count) / ((at - first.at) / 1000), cpuUsPerEvent: steady, cpuUsPerEventWhole: micros(process.cpuUsage(cpuFrom)) / count, loopUsPerEvent: loop };
+      return { eventsPerSecond: (count - first.count) / ((at - first.at) / 1000), cpuUsPerEvent: steady, cpuUsPerEventWhole: micros(process.cpuUsage(cpuFrom)) / count, loopUsPerEvent: loop, rssPeakMiB: rss / 2 ** 20 };
     }
     if (Date.now() > deadline) throw new Error(`only ${count}/${n} records reached ${topic} in time`);
     await sleep(100);
@@ -264,6 +268,8 @@ export const run: BenchRun = async (ctx) => {
         baseline: baselineLoop,
         baselineName: 'raw kafkajs consume→produce loop, same records',
       },
+      { name: `RSS peak of the bench process, enrich phase (ENRICH_THREADS=${config.enrich.threads})`, value: enriched.rssPeakMiB, unit: 'MiB' },
+      { name: `RSS peak of the bench process, enrich phase (ENRICH_THREADS=${otherThreads})`, value: enrichedOther.rssPeakMiB, unit: 'MiB' },
       {
         name: 'enrich CPU per event, whole phase (start-up, group join and warm-up included)',
         value: enriched.cpuUsPerEventWhole,
