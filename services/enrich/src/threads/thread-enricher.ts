@@ -1,5 +1,6 @@
 import { AuditRecordCodec, type EventTimeWindow } from '@kaudit/audit-schema';
 import { auditTraffic } from '@kaudit/audit-generator';
+import { KauditError } from '@kaudit/errors';
 import { RAW_HEADERS, type IncomingRecord } from '@kaudit/kafka';
 import { deadLetterReason, type DeadLetterReason } from '../dead-letter-reason.js';
 import { Enricher, type EnrichOutcome } from '../enricher.js';
@@ -68,9 +69,6 @@ function warmUpRecords(): IncomingRecord[] {
   return records;
 }
 
-/** Marks a record whose identity the HTTP directory must answer: the thread never calls it. */
-class AskedRemote extends Error {}
-
 /**
  * The enricher of one enrich thread: the same Enricher as the event loop's (decode, build, redact, leak check,
  * Avro) with its own codec, and an identity resolver over the directory file's contents as last shipped. A record
@@ -83,7 +81,8 @@ export function createThreadEnricher(setup: ThreadSetup): { fingerprint: string;
   let resolvedBy: Actor['resolvedBy'] | '' = '';
   const identity = new IdentityResolver({
     directory: () => directory,
-    remote: setup.remote ? { lookup: () => Promise.reject(new AskedRemote()) } : undefined,
+    // Never called over the network: a record that would ask it is handed back (its Promise settles with this refusal).
+    remote: setup.remote ? { lookup: () => Promise.reject(new KauditError('INTERNAL', 'the HTTP directory is asked on the event loop')) } : undefined,
     onResolved: (by) => {
       resolvedBy = by;
     },
@@ -112,7 +111,7 @@ export function createThreadEnricher(setup: ThreadSetup): { fingerprint: string;
       resolvedBy = '';
       const outcome: EnrichOutcome | Promise<EnrichOutcome> = enricher.enrich(records[i] as (typeof records)[number]);
       if (outcome instanceof Promise) {
-        // Settles with the AskedRemote refusal, handled inside enrich(); nothing else waits for it.
+        // Settles with the lookup's refusal, handled inside enrich(); nothing waits for it.
         kinds[i] = OUTCOME.onEventLoop;
       } else if (outcome.ok) {
         kinds[i] = OUTCOME.enriched;
