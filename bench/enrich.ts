@@ -9,7 +9,9 @@
  * codec ingest writes (KAFKA_COMPRESSION's default), since those limits count stored bytes; throughput is measured on the output topic from the first
  * record out to the last, so consumer-group join time counts for neither. CPU per event (this process:
  * the bench's own polling is the same in both) is reported next to the floor (JSON.parse, Avro encode
- * and decode of the same events).
+ * and decode of the same events), and so is the event loop's own CPU per event (the main thread): what bounds
+ * the throughput when another core is free for the rest. Enrich runs twice, as shipped and with the other
+ * ENRICH_THREADS setting (0 ↔ 1), so the default is chosen on figures of the same run.
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ import { Lifecycle } from '@kaudit/runtime';
 import { consumeAll } from '@kaudit/testkit';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 import { cpuFloor } from './stage-cpu.js';
+import { threadCpu } from './thread-cpu.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 
@@ -56,20 +59,33 @@ interface Measured {
   cpuUsPerEvent: number;
   /** The same from the start of the phase (start-up, consumer join and warm-up included). */
   cpuUsPerEventWhole: number;
+  /**
+   * CPU of the event loop alone (the main thread, /proc) per event, first record out to last: what bounds the
+   * throughput when a core is free for the rest (enrich threads with ENRICH_THREADS > 0, libuv's pool, GC threads).
+   */
+  loopUsPerEvent: number;
+  /** Peak RSS of this process while measuring, MiB (the bench's own memory included: compare the phases, not with a service alone). */
+  rssPeakMiB: number;
 }
+
+/** The main thread's CPU so far, µs (/proc's 10 ms ticks). */
+const loopMicros = (): number => threadCpu(process.pid, String(process.pid)) * 1e6;
 
 /** Polls the output topic; returns events/s between the first record out and the n-th, and CPU per event. */
 async function measure(admin: KafkaAdmin, topic: string, n: number, timeoutMs: number, cpuFrom: NodeJS.CpuUsage): Promise<Measured> {
   const deadline = Date.now() + timeoutMs;
-  let first: { at: number; count: number; cpu: NodeJS.CpuUsage } | undefined;
+  let first: { at: number; count: number; cpu: NodeJS.CpuUsage; loop: number } | undefined;
   const micros = (u: NodeJS.CpuUsage) => u.user + u.system;
+  let rss = 0;
   for (;;) {
+    rss = Math.max(rss, process.memoryUsage.rss());
     const count = await outputCount(admin, topic);
     const at = performance.now();
-    if (first === undefined && count > 0) first = { at, count, cpu: process.cpuUsage() };
+    if (first === undefined && count > 0) first = { at, count, cpu: process.cpuUsage(), loop: loopMicros() };
     if (first !== undefined && count >= n) {
       const steady = count > first.count ? micros(process.cpuUsage(first.cpu)) / (count - first.count) : Number.NaN;
-      return { eventsPerSecond: (count - first.count) / ((at - first.at) / 1000), cpuUsPerEvent: steady, cpuUsPerEventWhole: micros(process.cpuUsage(cpuFrom)) / count };
+      const loop = count > first.count ? (loopMicros() - first.loop) / (count - first.count) : Number.NaN;
+      return { eventsPerSecond: (count - first.count) / ((at - first.at) / 1000), cpuUsPerEvent: steady, cpuUsPerEventWhole: micros(process.cpuUsage(cpuFrom)) / count, loopUsPerEvent: loop, rssPeakMiB: rss / 2 ** 20 };
     }
     if (Date.now() > deadline) throw new Error(`only ${count}/${n} records reached ${topic} in time`);
     await sleep(100);
@@ -83,13 +99,14 @@ export const run: BenchRun = async (ctx) => {
   const baselineOut = uniqueName('bench_enrich_baseline_out');
   const baselineOut2 = uniqueName('bench_enrich_baseline_out');
   const enrichOut = uniqueName('bench_enrich_out');
+  const threadsOut = uniqueName('bench_enrich_threads_out');
   const dlq = uniqueName('bench_enrich_dlq');
   const client = createKafkaClient({ brokers: [ctx.kafkaBrokers], clientId: 'bench-enrich', logger: ctx.logger });
   const admin = client.admin();
   await admin.start();
   const kafka = new Kafka({ clientId: 'bench-enrich-raw', brokers: [ctx.kafkaBrokers], logLevel: logLevel.NOTHING });
   try {
-    await admin.ensureTopics([raw, baselineOut, baselineOut2, enrichOut, dlq].map((topic) => ({ topic, partitions })));
+    await admin.ensureTopics([raw, baselineOut, baselineOut2, enrichOut, threadsOut, dlq].map((topic) => ({ topic, partitions })));
 
     // The same raw records for both: ingest's shape (JSON bytes, key = cluster/user, RAW_HEADERS).
     const events = sampleEvents();
@@ -176,20 +193,27 @@ export const run: BenchRun = async (ctx) => {
     };
     const baselineBefore = await rawLoop(baselineOut);
 
-    // Enrich: the real service, built from its parts, on its own topics.
-    const enrichCpuFrom = process.cpuUsage();
-    const service = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...buildEnrich(config, { logger: ctx.logger, registry: new Registry(), kafka: client }).components);
-    await service.start();
-    let enriched: Measured;
-    try {
-      enriched = await measure(admin, enrichOut, n, 180_000, enrichCpuFrom);
-    } finally {
-      await service.stop();
-    }
+    // Enrich: the real service, built from its parts, on its own topics (and group): as configured by default, then
+    // with one enrich thread (ENRICH_THREADS=1), for the default to be chosen on these figures.
+    const enrichRun = async (threads: number, out: string): Promise<Measured> => {
+      const cfg = { ...config, kafka: { ...config.kafka, groupId: uniqueName('bench_enrich'), outputTopic: out }, enrich: { ...config.enrich, threads } };
+      const cpuFrom = process.cpuUsage();
+      const service = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: cfg.shutdownTimeoutMs }).add(...buildEnrich(cfg, { logger: ctx.logger, registry: new Registry(), kafka: client }).components);
+      await service.start();
+      try {
+        return await measure(admin, out, n, 180_000, cpuFrom);
+      } finally {
+        await service.stop();
+      }
+    };
+    const enriched = await enrichRun(config.enrich.threads, enrichOut);
+    const otherThreads = config.enrich.threads === 0 ? 1 : 0;
+    const enrichedOther = await enrichRun(otherThreads, threadsOut);
     const baselineAfter = await rawLoop(baselineOut2);
     const baseline = (baselineBefore.eventsPerSecond + baselineAfter.eventsPerSecond) / 2;
     const baselineCpu = (baselineBefore.cpuUsPerEvent + baselineAfter.cpuUsPerEvent) / 2;
     const baselineCpuWhole = (baselineBefore.cpuUsPerEventWhole + baselineAfter.cpuUsPerEventWhole) / 2;
+    const baselineLoop = (baselineBefore.loopUsPerEvent + baselineAfter.loopUsPerEvent) / 2;
 
     // The floor, on the same events: their raw JSON, and the records enrich made of them.
     const codec = new AuditRecordCodec();
@@ -197,16 +221,38 @@ export const run: BenchRun = async (ctx) => {
     const records = sample.map((r) => codec.decode(r.value ?? Buffer.alloc(0), r.headers[SCHEMA_FINGERPRINT_HEADER]?.toString()));
     const floor = cpuFloor(rawValues, records, codec);
     const floorUs = floor.jsonParseUs + floor.avroEncodeUs + floor.avroDecodeUs;
-    ctx.logger.warn({ baselineBefore, enriched, baselineAfter, floor }, 'enrich bench runs');
+    ctx.logger.warn({ baselineBefore, enriched, enrichedOther, baselineAfter, floor }, 'enrich bench runs');
     const same = `${concurrency} partitions at once, one send in flight, sends ≤ 900 KiB compressed ${config.kafka.compression} as enrich's`;
     const figures: BenchFigure[] = [
       {
-        name: `enrich throughput (${n} events, ${partitions} partitions)`,
+        name: `enrich throughput (${n} events, ${partitions} partitions; ENRICH_THREADS=${config.enrich.threads}, as shipped)`,
         value: enriched.eventsPerSecond,
         unit: 'events/s',
         baseline,
         baselineName: `raw kafkajs consume→produce, same records, ${same}, mean of a run before and after`,
         goal: '>= 0.8x',
+      },
+      {
+        name: `enrich throughput with ENRICH_THREADS=${otherThreads} (the other setting; same run)`,
+        value: enrichedOther.eventsPerSecond,
+        unit: 'events/s',
+        baseline,
+        baselineName: 'the same baseline',
+        goal: '>= 0.8x',
+      },
+      {
+        name: `enrich CPU per event, steady state, ENRICH_THREADS=${otherThreads}`,
+        value: enrichedOther.cpuUsPerEvent,
+        unit: 'µs/event',
+        baseline: baselineCpu,
+        baselineName: 'raw kafkajs consume→produce loop, same records',
+      },
+      {
+        name: `enrich event-loop CPU per event, steady state, ENRICH_THREADS=${otherThreads}`,
+        value: enrichedOther.loopUsPerEvent,
+        unit: 'µs/event',
+        baseline: baselineLoop,
+        baselineName: 'raw kafkajs consume→produce loop, same records',
       },
       {
         name: 'enrich CPU per event, steady state (this process, first record out to last)',
@@ -215,6 +261,15 @@ export const run: BenchRun = async (ctx) => {
         baseline: baselineCpu,
         baselineName: 'raw kafkajs consume→produce loop, same records',
       },
+      {
+        name: `enrich event-loop CPU per event, steady state (main thread; ENRICH_THREADS=${config.enrich.threads})`,
+        value: enriched.loopUsPerEvent,
+        unit: 'µs/event',
+        baseline: baselineLoop,
+        baselineName: 'raw kafkajs consume→produce loop, same records',
+      },
+      { name: `RSS peak of the bench process, enrich phase (ENRICH_THREADS=${config.enrich.threads})`, value: enriched.rssPeakMiB, unit: 'MiB' },
+      { name: `RSS peak of the bench process, enrich phase (ENRICH_THREADS=${otherThreads})`, value: enrichedOther.rssPeakMiB, unit: 'MiB' },
       {
         name: 'enrich CPU per event, whole phase (start-up, group join and warm-up included)',
         value: enriched.cpuUsPerEventWhole,
@@ -233,7 +288,7 @@ export const run: BenchRun = async (ctx) => {
     ];
     return figures;
   } finally {
-    await admin.deleteTopics([raw, baselineOut, baselineOut2, enrichOut, dlq]).catch(() => undefined);
+    await admin.deleteTopics([raw, baselineOut, baselineOut2, enrichOut, threadsOut, dlq]).catch(() => undefined);
     await admin.stop();
   }
 };

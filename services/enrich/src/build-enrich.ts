@@ -12,6 +12,7 @@ import { DirectoryIndex } from './identity/directory.js';
 import { DirectoryFile } from './identity/directory-file.js';
 import { HttpDirectory } from './identity/http-directory.js';
 import { IdentityResolver } from './identity/identity-resolver.js';
+import { EnrichThreads } from './threads/enrich-threads.js';
 
 export interface EnrichDeps {
   logger: Logger;
@@ -36,7 +37,7 @@ function producerComponent(producer: Producer): Component {
 
 /**
  * The enrich service as it ships (CONVENTIONS §9): main.ts, the integration tests and the bench all call
- * this. Start order: directories, producer, consumer, health; stop runs in reverse, so the consumer
+ * this. Start order: directories, warm-up, enrich threads, producer, consumer, health; stop runs in reverse, so the consumer
  * finishes and commits its batch before the producer closes.
  */
 export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): BuiltEnrich {
@@ -75,6 +76,16 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
   const codec = new AuditRecordCodec();
   const options = { maxObjectBytes: config.enrich.maxObjectBytes, clusterProviders: config.enrich.clusterProviders };
   const enricher = new Enricher({ identity, codec, options, window: config.eventWindow });
+  const threads =
+    config.enrich.threads > 0
+      ? new EnrichThreads({
+          threads: config.enrich.threads,
+          setup: { options, window: config.eventWindow, remote: httpDirectory !== undefined },
+          directory: () => directoryFile?.index ?? empty,
+          fingerprint: codec.fingerprint,
+          warmUp: { events: config.warmUp.events, maxMs: config.warmUp.maxMs },
+        })
+      : undefined;
   const warmUp = new WarmUp({
     round: enrichWarmUp({
       codec,
@@ -103,7 +114,7 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
     onHandlerError: (err, batch, attempt) =>
       telemetry.emit({ event: 'batch_retry', level: 'warn', fields: { err: (err as Error).message, partition: batch.partition, firstOffset: batch.firstOffset, attempt } }),
   });
-  const handler = createEnrichHandler({ enricher, producer, deadLetters, outputTopic: config.kafka.outputTopic, metrics, telemetry });
+  const handler = createEnrichHandler({ enricher, producer, deadLetters, outputTopic: config.kafka.outputTopic, metrics, telemetry, threads });
   let consuming = false;
   const health = new HealthServer({
     registry,
@@ -117,6 +128,7 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
   if (httpDirectory) components.push(httpDirectory);
   // After the directories (their lookups get warmed too), before anything consumes.
   components.push(warmUp);
+  if (threads) components.push(threads);
   components.push(producerComponent(producer));
   components.push({
     name: 'consumer',

@@ -39,6 +39,12 @@ export const enrichConfigSchema = z.object({
   enrich: z.object({
     maxObjectBytes: z.coerce.number().int().min(1024).default(64 * 1024),
     clusterProviders: clusterProviders.default({}),
+    /**
+     * Worker threads that enrich records off the event loop (0 = on it): the loop then only fetches, produces and
+     * commits while another core parses, redacts and Avro-encodes (issue 16). Costs some CPU per event (records
+     * copied to the thread and back), so it pays where a core is free for it.
+     */
+    threads: z.coerce.number().int().min(0).max(64).default(0),
   }),
   directory: z.object({
     /** YAML or CSV (by extension); optional: without it, identities go unresolved beyond the built-in parse. */
@@ -83,6 +89,7 @@ export const ENRICH_ENV: EnvMap = {
   logLevel: 'LOG_LEVEL',
   'enrich.maxObjectBytes': 'ENRICH_MAX_OBJECT_BYTES',
   'enrich.clusterProviders': 'ENRICH_CLUSTER_PROVIDERS',
+  'enrich.threads': 'ENRICH_THREADS',
   'directory.file': 'ENRICH_DIRECTORY_FILE',
   'httpDirectory.urlTemplate': 'ENRICH_HTTP_DIRECTORY_URL',
   'httpDirectory.token': 'ENRICH_HTTP_DIRECTORY_TOKEN',

@@ -1,9 +1,9 @@
-import { isKauditError, type ErrorCode } from '@kaudit/errors';
 import type { BatchHandler, DeadLetterWriter, IncomingRecord, OutgoingRecord, Producer, RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { EnrichMetrics } from './enrich-metrics.js';
 import type { EnrichOutcome, Enricher } from './enricher.js';
-import { RawDecodeError } from './normalize/decode-raw-record.js';
+import { deadLetterReason, type DeadLetterReason } from './dead-letter-reason.js';
+import type { EnrichThreads } from './threads/enrich-threads.js';
 
 export interface EnrichHandlerDeps {
   enricher: Enricher;
@@ -12,6 +12,8 @@ export interface EnrichHandlerDeps {
   outputTopic: string;
   metrics: EnrichMetrics;
   telemetry: Telemetry;
+  /** Enrich threads (ENRICH_THREADS > 0): batches are enriched there instead of on the event loop. */
+  threads?: EnrichThreads | undefined;
 }
 
 /**
@@ -46,14 +48,6 @@ export function chunkBySize<T>(items: readonly T[], size: (item: T) => number, m
   return chunks;
 }
 
-function reasonOf(error: unknown): { code: ErrorCode; stage: string; message: string } {
-  if (error instanceof RawDecodeError) return { code: error.code, stage: error.stage, message: error.message };
-  if (isKauditError(error)) return { code: error.code, stage: 'enrich', message: error.message };
-  // Anything else is a bug in enrich (e.g. Avro refused a built record): still dead-letter with the
-  // original bytes so the partition moves and the record can be replayed after the fix.
-  return { code: 'INTERNAL', stage: 'enrich', message: error instanceof Error ? error.message : String(error) };
-}
-
 /**
  * The consumer's batch handler: enrich every record of the batch (identity lookups run
  * concurrently), produce the enriched records, dead-letter the rest, and resolve only once both
@@ -71,24 +65,43 @@ export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
     const waiting: Promise<void>[] = [];
     // Counted per slice, not per record: a labelled inc() hashes its labels on every call.
     const operations = new Map<string, number>();
-    const place = (outcome: EnrichOutcome, i: number, raw: IncomingRecord): void => {
-      if (outcome.ok) {
-        slots[i] = outcome.out;
-        operations.set(outcome.record.operation, (operations.get(outcome.record.operation) ?? 0) + 1);
-        return;
-      }
-      const reason = reasonOf(outcome.error);
+    const enriched = (i: number, out: OutgoingRecord, operation: string): void => {
+      slots[i] = out;
+      operations.set(operation, (operations.get(operation) ?? 0) + 1);
+    };
+    const deadLettered = (i: number, raw: IncomingRecord, reason: DeadLetterReason): void => {
       slots[i] = {
         original: { value: raw.value, key: raw.key, headers: raw.headers, topic: raw.topic, partition: raw.partition, offset: raw.offset },
         reason,
       };
       deps.telemetry.emit({ event: 'record_dead_lettered', level: 'warn', fields: { code: reason.code, stage: reason.stage, reason: reason.message.slice(0, 300), partition: raw.partition, offset: raw.offset } });
     };
-    for (let i = 0; i < records.length; i++) {
-      const raw = records[i] as IncomingRecord;
+    const place = (outcome: EnrichOutcome, i: number, raw: IncomingRecord): void => {
+      if (outcome.ok) enriched(i, outcome.out, outcome.record.operation);
+      else deadLettered(i, raw, deadLetterReason(outcome.error));
+    };
+    const onEventLoop = (i: number, raw: IncomingRecord): void => {
       const outcome = deps.enricher.enrich(raw);
       if (outcome instanceof Promise) waiting.push(outcome.then((o) => place(o, i, raw)));
       else place(outcome, i, raw);
+    };
+    if (deps.threads !== undefined && records.length > 0) {
+      const outcomes = await deps.threads.enrich(records);
+      for (let i = 0; i < records.length; i++) {
+        const raw = records[i] as IncomingRecord;
+        const outcome = outcomes[i];
+        if (outcome === undefined || outcome.kind === 'on-event-loop') {
+          // The HTTP directory is asked about this one: the event loop's resolver owns it (cache, breaker, metrics).
+          onEventLoop(i, raw);
+          continue;
+        }
+        // Counted here as the event loop's resolver counts its own (kaudit_enrich_identities_total).
+        if (outcome.resolvedBy !== '') deps.metrics.identityResolved(outcome.resolvedBy, 'skipped');
+        if (outcome.kind === 'enriched') enriched(i, outcome.out, outcome.operation);
+        else deadLettered(i, raw, outcome.reason);
+      }
+    } else {
+      for (let i = 0; i < records.length; i++) onEventLoop(i, records[i] as IncomingRecord);
     }
     if (waiting.length > 0) await Promise.all(waiting);
     const out: OutgoingRecord[] = [];

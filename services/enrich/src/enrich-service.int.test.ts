@@ -38,7 +38,12 @@ function rawOut(value: Buffer | string, cluster: string): OutgoingRecord {
 }
 
 describe('enrich service on the real broker', () => {
-  it('raw topic → enriched topic: every event enriched, keyed by actor, secrets absent from the bytes, bad records dead-lettered, offsets committed, a hanging HTTP directory never stalls it', async () => {
+  // ENRICH_THREADS=2: the same outcomes with records enriched on worker threads (those the HTTP directory is asked
+  // about handed back to the event loop).
+  it.each([
+    ['on the event loop', '0'],
+    ['on enrich threads', '2'],
+  ])('raw topic → enriched topic %s: every event enriched, keyed by actor, secrets absent from the bytes, bad records dead-lettered, offsets committed, a hanging HTTP directory never stalls it', async (_where, threads) => {
     const input = uniqueName('raw');
     const output = uniqueName('enriched');
     const dlq = uniqueName('dlq');
@@ -65,6 +70,7 @@ describe('enrich service on the real broker', () => {
       ENRICH_HTTP_DIRECTORY_URL: `http://127.0.0.1:${directoryPort}/identities/{id}`,
       ENRICH_HTTP_DIRECTORY_TIMEOUT_MS: '200',
       KAUDIT_RETENTION_DAYS: '3650', // the fixtures carry fixed dates (November 2026)
+      ENRICH_THREADS: threads,
     });
     const service = buildEnrich(config, { logger, registry: new Registry(), kafka: client });
     const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...service.components);

@@ -24,9 +24,12 @@ export function enrichedKey(record: AuditRecord): string {
 /** One raw record → one Avro-encoded enriched record, or the reason it cannot be enriched. */
 export class Enricher {
   readonly #deps: EnricherDeps;
+  /** The fingerprint header's bytes, made once: as a string, Kafka encoding measures and writes 64 characters per record. */
+  readonly #fingerprint: Buffer;
 
   constructor(deps: EnricherDeps) {
     this.#deps = deps;
+    this.#fingerprint = Buffer.from(deps.codec.fingerprint);
   }
 
   /**
@@ -55,7 +58,7 @@ export class Enricher {
       const out: OutgoingRecord = {
         key: enrichedKey(record),
         value: this.#deps.codec.encode(record),
-        headers: { [SCHEMA_FINGERPRINT_HEADER]: this.#deps.codec.fingerprint, [RAW_HEADERS.cluster]: record.cluster },
+        headers: { [SCHEMA_FINGERPRINT_HEADER]: this.#fingerprint, [RAW_HEADERS.cluster]: record.cluster },
       };
       return { ok: true, record, out };
     } catch (error) {

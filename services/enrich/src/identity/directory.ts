@@ -52,8 +52,11 @@ export class DirectoryIndex {
   readonly #namespaces = new Map<string, string>();
   readonly #namespacePatterns: { regex: RegExp; team: string }[] = [];
   readonly size: number;
+  /** What it was built from: an enrich thread builds its own index of it (threads/enrich-threads.ts). */
+  readonly document: DirectoryDocument;
 
   constructor(doc: DirectoryDocument) {
+    this.document = doc;
     for (const identity of doc.identities) {
       if (identity.id !== undefined) {
         if (!this.#exact.has(identity.id.toLowerCase())) this.#exact.set(identity.id.toLowerCase(), entryOf(identity));
