@@ -56,6 +56,10 @@ describe('the production image layout (what the Dockerfile builds, without a Doc
     }
     for (const service of ['ingest', 'enrich', 'sink', 'alert']) expect(files).toContain(`services/${service}/dist/main.js`);
     expect(files).toContain('cli/dist/main.js');
+    // Worker-thread entries are plain .mjs files loaded by URL at run time: nothing imports them, so check they ship.
+    for (const entry of ['services/ingest/dist/body/check-body-worker.mjs', 'services/ingest/dist/import/check-import-worker.mjs', 'services/enrich/dist/threads/enrich-thread.mjs']) {
+      expect(files).toContain(entry);
+    }
     expect(files.some((f) => f.startsWith('migrations/clickhouse/'))).toBe(true);
   });
 
