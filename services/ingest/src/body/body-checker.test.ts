@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
 import { BodyChecker, eventBuffer } from './body-checker.js';
 
@@ -46,4 +47,23 @@ describe('BodyChecker', () => {
     expect(await pooled.check(Buffer.from('['.repeat(100)), RECEIVED)).toMatchObject({ ok: false, problem: 'too-deep' });
     expect(await pooled.check(Buffer.from([0x7b, 0xff, 0x7d]), RECEIVED)).toMatchObject({ ok: false, problem: 'invalid-utf8' });
   });
+});
+
+describe('BodyChecker parse workers', () => {
+  it('have the young generation they are given, even when node was started with a larger one for the event loop', async () => {
+    // The service runs with --max-semi-space-size=16 on node's command line (SERVICE_V8_FLAGS): a process-wide
+    // V8 flag, which V8 applies to every isolate, over a worker's own resourceLimits.
+    setFlagsFromString('--max-semi-space-size=16');
+    const checker = new BodyChecker({ threads: 1, ...limits, maxEventBytes: 256 * 1024, youngGenerationMiB: 6 });
+    await checker.start();
+    try {
+      // Enough parsing for V8 to grow the nursery to its limit: 200 bodies of 400 events, ~130 MB of JSON.
+      const batch = Buffer.from(JSON.stringify(sampleEventList(Array.from({ length: 400 }, (_, i) => sampleAuditEvent(i)))));
+      for (let i = 0; i < 200; i++) expect((await checker.check(batch, RECEIVED)).ok).toBe(true);
+      // 6 MiB of young generation is two 2 MiB semi-spaces; with the flag's 16 MiB ones it would be 32 MiB.
+      expect((await checker.heapSpaces()).new_space).toBeLessThanOrEqual(4 * 1024 * 1024);
+    } finally {
+      await checker.stop();
+    }
+  }, 120_000);
 });
