@@ -129,8 +129,8 @@ interface MemoryAtPeak {
 /** An ingest service under load, kept running across the measured windows it is given. */
 interface RunningIngest {
   measure(ms: number): Promise<Window>;
-  /** CPU per event by thread over every measured window so far. */
-  cpu(): { total: number; threads: CpuSplit };
+  /** CPU per event by thread over every measured window so far; `clients`: the bench process's (the load generator's). */
+  cpu(): { total: number; threads: CpuSplit; clients: number };
   latencies(): number[];
   memory(): MemoryAtPeak;
   non200(): number;
@@ -184,6 +184,7 @@ async function startIngest(opts: { brokers: string; bodies: Buffer[]; tokens: st
   let measuring = false;
   let events = 0;
   let cpuUsed = 0;
+  let clientsUs = 0;
   let split: CpuSplit = { main: 0, workers: 0, loaders: 0, other: 0 };
   // node:http with keep-alive, like an apiserver's webhook client; fetch (undici) spent more CPU
   // than the service itself on this 2-core box, which would have measured the client.
@@ -225,9 +226,12 @@ async function startIngest(opts: { brokers: string; bodies: Buffer[]; tokens: st
       const before = await topicCount(opts.admin, rawTopic);
       const cpuBefore = processCpuSeconds(pid) ?? Number.NaN;
       const splitBefore = cpuSplit(pid, groups);
+      const clientsFrom = process.cpuUsage();
       measuring = true;
       const window = await drive(CLIENTS, ms, post);
       measuring = false;
+      const clients = process.cpuUsage(clientsFrom);
+      clientsUs += clients.user + clients.system;
       cpuUsed += (processCpuSeconds(pid) ?? Number.NaN) - cpuBefore;
       split = add(split, splitBefore, cpuSplit(pid, groups));
       events += window.total;
@@ -242,7 +246,9 @@ async function startIngest(opts: { brokers: string; bodies: Buffer[]; tokens: st
         process.stderr.write(`  ingest: not every one of the ${parseThreads} threads taken for check workers used CPU; the per-thread split is unreliable\n`);
       }
       const none: CpuSplit = { main: Number.NaN, workers: Number.NaN, loaders: Number.NaN, other: Number.NaN };
-      return events === 0 ? { total: Number.NaN, threads: none } : { total: (cpuUsed * 1e6) / events, threads: perEvent({ main: 0, workers: 0, loaders: 0, other: 0 }, split, events) };
+      return events === 0
+        ? { total: Number.NaN, threads: none, clients: Number.NaN }
+        : { total: (cpuUsed * 1e6) / events, threads: perEvent({ main: 0, workers: 0, loaders: 0, other: 0 }, split, events), clients: clientsUs / events };
     },
     latencies: () => [...latencies].sort((a, b) => a - b),
     memory: () => ({ ...peak }),
@@ -496,6 +502,8 @@ export const run: BenchRun = async (ctx) => {
       { name: 'ingest CPU per event: check workers (JSON.parse, validation)', value: ingestCpu.threads.workers, unit: 'µs/event' },
       { name: 'ingest CPU per event: other threads (V8 GC and compiler, libuv pool: zstd)', value: ingestCpu.threads.other, unit: 'µs/event', baseline: baselineCpu.total - baselineCpu.loop, baselineName: 'raw kafkajs producer: the bench process\'s other threads' },
       { name: 'ingest CPU per event: tsx loader threads (a checkout only, not the image)', value: ingestCpu.threads.loaders, unit: 'µs/event' },
+      // Not ingest's, but on the same two cores while ingest is measured (the baseline has no HTTP to send).
+      { name: 'the bench\'s HTTP clients (load generator, this process) CPU per event during ingest\'s windows', value: ingestCpu.clients, unit: 'µs/event' },
       { name: 'floor: JSON.parse of the same events', value: floor.jsonParseUs, unit: 'µs/event' },
       { name: 'ingest request latency p50 (400-event batch)', value: percentile(ingestLatencies, 50), unit: 'ms', baseline: percentile(baselineLatencies, 50), baselineName: 'raw kafkajs: the 400 records acknowledged (coalesced)' },
       { name: 'ingest request latency p99 (400-event batch)', value: percentile(ingestLatencies, 99), unit: 'ms', baseline: percentile(baselineLatencies, 99), baselineName: 'raw kafkajs: the 400 records acknowledged (coalesced)', goal: 'p99 < 1000 ms' },
