@@ -19,21 +19,6 @@ export interface ReadBodyOptions {
   bodyTimeoutMs: number;
   /** No gap between chunks may be longer than this. */
   idleTimeoutMs: number;
-  /**
-   * Gather the bytes in shared memory (a SharedArrayBuffer): a parse worker then reads them as they are, not a
-   * copy made for it (a body is copied once from the socket's chunks either way). Not for gzip, whose body is
-   * the inflated output.
-   */
-  shared?: boolean;
-}
-
-/** `chunks` joined into one Buffer of `size` bytes, over shared memory when asked. */
-function joinChunks(chunks: readonly Buffer[], size: number, shared: boolean): Buffer {
-  if (!shared) return Buffer.concat(chunks, size);
-  const out = Buffer.from(new SharedArrayBuffer(size));
-  let at = 0;
-  for (const chunk of chunks) at += chunk.copy(out, at);
-  return out;
 }
 
 /**
@@ -78,7 +63,7 @@ export function readBody(stream: Readable, options: ReadBodyOptions): Promise<Re
       }
       chunks.push(buf);
     };
-    const onEnd = () => finish(() => resolve(joinChunks(chunks, size, options.shared === true && !options.gzip)));
+    const onEnd = () => finish(() => resolve(Buffer.concat(chunks, size)));
     const onError = (err: Error) => finish(() => reject(err));
     stream.on('data', onData);
     stream.on('end', onEnd);

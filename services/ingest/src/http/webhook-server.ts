@@ -165,7 +165,7 @@ export class WebhookServer implements Component {
     let body: Buffer;
     let raw: Buffer;
     try {
-      ({ raw, body } = await readBody(stream, { ...reading, gzip: encoding === 'gzip', shared: o.bodyChecker.threads > 0 }));
+      ({ raw, body } = await readBody(stream, { ...reading, gzip: encoding === 'gzip' }));
     } catch (err) {
       if (!isKauditError(err)) throw err;
       if (err.details.problem === 'body-timeout' || err.details.problem === 'idle-timeout') {

@@ -75,7 +75,7 @@ function warmUpRound(deps: IngestWarmUpDeps, now: () => Date, perThread: Map<num
     if (samples.length === 0) return { events: 0 };
     const picked = Array.from({ length: Math.max(1, deps.bodyChecker.threads) }, () => samples[next++ % samples.length] as Buffer);
     // Read first, then hand all to the pool at once: on an idle pool each check lands on another worker.
-    const read = await Promise.all(picked.map((body) => readBody(Readable.from(chunks(body)), { ...deps.reading, gzip: false, shared: deps.bodyChecker.threads > 0 })));
+    const read = await Promise.all(picked.map((body) => readBody(Readable.from(chunks(body)), { ...deps.reading, gzip: false })));
     const receivedAt = now();
     const checked = await Promise.all(read.map(({ body }) => deps.bodyChecker.checkOnThread(body, receivedAt.getTime())));
     let events = 0;
