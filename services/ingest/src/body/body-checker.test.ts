@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
-import { BodyChecker, eventBuffer } from './body-checker.js';
+import { BodyChecker, checkedEvents } from './body-checker.js';
 
 const limits = { maxDepth: 32, maxEventBytes: 4096, window: { retentionDays: 365, maxFutureSkewMs: 900_000 } };
 // The sample events happened on 2026-11-22; received an hour later.
@@ -10,7 +10,8 @@ const noId = sampleAuditEvent(2);
 delete noId.auditID;
 const big = sampleAuditEvent(3, { responseObject: { data: 'x'.repeat(10_000) } });
 // An integer beyond 2^53: only the bytes as received keep it exact.
-const body = Buffer.from(JSON.stringify(sampleEventList([sampleAuditEvent(1), noId, big, sampleAuditEvent(4)])).replace('"level"', '"huge":12345678901234567890,"level"'));
+const other = sampleAuditEvent(4, { user: { username: 'alice', groups: ['system:authenticated'] } });
+const body = Buffer.from(JSON.stringify(sampleEventList([sampleAuditEvent(1), noId, big, other])).replace('"level"', '"huge":12345678901234567890,"level"'));
 
 describe('BodyChecker', () => {
   const pooled = new BodyChecker({ threads: 1, ...limits });
@@ -30,16 +31,18 @@ describe('BodyChecker', () => {
   it('hands valid events back as ranges of the caller’s body, so they are published byte-for-byte', async () => {
     const checked = await pooled.check(body, RECEIVED);
     if (!checked.ok) throw new Error(checked.message);
-    expect(checked.accepted.map((e) => 'span' in e.value)).toEqual([true, false, true]);
-    const first = eventBuffer(body, checked.accepted[0]!.value);
-    expect(first.buffer).toBe(body.buffer); // a view, not a copy
-    expect(first.toString()).toContain('"huge":12345678901234567890');
+    const { accepted, rejected, truncated } = checkedEvents(body, checked);
+    // Views of the caller's body, not copies — but the re-serialised (truncated) one, which has bytes of its own.
+    expect(accepted.map((e) => e.value.buffer === body.buffer)).toEqual([true, false, true]);
+    expect(accepted.map((e) => e.user)).toEqual(['system:serviceaccount:ci:deployer', 'system:serviceaccount:ci:deployer', 'alice']);
+    expect(accepted[0]!.value.toString()).toContain('"huge":12345678901234567890');
+    expect(accepted[2]!.value.toString()).toBe(JSON.stringify(other));
     // The oversize event comes back re-serialised without its objects, marked.
-    expect(checked.accepted[1]?.truncated).toBe('requestObject,responseObject');
-    expect(JSON.parse(eventBuffer(body, checked.accepted[1]!.value).toString()).responseObject).toBeUndefined();
-    expect(checked.truncated).toBe(1);
-    expect(checked.rejected.map((r) => [r.index, r.code])).toEqual([[1, 'INPUT_INVALID']]);
-    expect(JSON.parse(eventBuffer(body, checked.rejected[0]!.value).toString())).toEqual(noId);
+    expect(accepted[1]?.truncated).toBe('requestObject,responseObject');
+    expect(JSON.parse(accepted[1]!.value.toString()).responseObject).toBeUndefined();
+    expect(truncated).toBe(1);
+    expect(rejected.map((r) => [r.index, r.code])).toEqual([[1, 'INPUT_INVALID']]);
+    expect(JSON.parse(rejected[0]!.value.toString())).toEqual(noId);
   });
 
   it('names what is wrong with a body it refuses', async () => {

@@ -5,7 +5,7 @@ import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
 import type { Component } from '@kaudit/runtime';
 import type { CheckedEvents } from '../publish/build-raw-records.js';
-import { checkAuditBody, type CheckBodyTask, type CheckedBody, type EventBytes } from './check-audit-body.js';
+import { acceptedEvents, checkAuditBody, type CheckBodyTask, type CheckedBody, type EventBytes } from './check-audit-body.js';
 import { sharedBytes } from './shared-bytes.js';
 
 export interface BodyCheckerOptions {
@@ -133,7 +133,7 @@ export function eventBuffer(body: Buffer, where: EventBytes): Buffer {
 /** A check's events as buffers of `body` again, ready for toRawRecords (the webhook and its warm-up). */
 export function checkedEvents(body: Buffer, checked: Extract<CheckedBody, { ok: true }>): CheckedEvents {
   return {
-    accepted: checked.accepted.map((e) => ({ value: eventBuffer(body, e.value), user: e.user, ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
+    accepted: acceptedEvents(body, checked.accepted),
     rejected: checked.rejected.map((r) => ({ ...r, value: eventBuffer(body, r.value) })),
     truncated: checked.truncated,
   };
