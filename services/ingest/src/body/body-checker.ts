@@ -22,10 +22,11 @@ export interface BodyCheckerOptions {
 /**
  * A parse worker's young generation: 8 MiB semi-spaces, half the event loop's 16 (SERVICE_V8_FLAGS). A worker
  * keeps nothing between bodies — it parses one, hands back byte ranges and drops the parsed events — so a
- * smaller nursery only means more frequent scavenges of little that is live, while the 16 MiB ones it had made
- * it commit 32 MiB of nursery once busy: ingest's RSS peak went over its 300 MiB (issue 16). Measured in the
- * ingest bench (loaded 2-core machine, 2 runs each): RSS peak 294–306 MiB with 16 MiB semi-spaces, 267–283 with 8,
- * 273–276 with 4; the worker's CPU per event 19.7–22.4 / 20.3–20.9 / 20.2–23.8 µs, no cost seen.
+ * smaller nursery only means more frequent scavenges of little that is live, while the 16 MiB ones it had
+ * (the flag's, see start()) made it commit 32 MiB of nursery once busy: ingest's RSS peak was over its 300 MiB
+ * (issue 16). Measured on a loaded 2-core machine, ingest at full load, 16 MiB semi-spaces (as before) / 8 / 4:
+ * RSS peak 288–306 / 267–284 / 273–276 MiB over 2–5 runs each; the worker's CPU per event 19.7–22.4 / 18.8–20.9 /
+ * 20.2–23.8 µs, no cost seen.
  */
 export const PARSE_WORKER_YOUNG_GENERATION_MIB = 24;
 
