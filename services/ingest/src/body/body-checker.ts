@@ -1,10 +1,11 @@
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { EventTimeWindow } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
 import type { Component } from '@kaudit/runtime';
 import type { CheckedEvents } from '../publish/build-raw-records.js';
-import { checkAuditBody, type CheckBodyTask, type CheckedBody, type EventBytes } from './check-audit-body.js';
+import { acceptedEvents, checkAuditBody, type CheckBodyTask, type CheckedBody, type EventBytes } from './check-audit-body.js';
 import { sharedBytes } from './shared-bytes.js';
 
 export interface BodyCheckerOptions {
@@ -14,6 +15,27 @@ export interface BodyCheckerOptions {
   maxEventBytes: number;
   /** Event times accepted (the rule enrich applies too). */
   window: EventTimeWindow;
+  /** Each worker's V8 young generation, MiB (a third of it is one semi-space); defaults to PARSE_WORKER_YOUNG_GENERATION_MIB. */
+  youngGenerationMiB?: number;
+}
+
+/**
+ * A parse worker's young generation: 8 MiB semi-spaces, half the event loop's 16 (SERVICE_V8_FLAGS). A worker
+ * keeps nothing between bodies — it parses one, hands back byte ranges and drops the parsed events — so a
+ * smaller nursery only means more frequent scavenges of little that is live, while the 16 MiB ones it had
+ * (the flag's, see start()) made it commit 32 MiB of nursery once busy: ingest's RSS peak was over its 300 MiB
+ * (issue 16). Measured on a loaded 2-core machine, ingest at full load, 16 MiB semi-spaces (as before) / 8 / 4:
+ * RSS peak 288–306 / 267–284 / 273–276 MiB over 2–5 runs each; the worker's CPU per event 19.7–22.4 / 18.8–20.9 /
+ * 20.2–23.8 µs, no cost seen.
+ */
+export const PARSE_WORKER_YOUNG_GENERATION_MIB = 24;
+
+/** Sizes of the V8 heap spaces of one thread, bytes, by space name (new_space, old_space, …). */
+export type HeapSpaces = Record<string, number>;
+
+/** This thread's (the worker's twin is in check-body-worker.mjs, which cannot import TypeScript in a checkout). */
+function ownHeapSpaces(): HeapSpaces {
+  return Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
 }
 
 /**
@@ -25,7 +47,7 @@ export interface BodyCheckerOptions {
 export class BodyChecker implements Component {
   readonly name = 'body-checker';
   readonly #o: BodyCheckerOptions;
-  #pool: Piscina<CheckBodyTask, CheckedBody | CheckedOnThread> | undefined;
+  #pool: Piscina<CheckBodyTask, unknown> | undefined;
 
   constructor(options: BodyCheckerOptions) {
     this.#o = options;
@@ -33,7 +55,11 @@ export class BodyChecker implements Component {
 
   async start(): Promise<void> {
     if (this.#o.threads <= 0 || this.#pool) return;
-    this.#pool = new Piscina<CheckBodyTask, CheckedBody | CheckedOnThread>({
+    // node's --max-semi-space-size (SERVICE_V8_FLAGS, the image's NODE_OPTIONS) is a process-wide V8 flag, and V8
+    // gives a flag precedence over a worker's resourceLimits: unset it (0, V8's "not set") before the workers'
+    // isolates are made. The event loop's heap was sized from it at start-up and keeps that size.
+    setFlagsFromString('--max-semi-space-size=0');
+    this.#pool = new Piscina<CheckBodyTask, unknown>({
       filename: new URL('./check-body-worker.mjs', import.meta.url).href,
       minThreads: this.#o.threads,
       maxThreads: this.#o.threads,
@@ -41,6 +67,7 @@ export class BodyChecker implements Component {
       // Only the resolution conditions pass on: built, `--conditions=kaudit-dist` makes the compiled
       // worker import the packages' dist/ too (the Dockerfile's ENTRYPOINT sets it).
       execArgv: process.execArgv.filter((arg) => arg.startsWith('--conditions=')),
+      resourceLimits: { maxYoungGenerationSizeMb: this.#o.youngGenerationMiB ?? PARSE_WORKER_YOUNG_GENERATION_MIB },
     });
     // Fail at start, not on the first request, if the worker cannot load.
     await this.#pool.run(this.#task(Buffer.from('{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]}'), Date.now()));
@@ -75,13 +102,21 @@ export class BodyChecker implements Component {
     return this.#run(body, receivedAtMs, 'checkOnThread') as Promise<CheckedOnThread>;
   }
 
+  /** The V8 heap spaces of one parse worker (of the event loop when parsing there): what it holds, for diagnosis. */
+  async heapSpaces(): Promise<HeapSpaces> {
+    if (this.#o.threads <= 0) return ownHeapSpaces();
+    if (!this.#pool) throw new KauditError('INTERNAL', 'body checker not started');
+    return this.#pool.run(this.#task(Buffer.alloc(0), 0), { name: 'heapSpaces' }) as Promise<HeapSpaces>;
+  }
+
   async #run(body: Buffer, receivedAtMs: number, name: 'default' | 'checkOnThread'): Promise<CheckedBody | CheckedOnThread> {
     const task = this.#task(body, receivedAtMs);
     if (this.#o.threads <= 0) return checkAuditBody(task);
     if (!this.#pool) throw new KauditError('INTERNAL', 'body checker not started');
-    // The worker reads a shared copy of the body, not the caller's: the caller keeps its own and publishes
-    // the accepted events as ranges of it.
-    return this.#pool.run({ ...task, body: sharedBytes(body) }, { name });
+    // The worker reads the body in shared memory: the caller's own when it is there already (readBody's
+    // `shared`), else a shared copy. Either way the caller publishes the accepted events as ranges of its body.
+    // What each named export of check-body-worker.mjs returns: `default` a CheckedBody, `checkOnThread` a CheckedOnThread.
+    return this.#pool.run({ ...task, body: body.buffer instanceof SharedArrayBuffer ? body : sharedBytes(body) }, { name }) as Promise<CheckedBody | CheckedOnThread>;
   }
 }
 
@@ -99,7 +134,7 @@ export function eventBuffer(body: Buffer, where: EventBytes): Buffer {
 /** A check's events as buffers of `body` again, ready for toRawRecords (the webhook and its warm-up). */
 export function checkedEvents(body: Buffer, checked: Extract<CheckedBody, { ok: true }>): CheckedEvents {
   return {
-    accepted: checked.accepted.map((e) => ({ value: eventBuffer(body, e.value), user: e.user, ...(e.truncated !== undefined ? { truncated: e.truncated } : {}) })),
+    accepted: acceptedEvents(body, checked.accepted),
     rejected: checked.rejected.map((r) => ({ ...r, value: eventBuffer(body, r.value) })),
     truncated: checked.truncated,
   };

@@ -87,7 +87,7 @@ function warmUpRound(deps: IngestWarmUpDeps, now: () => Date, perThread: Map<num
         counts.refusedBodies++;
         return;
       }
-      const n = result.accepted.length + result.rejected.length;
+      const n = result.accepted.count + result.rejected.length;
       perThread.set(thread, (perThread.get(thread) ?? 0) + n);
       const built = toRawRecords(checkedEvents((read[i] as { body: Buffer }).body, result), { cluster: 'warm-up', receivedAt, source: 'webhook', instance: deps.instance, maxEventBytes: deps.maxEventBytes });
       events += n;
