@@ -266,7 +266,15 @@ export const run: BenchRun = async (ctx) => {
       logDir: join(work, 'logs'),
     });
     procs.push(proc);
-    await proc.start();
+    try {
+      await proc.start();
+    } catch (err) {
+      // The ones already up (and this server and admin) would otherwise keep the bench process alive for good.
+      for (const p of [...procs].reverse()) await p.stop();
+      server.close();
+      await admin.stop();
+      throw err;
+    }
   }
 
   // Raw baseline: a plain kafkajs consumer noting when each marker reaches the enriched topic (the
