@@ -58,7 +58,7 @@ export const enrichConfigSchema = z.object({
    * At start, before the consumer starts and /readyz turns 200: sample batches through the service's batch handler
    * (nothing produced, committed or counted) until this many events or this long, so the first real ones are not
    * handled cold (issue 15 §1); 0 = none. 16,000: measured CPU per event of successive 2,000-event rounds fell until
-   * the 5th-6th round (the old 6,000 stopped at ~1.5-2x the converged cost); maxMs bounds it on a busy host.
+   * the 4th-6th round (the old 6,000 stopped at ~1.5-2x the converged cost); maxMs bounds it on a busy host.
    */
   warmUp: z.object({
     events: z.coerce.number().int().min(0).default(16_000),
