@@ -21,7 +21,9 @@
  * 2 s of load; ingest's, enrich's and alert's CPU per event every 2 s (from their /metrics); where each
  * marker's time went, stage by stage (from the records' Kafka timestamps, read after the load).
  * BENCH_TRACE=1 keeps the services' logs, at level info; BENCH_NO_WARM_UP=1 turns ingest's, enrich's
- * and alert's start-up warm-up off, to compare.
+ * and alert's start-up warm-up off, to compare. BENCH_SERVICE_ENV (JSON, e.g. `{"enrich":{"NODE_OPTIONS":
+ * "--trace-gc"}}`) adds settings to a service's environment for this run, as in the pipeline bench: an A/B of
+ * one setting without editing defaults (the run says so on stderr and in the results file).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +40,7 @@ import { auditTraffic, createRng, scenarioEvents, toEventList } from '@kaudit/au
 import { createKafkaClient } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
 import { ServiceProcess } from '@kaudit/testkit';
+import { z } from 'zod';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
@@ -246,14 +249,32 @@ export const run: BenchRun = async (ctx) => {
     ['enrich', await freePort(), { ENRICH_INPUT_TOPIC: topics.raw, ENRICH_OUTPUT_TOPIC: topics.enriched, ENRICH_DLQ_TOPIC: topics.dlq, ENRICH_GROUP_ID: `${group}-enrich`, ENRICH_DIRECTORY_FILE: join(REPO, 'deploy', 'demo', 'directory.yaml'), ...noWarmUp('ENRICH') }],
     ['ingest', ingestPort, { INGEST_RAW_TOPIC: topics.raw, INGEST_DLQ_TOPIC: topics.dlq, CLUSTERS_FILE: join(work, 'clusters.yaml'), INGEST_METRICS_PORT: String(ingestMetricsPort), ...noWarmUp('INGEST') }],
   ];
+  const overrides = z.partialRecord(z.enum(['alert', 'enrich', 'ingest']), z.record(z.string(), z.string())).parse(JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}'));
+  for (const [service, extra] of Object.entries(overrides)) process.stderr.write(`  BENCH_SERVICE_ENV: ${service} runs with ${JSON.stringify(extra)}\n`);
   const procs: ServiceProcess[] = [];
   for (const [service, httpPort, env] of specs) {
+    const extra = overrides[service as keyof typeof overrides] ?? {};
     // BENCH_PROF_DIR=dir: each service writes a V8 CPU profile there when it stops (where its warm-up window's CPU went).
     // (--cpu-prof is not allowed in NODE_OPTIONS; a preload starts the inspector's profiler instead.)
-    const prof: Record<string, string> = process.env.BENCH_PROF_DIR ? { NODE_OPTIONS: `--import ${join(REPO, 'bench', 'cpu-profile-preload.mjs')}`, PROF_OUT: join(process.env.BENCH_PROF_DIR, service) } : {};
-    const proc = new ServiceProcess({ service, httpPort, env: { KAFKA_BROKERS: ctx.kafkaBrokers, LOG_LEVEL: process.env.BENCH_TRACE ? 'info' : 'warn', ...prof, ...env }, logDir: join(work, 'logs') });
+    const preload = process.env.BENCH_PROF_DIR ? `--import ${join(REPO, 'bench', 'cpu-profile-preload.mjs')}` : undefined;
+    const nodeOptions = [preload, extra.NODE_OPTIONS].filter((o) => o !== undefined).join(' ');
+    const prof: Record<string, string> = process.env.BENCH_PROF_DIR ? { PROF_OUT: join(process.env.BENCH_PROF_DIR, service) } : {};
+    const proc = new ServiceProcess({
+      service,
+      httpPort,
+      env: { KAFKA_BROKERS: ctx.kafkaBrokers, LOG_LEVEL: process.env.BENCH_TRACE ? 'info' : 'warn', ...prof, ...env, ...extra, ...(nodeOptions === '' ? {} : { NODE_OPTIONS: nodeOptions }) },
+      logDir: join(work, 'logs'),
+    });
     procs.push(proc);
-    await proc.start();
+    try {
+      await proc.start();
+    } catch (err) {
+      // The ones already up (and this server and admin) would otherwise keep the bench process alive for good.
+      for (const p of [...procs].reverse()) await p.stop();
+      server.close();
+      await admin.stop();
+      throw err;
+    }
   }
 
   // Raw baseline: a plain kafkajs consumer noting when each marker reaches the enriched topic (the

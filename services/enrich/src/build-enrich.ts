@@ -86,14 +86,19 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
           warmUp: { events: config.warmUp.events, maxMs: config.warmUp.maxMs },
         })
       : undefined;
+  const warm = enrichWarmUp({
+    codec,
+    options,
+    window: config.eventWindow,
+    directory: () => directoryFile?.index ?? empty,
+    outputTopic: config.kafka.outputTopic,
+    dlqTopic: config.kafka.dlqTopic,
+    logger: logger.child({ component: 'warm-up' }),
+    kafkaCodecs: (records) => kafka.warmUpCodecs(records, { compression: config.kafka.compression, topic: config.kafka.outputTopic }),
+  });
   const warmUp = new WarmUp({
-    round: enrichWarmUp({
-      codec,
-      options,
-      window: config.eventWindow,
-      directory: () => directoryFile?.index ?? empty,
-      kafkaCodecs: (records) => kafka.warmUpCodecs(records, { compression: config.kafka.compression, topic: config.kafka.outputTopic }),
-    }),
+    round: warm.round,
+    summary: warm.summary,
     events: config.warmUp.events,
     maxMs: config.warmUp.maxMs,
     telemetry: telemetry.child('warm-up'),

@@ -12,10 +12,12 @@ import { fixtureNames, loadFixture } from './fixtures/fixtures.js';
 
 /**
  * Issue 15 §1: the first events after a start were enriched cold (3-4x the CPU per event), a backlog
- * and late alerts on a busy host. Enrich now runs sample events through its enricher before it reports
- * ready; that warm-up must produce nothing and call no other system (the HTTP directory here).
+ * and late alerts on a busy host. Enrich now runs sample batches through its own batch handler before it
+ * reports ready; that warm-up must produce nothing, commit nothing, count none of its events in the
+ * service's metrics and call no other system (the HTTP directory here) — and it must go through the
+ * handler and the produce encoding, not only the enricher.
  */
-describe('enrich warms up before /readyz, producing nothing and calling no directory (real Kafka)', () => {
+describe('enrich warms up through its batch handler before /readyz, leaving no trace (real Kafka)', () => {
   let service: ServiceProcess | undefined;
   const lookups: string[] = [];
   const directory = createServer((req, res) => {
@@ -27,7 +29,7 @@ describe('enrich warms up before /readyz, producing nothing and calling no direc
     directory.close();
   });
 
-  it('is warmed up when ready, has written nothing and asked the directory nothing, then enriches as before', async () => {
+  it('is warmed up when ready, has written, committed and counted nothing and asked the directory nothing, then enriches as before', async () => {
     await new Promise<void>((resolve) => directory.listen(0, '127.0.0.1', resolve));
     const { kafkaBrokers } = testEndpoints();
     const topics = { raw: uniqueName('raw'), enriched: uniqueName('enriched'), dlq: uniqueName('dlq') };
@@ -36,13 +38,14 @@ describe('enrich warms up before /readyz, producing nothing and calling no direc
     await admin.start();
     await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions: 2 })));
     const port = await freePort();
+    const group = uniqueName('enrich');
     service = new ServiceProcess({
       service: 'enrich',
       httpPort: port,
       logDir: join(mkdtempSync(join(tmpdir(), 'kaudit-enrich-warm-up-')), 'logs'),
       env: {
         KAFKA_BROKERS: kafkaBrokers,
-        ENRICH_GROUP_ID: uniqueName('enrich'),
+        ENRICH_GROUP_ID: group,
         ENRICH_INPUT_TOPIC: topics.raw,
         ENRICH_OUTPUT_TOPIC: topics.enriched,
         ENRICH_DLQ_TOPIC: topics.dlq,
@@ -60,14 +63,20 @@ describe('enrich warms up before /readyz, producing nothing and calling no direc
     const done = readFileSync(service.logFile, 'utf8')
       .split('\n')
       .filter((l) => l.includes('"warm_up_done"'))
-      .map((l) => JSON.parse(l) as { events: number; outputs: number });
+      .map((l) => JSON.parse(l) as { events: number; outputs: number; batches: number; produceRequests: number });
     expect(done).toHaveLength(1);
     expect(done[0]?.events).toBeGreaterThanOrEqual(40_000);
-    expect(done[0]?.outputs).toBeGreaterThan(0); // it went all the way to Avro records
+    // Through the batch handler, as a fetched batch goes: its sends reached the produce encoding as Avro records.
+    expect(done[0]?.batches).toBeGreaterThanOrEqual(200);
+    expect(done[0]?.produceRequests).toBeGreaterThanOrEqual(done[0]?.batches ?? Number.NaN);
+    expect(done[0]?.outputs).toBeGreaterThanOrEqual(40_000 * 0.9);
     expect(lookups).toEqual([]);
+    // None of the warm-up's events is counted as a real one.
+    expect(metrics).not.toMatch(/^kaudit_enrich_((records|operations|identities)_total|lag_records)\{/m);
     const written = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
     expect(await written(topics.enriched)).toBe(0);
     expect(await written(topics.dlq)).toBe(0);
+    expect((await admin.fetchCommittedOffsets(group, topics.raw)).map((p) => p.offset)).toEqual(['-1', '-1']);
 
     const event = loadFixture(fixtureNames()[0] ?? '');
     const headers = { [RAW_HEADERS.cluster]: 'prod-eu-1', [RAW_HEADERS.receivedAt]: new Date().toISOString(), [RAW_HEADERS.source]: 'webhook', [RAW_HEADERS.instance]: 'test' };
@@ -79,6 +88,10 @@ describe('enrich warms up before /readyz, producing nothing and calling no direc
     const codec = new AuditRecordCodec();
     expect(codec.decode(enriched?.value as Buffer, enriched?.headers[SCHEMA_FINGERPRINT_HEADER]?.toString()).auditID).toBe(String(event.auditID));
     expect(await written(topics.enriched)).toBe(1);
+    // The one real record is the only one counted (the handler counts after its send was acknowledged).
+    const enrichedCount = async () => /^kaudit_enrich_records_total\{outcome="enriched"\} (\d+)$/m.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1];
+    for (let i = 0; i < 100 && (await enrichedCount()) === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await enrichedCount()).toBe('1');
     await admin.stop();
   });
 });
