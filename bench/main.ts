@@ -5,6 +5,7 @@
  *
  * Benchmarks are measurements, never pass/fail tests; goals from the issues are shown beside them.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,6 +34,16 @@ function parseArgs(argv: readonly string[]): Args {
     } else names.push(arg);
   }
   return { names: names.length > 0 ? names : [...ALL], scale };
+}
+
+/** The commit checked out and whether tracked files differ from it; undefined outside a git checkout. */
+function codeUnderTest(repo: string): { commit: string; uncommittedChanges: boolean } | undefined {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+    return { commit: git('rev-parse', 'HEAD'), uncommittedChanges: git('status', '--porcelain', '--untracked-files=no') !== '' };
+  } catch {
+    return undefined;
+  }
 }
 
 function fmt(n: number): string {
@@ -110,13 +121,15 @@ async function main(): Promise<void> {
   if (Object.keys(overrides).length > 0) process.stdout.write(`\nrun with ${Object.entries(overrides).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
   if (skipped.length > 0) process.stdout.write(`\nnot available: ${skipped.join(', ')} (no bench/<name>.ts)\n`);
   for (const f of failed) process.stdout.write(`\nFAILED: ${f.bench}: ${f.error}\n`);
+  // Which code was measured: an A/B of an older commit, or a run with uncommitted edits, must not read as this one's.
+  const code = codeUnderTest(join(here, '..'));
   const resultsDir = join(here, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..+$/, '');
   const file = join(resultsDir, `${stamp}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ at: new Date().toISOString(), scale: args.scale, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, overrides, results: rows.map((r) => ({ bench: r.bench, ...r.figure, ratio: r.figure.baseline ? r.figure.value / r.figure.baseline : undefined })), skipped, failed }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), scale: args.scale, machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, code, overrides, results: rows.map((r) => ({ bench: r.bench, ...r.figure, ratio: r.figure.baseline ? r.figure.value / r.figure.baseline : undefined })), skipped, failed }, null, 2)}\n`,
   );
   process.stdout.write(`\nwritten to ${file}\n`);
   if (failed.length > 0) process.exitCode = 1;
