@@ -242,28 +242,10 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
     built.oldestRowAges.length = 0;
     const inserts0 = built.inserts();
     const parts0 = await partCounts(d.ch, db);
-    const began = performance.now();
-    let sent = 0;
     const rssTimer = setInterval(() => {
       rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
     }, 100);
-    for (let elapsed = 0; elapsed < d.seconds * 1000; elapsed = performance.now() - began) {
-      const due = Math.min(2000, Math.floor((d.rate * elapsed) / 1000) - sent);
-      if (due <= 0) {
-        await sleep(5);
-        continue;
-      }
-      try {
-        await d.producer.send(topic, Array.from({ length: due }, (_, j) => ({ key: String(sent + j), value: d.encoded[(sent + j) % d.encoded.length] as Buffer, headers })));
-        sent += due;
-      } catch (err) {
-        // A broker slow to acknowledge on a loaded machine: send the chunk again (a copy that did land is one
-        // more row, and rows are not what this measures).
-        d.ctx.logger.warn({ event: 'bench_send_retry', err }, 'bench_send_retry');
-        await sleep(200);
-      }
-    }
-    const sentFor = (performance.now() - began) / 1000;
+    const { sent, sentFor } = await sendAtRate(d, topic, headers);
     const stoppedAt = performance.now();
     for (const deadline = Date.now() + 300_000; stored < sent; await sleep(20)) {
       if (Date.now() > deadline) throw new Error(`steady ${d.rate}/s: sink stored only ${stored}/${sent} rows in time`);
@@ -271,7 +253,7 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
     const drainMs = performance.now() - stoppedAt;
     clearInterval(rssTimer);
     const ages = built.oldestRowAges;
-    const window = (performance.now() - began) / 1000;
+    const window = sentFor + (performance.now() - stoppedAt) / 1000;
     const inserts = built.inserts() - inserts0;
     const parts1 = await partCounts(d.ch, db);
     process.stderr.write(
@@ -306,6 +288,32 @@ async function steadyRate(d: SteadyRun): Promise<BenchFigure[]> {
     await admin.stop();
     await d.ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
   }
+}
+
+/**
+ * Sends the bench's encoded records to `topic` at `d.rate` for `d.seconds`, in chunks of at most 2,000; returns how
+ * many were sent and for how long (s).
+ */
+async function sendAtRate(d: SteadyRun, topic: string, headers: Record<string, string>): Promise<{ sent: number; sentFor: number }> {
+  const began = performance.now();
+  let sent = 0;
+  for (let elapsed = 0; elapsed < d.seconds * 1000; elapsed = performance.now() - began) {
+    const due = Math.min(2000, Math.floor((d.rate * elapsed) / 1000) - sent);
+    if (due <= 0) {
+      await sleep(5);
+      continue;
+    }
+    try {
+      await d.producer.send(topic, Array.from({ length: due }, (_, j) => ({ key: String(sent + j), value: d.encoded[(sent + j) % d.encoded.length] as Buffer, headers })));
+      sent += due;
+    } catch (err) {
+      // A broker slow to acknowledge on a loaded machine: send the chunk again (a copy that did land is one more
+      // row, and rows are not what this measures).
+      d.ctx.logger.warn({ event: 'bench_send_retry', err }, 'bench_send_retry');
+      await sleep(200);
+    }
+  }
+  return { sent, sentFor: (performance.now() - began) / 1000 };
 }
 
 /**
@@ -354,23 +362,7 @@ async function ownProcessRss(d: SteadyRun): Promise<BenchFigure[]> {
       peak = Math.max(peak, (proc.pid === undefined ? undefined : rssMiB(proc.pid)) ?? 0);
     }, 250);
     try {
-      const began = performance.now();
-      let sent = 0;
-      for (let elapsed = 0; elapsed < d.seconds * 1000; elapsed = performance.now() - began) {
-        const due = Math.min(2000, Math.floor((d.rate * elapsed) / 1000) - sent);
-        if (due <= 0) {
-          await sleep(5);
-          continue;
-        }
-        try {
-          await d.producer.send(topic, Array.from({ length: due }, (_, j) => ({ key: String(sent + j), value: d.encoded[(sent + j) % d.encoded.length] as Buffer, headers })));
-          sent += due;
-        } catch (err) {
-          d.ctx.logger.warn({ event: 'bench_send_retry', err }, 'bench_send_retry');
-          await sleep(200);
-        }
-      }
-      const sentFor = (performance.now() - began) / 1000;
+      const { sent, sentFor } = await sendAtRate(d, topic, headers);
       // Stored = every offset of the topic is in the table. Not count(): the bench repeats its sample events, and
       // audit_events (a ReplacingMergeTree) folds repeats of one event into one row as parts merge.
       const end = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
