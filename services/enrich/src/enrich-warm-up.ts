@@ -1,7 +1,6 @@
 import { Registry } from 'prom-client';
 import { type AuditRecordCodec, type EventTimeWindow } from '@kaudit/audit-schema';
-import { auditTraffic } from '@kaudit/audit-generator';
-import { DeadLetterWriter, RAW_HEADERS, type CodecWarmUpResult, type IncomingRecord, type OutgoingRecord, type ProduceAck, type Producer, type RecordBatch } from '@kaudit/kafka';
+import { DeadLetterWriter, type CodecWarmUpResult, type IncomingRecord, type OutgoingRecord, type ProduceAck, type Producer, type RecordBatch } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
 import type { WarmUpRound } from '@kaudit/runtime';
 import { createEnrichHandler } from './enrich-handler.js';
@@ -10,6 +9,7 @@ import { Enricher } from './enricher.js';
 import type { DirectoryIndex } from './identity/directory.js';
 import { IdentityResolver } from './identity/identity-resolver.js';
 import type { BuildOptions } from './normalize/build-audit-record.js';
+import { warmUpRawRecords } from './warm-up-raw-records.js';
 
 /** Distinct sample events per round: enough shapes (verbs, resources, levels, scenarios) to warm each path. */
 const SAMPLES = 2000;
@@ -94,29 +94,13 @@ export function enrichWarmUp(deps: EnrichWarmUpDeps): EnrichWarmUp {
   let batches: RecordBatch[] | undefined;
   let inputDecoded = false;
   const build = (): RecordBatch[] => {
-    const receivedAt = Buffer.from(new Date().toISOString());
-    const source = Buffer.from('webhook');
-    const instance = Buffer.from('warm-up');
-    const traffic = auditTraffic({ seed: 1, clusters: ['warm-up'], startMs: Date.now(), stepMs: 1, scenarios: SCENARIOS, scenarioEvery: SAMPLES / (SCENARIOS.length + 1) });
+    const all = warmUpRawRecords({ count: SAMPLES, seed: 1, scenarios: SCENARIOS, partitionOf: (i) => Math.floor(i / BATCH) % PARTITIONS });
     const out: RecordBatch[] = [];
     for (let first = 0; first < SAMPLES; first += BATCH) {
-      const partition = (first / BATCH) % PARTITIONS;
-      const records: IncomingRecord[] = [];
-      for (let i = first; i < Math.min(SAMPLES, first + BATCH); i++) {
-        const { cluster, event } = traffic.next().value as { cluster: string; event: Record<string, unknown> };
-        // The shape and header set of a record fetched from the raw topic (ingest's headers, as Buffers).
-        records.push({
-          topic: 'warm-up',
-          partition,
-          offset: String(i),
-          key: Buffer.from(cluster),
-          value: Buffer.from(JSON.stringify(event)),
-          headers: { [RAW_HEADERS.source]: source, [RAW_HEADERS.receivedAt]: receivedAt, [RAW_HEADERS.instance]: instance, [RAW_HEADERS.cluster]: Buffer.from(cluster) },
-          timestamp: String(Date.now()),
-        });
-      }
+      const records = all.slice(first, first + BATCH);
+      const head = records[0] as IncomingRecord;
       const last = records[records.length - 1] as IncomingRecord;
-      out.push({ topic: 'warm-up', partition, records, firstOffset: (records[0] as IncomingRecord).offset, lastOffset: last.offset, highWatermark: String(SAMPLES) });
+      out.push({ topic: 'warm-up', partition: head.partition, records, firstOffset: head.offset, lastOffset: last.offset, highWatermark: String(SAMPLES) });
     }
     return out;
   };

@@ -1,13 +1,13 @@
 import { AuditRecordCodec, type EventTimeWindow } from '@kaudit/audit-schema';
-import { auditTraffic } from '@kaudit/audit-generator';
 import { KauditError } from '@kaudit/errors';
-import { RAW_HEADERS, type IncomingRecord } from '@kaudit/kafka';
+import type { IncomingRecord } from '@kaudit/kafka';
 import { deadLetterReason, type DeadLetterReason } from '../dead-letter-reason.js';
 import { Enricher, type EnrichOutcome } from '../enricher.js';
 import type { Actor } from '../identity/actor.js';
 import { DirectoryIndex, type DirectoryDocument } from '../identity/directory.js';
 import { IdentityResolver } from '../identity/identity-resolver.js';
 import type { BuildOptions } from '../normalize/build-audit-record.js';
+import { warmUpRawRecords } from '../warm-up-raw-records.js';
 import { unpackRecords, type PackedRecords } from './packed-records.js';
 
 /** What every enrich thread is started with (worker data: plain values). */
@@ -57,17 +57,6 @@ export interface ThreadWarmUp {
 
 /** Distinct sample events a thread warms up on (cycled): the demo generator's, as ingest writes them. */
 const WARM_UP_SAMPLES = 1000;
-
-function warmUpRecords(): IncomingRecord[] {
-  const receivedAt = Buffer.from(new Date().toISOString());
-  const traffic = auditTraffic({ seed: 2, clusters: ['warm-up'], startMs: Date.now(), stepMs: 1 });
-  const records: IncomingRecord[] = [];
-  for (let i = 0; i < WARM_UP_SAMPLES; i++) {
-    const { cluster, event } = traffic.next().value as { cluster: string; event: Record<string, unknown> };
-    records.push({ topic: 'warm-up', partition: 0, offset: String(i), key: Buffer.from(cluster), value: Buffer.from(JSON.stringify(event)), headers: { [RAW_HEADERS.cluster]: Buffer.from(cluster), [RAW_HEADERS.receivedAt]: receivedAt }, timestamp: String(Date.now()) });
-  }
-  return records;
-}
 
 /**
  * The enricher of one enrich thread: the same Enricher as the event loop's (decode, build, redact, leak check,
@@ -144,7 +133,7 @@ export function createThreadEnricher(setup: ThreadSetup): { fingerprint: string;
    */
   const warmUp = (w: ThreadWarmUp): number => {
     if (w.events <= 0) return 0;
-    const samples = warmUpRecords();
+    const samples = warmUpRawRecords({ count: WARM_UP_SAMPLES, seed: 2 });
     const resolver = new IdentityResolver({ directory: () => directory });
     const warming = new Enricher({ identity: resolver, codec, options: setup.options, window: setup.window });
     const deadline = performance.now() + w.maxMs;
