@@ -84,6 +84,7 @@ export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): Buil
     alertsTopic: config.kafka.alertsTopic,
     groupId: config.kafka.groupPrefix,
     fromBeginning: config.kafka.fromBeginning,
+    partitionsConcurrently: config.kafka.partitionsConcurrently,
     idleGraceMs: config.engine.idleGraceMs,
     tickMs: config.engine.tickMs,
     maxGroupsPerRule: config.engine.maxGroupsPerRule,

@@ -18,6 +18,11 @@ export const alertConfigSchema = z.object({
     stateTopic: z.string().min(1).default('kaudit.alert-state.v1'),
     /** A brand-new evaluator group starts at the oldest retained event (true) or at new ones only. */
     fromBeginning: booleanish().default(false),
+    /**
+     * Evaluator partitions handled at once: as many as the enriched topic has by default, so the batches of one
+     * fetch are made durable in one round (one produce of alerts, one of checkpoints) instead of one per partition.
+     */
+    partitionsConcurrently: z.coerce.number().int().min(1).max(64).default(6),
   }),
   rules: z.object({ dir: z.string().min(1).default('rules') }),
   /** YAML file with `notifiers: [...]`; without it alerts only go to Kafka. `${VAR}` in it reads the environment. */
@@ -61,6 +66,7 @@ export const ALERT_ENV: EnvMap = {
   'kafka.dlqTopic': 'ALERT_DLQ_TOPIC',
   'kafka.stateTopic': 'ALERT_STATE_TOPIC',
   'kafka.fromBeginning': 'ALERT_FROM_BEGINNING',
+  'kafka.partitionsConcurrently': 'ALERT_PARTITIONS_CONCURRENTLY',
   'rules.dir': 'ALERT_RULES_DIR',
   notifiersFile: 'ALERT_NOTIFIERS_FILE',
   'engine.idleGraceMs': 'ALERT_IDLE_GRACE_MS',

@@ -2,6 +2,7 @@ import type { ConditionSpec, FieldConditionSpec } from './rule-schema.js';
 import { fieldAccessor, type FieldValue } from './field-path.js';
 import { globToRegex } from './glob-to-regex.js';
 import { isKnownField } from './known-field.js';
+import { MemoizedStringTest } from './memoized-string-test.js';
 import { inCidrs, parseCidrs } from './parse-cidr.js';
 import { roleRefKeyOf, type RoleFacts } from './role-fact.js';
 
@@ -94,23 +95,23 @@ function compileField(spec: FieldConditionSpec, scope: CompileScope, path: (stri
   }
   if (spec.glob !== undefined) {
     const regexes = expand(asItems(spec.glob), scope, [...path, 'glob']).map((g) => globToRegex(String(g)));
-    tests.push(
-      anyElement((e) => {
-        if (typeof e !== 'string') return false;
-        for (const r of regexes) if (r.test(e)) return true;
-        return false;
-      }),
-    );
+    const matches = new MemoizedStringTest((e) => {
+      for (const r of regexes) if (r.test(e)) return true;
+      return false;
+    });
+    tests.push(anyElement((e) => typeof e === 'string' && matches.test(e)));
   }
   if (spec.regex !== undefined) {
     const regex = new RegExp(spec.regex);
-    tests.push(anyElement((e) => typeof e === 'string' && regex.test(e)));
+    const matches = new MemoizedStringTest((e) => regex.test(e));
+    tests.push(anyElement((e) => typeof e === 'string' && matches.test(e)));
   }
   if (spec.cidr !== undefined) {
     // Source addresses against networks users list (internal ranges), e.g. `sourceIPs`.
     const { list, invalid } = parseCidrs(expand(asItems(spec.cidr), scope, [...path, 'cidr']).map(String));
     for (const entry of invalid) scope.problems.push({ path: [...path, 'cidr'], message: `"${entry}" is not a CIDR (like 10.0.0.0/8 or fd00::/8)` });
-    tests.push(anyElement((e) => inCidrs(list, e)));
+    const inside = new MemoizedStringTest((e) => inCidrs(list, e));
+    tests.push(anyElement((e) => typeof e === 'string' && inside.test(e)));
   }
   if (spec.exists !== undefined) {
     const want = spec.exists;

@@ -5,7 +5,7 @@ import { KauditError } from '@kaudit/errors';
 import { compileCondition, requiredValues, usesRoleFacts, type CompileProblem, type CompileScope, type Predicate, type Scalar } from './compile-condition.js';
 import type { CompiledRule } from './compiled-rule.js';
 import { ruleFileSchema, type ConditionSpec, type RuleFileSpec } from './rule-schema.js';
-import { getField } from './field-path.js';
+import { fieldAccessor } from './field-path.js';
 import { isKnownField } from './known-field.js';
 
 const TEMPLATE_TOKEN = /\{([A-Za-z][A-Za-z0-9._/-]*)\}/g;
@@ -83,11 +83,12 @@ function exceptionPredicate(fields: Record<string, readonly (Scalar | { list: st
         else for (const v of list) values.add(v);
       }
     });
-    return { field, values };
+    // Compiled once: getField per record would split and join the path for every match the exception is asked about.
+    return { get: fieldAccessor(field), values };
   });
   return (record) =>
-    checks.every(({ field, values }) => {
-      const v = getField(record, field);
+    checks.every(({ get, values }) => {
+      const v = get(record);
       return Array.isArray(v) ? v.some((e) => values.has(e)) : values.has(v);
     });
 }
