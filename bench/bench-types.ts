@@ -11,6 +11,11 @@ export interface BenchContext {
   stopEngine?: (engine: 'kafka' | 'clickhouse') => Promise<void>;
   /** The local broker's log.dirs, for figures the broker's own storage gives; absent when the Kafka is external. */
   kafkaDataDir?: string;
+  /**
+   * The PIDs of this run's local engines right now (read on each call: a restarted engine has a new one), whose
+   * process trees hold the Kafka JVM and the ClickHouse engine; an external or stopped engine has none.
+   */
+  enginePids?: () => { kafka?: number; clickhouse?: number };
   /** Starts whatever engine of this run is stopped and waits until it serves. */
   startEngines?: () => Promise<void>;
 }

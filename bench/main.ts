@@ -100,6 +100,7 @@ async function main(): Promise<void> {
           logger,
           scale: args.scale,
           ...(stack.kafkaDataDir() !== undefined ? { kafkaDataDir: stack.kafkaDataDir() } : {}),
+          enginePids: () => stack.enginePids(),
           ...(local ? { stopEngine: (engine: 'kafka' | 'clickhouse') => stack.stopEngine(engine), startEngines: async () => void (await stack.up()) } : {}),
         });
         for (const figure of figures) rows.push({ bench, figure });

@@ -7,8 +7,10 @@
  *  2. 10,000 events/s for 60 s (issue 16's goal);
  *  3. a ramp of 20 s steps: 12,500, 15,000, 20,000 while each is sustainable; when 10,000 was not,
  *     one step at 7,500 (2,500 when 5,000 was not either) after the backlog drained;
- *  CPU figures also give the load generator's own and the rest of the machine's (engines, and on a
- *  shared machine everyone else), with the machine's busy %, so a saturated run shows as one;
+ *  CPU figures also give the load generator's own, the Kafka broker's (its JVM), ClickHouse's (the launcher
+ *  and its engine) and the rest of the machine's (on a shared machine, everyone else), with the machine's
+ *  busy %, so a saturated run shows as one; stderr has each engine's CPU by thread name (GC, JIT, network
+ *  and request handler threads, merges…), to see which of its settings the CPU goes to;
  *  4. ClickHouse stopped for 20 s at 5,000 events/s: the services' RSS must stay bounded.
  * Every webhook batch carries one marker event at a random position, alternately an exec into a
  * pod (`falco-attach-exec-pod`, a dedup rule: each marker is a new pod, so a new window that must
@@ -39,15 +41,32 @@ import { fileURLToPath } from 'node:url';
 import { auditTraffic, createRng, scenarioEvents } from '@kaudit/audit-generator';
 import { createClickHouse } from '@kaudit/clickhouse';
 import { createKafkaClient, TOPICS } from '@kaudit/kafka';
-import { cpuSeconds, freePort, rssMiB } from '@kaudit/stack';
+import { cpuSeconds, freePort, processTree, rssMiB } from '@kaudit/stack';
 import { ServiceProcess } from '@kaudit/testkit';
 import { setupPipeline } from 'kaudit';
 import { z } from 'zod';
 import type { BenchFigure, BenchRun } from './bench-types.js';
+import { threadCpuByName } from './thread-cpu.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const CLUSTERS = ['fresh-a', 'fresh-b', 'fresh-c', 'fresh-d'];
 const SERVICES = ['sink', 'alert', 'enrich', 'ingest'] as const;
+const ENGINES = ['kafka', 'clickhouse'] as const;
+const ENGINE_LABEL: Record<(typeof ENGINES)[number], string> = { kafka: 'Kafka broker (JVM)', clickhouse: 'ClickHouse (launcher + engine)' };
+/**
+ * Thread groups (threadCpuByName's names: Linux keeps 15 characters) reported as figures, "of which" their
+ * engine's CPU: what a setting of the local stack could change. Kafka's network and request handler threads
+ * share one truncated name (data-plane-kafk).
+ */
+const ENGINE_PARTS: readonly { engine: (typeof ENGINES)[number]; part: string; threads: readonly string[] }[] = [
+  { engine: 'kafka', part: 'JIT compiler threads (warm-up of a fresh JVM)', threads: ['C1 CompilerThre', 'C2 CompilerThre'] },
+  { engine: 'kafka', part: 'GC threads', threads: ['GC Thread', 'G1 Conc', 'G1 Refine', 'G1 Main Marker', 'G1 Service', 'VM Thread'] },
+  { engine: 'kafka', part: 'network + request handler threads', threads: ['data-plane-kafk'] },
+  { engine: 'clickhouse', part: 'HTTP handlers (inserts and queries)', threads: ['HTTPHandler'] },
+  { engine: 'clickhouse', part: 'merges', threads: ['MergeMutate'] },
+];
+/** Thread groups per engine printed to stderr each phase, the busiest first. */
+const TOP_THREAD_GROUPS = 10;
 const BATCH = 400;
 const IN_FLIGHT = 8;
 const WARMUP_MS = 20_000;
@@ -99,6 +118,8 @@ interface PhaseRecord {
   sent: number;
   refused: number;
   cpu: Map<string, number>;
+  /** Per engine: CPU seconds by thread name over the phase (threadCpuByName). */
+  engineThreads: Map<string, Map<string, number>>;
   rss: Map<string, number>;
   /** Per service: the largest main-thread heap used, heap committed and external memory seen, MiB. */
   memory: Map<string, ServiceMemory>;
@@ -266,7 +287,13 @@ export const run: BenchRun = async (ctx) => {
       if (polls++ % 4 === 0) await noteMemory();
       const ids = [...pendingRows.keys()];
       if (ids.length > 0) {
-        const rs = await ch.query({ query: `SELECT DISTINCT audit_id FROM ${database}.audit_events WHERE audit_id IN {ids:Array(String)}`, query_params: { ids }, format: 'JSONEachRow' }).catch(() => undefined);
+        // By object name too: the sorting key's second column (each marker's object is named after it), so the
+        // primary index skips most granules. By audit_id alone only its bloom filter skipped: on 1M rows that read
+        // ~2.5-10x the rows and cost ClickHouse ~1.5-3x the CPU per poll (measured apart, loaded machine), 4 times a
+        // second and growing with the table: engine CPU the bench itself charged to the pipeline.
+        const names = [...new Set(pendingRows.values())];
+        const query = `SELECT DISTINCT audit_id FROM ${database}.audit_events WHERE object_name IN {names:Array(String)} AND audit_id IN {ids:Array(String)}`;
+        const rs = await ch.query({ query, query_params: { ids, names }, format: 'JSONEachRow' }).catch(() => undefined);
         const found = rs ? await rs.json<{ audit_id: string }>().catch(() => []) : [];
         const now = Date.now();
         for (const { audit_id } of found) {
@@ -285,12 +312,25 @@ export const run: BenchRun = async (ctx) => {
 
   // Each service's CPU, the load generator's own (this process), and the machine's busy CPU time
   // (/proc/stat), so what the engines and everything else used is visible too.
-  const cpuNow = () => {
+  const enginePids = () => ctx.enginePids?.() ?? {};
+  // An engine's CPU is counted from its PID at the phase's start; one restarted within a phase (a new PID) counts
+  // from zero, i.e. its whole life, which began within the phase.
+  const engineCpu = (pids: { kafka?: number; clickhouse?: number }) =>
+    ENGINES.map((e): [string, number] => {
+      const pid = pids[e];
+      return [e, pid === undefined ? 0 : (cpuSeconds(pid) ?? 0)];
+    });
+  const engineThreadsNow = () => new Map(ENGINES.map((e) => {
+    const pid = enginePids()[e];
+    return [e, pid === undefined ? new Map<string, number>() : threadCpuByName(processTree(pid))];
+  }));
+  const cpuNow = (pids: { kafka?: number; clickhouse?: number }) => {
     const own = process.cpuUsage();
     const [user, nice, system, , , irq, softirq, steal] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
     return new Map([
       ...[...procs].map(([name, proc]): [string, number] => [name, proc.pid === undefined ? 0 : (cpuSeconds(proc.pid) ?? 0)]),
       ['load generator', (own.user + own.system) / 1e6],
+      ...engineCpu(pids),
       // USER_HZ ticks (100 per second on Linux).
       ['machine', ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100],
     ]);
@@ -298,7 +338,9 @@ export const run: BenchRun = async (ctx) => {
 
   const runPhase = async (phase: Phase): Promise<PhaseRecord> => {
     if (phase.clickhouseDown) await ctx.stopEngine?.('clickhouse');
-    const cpu0 = cpuNow();
+    const pids0 = enginePids();
+    const cpu0 = cpuNow(pids0);
+    const threads0 = engineThreadsNow();
     rssNow.clear();
     memoryNow.clear();
     let sent = 0;
@@ -337,11 +379,20 @@ export const run: BenchRun = async (ctx) => {
     await Promise.all(inflight);
     const offered = sent / ((Date.now() - began) / 1000);
     await mid;
-    const cpu = new Map([...cpuNow()].map(([s, c]) => [s, c - (cpu0.get(s) ?? 0)]));
+    const pids1 = enginePids();
+    const cpu1 = cpuNow(pids1);
+    const cpu = new Map([...cpu1].map(([s, c]) => [s, c - (cpu0.get(s) ?? 0)]));
+    for (const e of ENGINES) if (pids1[e] !== pids0[e]) cpu.set(e, cpu1.get(e) ?? 0);
+    const threads1 = engineThreadsNow();
+    const engineThreads = new Map(ENGINES.map((e) => [e, new Map([...(threads1.get(e) ?? [])].map(([name, c]) => [name, c - (threads0.get(e)?.get(name) ?? 0)]))]));
     const seconds = (Date.now() - began) / 1000;
-    const record: PhaseRecord = { phase, offered, sent, refused, cpu, seconds, rss: new Map(rssNow), memory: new Map(memoryNow), backlogMid, backlogEnd: await backlog().catch(() => Number.NaN) };
+    const record: PhaseRecord = { phase, offered, sent, refused, cpu, engineThreads, seconds, rss: new Map(rssNow), memory: new Map(memoryNow), backlogMid, backlogEnd: await backlog().catch(() => Number.NaN) };
     if (phase.clickhouseDown) await ctx.startEngines?.();
     process.stderr.write(`  ${phase.name}: offered ${Math.round(offered)}/s, backlog mid ${backlogMid} end ${record.backlogEnd}\n`);
+    for (const [e, groups] of engineThreads) {
+      const top = [...groups].filter(([, c]) => c > 0).sort((a, b) => b[1] - a[1]).slice(0, TOP_THREAD_GROUPS);
+      process.stderr.write(`    ${e} CPU-s per 1M events by thread: ${top.map(([name, c]) => `${name}=${((c / sent) * 1e6).toFixed(1)}`).join(', ')}\n`);
+    }
     return record;
   };
 
@@ -466,6 +517,17 @@ export const run: BenchRun = async (ctx) => {
     const machine = r.cpu.get('machine') ?? 0;
     const generator = r.cpu.get('load generator') ?? 0;
     figures.push({ name: `${name}: CPU load generator (this process)`, value: (generator / events) * 1e6, unit: 'CPU-s per 1M events' });
+    const engines = ENGINES.reduce((sum, e) => sum + (r.cpu.get(e) ?? 0), 0);
+    for (const e of ENGINES) {
+      figures.push({ name: `${name}: CPU ${ENGINE_LABEL[e]}`, value: ((r.cpu.get(e) ?? 0) / events) * 1e6, unit: 'CPU-s per 1M events' });
+      for (const { part, threads } of ENGINE_PARTS.filter((p) => p.engine === e)) {
+        const groups = r.engineThreads.get(e);
+        const seconds = threads.reduce((sum, t) => sum + (groups?.get(t) ?? 0), 0);
+        figures.push({ name: `${name}: CPU ${ENGINE_LABEL[e]}, of which ${part}`, value: (seconds / events) * 1e6, unit: 'CPU-s per 1M events' });
+      }
+    }
+    // Other processes: on a shared machine, everyone else's work; /proc/stat's and /proc/<pid>'s ticks differ a little.
+    figures.push({ name: `${name}: CPU rest of the machine (not the services, engines or load generator)`, value: (Math.max(0, machine - services - generator - engines) / events) * 1e6, unit: 'CPU-s per 1M events' });
     figures.push({ name: `${name}: CPU engines and the rest of the machine`, value: (Math.max(0, machine - services - generator) / events) * 1e6, unit: 'CPU-s per 1M events' });
     figures.push({ name: `${name}: machine CPU busy`, value: (100 * machine) / (cpus().length * r.seconds), unit: `% of ${cpus().length} cores` });
     if (!r.phase.clickhouseDown) figures.push({ name: `${name}: sustainable (offered, backlog not growing, freshness p99 < 5 s, all notified)`, value: ok ? 1 : 0, unit: ok ? 'yes' : 'no' });

@@ -70,3 +70,32 @@ export const perEvent = (a: CpuSplit, b: CpuSplit, events: number): CpuSplit => 
   other: ((b.other - a.other) * 1e6) / events,
 });
 
+
+/**
+ * CPU seconds of every thread of these processes, summed by thread name with its number dropped (`GC Thread#1`,
+ * `data-plane-kafka-network-thread-1-…` → one group each; Linux keeps 15 characters of a name): where an engine's
+ * CPU goes (the JVM's GC and JIT threads, the broker's network and request handler threads, ClickHouse's HTTP
+ * handlers, merges, background schedule pool), without a profiler. Threads that ended are in no group.
+ */
+export function threadCpuByName(pids: readonly number[]): Map<string, number> {
+  const groups = new Map<string, number>();
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // the process ended
+    }
+    for (const tid of tids) {
+      let name: string;
+      try {
+        name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      } catch {
+        continue;
+      }
+      const group = name.replace(/[#-]?\d+$/, '').replace(/[#-]$/, '') || name;
+      groups.set(group, (groups.get(group) ?? 0) + threadCpu(pid, tid));
+    }
+  }
+  return groups;
+}

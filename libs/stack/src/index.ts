@@ -3,7 +3,7 @@ export { loadStackConfig, stackConfigSchema, STACK_ENV, type StackConfig } from 
 export { KAFKA_VERSION, startKafka, stopKafka, waitForKafka, ensureKafkaJars, type KafkaBrokerSecurity, type KafkaEngineOptions } from './kafka-engine.js';
 export { startKafkaCluster, type KafkaCluster, type KafkaClusterNode, type KafkaClusterOptions } from './kafka-cluster.js';
 export { startClickHouse, waitForClickHouse, ensureLauncher, findLibChdb, clickhousePaths } from './clickhouse-engine.js';
-export { cpuSeconds, freePort, isPortFree, isAlive, rssMiB, stopPid } from './process-control.js';
+export { cpuSeconds, freePort, isPortFree, isAlive, processTree, rssMiB, stopPid } from './process-control.js';
 export { readLocalRoleCredentials, localUsersXml, type LocalRoleCredentials, type LocalCredential, type LocalTeamScopes } from './clickhouse-access-config.js';
 export { parseJavaVersion } from './prerequisites.js';
 export { createEphemeralStack, type EphemeralStackOptions } from './ephemeral-stack.js';

@@ -31,6 +31,8 @@ describe('LocalStack', () => {
       expect(Number(ch?.version?.split('.')[0])).toBeGreaterThanOrEqual(24);
       const pids = status.map((s) => s.pid).filter((p): p is number => p !== undefined);
       expect(pids).toHaveLength(2);
+      // What the pipeline bench splits the engines' CPU by: the same processes status() reports.
+      expect(stack.enginePids()).toEqual({ kafka: kafka?.pid, clickhouse: ch?.pid });
 
       // A second up() finds the running engines and starts nothing new.
       await stack.up();
@@ -46,6 +48,7 @@ describe('LocalStack', () => {
       expect(down.map((d) => d.outcome)).toEqual(['stopped', 'stopped']);
       for (const pid of pids) expect(isAlive(pid)).toBe(false);
       expect((await stack.status()).map((s) => s.state)).toEqual(['stopped', 'stopped']);
+      expect(stack.enginePids()).toEqual({});
     } finally {
       await stack.down();
       rmSync(join(root, 'stack', name), { recursive: true, force: true });

@@ -123,6 +123,17 @@ export class LocalStack {
     return this.#o.externalClickHouse === undefined ? readLocalRoleCredentials(this.#clickhouseDir) : undefined;
   }
 
+  /**
+   * The PIDs of the local engines running now (the tethered Kafka's shell, the ClickHouse launcher: cpuSeconds and
+   * rssMiB count their descendants, the JVM and the engine). An engine that is external or stopped has none. Read
+   * from the PID files on each call, so a restarted engine's new PID is seen (the bench's CPU split per engine).
+   */
+  enginePids(): { kafka?: number; clickhouse?: number } {
+    const kafka = this.#o.externalKafka === undefined ? readLivePid(kafkaPaths({ dir: this.#kafkaDir, cacheDir: this.#cache }).pid) : undefined;
+    const clickhouse = this.#o.externalClickHouse === undefined ? readLivePid(clickhousePaths(this.#clickhouseDir).pid) : undefined;
+    return { ...(kafka !== undefined ? { kafka } : {}), ...(clickhouse !== undefined ? { clickhouse } : {}) };
+  }
+
   /** Starts whatever is local and not yet running (both engines in parallel); waits for external ones. */
   async up(): Promise<StackEndpoints> {
     const ep = this.endpoints();

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { cpuSeconds } from './process-control.js';
+import { cpuSeconds, processTree } from './process-control.js';
 
 describe('cpuSeconds', () => {
   it('counts the user + system time a busy process used, as the process itself measures it', async () => {
@@ -25,5 +25,30 @@ describe('cpuSeconds', () => {
     const child = spawn(process.execPath, ['-e', '0']);
     await once(child, 'exit');
     expect(cpuSeconds(child.pid as number)).toBeUndefined();
+  });
+});
+
+describe('processTree', () => {
+  it('lists a process and its descendants, the process first: the engines run their work in children', async () => {
+    // A shell whose child prints its own PID, then waits (as the Kafka tether's shell waits on the JVM).
+    const shell = spawn('sh', ['-c', 'sh -c \'echo $$; exec sleep 60\' & wait'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let grandchild: number | undefined;
+    try {
+      const [line] = (await once(shell.stdout, 'data')) as [Buffer];
+      grandchild = Number(line.toString().trim());
+      const tree = processTree(shell.pid as number);
+      expect(tree[0]).toBe(shell.pid);
+      expect(tree).toContain(grandchild);
+      expect(processTree(grandchild)).toEqual([grandchild]);
+    } finally {
+      shell.kill('SIGKILL');
+      if (grandchild !== undefined) process.kill(grandchild, 'SIGKILL');
+    }
+  });
+
+  it('is empty for a process that is gone', async () => {
+    const child = spawn(process.execPath, ['-e', '0']);
+    await once(child, 'exit');
+    expect(processTree(child.pid as number)).toEqual([]);
   });
 });

@@ -53,17 +53,23 @@ export function rssMiB(pid: number): number | undefined {
   return kb === undefined ? undefined : Math.round(kb / 1024);
 }
 
-/** `own` summed over a live process and its descendants, or undefined when the process is gone. */
-function sumOverTree(pid: number, own: (pid: number) => number): number | undefined {
-  if (!isAlive(pid)) return undefined;
-  let total = 0;
+/** A live process and its descendants (Linux /proc), the process first; empty when it is gone. */
+export function processTree(pid: number): number[] {
+  if (!isAlive(pid)) return [];
+  const tree: number[] = [];
   const queue = [pid];
   while (queue.length > 0) {
     const next = queue.pop() as number;
-    total += own(next);
+    tree.push(next);
     queue.push(...childPids(next));
   }
-  return total;
+  return tree;
+}
+
+/** `own` summed over a live process and its descendants, or undefined when the process is gone. */
+function sumOverTree(pid: number, own: (pid: number) => number): number | undefined {
+  const tree = processTree(pid);
+  return tree.length === 0 ? undefined : tree.reduce((total, p) => total + own(p), 0);
 }
 
 /**
