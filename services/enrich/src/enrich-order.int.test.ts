@@ -23,6 +23,23 @@ afterAll(async () => {
   await admin.stop();
 });
 
+/** Enrich as it ships (buildEnrich) on the test's own topics, without warm-up; `extra` adds settings. */
+function enrichOn(topics: { input: string; output: string; dlq: string; groupId?: string }, extra: Record<string, string>): Lifecycle {
+  const config = loadEnrichConfig({
+    KAFKA_BROKERS: testEndpoints().kafkaBrokers,
+    ENRICH_GROUP_ID: topics.groupId ?? uniqueName('enrich'),
+    ENRICH_INPUT_TOPIC: topics.input,
+    ENRICH_OUTPUT_TOPIC: topics.output,
+    ENRICH_DLQ_TOPIC: topics.dlq,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+    ENRICH_WARM_UP_EVENTS: '0',
+    KAUDIT_RETENTION_DAYS: '3650', // the fixtures carry fixed dates (November 2026)
+    ...extra,
+  });
+  return new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...buildEnrich(config, { logger, registry: new Registry(), kafka: client }).components);
+}
+
 describe('enrich keeps the order of a partition', () => {
   // Records whose identity waits for the HTTP directory finish after the ones resolved at once; what is produced
   // (and committed) must still follow the input order, not the order in which enrichment finished.
@@ -36,20 +53,7 @@ describe('enrich keeps the order of a partition', () => {
     const directory = createServer((_req, res) => hanging.push(res));
     await new Promise<void>((resolve) => directory.listen(0, '127.0.0.1', resolve));
     const port = (directory.address() as AddressInfo).port;
-    const config = loadEnrichConfig({
-      KAFKA_BROKERS: testEndpoints().kafkaBrokers,
-      ENRICH_GROUP_ID: uniqueName('enrich'),
-      ENRICH_INPUT_TOPIC: input,
-      ENRICH_OUTPUT_TOPIC: output,
-      ENRICH_DLQ_TOPIC: dlq,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      ENRICH_HTTP_DIRECTORY_URL: `http://127.0.0.1:${port}/identities/{id}`,
-      ENRICH_HTTP_DIRECTORY_TIMEOUT_MS: '300',
-      ENRICH_WARM_UP_EVENTS: '0',
-      KAUDIT_RETENTION_DAYS: '3650', // the fixtures carry fixed dates (November 2026)
-    });
-    const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...buildEnrich(config, { logger, registry: new Registry(), kafka: client }).components);
+    const lifecycle = enrichOn({ input, output, dlq }, { ENRICH_HTTP_DIRECTORY_URL: `http://127.0.0.1:${port}/identities/{id}`, ENRICH_HTTP_DIRECTORY_TIMEOUT_MS: '300' });
 
     // Every third user is a person (asked of the HTTP directory, which never answers in time), the others service
     // accounts (resolved from the username alone); every fifth record is not an audit event (dead-lettered).
@@ -97,19 +101,7 @@ describe('enrich keeps the order of a partition', () => {
       { topic: output, partitions: 2 },
       { topic: dlq, partitions: 1 },
     ]);
-    const config = loadEnrichConfig({
-      KAFKA_BROKERS: testEndpoints().kafkaBrokers,
-      ENRICH_GROUP_ID: groupId,
-      ENRICH_INPUT_TOPIC: input,
-      ENRICH_OUTPUT_TOPIC: output,
-      ENRICH_DLQ_TOPIC: dlq,
-      ENRICH_PARTITIONS_CONCURRENTLY: '3',
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      ENRICH_WARM_UP_EVENTS: '0',
-      KAUDIT_RETENTION_DAYS: '3650', // the fixtures carry fixed dates (November 2026)
-    });
-    const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...buildEnrich(config, { logger, registry: new Registry(), kafka: client }).components);
+    const lifecycle = enrichOn({ input, output, dlq, groupId }, { ENRICH_PARTITIONS_CONCURRENTLY: '3' });
     // Twelve service accounts (one actor each), keyed by user as ingest keys them, so they spread over the partitions.
     const base = loadFixture('gke-pod-delete-metadata');
     const users = 12;
