@@ -28,3 +28,4 @@ export { TOPICS, DEFAULT_TOPIC_SPECS, RAW_HEADERS, type TopicName } from './topi
 export { DeadLetterWriter, DLQ_HEADERS, type DeadLetterReason, type DeadLetterOriginal } from './dead-letter-writer.js';
 export { headerString } from './headers.js';
 export { superviseConsumers, type ConsumerSupervision } from './supervise-consumers.js';
+export { FetchGatherer, type FlushBlock, type Gathered, type GatherLimits } from './fetch-gatherer.js';

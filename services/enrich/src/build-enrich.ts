@@ -119,7 +119,7 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
     onHandlerError: (err, batch, attempt) =>
       telemetry.emit({ event: 'batch_retry', level: 'warn', fields: { err: (err as Error).message, partition: batch.partition, firstOffset: batch.firstOffset, attempt } }),
   });
-  const handler = createEnrichHandler({ enricher, producer, deadLetters, outputTopic: config.kafka.outputTopic, metrics, telemetry, threads });
+  const handler = createEnrichHandler({ enricher, producer, deadLetters, outputTopic: config.kafka.outputTopic, metrics, telemetry, threads, gatherUpTo: config.kafka.partitionsConcurrently });
   let consuming = false;
   const health = new HealthServer({
     registry,

@@ -5,12 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouse } from '@kaudit/clickhouse';
 import { toClickHouseError } from '@kaudit/clickhouse';
 import { isKauditError, KauditError } from '@kaudit/errors';
-import type { BatchContext, DeadLetterWriter, IncomingRecord, RecordBatch } from '@kaudit/kafka';
+import { FetchGatherer, type BatchContext, type DeadLetterWriter, type GatherLimits, type IncomingRecord, type RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { AuditRow } from './audit-row.js';
-import { FetchGatherer, SINK_BATCHING_DEFAULTS, type GatherLimits } from './fetch-gatherer.js';
 import { jsonLinesBody } from './json-lines-body.js';
 import { deduplicationToken, recordsNotStored, type StoredPositions } from './records-not-stored.js';
+import { SINK_BATCHING_DEFAULTS } from './sink-batching-defaults.js';
 import type { SinkTarget } from './sink-target.js';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkClickHouseConnection, clickHouseConnectionEnv, clickHouseConnectionShape, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
-import { SINK_BATCHING_DEFAULTS } from './fetch-gatherer.js';
+import { SINK_BATCHING_DEFAULTS } from './sink-batching-defaults.js';
 
 export const sinkConfigSchema = z.object({
   kafka: z.object({

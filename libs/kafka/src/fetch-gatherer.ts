@@ -1,22 +1,24 @@
-/** When a block of gathered fetches is cut and inserted (issue 16, "ClickHouse-friendly inserts"). */
+/**
+ * When a block of gathered fetches is cut and flushed: the sink's ClickHouse insert, enrich's produce (issue 16). Shared by
+ * both, so it lives beside the consumer it serves.
+ */
 export interface GatherLimits {
   /** Cut once the block holds this many rows. */
   maxRows: number;
   /** Cut once the block holds this many bytes of record values. */
   maxBytes: number;
   /**
-   * Cut this long after the block's first fetch joined. The time bound of a batch is the consumer's fetch wait
-   * (the broker holds a fetch until SINK_MAX_BYTES_PER_PARTITION are there or half SINK_BATCH_MAX_WAIT_MS passed,
-   * see fetchWaitMs): the batches of one fetch reach the handlers within milliseconds of each other, and this only
-   * gathers them. It is spent out of the max wait's half left for handling (a fetch from a single broker waits for
-   * no other: with one broker and fewer fetches than maxHeld, every such block pays it).
+   * Cut this long after the block's first fetch joined. The batches of one fetch reach the handlers within
+   * milliseconds of each other, and this only gathers them (the sink: see its fetchWaitMs; a fetch from a single
+   * broker waits for no other: with one broker and fewer fetches than maxHeld, every such block pays it).
    */
   lingerMs: number;
   /**
    * A block holding at least this many rows does not linger: it is cut as soon as the burst of fetches that brought
    * it has been handed over (kafkajs hands every batch of one fetch response to its handlers in one turn of the
    * event loop). Lingering then could only add another broker's response, and a block this size is already a
-   * ClickHouse-friendly insert; catching up a backlog, the linger was a tenth of the sink's time (issue 16).
+   * ClickHouse-friendly insert; catching up a backlog, the linger was a tenth of the sink's time (issue 16). 0: never
+   * linger, every block is cut once its burst has been handed over (enrich).
    */
   lingerBelowRows: number;
   /**
@@ -27,13 +29,6 @@ export interface GatherLimits {
   maxHeld: number;
 }
 
-/**
- * How fetches are gathered into inserts. Defaults: a block is cut at 50,000 rows, 16 MiB of record values, 100 ms
- * after its first fetch arrived (at once after its burst of fetches from 5,000 rows on), or as soon as `maxHeld`
- * fetches — the consumer's partitionsConsumedConcurrently, 6 like the enriched topic's partitions — wait in it.
- */
-export const SINK_BATCHING_DEFAULTS: Readonly<GatherLimits> = { maxRows: 50_000, maxBytes: 16 * 1024 * 1024, lingerMs: 100, lingerBelowRows: 5_000, maxHeld: 6 };
-
 /** One fetch waiting in a block: `key` names its topic-partition. */
 export interface Gathered<T> {
   item: T;
@@ -43,7 +38,7 @@ export interface Gathered<T> {
 }
 
 /**
- * Inserts a block. Resolves with the items that were NOT stored and why (e.g. a partition revoked while its
+ * Flushes a block (inserts, produces). Resolves with the items that were NOT stored and why (e.g. a partition revoked while its
  * fetch waited); every other item is durable. Rejecting means nothing of the block may be assumed stored.
  */
 export type FlushBlock<T> = (items: readonly T[]) => Promise<ReadonlyMap<T, Error>>;
@@ -55,7 +50,7 @@ interface Waiter<T> extends Gathered<T> {
 
 /**
  * Gathers the fetches the consumer hands over at about the same time (the partitions of one Kafka fetch) into one
- * block, so ClickHouse gets one insert per fetch response instead of one per partition. Nothing is buffered
+ * block, so ClickHouse gets one insert (enrich: one run of produce requests) per fetch response instead of one per partition. Nothing is buffered
  * beyond the fetches in hand: each fetch's handler waits in join() until its block is inserted, so Kafka keeps
  * the backlog (and the consumer commits a fetch only after join() resolved). Memory stays bounded by the
  * consumer's in-hand fetches, whatever ClickHouse does.
@@ -87,7 +82,7 @@ export class FetchGatherer<T> {
   }
 
   /**
-   * Resolves once the block holding `item` is stored; rejects with the reason it is not. `before` (the sink's wait for
+   * Resolves once the block holding `item` is stored (flushed); rejects with the reason it is not. `before` (the sink's wait for
    * a previous owner's inserts) runs first: while it runs, this fetch still counts as part of the burst that brought
    * it, so a block is not cut at the burst's end without it (it would then be a second insert of the same fetch).
    */
