@@ -37,7 +37,7 @@ import { Kafka, logLevel } from './raw-kafkajs.js';
 import { AuditRecordCodec, sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { loadRuleSources, readRuleSources, RuleEngine } from '@kaudit/alert';
 import { auditTraffic, createRng, scenarioEvents, toEventList } from '@kaudit/audit-generator';
-import { createKafkaClient } from '@kaudit/kafka';
+import { createKafkaClient, decodeRawBatch, isRawBatch } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
 import { ServiceProcess } from '@kaudit/testkit';
 import { z } from 'zod';
@@ -98,10 +98,15 @@ async function markerTimes(kafka: InstanceType<typeof Kafka>, topic: string, jso
     void consumer.run({
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
-          const name = findMark(m.value);
-          if (name !== undefined && !ts.has(name)) {
-            ts.set(name, Number(m.timestamp));
-            if (json && m.value) created.set(name, Math.trunc((JSON.parse(m.value.toString('utf8')) as { createdUs: number }).createdUs / 1000));
+          // A raw.v2 record holds many events, each of which may be marked: look at every one.
+          const decoded = isRawBatch(m.value) ? decodeRawBatch(m.value as Buffer) : undefined;
+          if (decoded?.ok === false) throw new Error(`damaged raw record ${m.offset} on ${topic}: ${decoded.reason}`);
+          for (const value of decoded?.ok === true ? decoded.events.map((e) => e.value) : [m.value]) {
+            const name = findMark(value);
+            if (name !== undefined && !ts.has(name)) {
+              ts.set(name, Number(m.timestamp));
+              if (json && value) created.set(name, Math.trunc((JSON.parse(value.toString('utf8')) as { createdUs: number }).createdUs / 1000));
+            }
           }
         }
         const last = batch.messages.at(-1);

@@ -4,7 +4,8 @@
  * enrich's concurrency and batching: as many partitions handled at once (ENRICH_PARTITIONS_CONCURRENTLY),
  * one producer shared by them with one send in flight (what libs/kafka allows an idempotent producer),
  * sends bounded like enrich's (900 KiB) and compressed with enrich's producer codec, commit after the send. Both read the same raw topic with their
- * own group and write to their own topic, fetching at most enrich's fetch byte limits
+ * own group and write to their own topic (the raw records are ingest's raw.v2 ones, several events each: the baseline
+ * splits each by its framing and produces one record per event, as enrich does), fetching at most enrich's fetch byte limits
  * (ENRICH_FETCH_MAX_BYTES_PER_PARTITION / ENRICH_FETCH_MAX_BYTES); the raw records are compressed with the
  * codec ingest writes (KAFKA_COMPRESSION's default), since those limits count stored bytes; throughput is measured on the output topic from the first
  * record out to the last, so consumer-group join time counts for neither. CPU per event (this process:
@@ -20,10 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, RAW_CODECS } from './raw-kafkajs.js';
 import { Registry } from 'prom-client';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
-import { DEFAULT_KAFKA_COMPRESSION } from '@kaudit/config';
-import { createKafkaClient, RAW_HEADERS, type KafkaAdmin } from '@kaudit/kafka';
+import { DEFAULT_KAFKA_COMPRESSION, loadEventWindow } from '@kaudit/config';
+import { createKafkaClient, decodeRawBatch, type KafkaAdmin } from '@kaudit/kafka';
 import { buildEnrich, loadEnrichConfig } from '@kaudit/enrich';
-import { rawRecordKey } from '@kaudit/ingest';
+import { buildRawRecords } from '@kaudit/ingest';
 import { Lifecycle } from '@kaudit/runtime';
 import { consumeAll } from '@kaudit/testkit';
 import type { BenchFigure, BenchRun } from './bench-types.js';
@@ -108,22 +109,28 @@ export const run: BenchRun = async (ctx) => {
   try {
     await admin.ensureTopics([raw, baselineOut, baselineOut2, enrichOut, threadsOut, dlq].map((topic) => ({ topic, partitions })));
 
-    // The same raw records for both: ingest's shape (JSON bytes, key = cluster/user, RAW_HEADERS).
+    // The same raw records for both, as ingest writes them (buildRawRecords: raw.v2, one user's events of a body in
+    // as few records as fit, key = cluster/user, RAW_HEADERS): each 200 generated events are one cluster's body.
     const events = sampleEvents();
     const rawValues: Buffer[] = [];
+    const window = loadEventWindow({ KAUDIT_RETENTION_DAYS: '3650' }, 'bench enrich');
     // Compressed as ingest writes them: enrich's fetch limits count stored bytes.
     const producer = client.producer({ compression: DEFAULT_KAFKA_COMPRESSION });
     await producer.start();
+    let rawRecords = 0;
     for (let start = 0; start < n; start += 200) {
-      const records = Array.from({ length: Math.min(200, n - start) }, (_, j) => {
-        const i = start + j;
+      const items: Record<string, unknown>[] = [];
+      for (let i = start; i < Math.min(start + 200, n); i++) {
         const event: Record<string, unknown> = { ...(events[i % events.length] as Record<string, unknown>), auditID: `bench-${i}` };
-        const cluster = `cluster-${i % 24}`;
-        const value = Buffer.from(JSON.stringify(event));
-        if (i < events.length) rawValues.push(value);
-        const user = String((event.user as { username?: string } | undefined)?.username ?? '');
-        return { key: rawRecordKey(cluster, user), value, headers: { [RAW_HEADERS.cluster]: cluster, [RAW_HEADERS.receivedAt]: new Date().toISOString() } };
-      });
+        if (i < events.length) rawValues.push(Buffer.from(JSON.stringify(event)));
+        items.push(event);
+      }
+      // A body is one cluster's, as the apiserver sends it: 24 clusters, round-robin.
+      const cluster = `cluster-${(start / 200) % 24}`;
+      const built = buildRawRecords(items, { cluster, receivedAt: new Date(), source: 'webhook', instance: 'bench', maxEventBytes: 256 * 1024, window });
+      if (built.rejected.length > 0) throw new Error(`bench events refused: ${built.rejected[0]?.reason}`);
+      const records = built.records;
+      rawRecords += records.length;
       await producer.send(raw, records);
     }
     await producer.stop();
@@ -164,19 +171,25 @@ export const run: BenchRun = async (ctx) => {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: concurrency,
         eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-          let chunk: (typeof batch.messages)[number][] = [];
+          // Enrich's I/O: each raw.v2 record read is split into its events (the framing only, views of the value)
+          // and one record per event is produced, with the record's key and headers.
+          let chunk: Messages = [];
           let bytes = 0;
           for (const m of batch.messages) {
-            const size = (m.value?.length ?? 0) + (m.key?.length ?? 0) + 160;
-            if (chunk.length > 0 && bytes + size > MAX_SEND_BYTES) {
-              await sendAlone(chunk.map((c) => ({ key: c.key, value: c.value, headers: c.headers })));
-              chunk = [];
-              bytes = 0;
+            const decoded = decodeRawBatch(m.value ?? Buffer.alloc(0));
+            if (!decoded.ok) throw new Error(`bench raw record ${m.offset}: ${decoded.reason}`);
+            for (const e of decoded.events) {
+              const size = e.value.length + (m.key?.length ?? 0) + 160;
+              if (chunk.length > 0 && bytes + size > MAX_SEND_BYTES) {
+                await sendAlone(chunk);
+                chunk = [];
+                bytes = 0;
+              }
+              chunk.push({ key: m.key, value: e.value, headers: m.headers });
+              bytes += size;
             }
-            chunk.push(m);
-            bytes += size;
           }
-          if (chunk.length > 0) await sendAlone(chunk.map((c) => ({ key: c.key, value: c.value, headers: c.headers })));
+          if (chunk.length > 0) await sendAlone(chunk);
           const last = batch.messages[batch.messages.length - 1];
           if (!last) return;
           resolveOffset(last.offset);
@@ -283,6 +296,7 @@ export const run: BenchRun = async (ctx) => {
         unit: 'µs/event',
       },
       { name: 'floor: JSON.parse of the raw events', value: floor.jsonParseUs, unit: 'µs/event' },
+      { name: `raw.v2 records read by both (${rawRecords.toLocaleString('en-US')} records of ${n.toLocaleString('en-US')} events, as ingest makes them of 200-event bodies, one cluster each)`, value: n / rawRecords, unit: 'events/record' },
       { name: 'floor: Avro encode of the enriched records', value: floor.avroEncodeUs, unit: 'µs/event' },
       { name: 'floor: Avro decode of the enriched records', value: floor.avroDecodeUs, unit: 'µs/event' },
     ];

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { auditTraffic, toEventList } from '@kaudit/audit-generator';
 import { createKafkaClient, type KafkaAdmin } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { ServiceProcess } from '@kaudit/testkit';
+import { consumeRawEvents, ServiceProcess, silentLogger } from '@kaudit/testkit';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 import { cpuSplit, perEvent, threadCpu, threadGroups, type CpuSplit } from './thread-cpu.js';
 
@@ -32,9 +32,6 @@ const FIRST = 2400;
 const STEADY_AFTER = 24_000;
 const STEADY = 16_000;
 const CLUSTERS = ['cold-a', 'cold-b', 'cold-c'];
-async function topicCount(admin: KafkaAdmin, topic: string): Promise<number> {
-  return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
-}
 
 async function coldStart(opts: { brokers: string; admin: KafkaAdmin; dir: string; clustersFile: string; tokens: string[]; bodies: Buffer[]; env: Record<string, string> }): Promise<{ first: CpuSplit; steady: CpuSplit; startMs: number; workers: number }> {
   const rawTopic = uniqueName('bench_cold_raw');
@@ -88,7 +85,8 @@ async function coldStart(opts: { brokers: string; admin: KafkaAdmin; dir: string
     const t2 = cpuSplit(pid, groups);
     await send(STEADY);
     const t3 = cpuSplit(pid, groups);
-    const landed = await topicCount(opts.admin, rawTopic);
+    // Events, not records: a raw.v2 record holds many.
+    const landed = (await consumeRawEvents(createKafkaClient({ brokers: [opts.brokers], clientId: 'bench-cold-start-read', logger: silentLogger() }), rawTopic, 120_000)).length;
     if (landed !== next * BATCH) throw new Error(`ingest acknowledged ${next * BATCH} events but ${landed} are on ${rawTopic}`);
     // A thread taken for a worker that never ran a check would make the split wrong, not just noisy.
     const busy = groups.workers.filter((tid) => threadCpu(pid, tid) > 0).length;

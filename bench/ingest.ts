@@ -27,10 +27,10 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompressionTypes, Kafka, logLevel } from './raw-kafkajs.js';
-import { loadIngestConfig, rawRecordKey, sampleAuditEvent, sampleEventList } from '@kaudit/ingest';
+import { buildRawRecords, loadIngestConfig, sampleAuditEvent, sampleEventList } from '@kaudit/ingest';
 import { AuditRecordCodec } from '@kaudit/audit-schema';
-import { loadKafkaCompression } from '@kaudit/config';
-import { createKafkaClient, RAW_HEADERS, type KafkaAdmin, type KafkaCompression } from '@kaudit/kafka';
+import { loadEventWindow, loadKafkaCompression } from '@kaudit/config';
+import { createKafkaClient, type KafkaAdmin, type KafkaCompression } from '@kaudit/kafka';
 import { freePort, rssMiB } from '@kaudit/stack';
 import { ServiceProcess } from '@kaudit/testkit';
 import type { BenchFigure, BenchRun } from './bench-types.js';
@@ -55,6 +55,18 @@ const MIB = 1024 * 1024;
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/**
+ * The raw.v2 records ingest publishes for one batch of one cluster: made by ingest's own builder (buildRawRecords:
+ * one user's events of a body in as few records as the limits allow), so the baseline sends exactly those bytes.
+ */
+function rawRecordsOf(events: readonly Record<string, unknown>[], cluster: string): { key: string; value: Buffer; headers: Record<string, string> }[] {
+  // sampleAuditEvent's times are fixed (2026-11-22): the window the ingest service is given (KAUDIT_RETENTION_DAYS).
+  const window = loadEventWindow({ KAUDIT_RETENTION_DAYS: '3650' }, 'bench ingest');
+  const built = buildRawRecords(events, { cluster, receivedAt: new Date(), source: 'webhook', instance: 'bench', maxEventBytes: 256 * 1024, window });
+  if (built.rejected.length > 0) throw new Error(`bench events refused: ${built.rejected[0]?.reason}`);
+  return built.records.map((r) => ({ key: String(r.key), value: r.value as Buffer, headers: r.headers as Record<string, string> }));
 }
 
 async function topicCount(admin: KafkaAdmin, topic: string): Promise<number> {
@@ -142,7 +154,7 @@ interface RunningIngest {
   stop(): Promise<void>;
 }
 
-async function startIngest(opts: { brokers: string; bodies: Buffer[]; tokens: string[]; clustersFile: string; env?: Record<string, string>; dir: string; admin: KafkaAdmin }): Promise<RunningIngest> {
+async function startIngest(opts: { brokers: string; bodies: Buffer[]; recordsPerBody: number[]; tokens: string[]; clustersFile: string; env?: Record<string, string>; dir: string; admin: KafkaAdmin }): Promise<RunningIngest> {
   const rawTopic = uniqueName('bench_ingest_raw');
   const dlqTopic = uniqueName('bench_ingest_dlq');
   await opts.admin.ensureTopics([
@@ -216,9 +228,12 @@ async function startIngest(opts: { brokers: string; bodies: Buffer[]; tokens: st
       req.on('error', reject);
       req.end(body);
     });
+  // Raw records the measured, acknowledged posts made (raw.v2: fewer than their events), for the broker's cross-check.
+  let measuredRecords = 0;
   const post = async (client: number, i: number): Promise<number> => {
     const c = client % CLUSTERS.length;
-    const body = opts.bodies[(client * 7 + i) % opts.bodies.length] as Buffer;
+    const k = (client * 7 + i) % opts.bodies.length;
+    const body = opts.bodies[k] as Buffer;
     const began = performance.now();
     const res = await postOnce(`/v1/clusters/${CLUSTERS[c]}/audit`, opts.tokens[c] as string, body);
     if (measuring) latencies.push(performance.now() - began);
@@ -226,6 +241,7 @@ async function startIngest(opts: { brokers: string; bodies: Buffer[]; tokens: st
       if (measuring) non200++;
       return 0;
     }
+    if (measuring) measuredRecords += opts.recordsPerBody[k] as number;
     return res.accepted;
   };
   const add = (a: CpuSplit, b: CpuSplit, c: CpuSplit): CpuSplit => ({ main: a.main + c.main - b.main, workers: a.workers + c.workers - b.workers, loaders: a.loaders + c.loaders - b.loaders, other: a.other + c.other - b.other });
@@ -237,6 +253,7 @@ async function startIngest(opts: { brokers: string; bodies: Buffer[]; tokens: st
       await drive(CLIENTS, WARM_MS, post);
       phase = `window ${windows}`;
       const before = await topicCount(opts.admin, rawTopic);
+      const recordsBefore = measuredRecords;
       const cpuBefore = processCpuSeconds(pid) ?? Number.NaN;
       const splitBefore = cpuSplit(pid, groups);
       const clientsFrom = process.cpuUsage();
@@ -251,7 +268,8 @@ async function startIngest(opts: { brokers: string; bodies: Buffer[]; tokens: st
       events += window.total;
       // Acknowledged means on the topic: cross-check the figure against the broker's own count.
       const landed = (await topicCount(opts.admin, rawTopic)) - before;
-      if (landed < window.total) throw new Error(`ingest acknowledged ${window.total} events but only ${landed} are on ${rawTopic}`);
+      const expected = measuredRecords - recordsBefore;
+      if (landed < expected) throw new Error(`ingest acknowledged ${window.total} events, ${expected} raw records, but only ${landed} records are on ${rawTopic}`);
       return window;
     },
     cpu() {
@@ -295,14 +313,8 @@ async function startBaseline(opts: { brokers: string; batches: Record<string, un
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   type Message = { key: string; value: Buffer; headers: Record<string, string> };
-  // The same records as ingest's: one per event, key = cluster/user, the raw headers.
-  const messagesOf = opts.batches.map((events, b) =>
-    events.map((e): Message => {
-      const cluster = CLUSTERS[b % CLUSTERS.length] as string;
-      const user = String((e.user as { username?: string } | undefined)?.username ?? '');
-      return { key: rawRecordKey(cluster, user), value: Buffer.from(JSON.stringify(e)), headers: { [RAW_HEADERS.cluster]: cluster, [RAW_HEADERS.receivedAt]: new Date().toISOString(), [RAW_HEADERS.source]: 'webhook', [RAW_HEADERS.instance]: 'bench' } };
-    }),
-  );
+  // The same records as ingest's (raw.v2: several events of one user a record, key = cluster/user, the raw headers).
+  const messagesOf = opts.batches.map((events, b): Message[] => rawRecordsOf(events, CLUSTERS[b % CLUSTERS.length] as string));
   // Sized as BatchingPublisher sizes records (value, key, framing, headers).
   const sizeOf = (m: Message) => m.value.length + m.key.length + 64 + Object.entries(m.headers).reduce((n, [k, v]) => n + k.length + v.length + 8, 0);
   const sizes = messagesOf.map((ms) => ms.map(sizeOf));
@@ -420,6 +432,8 @@ export const run: BenchRun = async (ctx) => {
   // 16 distinct batches reused round-robin: ingest does not deduplicate, so reuse does not flatter it.
   const batches = Array.from({ length: 16 }, (_, b) => Array.from({ length: BATCH }, (_, i) => sampleAuditEvent(b * BATCH + i)));
   const bodies = batches.map((events) => Buffer.from(JSON.stringify(sampleEventList(events))));
+  // How many raw.v2 records ingest makes of each body (one user's events in as few as fit), for the landed check.
+  const recordsPerBody = batches.map((events) => rawRecordsOf(events, CLUSTERS[0] as string).length);
   const eventBytes = Math.round(bodies[0]!.length / BATCH);
 
   const compression = loadKafkaCompression({});
@@ -427,7 +441,7 @@ export const run: BenchRun = async (ctx) => {
   const admin = client.admin();
   await admin.start();
   try {
-    const common = { brokers: ctx.kafkaBrokers, bodies, tokens, clustersFile, dir, admin };
+    const common = { brokers: ctx.kafkaBrokers, bodies, recordsPerBody, tokens, clustersFile, dir, admin };
     const baseline = await startBaseline({ brokers: ctx.kafkaBrokers, batches, compression, admin });
     const baseWindows: Window[] = [];
     const ingestWindows: Window[] = [];

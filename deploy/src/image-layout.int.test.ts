@@ -10,7 +10,7 @@ import { readEnv } from '@kaudit/config';
 import { createKafkaClient } from '@kaudit/kafka';
 import { sampleAuditEvent, sampleEventList } from '@kaudit/ingest';
 import { freePort } from '@kaudit/stack';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { consumeRawEvents, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -120,7 +120,8 @@ describe('the production image layout (what the Dockerfile builds, without a Doc
       });
       expect(res.status).toBe(200);
       const client = createKafkaClient({ brokers: [brokers], clientId: uniqueName('image-check'), logger: silentLogger() });
-      const records = await consumeAll(client, rawTopic, events.length);
+      // Events, not records: a raw.v2 record holds many (acknowledged means all of them are on the topic now).
+      const records = await consumeRawEvents(client, rawTopic);
       expect(records.map((r) => JSON.parse(r.value?.toString() ?? '{}').auditID).sort()).toEqual(events.map((e) => e.auditID).sort());
     } finally {
       child.kill('SIGTERM');

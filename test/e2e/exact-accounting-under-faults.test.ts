@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditTraffic, buildEvent, createRng, DEMO_PEOPLE, toEventList } from '@kaudit/audit-generator';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createClickHouse, type ClickHouse } from '@kaudit/clickhouse';
-import { createKafkaClient, DLQ_HEADERS, headerString, RAW_HEADERS, TOPICS, type IncomingRecord } from '@kaudit/kafka';
+import { createKafkaClient, DLQ_HEADERS, headerString, RAW_HEADERS, splitRawRecord, TOPICS, type IncomingRecord } from '@kaudit/kafka';
 import { createEphemeralStack, freePort, type LocalStack } from '@kaudit/stack';
 import { consumeAll, ServiceProcess, silentLogger, uniqueName, waitUntilDrained } from '@kaudit/testkit';
 import { setupPipeline } from 'kaudit';
@@ -304,7 +304,13 @@ describe('exact accounting under faults (whole pipeline)', () => {
     if (missing.length > 0) {
       // Where the lost events stopped, and which fault they followed: the difference between a loss in ingest
       // (not in the raw topic), in enrich (raw but not enriched) and in the sink (enriched but not stored).
-      const rawKeys = new Set((await readTopic(TOPICS.raw)).map((r) => {
+      // Events, not records: a raw.v2 record holds many (splitRawRecord gives each as a v1 record would be).
+      const rawEvents = (await readTopic(TOPICS.raw)).flatMap((r) => {
+        const split = splitRawRecord(r);
+        if (!split.ok) throw new Error(`damaged raw record ${r.partition}/${r.offset}: ${split.reason}`);
+        return split.events;
+      });
+      const rawKeys = new Set(rawEvents.map((r) => {
         const e = JSON.parse(r.value?.toString('utf8') ?? '{}') as { auditID?: string; stage?: string };
         return `${headerString(r.headers, RAW_HEADERS.cluster) ?? ''}|${String(e.auditID)}|${String(e.stage)}`;
       }));

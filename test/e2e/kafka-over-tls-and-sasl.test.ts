@@ -19,7 +19,7 @@ import { Secret } from '@kaudit/config';
 import { isKauditError, type KauditError } from '@kaudit/errors';
 import { createKafkaClient, DEFAULT_TOPIC_SPECS, TOPICS, type KafkaClient, type KafkaSaslMechanism, type KafkaSecurityOptions } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { consumeAll, ServiceProcess, silentLogger, startSecuredKafka, testEndpoints, uniqueName, type SecuredKafka } from '@kaudit/testkit';
+import { consumeAll, consumeRawEvents, ServiceProcess, silentLogger, startSecuredKafka, testEndpoints, uniqueName, type SecuredKafka } from '@kaudit/testkit';
 import { buildProgram } from 'kaudit';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -146,13 +146,15 @@ describe('Kafka over TLS and SASL', () => {
       await admin.start();
       try {
         expect(await admin.listTopics()).toEqual(expect.arrayContaining(DEFAULT_TOPIC_SPECS.map((s) => s.topic)));
-        const before = (await admin.fetchTopicOffsets(TOPICS.raw)).reduce((n, p) => n + Number(p.high), 0);
+        // Events, not records: a raw.v2 record holds many.
+        const reader = client(kafka.saslSslBrokers, saslSsl('plain'));
+        const before = (await consumeRawEvents(reader, TOPICS.raw, 60_000)).length;
         const events = scenarioEvents(createRng(7), 'delete-nginx', Date.now() - 60_000);
         const file = join(work, 'import.jsonl');
         writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
         await run(['import', file, '--cluster', 'secured-1', '--no-progress']);
         expect(out.join('\n')).toContain(`${events.length} events accepted`);
-        const after = (await admin.fetchTopicOffsets(TOPICS.raw)).reduce((n, p) => n + Number(p.high), 0);
+        const after = (await consumeRawEvents(reader, TOPICS.raw, 60_000)).length;
         expect(after - before).toBe(events.length);
       } finally {
         await admin.stop();

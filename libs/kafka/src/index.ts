@@ -24,8 +24,10 @@ export type {
   TopicSpec,
 } from './types.js';
 export { createKafkaClient, type KafkaClientOptions } from './kafkajs-adapter.js';
-export { TOPICS, DEFAULT_TOPIC_SPECS, RAW_HEADERS, type TopicName } from './topics.js';
+export { TOPICS, DEFAULT_TOPIC_SPECS, RAW_HEADERS, RAW_EVENT_INDEX_HEADER, type TopicName } from './topics.js';
+export { decodeRawBatch, encodeRawBatches, isRawBatch, RAW_BATCH_LIMITS, RAW_BATCH_MAGIC, type DecodedRawBatch, type RawBatchEvent, type RawBatchLimits } from './raw-batch-codec.js';
 export { DeadLetterWriter, DLQ_HEADERS, type DeadLetterReason, type DeadLetterOriginal } from './dead-letter-writer.js';
 export { headerString } from './headers.js';
 export { superviseConsumers, type ConsumerSupervision } from './supervise-consumers.js';
+export { splitRawRecord, type SplitRawRecord } from './split-raw-record.js';
 export { FetchGatherer, type FlushBlock, type Gathered, type GatherLimits } from './fetch-gatherer.js';

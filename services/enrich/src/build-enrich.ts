@@ -108,7 +108,7 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
   const deadLetters = new DeadLetterWriter({ producer, service: 'enrich', topic: config.kafka.dlqTopic });
   const consumer = kafka.consumer({
     groupId: config.kafka.groupId,
-    topics: [config.kafka.inputTopic],
+    topics: config.kafka.inputTopics,
     fromBeginning: true,
     // Enrichment is CPU work between two round trips (fetch, produce+commit): handling a few
     // partitions at once lets one partition's CPU overlap another's waits. Memory: one batch each.
@@ -147,6 +147,6 @@ export function buildEnrich(config: Readonly<EnrichConfig>, deps: EnrichDeps): B
     },
   });
   components.push(health);
-  logger.info({ event: 'enrich_configured', input: config.kafka.inputTopic, output: config.kafka.outputTopic, directoryFile: config.directory.file ?? null, httpDirectory: config.httpDirectory.urlTemplate ?? null }, 'enrich_configured');
+  logger.info({ event: 'enrich_configured', input: config.kafka.inputTopics, output: config.kafka.outputTopic, directoryFile: config.directory.file ?? null, httpDirectory: config.httpDirectory.urlTemplate ?? null }, 'enrich_configured');
   return { components, health, consumer, directoryFile, httpDirectory };
 }

@@ -6,10 +6,16 @@ import { loadEnrichConfig } from './config.js';
 describe('enrich config', () => {
   it('runs with only brokers: default topics, port 9101, no directories', () => {
     const c = loadEnrichConfig({ KAFKA_BROKERS: '127.0.0.1:9092' });
-    expect(c.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], inputTopic: TOPICS.raw, outputTopic: TOPICS.enriched, dlqTopic: TOPICS.dlq });
+    expect(c.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], inputTopics: [TOPICS.raw, TOPICS.rawV1], outputTopic: TOPICS.enriched, dlqTopic: TOPICS.dlq });
     expect(c.http.port).toBe(9101);
     expect(c.directory.file).toBeUndefined();
     expect(c.httpDirectory.urlTemplate).toBeUndefined();
+  });
+
+  it('reads both raw layouts by default (an upgrade: enrich first, then ingest), or the comma-separated ENRICH_INPUT_TOPIC', () => {
+    expect(loadEnrichConfig({ KAFKA_BROKERS: 'a:1', ENRICH_INPUT_TOPIC: 'mine' }).kafka.inputTopics).toEqual(['mine']);
+    expect(loadEnrichConfig({ KAFKA_BROKERS: 'a:1', ENRICH_INPUT_TOPIC: 'a.v2, a.v1' }).kafka.inputTopics).toEqual(['a.v2', 'a.v1']);
+    expect(() => loadEnrichConfig({ KAFKA_BROKERS: 'a:1', ENRICH_INPUT_TOPIC: ' , ' })).toThrow(ConfigError);
   });
 
   it('bounds what one fetch brings in by default (issue 16: memory), and takes the limits from the environment', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PROVIDERS, type Provider } from '@kaudit/audit-schema';
-import { eventWindowEnv, eventWindowSchema, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, secret, type EnvMap } from '@kaudit/config';
+import { csvList, eventWindowEnv, eventWindowSchema, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, secret, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
 
 /** `prod-eks=eks, gke-1=gke` → `{ 'prod-eks': 'eks', 'gke-1': 'gke' }`. */
@@ -14,8 +14,11 @@ export const enrichConfigSchema = z.object({
     ...kafkaConnectionFields(),
     clientId: z.string().default('kaudit-enrich'),
     groupId: z.string().min(1).default('kaudit-enrich'),
-    /** Configurable so tests and benchmarks run on their own topics. */
-    inputTopic: z.string().min(1).default(TOPICS.raw),
+    /**
+     * Configurable so tests and benchmarks run on their own topics. Both raw layouts by default: enrich tells them
+     * apart by the value (RAW_HEADERS), so an upgrade — enrich first, then ingest — reads what an older ingest wrote.
+     */
+    inputTopics: csvList().pipe(z.array(z.string().min(1)).min(1, 'at least one topic')).default([TOPICS.raw, TOPICS.rawV1]),
     outputTopic: z.string().min(1).default(TOPICS.enriched),
     dlqTopic: z.string().min(1).default(TOPICS.dlq),
     partitionsConcurrently: z.coerce.number().int().min(1).max(64).default(3),
@@ -80,7 +83,7 @@ export type EnrichConfig = z.output<typeof enrichConfigSchema>;
 export const ENRICH_ENV: EnvMap = {
   ...kafkaConnectionEnv(),
   'kafka.groupId': 'ENRICH_GROUP_ID',
-  'kafka.inputTopic': 'ENRICH_INPUT_TOPIC',
+  'kafka.inputTopics': 'ENRICH_INPUT_TOPIC',
   'kafka.outputTopic': 'ENRICH_OUTPUT_TOPIC',
   'kafka.dlqTopic': 'ENRICH_DLQ_TOPIC',
   'kafka.partitionsConcurrently': 'ENRICH_PARTITIONS_CONCURRENTLY',

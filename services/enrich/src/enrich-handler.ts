@@ -1,4 +1,4 @@
-import { FetchGatherer, type BatchHandler, type DeadLetterWriter, type IncomingRecord, type OutgoingRecord, type Producer, type RecordBatch } from '@kaudit/kafka';
+import { FetchGatherer, RAW_EVENT_INDEX_HEADER, splitRawRecord, type BatchHandler, type DeadLetterWriter, type IncomingRecord, type OutgoingRecord, type Producer, type RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { EnrichMetrics } from './enrich-metrics.js';
 import type { EnrichOutcome, Enricher } from './enricher.js';
@@ -72,7 +72,30 @@ export function chunkBySize<T>(items: readonly T[], size: (item: T) => number, m
 export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
   type Dead = Parameters<DeadLetterWriter['sendMany']>[0][number];
 
-  const enrichSlice = async (records: readonly IncomingRecord[]): Promise<{ out: OutgoingRecord[]; dead: Dead[] }> => {
+  /** What the DLQ keeps of a raw event (or of a whole record whose frame is damaged): its bytes, headers, position. */
+  const deadRecord = (raw: IncomingRecord, reason: DeadLetterReason): Dead => {
+    deps.telemetry.emit({ event: 'record_dead_lettered', level: 'warn', fields: { code: reason.code, stage: reason.stage, reason: reason.message.slice(0, 300), partition: raw.partition, offset: raw.offset } });
+    return { original: { value: raw.value, key: raw.key, headers: raw.headers, topic: raw.topic, partition: raw.partition, offset: raw.offset }, reason };
+  };
+
+  const enrichSlice = async (fetched: readonly IncomingRecord[]): Promise<{ out: OutgoingRecord[]; dead: Dead[] }> => {
+    // A raw.v2 record carries many events: each is enriched (or dead-lettered, alone) as a v1 record would be,
+    // in the record's order. `records` are the events; `eventIndex` says which of its record's events one is
+    // (-1: a v1 record), for the DLQ. A damaged frame is dead-lettered whole: its event bounds are unknown.
+    const records: IncomingRecord[] = [];
+    const eventIndex: number[] = [];
+    const broken: Dead[] = [];
+    for (const record of fetched) {
+      const split = splitRawRecord(record);
+      if (!split.ok) {
+        broken.push(deadRecord(record, { code: 'INPUT_INVALID', stage: 'read-frame', message: split.reason }));
+        continue;
+      }
+      for (let i = 0; i < split.events.length; i++) {
+        records.push(split.events[i] as IncomingRecord);
+        eventIndex.push(split.layout === 'v1' ? -1 : i);
+      }
+    }
     // Each record is finished before the next is decoded (enrich is synchronous unless a remote directory is
     // asked), so only its Avro bytes outlive it; the records that wait for a remote lookup wait concurrently.
     // Slots keep the batch's order for what is produced and dead-lettered.
@@ -85,11 +108,8 @@ export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
       operations.set(operation, (operations.get(operation) ?? 0) + 1);
     };
     const deadLettered = (i: number, raw: IncomingRecord, reason: DeadLetterReason): void => {
-      slots[i] = {
-        original: { value: raw.value, key: raw.key, headers: raw.headers, topic: raw.topic, partition: raw.partition, offset: raw.offset },
-        reason,
-      };
-      deps.telemetry.emit({ event: 'record_dead_lettered', level: 'warn', fields: { code: reason.code, stage: reason.stage, reason: reason.message.slice(0, 300), partition: raw.partition, offset: raw.offset } });
+      const index = eventIndex[i] as number;
+      slots[i] = deadRecord(index < 0 ? raw : { ...raw, headers: { ...raw.headers, [RAW_EVENT_INDEX_HEADER]: Buffer.from(String(index)) } }, reason);
     };
     const place = (outcome: EnrichOutcome, i: number, raw: IncomingRecord): void => {
       if (outcome.ok) enriched(i, outcome.out, outcome.record.operation);
@@ -120,7 +140,7 @@ export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
     }
     if (waiting.length > 0) await Promise.all(waiting);
     const out: OutgoingRecord[] = [];
-    const dead: Dead[] = [];
+    const dead: Dead[] = broken;
     for (const slot of slots) {
       if (slot === undefined) continue;
       if ('original' in slot) dead.push(slot);

@@ -1,7 +1,7 @@
 /**
  * Guarantee (DESIGN.md): no Secret, ConfigMap or token value reaches ClickHouse. Generated
  * credential-bearing events (the property test's arbitrary, fixed seed) go through the real
- * pipeline parts — raw topic → the enrich service → enriched topic → the sink's record-to-row
+ * pipeline parts — raw topic (raw.v2 records of many events, as ingest writes them) → the enrich service → enriched topic → the sink's record-to-row
  * mapping → ClickHouse's audit_events — and no marker may be in any column of any stored row.
  */
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
-import { createKafkaClient, RAW_HEADERS, type KafkaAdmin, type KafkaClient, type OutgoingRecord } from '@kaudit/kafka';
+import { createKafkaClient, encodeRawBatches, RAW_BATCH_LIMITS, RAW_HEADERS, type KafkaAdmin, type KafkaClient, type OutgoingRecord } from '@kaudit/kafka';
 import { auditEventsTarget } from '@kaudit/sink';
 import { Lifecycle } from '@kaudit/runtime';
 import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
@@ -69,11 +69,13 @@ describe('no credential value reaches ClickHouse (real Kafka, enrich service, Cl
 
     const producer = kafka.producer();
     await producer.start();
-    const raw: OutgoingRecord[] = cases.map((c) => ({
-      key: 'prod-eu-1',
-      value: JSON.stringify(c.event),
-      headers: { [RAW_HEADERS.cluster]: 'prod-eu-1', [RAW_HEADERS.receivedAt]: new Date().toISOString(), [RAW_HEADERS.source]: 'webhook', [RAW_HEADERS.instance]: 'test' },
-    }));
+    // As ingest writes them (raw.v2): many events a record, so redaction is shown per event inside a record.
+    const headers = { [RAW_HEADERS.cluster]: 'prod-eu-1', [RAW_HEADERS.receivedAt]: new Date().toISOString(), [RAW_HEADERS.source]: 'webhook', [RAW_HEADERS.instance]: 'test' };
+    const raw: OutgoingRecord[] = encodeRawBatches(
+      cases.map((c) => ({ value: Buffer.from(JSON.stringify(c.event)) })),
+      { maxEvents: 25, maxBytes: RAW_BATCH_LIMITS.maxBytes },
+    ).map((value) => ({ key: 'prod-eu-1/generated', value, headers }));
+    expect(raw.length).toBeGreaterThan(1);
     // A just-created topic can take a moment to reach every broker's metadata (UNKNOWN_TOPIC_OR_PARTITION).
     await vi.waitFor(() => producer.send(topics.input, raw), { timeout: 30_000, interval: 500 });
     await producer.stop();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafkaClient, RAW_HEADERS } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { ServiceProcess, consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { ServiceProcess, consumeRawEvents, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { sampleAuditEvent, sampleEventList } from './fixtures/sample-audit-event.js';
 
 const TOKEN = 'token-main-0123456789abcdef';
@@ -48,16 +48,8 @@ describe('ingest main.ts as a process (real Kafka)', () => {
 
     const kafka = createKafkaClient({ brokers: [kafkaBrokers], clientId: 'ingest-main', logger: silentLogger() });
     // Acknowledged means durable: every record is on the topic already, however ingest lays events out in records.
-    const admin = kafka.admin();
-    await admin.start();
-    const onTopic = (await admin.fetchTopicOffsets(topics.raw)).reduce((sum, p) => sum + Number(p.high), 0);
-    await admin.stop();
-    expect(onTopic).toBeGreaterThan(0);
-    const records = await consumeAll(kafka, topics.raw, onTopic, 60_000);
-    const stored = records.flatMap((r) => {
-      const body = JSON.parse(r.value?.toString() ?? 'null') as unknown;
-      return Array.isArray(body) ? body : [body];
-    }) as { auditID?: string }[];
+    const records = await consumeRawEvents(kafka, topics.raw, 60_000);
+    const stored = records.map((r) => JSON.parse(r.value?.toString() ?? 'null') as { auditID?: string });
     expect(stored.map((e) => e.auditID).sort()).toEqual(events.map((e) => e.auditID).sort());
     for (const r of records) expect(r.headers[RAW_HEADERS.cluster]?.toString()).toBe('main-test');
 

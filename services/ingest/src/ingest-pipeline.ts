@@ -75,13 +75,13 @@ export class IngestPipeline {
     const m = this.#metrics;
     if (m) {
       const labels = { cluster: ctx.cluster, source: ctx.source };
-      m.events.inc({ ...labels, outcome: 'accepted' }, built.records.length);
+      m.events.inc({ ...labels, outcome: 'accepted' }, built.accepted);
       if (built.rejected.length > 0) m.events.inc({ ...labels, outcome: 'rejected' }, built.rejected.length);
       if (built.truncated > 0) m.events.inc({ ...labels, outcome: 'truncated' }, built.truncated);
       for (const r of built.rejected) m.refused.inc({ ...labels, problem: r.problem });
     }
     return {
-      accepted: built.records.length,
+      accepted: built.accepted,
       rejected: built.rejected.length,
       truncated: built.truncated,
       errors: built.rejected.map((r) => ({ index: r.index, problem: r.problem, reason: r.reason })),

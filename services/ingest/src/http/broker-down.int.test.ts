@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafkaClient } from '@kaudit/kafka';
-import { consumeAll, silentLogger, uniqueName } from '@kaudit/testkit';
+import { consumeRawEvents, silentLogger, uniqueName } from '@kaudit/testkit';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
 import { send, startIngest, TOKENS, type RunningIngest } from '../test-support/ingest-harness.js';
 import { startPrivateStack, type PrivateStack } from '../test-support/private-stack.js';
@@ -67,12 +67,8 @@ describe('ingest with the broker stopped', () => {
     // Read the whole topic, not just `acknowledged.length` records: a batch answered 503 may still have
     // landed (that is allowed; downstream deduplicates), so stopping at that count could miss the last
     // acknowledged batch and report a loss that did not happen.
-    const admin = reader.admin();
-    await admin.start();
-    const onTopicTotal = (await admin.fetchTopicOffsets(ingest.rawTopic)).reduce((sum, p) => sum + Number(p.high), 0);
-    await admin.stop();
-    expect(onTopicTotal).toBeGreaterThanOrEqual(acknowledged.length);
-    const records = await consumeAll(reader, ingest.rawTopic, onTopicTotal, 60_000);
+    const records = await consumeRawEvents(reader, ingest.rawTopic, 60_000);
+    expect(records.length).toBeGreaterThanOrEqual(acknowledged.length);
     const onTopic = new Set(records.map((r) => (JSON.parse(String(r.value)) as { auditID: string }).auditID));
     const missing = acknowledged.filter((id) => !onTopic.has(id));
     expect(missing).toEqual([]);

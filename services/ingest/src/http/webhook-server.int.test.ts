@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, RAW_HEADERS, headerString } from '@kaudit/kafka';
-import { consumeAll, testEndpoints } from '@kaudit/testkit';
+import { consumeAll, consumeRawEvents, testEndpoints } from '@kaudit/testkit';
 import { sampleAuditEvent, sampleEventList } from '../fixtures/sample-audit-event.js';
 import { send, startIngest, TOKENS, type RunningIngest } from '../test-support/ingest-harness.js';
 
@@ -24,10 +24,10 @@ describe('the audit webhook', () => {
     expect(res.status).toBe(200);
     expect(res.json()).toMatchObject({ accepted: 50, rejected: 0 });
     // Acknowledged means on the topic now: no waiting needed for the count.
-    expect(await ingest.count(ingest.rawTopic)).toBe(50);
+    expect(await ingest.countEvents(ingest.rawTopic)).toBe(50);
     const gz = await send(euUrl(), { headers: { ...jsonHeaders, 'content-encoding': 'gzip' }, body: gzipSync(JSON.stringify(sampleAuditEvent(2000))) });
     expect(gz.status).toBe(200);
-    const records = await consumeAll(ingest.kafka, ingest.rawTopic, 51);
+    const records = await consumeRawEvents(ingest.kafka, ingest.rawTopic);
     expect(records).toHaveLength(51);
     const ids = new Set(records.map((r) => (JSON.parse(String(r.value)) as { auditID: string }).auditID));
     for (const e of [...events, sampleAuditEvent(2000)]) expect(ids.has(e.auditID as string)).toBe(true);
@@ -44,21 +44,21 @@ describe('the audit webhook', () => {
     const item = JSON.stringify(sampleAuditEvent(6000)).replace('"generation":42', '"generation":12345678901234567890');
     const res = await send(euUrl(), { headers: jsonHeaders, body: `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[${item}]}` });
     expect(res.status).toBe(200);
-    const records = await consumeAll(ingest.kafka, ingest.rawTopic, await ingest.count(ingest.rawTopic));
+    const records = await consumeRawEvents(ingest.kafka, ingest.rawTopic);
     expect(records.some((r) => String(r.value) === item)).toBe(true);
   });
 
   it('acknowledges concurrent batches of one cluster (coalesced sends stay under the broker message limit)', async () => {
-    const before = await ingest.count(ingest.rawTopic);
+    const before = await ingest.countEvents(ingest.rawTopic);
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, c) => send(euUrl(), { headers: jsonHeaders, body: JSON.stringify(sampleEventList(Array.from({ length: 140 }, (_, i) => sampleAuditEvent(10_000 + c * 140 + i)))) })),
     );
     expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 200));
-    expect(await ingest.count(ingest.rawTopic)).toBe(before + 1400);
+    expect(await ingest.countEvents(ingest.rawTopic)).toBe(before + 1400);
   });
 
   it('keeps an oversize event without its objects, and dead-letters a bad event while publishing the rest', async () => {
-    const before = await ingest.count(ingest.rawTopic);
+    const before = await ingest.countEvents(ingest.rawTopic);
     const dlqBefore = await ingest.count(ingest.dlqTopic);
     const big = sampleAuditEvent(3000, { responseObject: { data: 'z'.repeat(20_000) } });
     const bad = sampleAuditEvent(3001);
@@ -67,7 +67,7 @@ describe('the audit webhook', () => {
     expect(res.status).toBe(200);
     expect(res.json()).toMatchObject({ accepted: 2, rejected: 1, truncated: 1 });
     expect((res.json().errors as { index: number; reason: string }[])[0]).toMatchObject({ index: 2 });
-    expect(await ingest.count(ingest.rawTopic)).toBe(before + 2);
+    expect(await ingest.countEvents(ingest.rawTopic)).toBe(before + 2);
     expect(await ingest.count(ingest.dlqTopic)).toBe(dlqBefore + 1);
     const dlq = await consumeAll(ingest.kafka, ingest.dlqTopic, dlqBefore + 1);
     const record = dlq.find((r) => headerString(r.headers, DLQ_HEADERS.stage) === 'validate-event');

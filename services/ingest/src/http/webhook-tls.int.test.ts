@@ -44,7 +44,7 @@ describe('the webhook over TLS with client certificates', () => {
   it('maps a verified client certificate to its cluster', async () => {
     const res = await send(us(), { headers, body, tls: tlsOf('client-us') });
     expect(res.status).toBe(200);
-    expect(await ingest.count(ingest.rawTopic)).toBe(1);
+    expect(await ingest.countEvents(ingest.rawTopic)).toBe(1);
   });
 
   it('refuses the certificate of another cluster, an unmapped one and one from an untrusted CA, all with 401', async () => {

@@ -1,5 +1,5 @@
 import { checkAuditEvent, type EventCheckRules, type EventProblem } from '@kaudit/audit-schema';
-import { RAW_HEADERS, type OutgoingRecord } from '@kaudit/kafka';
+import { encodeRawBatches, RAW_BATCH_LIMITS, RAW_HEADERS, type OutgoingRecord, type RawBatchLimits } from '@kaudit/kafka';
 
 export type IngestSource = 'webhook' | 'import';
 
@@ -10,6 +10,8 @@ export interface RawRecordContext {
   source: IngestSource;
   instance: string;
   maxEventBytes: number;
+  /** How many events and bytes one raw record holds at most (default RAW_BATCH_LIMITS). */
+  batchLimits?: RawBatchLimits;
 }
 
 export interface RejectedEvent {
@@ -23,7 +25,10 @@ export interface RejectedEvent {
 }
 
 export interface RawRecords {
+  /** kaudit.audit.raw.v2 records: each holds several of the accepted events (raw-batch-codec.ts). */
   records: OutgoingRecord[];
+  /** Events in `records`, all together. */
+  accepted: number;
   rejected: RejectedEvent[];
   truncated: number;
 }
@@ -108,28 +113,33 @@ export function checkEvents(items: readonly unknown[], maxEventBytes: number, or
   return { accepted, rejected, truncated };
 }
 
-/** Raw-topic records (one per event, key = cluster/user, the raw headers) for checked events. */
+/**
+ * Raw-topic records (kaudit.audit.raw.v2) for checked events: one user's events of this body go in as few records
+ * as the limits allow (issue 16: the per-record cost of kafkajs, the broker and enrich, not the events, was most of
+ * it), each event's bytes kept as they are. Per user, so the key (cluster/user) still spreads one big cluster over
+ * partitions and keeps each user's events in the order the apiserver sent them.
+ */
 export function toRawRecords(checked: CheckedEvents, ctx: RawRecordContext): RawRecords {
-  const baseHeaders = {
+  // All of this body's records share one header object: the truncated marks are per event, in the value.
+  const headers = {
     [RAW_HEADERS.cluster]: ctx.cluster,
     [RAW_HEADERS.receivedAt]: ctx.receivedAt.toISOString(),
     [RAW_HEADERS.source]: ctx.source,
     [RAW_HEADERS.instance]: ctx.instance,
   };
-  // One key string per user, not one per record: a batch has few users, and kafkajs measures and copies each key.
-  const keys = new Map<string, string>();
-  const keyOf = (user: string) => {
-    let key = keys.get(user);
-    if (key === undefined) keys.set(user, (key = rawRecordKey(ctx.cluster, user)));
-    return key;
-  };
-  const records = checked.accepted.map((e): OutgoingRecord => ({
-    key: keyOf(e.user),
-    value: e.value,
-    // Records share the header object unless one carries its own truncation marker.
-    headers: e.truncated === undefined ? baseHeaders : { ...baseHeaders, [RAW_HEADERS.truncated]: e.truncated },
-  }));
-  return { records, rejected: checked.rejected, truncated: checked.truncated };
+  // Users in the order they first appear; each one's events in body order.
+  const byUser = new Map<string, AcceptedEvent[]>();
+  for (const e of checked.accepted) {
+    const events = byUser.get(e.user);
+    if (events === undefined) byUser.set(e.user, [e]);
+    else events.push(e);
+  }
+  const records: OutgoingRecord[] = [];
+  for (const [user, events] of byUser) {
+    const key = rawRecordKey(ctx.cluster, user);
+    for (const value of encodeRawBatches(events, ctx.batchLimits ?? RAW_BATCH_LIMITS)) records.push({ key, value, headers });
+  }
+  return { records, accepted: checked.accepted.length, rejected: checked.rejected, truncated: checked.truncated };
 }
 
 /** checkEvents then toRawRecords: the whole path for callers that already hold parsed items (import). */

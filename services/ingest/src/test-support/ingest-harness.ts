@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { loadConfig } from '@kaudit/config';
 import { createKafkaClient, type KafkaAdmin, type KafkaClient } from '@kaudit/kafka';
 import { Lifecycle } from '@kaudit/runtime';
-import { silentLogger, uniqueName } from '@kaudit/testkit';
+import { consumeRawEvents, silentLogger, uniqueName } from '@kaudit/testkit';
 import { INGEST_ENV, ingestConfigSchema } from '../config.js';
 import { buildIngest, type BuiltIngest } from '../build-ingest.js';
 
@@ -35,6 +35,8 @@ export interface RunningIngest {
   stop(): Promise<void>;
   /** Records on a topic so far (sum of high watermarks): exact, unlike a consumer with a timeout. */
   count(topic: string): Promise<number>;
+  /** Audit events on a raw topic so far (a raw.v2 record holds many): exact too, it reads every record there is. */
+  countEvents(topic: string): Promise<number>;
 }
 
 /** Runs the real ingest service in-process on a free port, with topics of its own on the given broker. */
@@ -78,6 +80,9 @@ export async function startIngest(options: {
     async count(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);
       return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    },
+    async countEvents(topic) {
+      return (await consumeRawEvents(kafka, topic, 60_000)).length;
     },
   };
 }

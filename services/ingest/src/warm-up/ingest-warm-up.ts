@@ -52,20 +52,21 @@ export interface IngestWarmUp {
 export function ingestWarmUp(deps: IngestWarmUpDeps): IngestWarmUp {
   const now = deps.now ?? (() => new Date());
   const perThread = new Map<number, number>();
-  const counts = { refusedBodies: 0, codecRecords: 0 };
+  const counts = { refusedBodies: 0, rawRecords: 0, codecRecords: 0 };
   return {
     round: warmUpRound(deps, now, perThread, counts),
     summary: () => ({
       threads: perThread.size,
       fewestPerThread: perThread.size === 0 ? 0 : Math.min(...perThread.values()),
       refusedBodies: counts.refusedBodies,
+      rawRecords: counts.rawRecords,
       codecRecords: counts.codecRecords,
     }),
   };
 }
 
 // Its own scope: the samples are held by the round alone, dropped with it when the warm-up ends.
-function warmUpRound(deps: IngestWarmUpDeps, now: () => Date, perThread: Map<number, number>, counts: { refusedBodies: number; codecRecords: number }): () => Promise<WarmUpRound> {
+function warmUpRound(deps: IngestWarmUpDeps, now: () => Date, perThread: Map<number, number>, counts: { refusedBodies: number; rawRecords: number; codecRecords: number }): () => Promise<WarmUpRound> {
   // Built at the first round (a service with the warm-up off never builds them).
   let bodies: Buffer[] | undefined;
   let next = 0;
@@ -91,7 +92,9 @@ function warmUpRound(deps: IngestWarmUpDeps, now: () => Date, perThread: Map<num
       perThread.set(thread, (perThread.get(thread) ?? 0) + n);
       const built = toRawRecords(checkedEvents((read[i] as { body: Buffer }).body, result), { cluster: 'warm-up', receivedAt, source: 'webhook', instance: deps.instance, maxEventBytes: deps.maxEventBytes });
       events += n;
-      outputs += built.records.length;
+      // Events that made it into raw records (several a record: raw.v2); the records themselves are counted apart.
+      outputs += built.accepted;
+      counts.rawRecords += built.records.length;
       records.push(...built.records);
     });
     if (deps.warmUpCodecs !== undefined) counts.codecRecords += (await deps.warmUpCodecs(records)).records;
