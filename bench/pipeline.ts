@@ -46,7 +46,7 @@ import { ServiceProcess } from '@kaudit/testkit';
 import { setupPipeline } from 'kaudit';
 import { z } from 'zod';
 import type { BenchFigure, BenchRun } from './bench-types.js';
-import { threadCpuByName } from './thread-cpu.js';
+import { threadCpuBetween, threadCpuSnapshot, type ThreadSample } from './thread-cpu.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const CLUSTERS = ['fresh-a', 'fresh-b', 'fresh-c', 'fresh-d'];
@@ -54,7 +54,7 @@ const SERVICES = ['sink', 'alert', 'enrich', 'ingest'] as const;
 const ENGINES = ['kafka', 'clickhouse'] as const;
 const ENGINE_LABEL: Record<(typeof ENGINES)[number], string> = { kafka: 'Kafka broker (JVM)', clickhouse: 'ClickHouse (launcher + engine)' };
 /**
- * Thread groups (threadCpuByName's names: Linux keeps 15 characters) reported as figures, "of which" their
+ * Thread groups (threadCpuSnapshot's names: Linux keeps 15 characters) reported as figures, "of which" their
  * engine's CPU: what a setting of the local stack could change. Kafka's network and request handler threads
  * share one truncated name (data-plane-kafk).
  */
@@ -118,7 +118,7 @@ interface PhaseRecord {
   sent: number;
   refused: number;
   cpu: Map<string, number>;
-  /** Per engine: CPU seconds by thread name over the phase (threadCpuByName). */
+  /** Per engine: CPU seconds by thread name over the phase (threadCpuBetween). */
   engineThreads: Map<string, Map<string, number>>;
   rss: Map<string, number>;
   /** Per service: the largest main-thread heap used, heap committed and external memory seen, MiB. */
@@ -322,7 +322,7 @@ export const run: BenchRun = async (ctx) => {
     });
   const engineThreadsNow = () => new Map(ENGINES.map((e) => {
     const pid = enginePids()[e];
-    return [e, pid === undefined ? new Map<string, number>() : threadCpuByName(processTree(pid))];
+    return [e, pid === undefined ? new Map<string, ThreadSample>() : threadCpuSnapshot(processTree(pid))];
   }));
   const cpuNow = (pids: { kafka?: number; clickhouse?: number }) => {
     const own = process.cpuUsage();
@@ -384,7 +384,7 @@ export const run: BenchRun = async (ctx) => {
     const cpu = new Map([...cpu1].map(([s, c]) => [s, c - (cpu0.get(s) ?? 0)]));
     for (const e of ENGINES) if (pids1[e] !== pids0[e]) cpu.set(e, cpu1.get(e) ?? 0);
     const threads1 = engineThreadsNow();
-    const engineThreads = new Map(ENGINES.map((e) => [e, new Map([...(threads1.get(e) ?? [])].map(([name, c]) => [name, c - (threads0.get(e)?.get(name) ?? 0)]))]));
+    const engineThreads = new Map(ENGINES.map((e) => [e, threadCpuBetween(threads0.get(e) ?? new Map(), threads1.get(e) ?? new Map())]));
     const seconds = (Date.now() - began) / 1000;
     const record: PhaseRecord = { phase, offered, sent, refused, cpu, engineThreads, seconds, rss: new Map(rssNow), memory: new Map(memoryNow), backlogMid, backlogEnd: await backlog().catch(() => Number.NaN) };
     if (phase.clickhouseDown) await ctx.startEngines?.();

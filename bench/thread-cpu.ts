@@ -71,14 +71,20 @@ export const perEvent = (a: CpuSplit, b: CpuSplit, events: number): CpuSplit => 
 });
 
 
+/** One thread's name group (see threadCpuSnapshot) and its CPU seconds so far. */
+export interface ThreadSample {
+  group: string;
+  cpu: number;
+}
+
 /**
- * CPU seconds of every thread of these processes, summed by thread name with its number dropped (`GC Thread#1`,
- * `data-plane-kafka-network-thread-1-…` → one group each; Linux keeps 15 characters of a name): where an engine's
- * CPU goes (the JVM's GC and JIT threads, the broker's network and request handler threads, ClickHouse's HTTP
- * handlers, merges, background schedule pool), without a profiler. Threads that ended are in no group.
+ * Every thread of these processes, keyed `pid/tid`, with its CPU seconds so far and its name with the number dropped
+ * (`GC Thread#1`, `data-plane-kafka-network-thread-1-…` → one group each; Linux keeps 15 characters of a name): where
+ * an engine's CPU goes (the JVM's GC and JIT threads, the broker's network and request handler threads, ClickHouse's
+ * HTTP handlers, merges, background schedule pool), without a profiler. Compare two with threadCpuBetween.
  */
-export function threadCpuByName(pids: readonly number[]): Map<string, number> {
-  const groups = new Map<string, number>();
+export function threadCpuSnapshot(pids: readonly number[]): Map<string, ThreadSample> {
+  const threads = new Map<string, ThreadSample>();
   for (const pid of pids) {
     let tids: string[];
     try {
@@ -93,9 +99,21 @@ export function threadCpuByName(pids: readonly number[]): Map<string, number> {
       } catch {
         continue;
       }
-      const group = name.replace(/[#-]?\d+$/, '').replace(/[#-]$/, '') || name;
-      groups.set(group, (groups.get(group) ?? 0) + threadCpu(pid, tid));
+      threads.set(`${pid}/${tid}`, { group: name.replace(/[#-]?\d+$/, '').replace(/[#-]$/, '') || name, cpu: threadCpu(pid, tid) });
     }
   }
+  return threads;
+}
+
+/**
+ * CPU seconds each thread group used between two snapshots, thread by thread, under the name a thread has at the
+ * end. Per thread, not per name: ClickHouse renames its pool threads by the job they run and ends idle ones, so a
+ * difference of per-name sums went negative (a phase's "HTTP handlers" at -88 CPU-s per million events). A thread
+ * that ended between the two is in no group (its time is still in the process's total), so each group is a lower
+ * bound.
+ */
+export function threadCpuBetween(before: ReadonlyMap<string, ThreadSample>, after: ReadonlyMap<string, ThreadSample>): Map<string, number> {
+  const groups = new Map<string, number>();
+  for (const [thread, { group, cpu }] of after) groups.set(group, (groups.get(group) ?? 0) + cpu - (before.get(thread)?.cpu ?? 0));
   return groups;
 }
