@@ -50,7 +50,7 @@ describe('the CLI environment', () => {
 
   it('setup and ask use KAFKA_BROKERS / CLICKHOUSE_URL over the port variables', async () => {
     const env = { ...portsOnly(), KAUDIT_KAFKA_PORT: '1', KAUDIT_CLICKHOUSE_PORT: '1', KAFKA_BROKERS: testEndpoints().kafkaBrokers, CLICKHOUSE_URL: testEndpoints().clickhouseUrl };
-    expect(await kaudit(env, 'setup')).toMatch(/^topics: kaudit\.audit\.raw\.v1.*\nmigrations applied: /);
+    expect(await kaudit(env, 'setup')).toMatch(/^topics: kaudit\.audit\.raw\.v2, kaudit\.audit\.raw\.v1.*\nmigrations applied: /);
     expect(await kaudit(env, 'ask', 'actor', 'nobody@example.com')).toBe('(nobody matching "nobody@example.com" in this range)');
   });
 
