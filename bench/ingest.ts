@@ -15,13 +15,14 @@
  * Measured in the same conditions: the two alternate in rounds, baseline–ingest then ingest–baseline (ABBA,
  * so a machine that slows or speeds up during the run weighs on both alike), each measured window after
  * a second of the same load unmeasured, and before any of it the broker is warmed by the baseline's
- * producer (a broker just started runs its first seconds cold: that penalised whichever came first). The
+ * load (a broker just started runs its first seconds cold: that penalised whichever came first). The
  * ratio is of the totals; the ratio of each round and each side's slowest and fastest second are shown
  * beside it, so a run's spread is visible rather than averaged away.
  *
- * Also runs ingest once with send coalescing off and once parsing on the event loop
- * (INGEST_PARSE_THREADS=0), to show what each buys, and reports ingest's CPU per event (the child's /proc
- * counters, by thread) next to the floor (JSON.parse of the same events; ingest does no Avro), and its
+ * Also runs ingest once with send coalescing off and once parsing the other way than this machine's default
+ * (INGEST_PARSE_THREADS: on the event loop on two cores or fewer, else on worker threads), to show what each buys,
+ * and reports ingest's CPU per event and the baseline's (each child's /proc counters, by thread) next to the floor
+ * (JSON.parse of the same events; ingest does no Avro), and its
  * memory at its RSS peak split into what holds it (file-backed pages, the event loop's V8 heap, Buffers
  * outside it, and the rest: the parse threads' heaps, native allocations, code).
  */
