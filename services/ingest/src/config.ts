@@ -6,6 +6,18 @@ import { TOPICS } from '@kaudit/kafka';
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
+/**
+ * INGEST_PARSE_THREADS' default for a machine of `cores` cores: none on two cores or fewer, else one per spare core,
+ * at most two. On two cores a worker has no core of its own to win back (Kafka, the apiserver's clients and the
+ * event loop share them), and handing it a body costs CPU per event: a shared copy of the body, structured clones
+ * both ways, a second isolate's GC and a wake-up per body. Ingest bench on a 2-core machine, one parse thread / on
+ * the event loop: 36.4 / 30.7 µs per event (quiet, bench/results/2026-12-02T07-39-45.json), 46.0 / 33.2 (loaded), throughput within the noise of
+ * each other, request p99 525 / 125 and 552 / 320 ms (issue 16).
+ */
+export function defaultParseThreads(cores: number): number {
+  return cores <= 2 ? 0 : Math.min(2, cores - 1);
+}
+
 export const ingestConfigSchema = z.object({
   kafka: z.object({
     ...kafkaConnectionFields(),
@@ -76,10 +88,10 @@ export const ingestConfigSchema = z.object({
   /** Which event times are accepted: those ClickHouse keeps (shared with setup, enrich and import). */
   eventWindow: eventWindowSchema,
   /**
-   * Worker threads that parse and validate bodies, off the event loop (0 = on it). One is enough to
-   * take JSON work off the loop on a small machine; beyond two, Kafka encoding on the loop is the limit.
+   * Worker threads that parse and validate bodies, off the event loop (0 = on it; the default on two cores or
+   * fewer, see defaultParseThreads); beyond two, Kafka encoding on the loop is the limit.
    */
-  parseThreads: z.coerce.number().int().min(0).max(64).default(Math.min(2, Math.max(1, availableParallelism() - 1))),
+  parseThreads: z.coerce.number().int().min(0).max(64).default(defaultParseThreads(availableParallelism())),
   /**
    * At start, before the webhook listens and /readyz turns 200: sample bodies through the body check
    * (on every worker) and record building — nothing published, dead-lettered or counted — until this

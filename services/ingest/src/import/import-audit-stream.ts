@@ -235,7 +235,11 @@ export async function importAuditStream(options: ImportOptions): Promise<ImportS
   return summary;
 }
 
-/** Worker threads checking lines: one per core besides the event loop's, two at most (as ingest's INGEST_PARSE_THREADS). */
+/**
+ * Worker threads checking lines: one per core besides the event loop's, two at most. (Not ingest's rule, which parses
+ * on the event loop on two cores: an import is one reader streaming a file, not measured on two cores against the
+ * loop; bench/import.ts is where to decide it.)
+ */
 export function defaultImportThreads(): number {
   return Math.min(2, Math.max(1, availableParallelism() - 1));
 }
