@@ -1,4 +1,5 @@
 import { alertRecordSchema } from '@kaudit/audit-schema';
+import { KauditError } from '@kaudit/errors';
 import type { BatchConsumer, BatchContext, DeadLetterWriter, KafkaAdmin, KafkaClient, RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
@@ -37,6 +38,12 @@ export interface DestinationWorkerOptions {
   maxAgeMs: number;
   /** How many delivered ids per partition are remembered to refuse duplicates. */
   recentIds: number;
+  /**
+   * Alerts partitions delivered at once (default 1). Their batches of one fetch then send side by side and their
+   * delivered ids go out in one state-topic write, instead of each partition waiting for the ones ahead of it
+   * (issue 15: the deliver hop's warm-up p99). Each partition still sees its alerts in order.
+   */
+  partitionsConcurrently?: number;
   nowMs: () => number;
   sleep: (ms: number) => Promise<void>;
 }
@@ -69,11 +76,21 @@ export class DestinationWorker implements Component {
 
   async start(): Promise<void> {
     const o = this.#o;
+    const admin = o.kafka.admin();
+    await admin.start();
+    this.#admin = admin;
+    // The first lookup finds the group's coordinator (hundreds of ms on a cold broker): done here, not in the
+    // first alert's way. A partition committed on already is established for good; one that is not is asked
+    // again at its first batch (another instance may commit on it before this one gets it). Only a warm-up:
+    // a brand-new group's coordinator may answer NOT_COORDINATOR, and #isEstablished asks again.
+    const committed = await admin.fetchCommittedOffsets(this.#groupId(), o.alertsTopic).catch(() => []);
+    for (const c of committed) if (c.offset !== '-1') this.#established.set(c.partition, true);
     this.#consumer = o.kafka.consumer({
       groupId: this.#groupId(),
       topics: [o.alertsTopic],
       // Alerts written before this destination's first start are still delivered (within maxAgeMs).
       fromBeginning: true,
+      partitionsConsumedConcurrently: o.partitionsConcurrently ?? 1,
       onHandlerError: (err, batch, attempt) => this.#telemetry.emit({ event: 'deliver_batch_failed', level: 'warn', fields: { err, partition: batch.partition, attempt } }),
     });
     await this.#consumer.start((batch, ctx) => this.#handle(batch, ctx));
@@ -97,11 +114,7 @@ export class DestinationWorker implements Component {
   async #isEstablished(partition: number): Promise<boolean> {
     const known = this.#established.get(partition);
     if (known !== undefined) return known;
-    if (!this.#admin) {
-      const admin = this.#o.kafka.admin();
-      await admin.start();
-      this.#admin = admin;
-    }
+    if (!this.#admin) throw new KauditError('INTERNAL', `${this.name} not started`);
     const committed = (await this.#admin.fetchCommittedOffsets(this.#groupId(), this.#o.alertsTopic)).find((c) => c.partition === partition);
     const established = committed !== undefined && committed.offset !== '-1';
     this.#established.set(partition, established);
@@ -128,7 +141,8 @@ export class DestinationWorker implements Component {
 
   /**
    * Coalescing write-behind of a partition's handled ids: one write in flight at a time, and
-   * whatever changed meanwhile goes out in the next one (each write carries the whole set).
+   * whatever changed meanwhile goes out in the next one (each write carries the whole set), every
+   * partition's changes in that one write (one acks=all round trip for all of them).
    */
   #persist(partition: number, recent: RecentIds): void {
     this.#dirty.set(partition, recent);
@@ -140,13 +154,13 @@ export class DestinationWorker implements Component {
     const drain = async (): Promise<void> => {
       try {
         while (this.#dirty.size > 0) {
-          const [p, ids] = this.#dirty.entries().next().value as [number, RecentIds];
-          this.#dirty.delete(p);
+          const round = [...this.#dirty];
+          this.#dirty.clear();
           try {
-            await this.#o.store.put(this.#storeKey(p), ids.toBuffer());
+            await this.#o.store.putMany(round.map(([p, ids]) => ({ key: this.#storeKey(p), value: ids.toBuffer() })));
           } catch (err) {
-            // Keep it dirty so the next flush writes it again; the batch fails and is retried.
-            if (!this.#dirty.has(p)) this.#dirty.set(p, ids);
+            // Keep them dirty so the next flush writes them again; the batches fail and are retried.
+            for (const [p, ids] of round) if (!this.#dirty.has(p)) this.#dirty.set(p, ids);
             throw err;
           }
         }
