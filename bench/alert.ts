@@ -259,7 +259,7 @@ export const run: BenchRun = async (ctx) => {
   // The broker's warm-up, before any service starts: the load's rate in records of the generator's sizes.
   const warmTraffic = auditTraffic({ seed: 5, clusters: CLUSTERS, startMs: Date.now(), stepMs: 0 });
   const warmValues = Array.from({ length: 400 }, () => Buffer.from(JSON.stringify((warmTraffic.next().value as { event: unknown }).event)));
-  const brokerWarm = await warmBroker({ brokers: ctx.kafkaBrokers, ms: brokerWarmMs, topic: topics.warm, compression: RAW_CODECS[DEFAULT_KAFKA_COMPRESSION], values: warmValues, rate, batch: batchSize });
+  const brokerWarm = await warmBroker({ brokers: ctx.kafkaBrokers, ms: brokerWarmMs, topic: topics.warm, compression: RAW_CODECS[DEFAULT_KAFKA_COMPRESSION], values: warmValues, rate, batch: batchSize, producers: 3 });
   process.stderr.write(`  broker warmed for ${(brokerWarm.ms / 1000).toFixed(1)} s (BENCH_BROKER_WARM_MS): ${brokerWarm.produced} records produced, ${brokerWarm.consumed} consumed\n`);
 
   // The notifier's destination: records when each marker's alert request arrives.
