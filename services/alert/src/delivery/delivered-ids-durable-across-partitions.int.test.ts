@@ -1,16 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaClient, DeadLetterWriter, type KafkaAdmin, type KafkaClient, type Producer } from '@kaudit/kafka';
-import { createTelemetry } from '@kaudit/logging';
+import { createKafkaClient, type KafkaAdmin, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { silentLogger, slackWebhookSchema, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { AlertMetrics } from '../alert-metrics.js';
 import { CheckpointStore } from '../pipeline/checkpoint-store.js';
-import { createNotifier, notifierConfigSchema } from '../notifiers/registry.js';
 import { sampleAlert } from '../notifiers/test-helpers/sample-alert.js';
 import { VendorReceiver } from '../notifiers/test-helpers/vendor-receiver.js';
 import { caughtUp } from '../test-support/caught-up.js';
-import { DestinationWorker } from './destination-worker.js';
+import { deliveryOutcome, slackDestinationWorker } from '../test-support/slack-destination-worker.js';
 import { RecentIds } from './recent-ids.js';
 
 const PARTITIONS = 3;
@@ -54,36 +52,13 @@ describe('delivered ids of partitions delivered at once are durable before their
 
   async function startWorker(groupPrefix: string, slowWrites = false): Promise<void> {
     const store = await startStore(slowWrites);
-    const worker = new DestinationWorker({
-      kafka,
-      store,
-      dlq: new DeadLetterWriter({ producer, service: 'alert', topic: topics.dlq }),
-      destination: {
-        name: 'slack',
-        notifier: createNotifier(notifierConfigSchema.parse({ type: 'slack', name: 'slack', webhookUrl: slackUrl }), { fetch: globalThis.fetch, nowMs: Date.now, timeoutMs: 5000 }),
-        route: {},
-        rateLimit: { perSecond: 1000, burst: 100 },
-        retry: { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 500 },
-      },
-      telemetry: createTelemetry(logger, registry),
-      metrics,
-      alertsTopic: topics.alerts,
-      groupPrefix,
-      maxAgeMs: 3_600_000,
-      recentIds: 1000,
-      partitionsConcurrently: PARTITIONS,
-      nowMs: Date.now,
-      sleep: (ms) => sleep(ms),
-    });
+    const worker = slackDestinationWorker({ kafka, producer, store, logger, registry, metrics, topics, groupPrefix, name: 'slack', slackUrl, perSecond: 1000, burst: 100, maxAgeMs: 3_600_000, partitionsConcurrently: PARTITIONS });
     await worker.start();
     running.push(worker);
     await worker.waitForAssignment(60_000);
   }
 
-  async function outcome(name: string): Promise<number> {
-    const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'kaudit_alert_deliveries_total');
-    return m?.values.filter((v) => v.labels.outcome === name).reduce((n, v) => n + v.value, 0) ?? 0;
-  }
+  const outcome = (name: string) => deliveryOutcome(registry, name);
 
   beforeAll(async () => {
     slackUrl = await slack.start();

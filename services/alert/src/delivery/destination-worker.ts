@@ -62,7 +62,8 @@ export class DestinationWorker implements Component {
   readonly #recent = new Map<number, RecentIds>();
   #consumer: BatchConsumer | undefined;
   readonly #dirty = new Map<number, RecentIds>();
-  #writing: Promise<void> | undefined;
+  /** The write in flight: which partitions' ids it carries. */
+  #writing: { parts: ReadonlySet<number>; done: Promise<void> } | undefined;
   /** Per partition seen: has this destination committed on it (so it existed when its alerts were written)? */
   readonly #established = new Map<number, boolean>();
   #admin: KafkaAdmin | undefined;
@@ -149,34 +150,38 @@ export class DestinationWorker implements Component {
     this.#startDrain();
   }
 
+  /** Starts the next write, of every dirty partition, unless one is in flight; a successful one starts the next. */
   #startDrain(): void {
     if (this.#writing || this.#dirty.size === 0) return;
-    const drain = async (): Promise<void> => {
-      try {
-        while (this.#dirty.size > 0) {
-          const round = [...this.#dirty];
-          this.#dirty.clear();
-          try {
-            await this.#o.store.putMany(round.map(([p, ids]) => ({ key: this.#storeKey(p), value: ids.toBuffer() })));
-          } catch (err) {
-            // Keep them dirty so the next flush writes them again; the batches fail and are retried.
-            for (const [p, ids] of round) if (!this.#dirty.has(p)) this.#dirty.set(p, ids);
-            throw err;
-          }
-        }
-      } finally {
+    const round = [...this.#dirty];
+    this.#dirty.clear();
+    const done = this.#o.store.putMany(round.map(([p, ids]) => ({ key: this.#storeKey(p), value: ids.toBuffer() }))).then(
+      () => {
         this.#writing = undefined;
-      }
-    };
-    this.#writing = drain();
+        this.#startDrain();
+      },
+      (err: unknown) => {
+        // Keep them dirty so the next flush writes them again; the batches waiting on it fail and are retried
+        // (with the consumer's backoff: a failed write does not start the next one by itself).
+        for (const [p, ids] of round) if (!this.#dirty.has(p)) this.#dirty.set(p, ids);
+        this.#writing = undefined;
+        throw err;
+      },
+    );
+    this.#writing = { parts: new Set(round.map(([p]) => p)), done };
     // Observed by #flushPersist; this branch only keeps a failure from being an unhandled rejection.
-    this.#writing.catch(() => undefined);
+    done.catch(() => undefined);
   }
 
-  async #flushPersist(): Promise<void> {
+  /**
+   * Resolves once this partition's handled ids are durable. It waits for the write that carries them, not
+   * for every later one: another partition still sending keeps the write-behind busy, not this batch's commit.
+   */
+  async #flushPersist(partition: number): Promise<void> {
     for (;;) {
-      if (this.#writing) await this.#writing;
-      else if (this.#dirty.size > 0) this.#startDrain();
+      const writing = this.#writing;
+      if (writing !== undefined && (writing.parts.has(partition) || this.#dirty.has(partition))) await writing.done;
+      else if (this.#dirty.has(partition)) this.#startDrain();
       else return;
     }
   }
@@ -247,7 +252,7 @@ export class DestinationWorker implements Component {
       this.#persist(batch.partition, recent);
     }
     // The handled ids are durable before the offset commit that covers these alerts.
-    await this.#flushPersist();
+    await this.#flushPersist(batch.partition);
     this.#established.set(batch.partition, true);
   }
 }
