@@ -24,6 +24,12 @@
  * and alert's start-up warm-up off, to compare. BENCH_SERVICE_ENV (JSON, e.g. `{"enrich":{"NODE_OPTIONS":
  * "--trace-gc"}}`) adds settings to a service's environment for this run, as in the pipeline bench: an A/B of
  * one setting without editing defaults (the run says so on stderr and in the results file).
+ * The broker is warmed before the services start (bench/broker-warm.ts: BENCH_BROKER_WARM_MS, default 20 s, 0 turns
+ * it off): unrelated topic traffic through the same request types, since the bench's broker was started moments ago
+ * while a deployment's Kafka is long-running. The results file says how long (a figure). The services' own warm-up
+ * is not skipped: their first seconds are the warm-up window, reported beside steady state. Who used the cores is
+ * printed per 2 s and put in the results, warm-up vs after it (bench/cpu-timeline.ts): the broker JVM by thread group
+ * (JIT, GC, request handlers), each service's main and other threads, the load generator, the rest of the machine.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,15 +39,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from './raw-kafkajs.js';
+import { Kafka, logLevel, RAW_CODECS } from './raw-kafkajs.js';
+import { warmBroker } from './broker-warm.js';
 import { AuditRecordCodec, sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { loadRuleSources, readRuleSources, RuleEngine } from '@kaudit/alert';
 import { auditTraffic, createRng, scenarioEvents, toEventList } from '@kaudit/audit-generator';
+import { DEFAULT_KAFKA_COMPRESSION } from '@kaudit/config';
 import { createKafkaClient, decodeRawBatch, isRawBatch } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
 import { ServiceProcess } from '@kaudit/testkit';
 import { z } from 'zod';
 import type { BenchFigure, BenchRun } from './bench-types.js';
+import { coresBetween, cpuSnapshot, type CpuSnapshot, type CpuSources } from './cpu-timeline.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -177,6 +186,30 @@ function cpuFigures(samples: readonly CpuSample[], warmupMs: number): BenchFigur
   }));
 }
 
+/**
+ * Cores each part of the machine kept busy in the warm-up window and after it (cpu-timeline's parts), printed per
+ * 2 s to stderr too: on a saturated 2-core machine, the part whose warm-up figure exceeds its steady one is what
+ * the services queued behind.
+ */
+function coreFigures(snaps: readonly CpuSnapshot[], warmupMs: number): BenchFigure[] {
+  const first = snaps[0];
+  const last = snaps.at(-1);
+  const split = snaps.find((c) => c.t >= warmupMs);
+  if (first === undefined || last === undefined || split === undefined || split === last) return [];
+  const rows = snaps.slice(1).map((b, i) => {
+    const parts = coresBetween(snaps[i] as CpuSnapshot, b).filter(([, c]) => c >= 0.05).sort((x, y) => y[1] - x[1]);
+    return `    ${Math.round(b.t / 1000)}s: ${parts.map(([part, c]) => `${part.replace(/ \(.*\)$/, '')}=${c.toFixed(2)}`).join(', ')}`;
+  });
+  process.stderr.write(`  cores busy per 2 s of load, by part (≥ 0.05):\n${rows.join('\n')}\n`);
+  const steady = new Map(coresBetween(split, last));
+  const warm = coresBetween(first, split);
+  const total = (parts: readonly [string, number][]) => parts.reduce((sum, [, c]) => sum + c, 0);
+  return [
+    { name: `machine cores busy in the warm-up (first ${Math.round(split.t / 1000)} s of load)`, value: total(warm), unit: 'cores', baseline: total([...steady]), baselineName: 'after it' },
+    ...warm.map(([part, c]) => ({ name: `cores busy in the warm-up: ${part}`, value: c, unit: 'cores', baseline: steady.get(part) ?? Number.NaN, baselineName: 'after it' })),
+  ];
+}
+
 /** Events/s of decode + full-pack evaluation in this process, and of decode alone. */
 function evaluationThroughput(n: number): { evaluate: number; decode: number; rules: number } {
   const { rules, problems } = loadRuleSources(readRuleSources(PACK));
@@ -209,7 +242,8 @@ export const run: BenchRun = async (ctx) => {
   const rate = 5000;
   const batchSize = 400;
   const work = mkdtempSync(join(tmpdir(), 'kaudit-bench-alert-'));
-  const topics = { raw: uniqueName('bench_alert_raw'), enriched: uniqueName('bench_alert_enriched'), alerts: uniqueName('bench_alert_out'), dlq: uniqueName('bench_alert_dlq'), state: uniqueName('bench_alert_state') };
+  const brokerWarmMs = Number(process.env.BENCH_BROKER_WARM_MS ?? 20_000);
+  const topics = { warm: uniqueName('bench_alert_broker_warm'), raw: uniqueName('bench_alert_raw'), enriched: uniqueName('bench_alert_enriched'), alerts: uniqueName('bench_alert_out'), dlq: uniqueName('bench_alert_dlq'), state: uniqueName('bench_alert_state') };
   const client = createKafkaClient({ brokers: [ctx.kafkaBrokers], clientId: 'bench-alert', logger: ctx.logger });
   const admin = client.admin();
   await admin.start();
@@ -220,7 +254,13 @@ export const run: BenchRun = async (ctx) => {
     { topic: topics.alerts, partitions: 3 },
     { topic: topics.dlq, partitions: 1 },
     { topic: topics.state, partitions: 1, configs: { 'cleanup.policy': 'compact' } },
+    { topic: topics.warm, partitions: 6 },
   ]);
+  // The broker's warm-up, before any service starts: the load's rate in records of the generator's sizes.
+  const warmTraffic = auditTraffic({ seed: 5, clusters: CLUSTERS, startMs: Date.now(), stepMs: 0 });
+  const warmValues = Array.from({ length: 400 }, () => Buffer.from(JSON.stringify((warmTraffic.next().value as { event: unknown }).event)));
+  const brokerWarm = await warmBroker({ brokers: ctx.kafkaBrokers, ms: brokerWarmMs, topic: topics.warm, compression: RAW_CODECS[DEFAULT_KAFKA_COMPRESSION], values: warmValues, rate, batch: batchSize, producers: 3 });
+  process.stderr.write(`  broker warmed for ${(brokerWarm.ms / 1000).toFixed(1)} s (BENCH_BROKER_WARM_MS): ${brokerWarm.produced} records produced, ${brokerWarm.consumed} consumed\n`);
 
   // The notifier's destination: records when each marker's alert request arrives.
   const notified = new Map<string, number>();
@@ -364,13 +404,24 @@ export const run: BenchRun = async (ctx) => {
     ]);
     cpuSamples.push({ t, ingest, enrich, alert });
   };
+  // Who used the two cores, every 2 s: the broker JVM by thread group, each service's threads, the load
+  // generator and everyone else (issue 15: is the warm-up's queueing kaudit's, the cold broker's or the machine's?).
+  const cpuSources: CpuSources = {
+    kafkaPid: () => ctx.enginePids?.().kafka,
+    services: () => new Map(specs.map(([service], i) => [service, procs[i]?.pid])),
+  };
+  const cpuSnaps: CpuSnapshot[] = [];
   const posted = new Map<string, { at: number; warm: boolean; dedup: boolean; ackAt?: number }>();
   let refused = 0;
   let sent = 0;
   const began = Date.now();
   process.stderr.write(`  load began at ${began} (epoch ms)\n`);
+  cpuSnaps.push(cpuSnapshot(0, cpuSources));
   await sampleCpu(0);
-  const sampler = setInterval(() => void sampleCpu(Date.now() - began).catch(() => undefined), 2000);
+  const sampler = setInterval(() => {
+    cpuSnaps.push(cpuSnapshot(Date.now() - began, cpuSources));
+    void sampleCpu(Date.now() - began).catch(() => undefined);
+  }, 2000);
   const inflight = new Set<Promise<void>>();
   for (let batchNo = 0; Date.now() - began < warmupMs + measureMs; batchNo++) {
     const cluster = CLUSTERS[batchNo % CLUSTERS.length] as string;
@@ -481,6 +532,7 @@ export const run: BenchRun = async (ctx) => {
   const figures: BenchFigure[] = [
     { name: `rule evaluation, full default pack (${throughput.rules} rules), 1 process`, value: throughput.evaluate, unit: 'events/s', baseline: throughput.decode, baselineName: 'Avro decode only' },
     { name: 'offered webhook load (400-event batches, 5 clusters)', value: offered, unit: 'events/s', goal: '~5,000' },
+    { name: 'broker warmed before the services started (BENCH_BROKER_WARM_MS; unrelated topic, same request types)', value: brokerWarm.ms / 1000, unit: `s (${brokerWarm.produced} records)` },
     { name: 'webhook receipt → notifier HTTP request, p50', value: percentile(latencies, 50), unit: 'ms', baseline: percentile(toEnriched, 50), baselineName: 'raw kafkajs consumer sees it enriched' },
     { name: 'webhook receipt → notifier HTTP request, p99', value: percentile(latencies, 99), unit: 'ms', baseline: percentile(toEnriched, 99), baselineName: 'raw kafkajs consumer sees it enriched', goal: 'p99 < 1000 ms' },
     { name: 'marker alerts notified (after warm-up)', value: latencies.length, unit: `of ${measured}` },
@@ -499,6 +551,7 @@ export const run: BenchRun = async (ctx) => {
     { name: 'webhook batches refused (non-2xx)', value: refused, unit: 'batches' },
     ...hopFigures,
     ...cpuFigures(cpuSamples, warmupMs),
+    ...coreFigures(cpuSnaps, warmupMs),
   ];
   return figures;
 };

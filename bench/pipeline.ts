@@ -31,7 +31,7 @@
  * environment for this run: an A/B of one setting without editing defaults (the run says so on stderr).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -46,7 +46,7 @@ import { ServiceProcess } from '@kaudit/testkit';
 import { setupPipeline } from 'kaudit';
 import { z } from 'zod';
 import type { BenchFigure, BenchRun } from './bench-types.js';
-import { threadCpuBetween, threadCpuSnapshot, type ThreadSample } from './thread-cpu.js';
+import { KAFKA_THREAD_PARTS, machineBusySeconds, threadCpuBetween, threadCpuSnapshot, type ThreadSample } from './thread-cpu.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const CLUSTERS = ['fresh-a', 'fresh-b', 'fresh-c', 'fresh-d'];
@@ -59,9 +59,7 @@ const ENGINE_LABEL: Record<(typeof ENGINES)[number], string> = { kafka: 'Kafka b
  * share one truncated name (data-plane-kafk).
  */
 const ENGINE_PARTS: readonly { engine: (typeof ENGINES)[number]; part: string; threads: readonly string[] }[] = [
-  { engine: 'kafka', part: 'JIT compiler threads (warm-up of a fresh JVM)', threads: ['C1 CompilerThre', 'C2 CompilerThre'] },
-  { engine: 'kafka', part: 'GC threads', threads: ['GC Thread', 'G1 Conc', 'G1 Refine', 'G1 Main Marker', 'G1 Service', 'VM Thread'] },
-  { engine: 'kafka', part: 'network + request handler threads', threads: ['data-plane-kafk'] },
+  ...KAFKA_THREAD_PARTS.map((p) => ({ engine: 'kafka' as const, ...p })),
   { engine: 'clickhouse', part: 'HTTP handlers (inserts and queries)', threads: ['HTTPHandler'] },
   { engine: 'clickhouse', part: 'merges', threads: ['MergeMutate'] },
 ];
@@ -326,13 +324,11 @@ export const run: BenchRun = async (ctx) => {
   }));
   const cpuNow = (pids: { kafka?: number; clickhouse?: number }) => {
     const own = process.cpuUsage();
-    const [user, nice, system, , , irq, softirq, steal] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
     return new Map([
       ...[...procs].map(([name, proc]): [string, number] => [name, proc.pid === undefined ? 0 : (cpuSeconds(proc.pid) ?? 0)]),
       ['load generator', (own.user + own.system) / 1e6],
       ...engineCpu(pids),
-      // USER_HZ ticks (100 per second on Linux).
-      ['machine', ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100],
+      ['machine', machineBusySeconds()],
     ]);
   };
 

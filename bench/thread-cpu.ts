@@ -117,3 +117,21 @@ export function threadCpuBetween(before: ReadonlyMap<string, ThreadSample>, afte
   for (const [thread, { group, cpu }] of after) groups.set(group, (groups.get(group) ?? 0) + cpu - (before.get(thread)?.cpu ?? 0));
   return groups;
 }
+
+/**
+ * The Kafka broker JVM's thread groups (threadCpuSnapshot's names) that say where its CPU goes: a fresh JVM's JIT
+ * compilers, its GC, and the threads that serve requests (network and request handler threads share one truncated
+ * name, data-plane-kafk). Shared by the pipeline and alert benches.
+ */
+export const KAFKA_THREAD_PARTS: readonly { part: string; threads: readonly string[] }[] = [
+  { part: 'JIT compiler threads (warm-up of a fresh JVM)', threads: ['C1 CompilerThre', 'C2 CompilerThre'] },
+  { part: 'GC threads', threads: ['GC Thread', 'G1 Conc', 'G1 Refine', 'G1 Main Marker', 'G1 Service', 'VM Thread'] },
+  { part: 'network + request handler threads', threads: ['data-plane-kafk'] },
+];
+
+/** The machine's busy CPU seconds so far, every process's (/proc/stat: user, nice, system, irq, softirq, steal). */
+export function machineBusySeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // USER_HZ ticks (100 per second on Linux).
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS_PER_SECOND;
+}

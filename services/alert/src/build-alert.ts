@@ -105,6 +105,7 @@ export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): Buil
         groupPrefix: config.kafka.groupPrefix,
         maxAgeMs: config.delivery.maxAgeMs,
         recentIds: config.delivery.recentIds,
+        partitionsConcurrently: config.kafka.partitionsConcurrently,
         nowMs,
         sleep: deps.sleep ?? ((ms) => sleep(ms)),
       }),

@@ -21,6 +21,8 @@ export const alertConfigSchema = z.object({
     /**
      * Evaluator partitions handled at once: as many as the enriched topic has by default, so the batches of one
      * fetch are made durable in one round (one produce of alerts, one of checkpoints) instead of one per partition.
+     * Each delivery worker handles as many alerts partitions at once (the alerts topic has fewer), its delivered
+     * ids written in one round too.
      */
     partitionsConcurrently: z.coerce.number().int().min(1).max(64).default(6),
   }),

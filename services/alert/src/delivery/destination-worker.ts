@@ -1,4 +1,5 @@
 import { alertRecordSchema } from '@kaudit/audit-schema';
+import { KauditError } from '@kaudit/errors';
 import type { BatchConsumer, BatchContext, DeadLetterWriter, KafkaAdmin, KafkaClient, RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
@@ -37,6 +38,12 @@ export interface DestinationWorkerOptions {
   maxAgeMs: number;
   /** How many delivered ids per partition are remembered to refuse duplicates. */
   recentIds: number;
+  /**
+   * Alerts partitions delivered at once (default 1). Their batches of one fetch then send side by side and their
+   * delivered ids go out in one state-topic write, instead of each partition waiting for the ones ahead of it
+   * (issue 15: the deliver hop's warm-up p99). Each partition still sees its alerts in order.
+   */
+  partitionsConcurrently?: number;
   nowMs: () => number;
   sleep: (ms: number) => Promise<void>;
 }
@@ -55,7 +62,8 @@ export class DestinationWorker implements Component {
   readonly #recent = new Map<number, RecentIds>();
   #consumer: BatchConsumer | undefined;
   readonly #dirty = new Map<number, RecentIds>();
-  #writing: Promise<void> | undefined;
+  /** The write in flight: which partitions' ids it carries. */
+  #writing: { parts: ReadonlySet<number>; done: Promise<void> } | undefined;
   /** Per partition seen: has this destination committed on it (so it existed when its alerts were written)? */
   readonly #established = new Map<number, boolean>();
   #admin: KafkaAdmin | undefined;
@@ -69,11 +77,21 @@ export class DestinationWorker implements Component {
 
   async start(): Promise<void> {
     const o = this.#o;
+    const admin = o.kafka.admin();
+    await admin.start();
+    this.#admin = admin;
+    // The first lookup finds the group's coordinator (hundreds of ms on a cold broker): done here, not in the
+    // first alert's way. A partition committed on already is established for good; one that is not is asked
+    // again at its first batch (another instance may commit on it before this one gets it). Only a warm-up:
+    // a brand-new group's coordinator may answer NOT_COORDINATOR, and #isEstablished asks again.
+    const committed = await admin.fetchCommittedOffsets(this.#groupId(), o.alertsTopic).catch(() => []);
+    for (const c of committed) if (c.offset !== '-1') this.#established.set(c.partition, true);
     this.#consumer = o.kafka.consumer({
       groupId: this.#groupId(),
       topics: [o.alertsTopic],
       // Alerts written before this destination's first start are still delivered (within maxAgeMs).
       fromBeginning: true,
+      partitionsConsumedConcurrently: o.partitionsConcurrently ?? 1,
       onHandlerError: (err, batch, attempt) => this.#telemetry.emit({ event: 'deliver_batch_failed', level: 'warn', fields: { err, partition: batch.partition, attempt } }),
     });
     await this.#consumer.start((batch, ctx) => this.#handle(batch, ctx));
@@ -97,11 +115,7 @@ export class DestinationWorker implements Component {
   async #isEstablished(partition: number): Promise<boolean> {
     const known = this.#established.get(partition);
     if (known !== undefined) return known;
-    if (!this.#admin) {
-      const admin = this.#o.kafka.admin();
-      await admin.start();
-      this.#admin = admin;
-    }
+    if (!this.#admin) throw new KauditError('INTERNAL', `${this.name} not started`);
     const committed = (await this.#admin.fetchCommittedOffsets(this.#groupId(), this.#o.alertsTopic)).find((c) => c.partition === partition);
     const established = committed !== undefined && committed.offset !== '-1';
     this.#established.set(partition, established);
@@ -128,41 +142,46 @@ export class DestinationWorker implements Component {
 
   /**
    * Coalescing write-behind of a partition's handled ids: one write in flight at a time, and
-   * whatever changed meanwhile goes out in the next one (each write carries the whole set).
+   * whatever changed meanwhile goes out in the next one (each write carries the whole set), every
+   * partition's changes in that one write (one acks=all round trip for all of them).
    */
   #persist(partition: number, recent: RecentIds): void {
     this.#dirty.set(partition, recent);
     this.#startDrain();
   }
 
+  /** Starts the next write, of every dirty partition, unless one is in flight; a successful one starts the next. */
   #startDrain(): void {
     if (this.#writing || this.#dirty.size === 0) return;
-    const drain = async (): Promise<void> => {
-      try {
-        while (this.#dirty.size > 0) {
-          const [p, ids] = this.#dirty.entries().next().value as [number, RecentIds];
-          this.#dirty.delete(p);
-          try {
-            await this.#o.store.put(this.#storeKey(p), ids.toBuffer());
-          } catch (err) {
-            // Keep it dirty so the next flush writes it again; the batch fails and is retried.
-            if (!this.#dirty.has(p)) this.#dirty.set(p, ids);
-            throw err;
-          }
-        }
-      } finally {
+    const round = [...this.#dirty];
+    this.#dirty.clear();
+    const done = this.#o.store.putMany(round.map(([p, ids]) => ({ key: this.#storeKey(p), value: ids.toBuffer() }))).then(
+      () => {
         this.#writing = undefined;
-      }
-    };
-    this.#writing = drain();
+        this.#startDrain();
+      },
+      (err: unknown) => {
+        // Keep them dirty so the next flush writes them again; the batches waiting on it fail and are retried
+        // (with the consumer's backoff: a failed write does not start the next one by itself).
+        for (const [p, ids] of round) if (!this.#dirty.has(p)) this.#dirty.set(p, ids);
+        this.#writing = undefined;
+        throw err;
+      },
+    );
+    this.#writing = { parts: new Set(round.map(([p]) => p)), done };
     // Observed by #flushPersist; this branch only keeps a failure from being an unhandled rejection.
-    this.#writing.catch(() => undefined);
+    done.catch(() => undefined);
   }
 
-  async #flushPersist(): Promise<void> {
+  /**
+   * Resolves once this partition's handled ids are durable. It waits for the write that carries them, not
+   * for every later one: another partition still sending keeps the write-behind busy, not this batch's commit.
+   */
+  async #flushPersist(partition: number): Promise<void> {
     for (;;) {
-      if (this.#writing) await this.#writing;
-      else if (this.#dirty.size > 0) this.#startDrain();
+      const writing = this.#writing;
+      if (writing !== undefined && (writing.parts.has(partition) || this.#dirty.has(partition))) await writing.done;
+      else if (this.#dirty.has(partition)) this.#startDrain();
       else return;
     }
   }
@@ -233,7 +252,7 @@ export class DestinationWorker implements Component {
       this.#persist(batch.partition, recent);
     }
     // The handled ids are durable before the offset commit that covers these alerts.
-    await this.#flushPersist();
+    await this.#flushPersist(batch.partition);
     this.#established.set(batch.partition, true);
   }
 }

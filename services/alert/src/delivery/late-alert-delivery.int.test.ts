@@ -1,17 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertRecord } from '@kaudit/audit-schema';
-import { createKafkaClient, DeadLetterWriter, type KafkaAdmin, type KafkaClient, type Producer } from '@kaudit/kafka';
-import { createTelemetry } from '@kaudit/logging';
+import { createKafkaClient, type KafkaAdmin, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { silentLogger, slackWebhookSchema, testEndpoints, uniqueName } from '@kaudit/testkit';
 import { AlertMetrics } from '../alert-metrics.js';
 import { CheckpointStore } from '../pipeline/checkpoint-store.js';
-import { createNotifier, notifierConfigSchema } from '../notifiers/registry.js';
 import { sampleAlert } from '../notifiers/test-helpers/sample-alert.js';
 import { VendorReceiver } from '../notifiers/test-helpers/vendor-receiver.js';
-import { DestinationWorker } from './destination-worker.js';
+import type { DestinationWorker } from './destination-worker.js';
 import { caughtUp } from '../test-support/caught-up.js';
+import { deliveryOutcome, slackDestinationWorker } from '../test-support/slack-destination-worker.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -33,26 +31,7 @@ describe('an alert older than ALERT_MAX_AGE_MS after an outage (real Kafka, real
     const store = new CheckpointStore({ kafka, producer, topic: topics.state, groupPrefix, logger });
     await store.start();
     running.push(store);
-    const worker = new DestinationWorker({
-      kafka,
-      store,
-      dlq: new DeadLetterWriter({ producer, service: 'alert', topic: topics.dlq }),
-      destination: {
-        name,
-        notifier: createNotifier(notifierConfigSchema.parse({ type: 'slack', name, webhookUrl: slackUrl }), { fetch: globalThis.fetch, nowMs: Date.now, timeoutMs: 5000 }),
-        route: {},
-        rateLimit: { perSecond: 50, burst: 10 },
-        retry: { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 500 },
-      },
-      telemetry: createTelemetry(logger, registry),
-      metrics,
-      alertsTopic,
-      groupPrefix,
-      maxAgeMs: HOUR_MS,
-      recentIds: 1000,
-      nowMs: Date.now,
-      sleep: (ms) => sleep(ms),
-    });
+    const worker = slackDestinationWorker({ kafka, producer, store, logger, registry, metrics, topics: { alerts: alertsTopic, dlq: topics.dlq }, groupPrefix, name, slackUrl, perSecond: 50, burst: 10, maxAgeMs: HOUR_MS });
     await worker.start();
     running.push(worker);
     await worker.waitForAssignment(60_000);
@@ -67,10 +46,7 @@ describe('an alert older than ALERT_MAX_AGE_MS after an outage (real Kafka, real
     await producer.send(topic, alerts.map((a) => ({ key: a.alertId, value: JSON.stringify(a) })));
   }
 
-  async function outcome(name: string): Promise<number> {
-    const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'kaudit_alert_deliveries_total');
-    return m?.values.filter((v) => v.labels.outcome === name).reduce((n, v) => n + v.value, 0) ?? 0;
-  }
+  const outcome = (name: string) => deliveryOutcome(registry, name);
 
   beforeAll(async () => {
     slackUrl = await slack.start();
