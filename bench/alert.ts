@@ -45,7 +45,7 @@ import { AuditRecordCodec, sampleAuditRecord, type AuditRecord } from '@kaudit/a
 import { loadRuleSources, readRuleSources, RuleEngine } from '@kaudit/alert';
 import { auditTraffic, createRng, scenarioEvents, toEventList } from '@kaudit/audit-generator';
 import { DEFAULT_KAFKA_COMPRESSION } from '@kaudit/config';
-import { createKafkaClient, decodeRawBatch, isRawBatch } from '@kaudit/kafka';
+import { createKafkaClient, decodeEnrichedBatch, decodeRawBatch, isEnrichedBatch, isRawBatch } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
 import { ServiceProcess } from '@kaudit/testkit';
 import { z } from 'zod';
@@ -340,10 +340,15 @@ export const run: BenchRun = async (ctx) => {
       const at = Date.now();
       const into = seenEnriched;
       for (const m of batch.messages) {
-        const name = findMark(m.value);
-        if (name !== undefined && !into.has(name)) {
-          into.set(name, at);
-          enrichedTs.set(name, Number(m.timestamp));
+        // enriched.v2 (what enrich writes): a record holds several events, so several markers; v1: one.
+        const split = isEnrichedBatch(m.value) ? decodeEnrichedBatch(m.value as Buffer) : undefined;
+        if (split?.ok === false) throw new Error(`damaged enriched record ${m.offset} on ${topics.enriched}: ${split.reason}`);
+        for (const value of split?.ok === true ? split.events : [m.value]) {
+          const name = findMark(value);
+          if (name !== undefined && !into.has(name)) {
+            into.set(name, at);
+            enrichedTs.set(name, Number(m.timestamp));
+          }
         }
       }
     },

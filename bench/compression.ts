@@ -21,8 +21,8 @@ import { loadEventWindow } from '@kaudit/config';
 import { buildEnrich, loadEnrichConfig } from '@kaudit/enrich';
 import { Lifecycle } from '@kaudit/runtime';
 import { buildRawRecords } from '@kaudit/ingest';
-import { createKafkaClient, type KafkaAdmin, type KafkaCompression, type OutgoingRecord } from '@kaudit/kafka';
-import { consumeAll, topicLogBytes } from '@kaudit/testkit';
+import { createKafkaClient, decodeRawBatch, isRawBatch, type KafkaAdmin, type KafkaCompression, type OutgoingRecord } from '@kaudit/kafka';
+import { consumeAll, consumeEnrichedEvents, topicLogBytes } from '@kaudit/testkit';
 import type { BenchContext, BenchFigure, BenchRun } from './bench-types.js';
 
 const uniqueName = (prefix: string): string => `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
@@ -127,17 +127,26 @@ async function enrichedChunks(ctx: BenchContext, admin: KafkaAdmin, raw: readonl
     await producer.start();
     for (const chunk of raw) await producer.send(topics.raw, chunk);
     await producer.stop();
-    const n = raw.reduce((sum, c) => sum + c.length, 0);
+    // Events, not records: a raw.v2 record holds several, and enrich writes them grouped per key (enriched.v2).
+    let n = 0;
+    for (const chunk of raw) {
+      for (const r of chunk) {
+        const decoded = r.value instanceof Buffer && isRawBatch(r.value) ? decodeRawBatch(r.value) : undefined;
+        n += decoded?.ok === true ? decoded.events.length : 1;
+      }
+    }
     const config = loadEnrichConfig({ KAFKA_BROKERS: ctx.kafkaBrokers, ENRICH_GROUP_ID: uniqueName('bench_compression'), ENRICH_INPUT_TOPIC: topics.raw, ENRICH_OUTPUT_TOPIC: topics.enriched, ENRICH_DLQ_TOPIC: topics.dlq, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' });
     const service = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...buildEnrich(config, { logger: ctx.logger, registry: new Registry(), kafka: client }).components);
     await service.start();
     let records: Awaited<ReturnType<typeof consumeAll>>;
     try {
-      records = await consumeAll(client, topics.enriched, n, 600_000);
+      const events = await consumeEnrichedEvents(client, topics.enriched, n, 600_000);
+      if (events.length !== n) throw new Error(`enrich wrote ${events.length} of ${n} events`);
+      const written = (await admin.fetchTopicOffsets(topics.enriched)).reduce((sum, p) => sum + Number(p.high), 0);
+      records = await consumeAll(client, topics.enriched, written, 600_000);
     } finally {
       await service.stop();
     }
-    if (records.length !== n) throw new Error(`enrich wrote ${records.length} of ${n} records`);
     // Replayed in the order enrich wrote them per partition, in sends of BATCH, as its handler sends a fetched batch.
     const out = records.map((r): OutgoingRecord => ({ key: r.key, value: r.value ?? Buffer.alloc(0), headers: r.headers }));
     return Array.from({ length: Math.ceil(out.length / BATCH) }, (_, i) => out.slice(i * BATCH, (i + 1) * BATCH));

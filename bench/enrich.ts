@@ -22,11 +22,11 @@ import { Kafka, logLevel, RAW_CODECS } from './raw-kafkajs.js';
 import { Registry } from 'prom-client';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { DEFAULT_KAFKA_COMPRESSION, loadEventWindow } from '@kaudit/config';
-import { createKafkaClient, decodeRawBatch, type KafkaAdmin } from '@kaudit/kafka';
+import { createKafkaClient, decodeRawBatch, groupEnrichedRecords, type KafkaAdmin, type OutgoingRecord } from '@kaudit/kafka';
 import { buildEnrich, loadEnrichConfig } from '@kaudit/enrich';
 import { buildRawRecords } from '@kaudit/ingest';
 import { Lifecycle } from '@kaudit/runtime';
-import { consumeAll } from '@kaudit/testkit';
+import { consumeEnrichedEvents } from '@kaudit/testkit';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 import { cpuFloor } from './stage-cpu.js';
 import { threadCpu } from './thread-cpu.js';
@@ -171,23 +171,26 @@ export const run: BenchRun = async (ctx) => {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: concurrency,
         eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-          // Enrich's I/O: each raw.v2 record read is split into its events (the framing only, views of the value)
-          // and one record per event is produced, with the record's key and headers.
-          let chunk: Messages = [];
-          let bytes = 0;
+          // Enrich's I/O: each raw.v2 record read is split into its events (the framing only, views of the value),
+          // and the batch's events are produced as enriched.v2 records, grouped per key as enrich groups them (its
+          // key is per actor, the raw key per user: the same grouping for this traffic), with the record's headers.
+          const events: OutgoingRecord[] = [];
           for (const m of batch.messages) {
             const decoded = decodeRawBatch(m.value ?? Buffer.alloc(0));
             if (!decoded.ok) throw new Error(`bench raw record ${m.offset}: ${decoded.reason}`);
-            for (const e of decoded.events) {
-              const size = e.value.length + (m.key?.length ?? 0) + 160;
-              if (chunk.length > 0 && bytes + size > MAX_SEND_BYTES) {
-                await sendAlone(chunk);
-                chunk = [];
-                bytes = 0;
-              }
-              chunk.push({ key: m.key, value: e.value, headers: m.headers });
-              bytes += size;
+            for (const e of decoded.events) events.push({ key: m.key, value: e.value, headers: m.headers as Record<string, Buffer> });
+          }
+          let chunk: Messages = [];
+          let bytes = 0;
+          for (const r of groupEnrichedRecords(events)) {
+            const size = r.value.length + (r.key?.length ?? 0) + 160;
+            if (chunk.length > 0 && bytes + size > MAX_SEND_BYTES) {
+              await sendAlone(chunk);
+              chunk = [];
+              bytes = 0;
             }
+            chunk.push({ key: r.key, value: r.value, headers: r.headers });
+            bytes += size;
           }
           if (chunk.length > 0) await sendAlone(chunk);
           const last = batch.messages[batch.messages.length - 1];
@@ -230,7 +233,7 @@ export const run: BenchRun = async (ctx) => {
 
     // The floor, on the same events: their raw JSON, and the records enrich made of them.
     const codec = new AuditRecordCodec();
-    const sample = await consumeAll(client, enrichOut, Math.min(n, 2000), 60_000);
+    const sample = await consumeEnrichedEvents(client, enrichOut, Math.min(n, 2000), 60_000);
     const records = sample.map((r) => codec.decode(r.value ?? Buffer.alloc(0), r.headers[SCHEMA_FINGERPRINT_HEADER]?.toString()));
     const floor = cpuFloor(rawValues, records, codec);
     const floorUs = floor.jsonParseUs + floor.avroEncodeUs + floor.avroDecodeUs;

@@ -25,7 +25,7 @@ import { Registry } from 'prom-client';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, sampleAuditRecord, OPERATION_CLASSES, type AuditRecord } from '@kaudit/audit-schema';
 import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickhouse';
 import { DEFAULT_KAFKA_COMPRESSION } from '@kaudit/config';
-import { createKafkaClient, type KafkaClient } from '@kaudit/kafka';
+import { createKafkaClient, groupEnrichedRecords, type KafkaClient } from '@kaudit/kafka';
 import { Lifecycle } from '@kaudit/runtime';
 import { buildSink, loadSinkConfig, toAuditRow, type SinkService } from '@kaudit/sink';
 import { freePort, rssMiB } from '@kaudit/stack';
@@ -304,7 +304,8 @@ async function sendAtRate(d: SteadyRun, topic: string, headers: Record<string, s
       continue;
     }
     try {
-      await d.producer.send(topic, Array.from({ length: due }, (_, j) => ({ key: String(sent + j), value: d.encoded[(sent + j) % d.encoded.length] as Buffer, headers })));
+      // enriched.v2 as enrich writes it: a chunk's events grouped per key (300 actors, as in record()).
+      await d.producer.send(topic, groupEnrichedRecords(Array.from({ length: due }, (_, j) => ({ key: `actor-${(sent + j) % 300}`, value: d.encoded[(sent + j) % d.encoded.length] as Buffer, headers }))));
       sent += due;
     } catch (err) {
       // A broker slow to acknowledge on a loaded machine: send the chunk again (a copy that did land is one more
@@ -409,7 +410,8 @@ export const run: BenchRun = async (ctx) => {
     const base = Date.now() * 1000 - n * 2000;
     const records = Array.from({ length: n }, (_, i) => record(i, base));
     for (let i = 0; i < n; i += 2000) {
-      await producer.send(topic, records.slice(i, i + 2000).map((r) => ({ key: r.auditID, value: codec.encode(r), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint } })));
+      // enriched.v2 as enrich writes it: one record per key (cluster/actor) of a chunk.
+      await producer.send(topic, groupEnrichedRecords(records.slice(i, i + 2000).map((r) => ({ key: `${r.cluster}/${r.actor.id}`, value: codec.encode(r), headers: { [SCHEMA_FINGERPRINT_HEADER]: codec.fingerprint } }))));
     }
 
     const counting = countingInserts(ch);

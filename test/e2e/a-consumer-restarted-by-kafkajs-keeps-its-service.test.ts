@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, scenarioEvents } from '@kaudit/audit-generator';
 import { createKafkaClient, RAW_HEADERS, type KafkaClient } from '@kaudit/kafka';
 import { freePort, startKafka, stopKafka } from '@kaudit/stack';
-import { consumeAll, ServiceProcess, silentLogger, startKafkaFaultProxy, uniqueName, type KafkaFaultProxy } from '@kaudit/testkit';
+import { consumeEnrichedEvents, ServiceProcess, silentLogger, startKafkaFaultProxy, uniqueName, type KafkaFaultProxy } from '@kaudit/testkit';
 
 const ROOT = fileURLToPath(new URL('../../.kaudit/', import.meta.url));
 const JOIN_GROUP = 11; // Kafka's API key of JoinGroup
@@ -64,7 +64,7 @@ describe('a consumer crash that kafkajs restarts', () => {
       await producer.send(topics.raw, [{ key: 'fault-1', value: JSON.stringify(event), headers }]);
       await producer.stop();
       // Consumed after the restart: the restarted consumer is the one doing the work.
-      expect(await consumeAll(kafka, topics.enriched, 1, 90_000)).toHaveLength(1);
+      expect(await consumeEnrichedEvents(kafka, topics.enriched, 1, 90_000)).toHaveLength(1);
 
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toMatch(/kaudit_events_total\{component="kafka",event="consumer_crashed"\} 1\n/);

@@ -17,7 +17,7 @@ import { createClickHouse, runMigrations } from '@kaudit/clickhouse';
 import { Secret } from '@kaudit/config';
 import { createKafkaClient, RAW_HEADERS, type KafkaClient } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { consumeAll, ServiceProcess, silentLogger, startSecuredKafka, testEndpoints, uniqueName, type KafkaAcl, type SecuredKafka } from '@kaudit/testkit';
+import { consumeEnrichedEvents, ServiceProcess, silentLogger, startSecuredKafka, testEndpoints, uniqueName, type KafkaAcl, type SecuredKafka } from '@kaudit/testkit';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const logger = silentLogger();
@@ -141,7 +141,7 @@ describe('a consumer that kafkajs will not restart ends its service (non-zero ex
       const headers = { [RAW_HEADERS.cluster]: 'acl-1', [RAW_HEADERS.receivedAt]: new Date().toISOString(), [RAW_HEADERS.source]: 'webhook', [RAW_HEADERS.instance]: 'test' };
       await producer.send(topics.raw, [{ key: 'acl-1', value: JSON.stringify(event), headers }]);
       await producer.stop();
-      expect(await consumeAll(admin, topics.enriched, 1, 60_000)).toHaveLength(1);
+      expect(await consumeEnrichedEvents(admin, topics.enriched, 1, 60_000)).toHaveLength(1);
     });
   }, 300_000);
 

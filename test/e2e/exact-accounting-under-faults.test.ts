@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditTraffic, buildEvent, createRng, DEMO_PEOPLE, toEventList } from '@kaudit/audit-generator';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createClickHouse, type ClickHouse } from '@kaudit/clickhouse';
-import { createKafkaClient, DLQ_HEADERS, headerString, RAW_HEADERS, splitRawRecord, TOPICS, type IncomingRecord } from '@kaudit/kafka';
+import { createKafkaClient, DLQ_HEADERS, headerString, RAW_HEADERS, splitEnrichedRecord, splitRawRecord, TOPICS, type IncomingRecord } from '@kaudit/kafka';
 import { createEphemeralStack, freePort, type LocalStack } from '@kaudit/stack';
 import { consumeAll, ServiceProcess, silentLogger, uniqueName, waitUntilDrained } from '@kaudit/testkit';
 import { setupPipeline } from 'kaudit';
@@ -279,9 +279,15 @@ describe('exact accounting under faults (whole pipeline)', () => {
     // of a batch whose 200 was lost, enrich re-producing after its kill) are records of their own, so they are
     // rows of their own too, until a merge collapses them (none runs here).
     const codec = new AuditRecordCodec();
-    const enriched = (await readTopic(TOPICS.enriched))
-      .map((r) => codec.decode(r.value ?? Buffer.alloc(0), headerString(r.headers, SCHEMA_FINGERPRINT_HEADER)))
-      .filter((r) => (CLUSTERS as readonly string[]).includes(r.cluster));
+    // Events, not records: an enriched.v2 record holds several of one key (so of one cluster).
+    const enrichedRecords = (await readTopic(TOPICS.enriched)).map((r) => {
+      const split = splitEnrichedRecord(r);
+      if (!split.ok) throw new Error(`damaged enriched record ${r.partition}/${r.offset}: ${split.reason}`);
+      return split.events
+        .map((e) => codec.decode(e.value ?? Buffer.alloc(0), headerString(e.headers, SCHEMA_FINGERPRINT_HEADER)))
+        .filter((e) => (CLUSTERS as readonly string[]).includes(e.cluster));
+    }).filter((events) => events.length > 0);
+    const enriched = enrichedRecords.flat();
     // No FINAL: rows as stored, next to the distinct Kafka records and the distinct events they hold.
     const stored = async () => {
       const rs = await ch.query({
@@ -339,7 +345,7 @@ describe('exact accounting under faults (whole pipeline)', () => {
     expect(missing.length).toBe(0); // zero lost (what and where is printed above)
     expect(unexpected).toEqual([]); // nothing that was never acknowledged
     // Zero duplicated by the sink: one row per Kafka record, not one more; and every acknowledged event once.
-    expect(counts).toEqual({ rows: enriched.length, records: enriched.length, keys: client.acked.size });
+    expect(counts).toEqual({ rows: enriched.length, records: enrichedRecords.length, keys: client.acked.size });
     // The rollup counts each request once, however often it was delivered.
     const requests = new Set([...client.acked].filter((k) => !k.endsWith('|RequestReceived') && !k.endsWith('|ResponseStarted')).map((k) => k.slice(0, k.lastIndexOf('|'))));
     const rollup = await ch.query({ query: `SELECT toString(uniqExactMerge(requests)) AS n FROM ${database}.audit_rollup_1m_v2 WHERE cluster IN {c:Array(String)}`, query_params: { c: [...CLUSTERS] }, format: 'JSONEachRow' });

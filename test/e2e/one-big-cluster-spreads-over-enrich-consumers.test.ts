@@ -19,7 +19,7 @@ import { auditTraffic, toEventList } from '@kaudit/audit-generator';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createKafkaClient, type KafkaAdmin } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { consumeAll, consumeRawEvents, ServiceProcess, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { consumeEnrichedEvents, consumeRawEvents, ServiceProcess, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
 
 const CLUSTER = 'one-big-cluster';
 const work = mkdtempSync(join(tmpdir(), 'kaudit-spread-'));
@@ -105,7 +105,7 @@ describe('one big cluster', () => {
       for (const [user, partitions] of partitionsOfUser) expect([...partitions], user).toHaveLength(1);
 
       // Everything enriched once, by both members of the group.
-      const enriched = await consumeAll(kafka, topics.enriched, events.length, 90_000);
+      const enriched = await consumeEnrichedEvents(kafka, topics.enriched, events.length, 90_000);
       const codec = new AuditRecordCodec();
       const decoded = enriched
         .sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))

@@ -14,7 +14,7 @@ import { auditTraffic, toEventList } from '@kaudit/audit-generator';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createKafkaClient } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { consumeAll, ServiceProcess, silentLogger, testEndpoints, testKafkaDataDir, topicLogBytes, uniqueName } from '@kaudit/testkit';
+import { consumeEnrichedEvents, ServiceProcess, silentLogger, testEndpoints, testKafkaDataDir, topicLogBytes, uniqueName } from '@kaudit/testkit';
 
 const work = mkdtempSync(join(tmpdir(), 'kaudit-compressed-pipeline-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -67,7 +67,7 @@ describe('the pipeline with compressed topics', () => {
         });
         expect(res.status).toBe(200);
       }
-      const enriched = await consumeAll(kafka, topics.enriched, events.length, 90_000);
+      const enriched = await consumeEnrichedEvents(kafka, topics.enriched, events.length, 90_000);
       const codec = new AuditRecordCodec();
       const ids = enriched.map((r) => codec.decode(r.value ?? Buffer.alloc(0), r.headers[SCHEMA_FINGERPRINT_HEADER]?.toString() ?? '').auditID);
       expect(ids.sort()).toEqual(events.map((e) => String(e.auditID)).sort());

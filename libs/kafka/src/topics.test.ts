@@ -14,3 +14,14 @@ describe('default topic retention', () => {
     expect(retentionMs(TOPICS.dlq)).toBeLessThanOrEqual(retentionMs(TOPICS.raw));
   });
 });
+
+describe('default topics for an upgrade', () => {
+  // Enrich subscribes to both raw topics, the sink and alert to both enriched ones (upgrade safety, issue 16):
+  // a topic missing from setup would leave a consumer subscribed to nothing there.
+  it('makes both layouts of the raw and of the enriched topic, the new one the default', () => {
+    const made = DEFAULT_TOPIC_SPECS.map((s) => s.topic);
+    expect(made).toEqual(expect.arrayContaining([TOPICS.raw, TOPICS.rawV1, TOPICS.enriched, TOPICS.enrichedV1]));
+    expect(TOPICS.enriched).toBe('kaudit.audit.enriched.v2');
+    expect(TOPICS.enrichedV1).toBe('kaudit.audit.enriched.v1');
+  });
+});

@@ -9,7 +9,14 @@ export const TOPICS = {
    * ingest) loses nothing written by an older ingest; empty once its retention has passed, then it may go.
    */
   rawV1: 'kaudit.audit.raw.v1',
-  enriched: 'kaudit.audit.enriched.v1',
+  /** What enrich writes: several events of one key (cluster/actor) a record (ENRICHED_EVENT_INDEX_HEADER, enriched-batch-codec.ts). */
+  enriched: 'kaudit.audit.enriched.v2',
+  /**
+   * The layout before v2, one event a record: the sink and alert still read it (they subscribe to both), so an
+   * upgrade (sink and alert first, then enrich) loses nothing an older enrich wrote; empty once its retention has
+   * passed, then it may go.
+   */
+  enrichedV1: 'kaudit.audit.enriched.v1',
   alerts: 'kaudit.alerts.v1',
   dlq: 'kaudit.dlq.v1',
 } as const;
@@ -29,6 +36,8 @@ export const DEFAULT_TOPIC_SPECS: readonly TopicSpec[] = [
   // Still made (empty on a new install) so that enrich, which subscribes to both, finds it.
   { topic: TOPICS.rawV1, partitions: 6, configs: { 'retention.ms': WEEK_MS, 'compression.type': 'producer' } },
   { topic: TOPICS.enriched, partitions: 6, configs: { 'retention.ms': WEEK_MS } },
+  // Still made (empty on a new install) so that the sink and alert, which subscribe to both, find it.
+  { topic: TOPICS.enrichedV1, partitions: 6, configs: { 'retention.ms': WEEK_MS } },
   { topic: TOPICS.alerts, partitions: 3, configs: { 'retention.ms': MONTH_MS } },
   { topic: TOPICS.dlq, partitions: 3, configs: { 'retention.ms': WEEK_MS } },
 ];
@@ -62,3 +71,18 @@ export const RAW_HEADERS = {
 
 /** On a dead-lettered event of a v2 record: its position (0-based) among the record's events. */
 export const RAW_EVENT_INDEX_HEADER = 'kaudit-raw-event-index';
+
+/**
+ * Enriched records: headers `kaudit-schema` (the Avro writer schema's fingerprint, SCHEMA_FINGERPRINT_HEADER of
+ * @kaudit/audit-schema) and `cluster`; the key is `cluster/actor` (enrichedKey), so alert's per-actor windows stay
+ * partition-local. Enrich writes them; the sink and alert read them.
+ *
+ * - `kaudit.audit.enriched.v1` (TOPICS.enrichedV1): one record = one AuditRecord's Avro bytes.
+ * - `kaudit.audit.enriched.v2` (TOPICS.enriched): one record = up to ENRICHED_BATCH_LIMITS events of ONE key from one
+ *   fetched raw batch, in order, framed by enriched-batch-codec.ts (length-prefixed Avro bytes). The headers hold
+ *   for every event in it. Readers tell the layouts apart by the value's magic, not by the topic name
+ *   (splitEnrichedRecord), and dead-letter a bad event alone: its own bytes, the record's headers and its index in
+ *   the record (ENRICHED_EVENT_INDEX_HEADER). Upgrading: sink and alert first (they read both topics), then enrich.
+ */
+/** On a dead-lettered event of an enriched v2 record: its position (0-based) among the record's events. */
+export const ENRICHED_EVENT_INDEX_HEADER = 'kaudit-enriched-event-index';

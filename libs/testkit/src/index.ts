@@ -1,7 +1,8 @@
 export { testEndpoints, uniqueName, silentLogger, type TestEndpoints } from './test-endpoints.js';
 export { topicLogBytes, testKafkaDataDir } from './topic-log-bytes.js';
-export { consumeAll } from './consume-all.js';
+export { consumeAll, consumeMapped } from './consume-all.js';
 export { consumeRawEvents } from './consume-raw-events.js';
+export { consumeEnrichedEvents } from './consume-enriched-events.js';
 export { ServiceProcess, type ServiceProcessOptions } from './service-process.js';
 export { slackWebhookSchema, teamsWebhookSchema, pagerdutyEventSchema, opsgenieAlertSchema } from './vendor-schemas.js';
 export { makeTestCertificates, type TestCertificates } from './test-certificates.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { AuditRecordCodec } from '@kaudit/audit-schema';
-import { createKafkaClient, DeadLetterWriter, superviseConsumers, type KafkaClient, type Producer } from '@kaudit/kafka';
+import { createKafkaClient, DeadLetterWriter, superviseConsumers, TOPICS, type KafkaClient, type Producer } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
 import { HealthServer, ServiceFailure, WarmUp, type Component } from '@kaudit/runtime';
 import { loadNotifiers, type AlertConfig } from './config.js';
@@ -69,7 +69,7 @@ export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): Buil
   const dlq = new DeadLetterWriter({ producer, service: 'alert', topic: config.kafka.dlqTopic });
   // One codec for the evaluator and its warm-up: avsc compiles a decoder per codec, and the warm-up must warm that one.
   const codec = new AuditRecordCodec();
-  const warm = ruleWarmUp(rules, codec, (records) => kafka.warmUpCodecs(records, { compression: config.kafka.compression, topic: config.kafka.enrichedTopic }));
+  const warm = ruleWarmUp(rules, codec, (records) => kafka.warmUpCodecs(records, { compression: config.kafka.compression, topic: config.kafka.enrichedTopics[0] ?? TOPICS.enriched }));
   const warmUp = new WarmUp({ round: warm.round, summary: () => ({ codecRecords: warm.codecRecords() }), events: config.engine.warmUpEvents, maxMs: config.engine.warmUpMaxMs, telemetry: telemetry.child('warm-up'), nowMs });
   const evaluator = new AlertEvaluator({
     kafka,
@@ -80,7 +80,7 @@ export function buildAlert(config: Readonly<AlertConfig>, deps: AlertDeps): Buil
     rules,
     telemetry: telemetry.child('evaluator'),
     metrics,
-    inputTopic: config.kafka.enrichedTopic,
+    inputTopics: config.kafka.enrichedTopics,
     alertsTopic: config.kafka.alertsTopic,
     groupId: config.kafka.groupPrefix,
     fromBeginning: config.kafka.fromBeginning,

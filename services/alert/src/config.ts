@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { booleanish, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, readConfigFile, type EnvMap } from '@kaudit/config';
+import { booleanish, csvList, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, readConfigFile, type EnvMap } from '@kaudit/config';
 import { KauditError } from '@kaudit/errors';
 import { TOPICS } from '@kaudit/kafka';
 import { notifiersFileSchema, type NotifierConfig } from './notifiers/registry.js';
@@ -11,7 +11,8 @@ export const alertConfigSchema = z.object({
     /** Evaluator group is `<groupPrefix>`; each destination's is `<groupPrefix>-deliver-<name>`. */
     groupPrefix: z.string().min(1).default('kaudit-alert'),
     /** Topic overrides exist for tests (unique topics on a shared broker); production keeps the defaults. */
-    enrichedTopic: z.string().min(1).default(TOPICS.enriched),
+    // Both enriched layouts by default (upgrade: sink and alert first, then enrich); a comma-separated list.
+    enrichedTopics: csvList().pipe(z.array(z.string().min(1)).min(1, 'at least one topic')).default([TOPICS.enriched, TOPICS.enrichedV1]),
     alertsTopic: z.string().min(1).default(TOPICS.alerts),
     dlqTopic: z.string().min(1).default(TOPICS.dlq),
     /** Compacted topic holding window state and delivered ids (see CheckpointStore). */
@@ -63,7 +64,7 @@ export type AlertConfig = z.output<typeof alertConfigSchema>;
 export const ALERT_ENV: EnvMap = {
   ...kafkaConnectionEnv(),
   'kafka.groupPrefix': 'ALERT_GROUP_PREFIX',
-  'kafka.enrichedTopic': 'ALERT_ENRICHED_TOPIC',
+  'kafka.enrichedTopics': 'ALERT_ENRICHED_TOPIC',
   'kafka.alertsTopic': 'ALERT_ALERTS_TOPIC',
   'kafka.dlqTopic': 'ALERT_DLQ_TOPIC',
   'kafka.stateTopic': 'ALERT_STATE_TOPIC',

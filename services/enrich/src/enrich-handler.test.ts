@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
-import { DeadLetterWriter, DLQ_HEADERS, type IncomingRecord, type OutgoingRecord, type ProduceAck, type Producer, type RecordBatch } from '@kaudit/kafka';
+import { decodeEnrichedBatch, DeadLetterWriter, DLQ_HEADERS, type IncomingRecord, type OutgoingRecord, type ProduceAck, type Producer, type RecordBatch } from '@kaudit/kafka';
 import { createTelemetry } from '@kaudit/logging';
 import { silentLogger } from '@kaudit/testkit';
 import { chunkBySize, createEnrichHandler } from './enrich-handler.js';
@@ -53,11 +53,22 @@ function heldProducer() {
   return { producer, sends, held, settleAll };
 }
 
+function testEnricher(): Enricher {
+  const identity = new IdentityResolver({ directory: () => DirectoryIndex.empty(), remote: undefined, onResolved: () => undefined });
+  return new Enricher({ identity, codec, options: { maxObjectBytes: 64 * 1024, clusterProviders: {} }, window: { retentionDays: 3650, maxFutureSkewMs: 3_600_000 } });
+}
+
+/** The enriched key (cluster/actor) a raw record gets. */
+function enrichedKeyOf(raw: IncomingRecord): string {
+  const outcome = testEnricher().enrich(raw);
+  if (outcome instanceof Promise || !outcome.ok) throw new Error('expected a synchronously enriched record');
+  return String(outcome.out.key);
+}
+
 function handlerWith(producer: Producer, gatherUpTo: number) {
   const registry = new Registry();
   const metrics = new EnrichMetrics(registry);
-  const identity = new IdentityResolver({ directory: () => DirectoryIndex.empty(), remote: undefined, onResolved: () => undefined });
-  const enricher = new Enricher({ identity, codec, options: { maxObjectBytes: 64 * 1024, clusterProviders: {} }, window: { retentionDays: 3650, maxFutureSkewMs: 3_600_000 } });
+  const enricher = testEnricher();
   return createEnrichHandler({
     enricher,
     producer,
@@ -79,7 +90,19 @@ function oneFetch(): RecordBatch[] {
   });
 }
 
-const auditIds = (records: readonly OutgoingRecord[]): string[] => records.map((r) => codec.decode(r.value as Buffer, r.headers?.[SCHEMA_FINGERPRINT_HEADER]?.toString()).auditID);
+/** Each produced enriched.v2 record's events, decoded: [key, auditID] in the record's order. */
+const enrichedEvents = (records: readonly OutgoingRecord[]): [string, string][] =>
+  records.flatMap((r) => {
+    const split = decodeEnrichedBatch(r.value as Buffer);
+    if (!split.ok) throw new Error(split.reason);
+    return split.events.map((e): [string, string] => [String(r.key), codec.decode(e, r.headers?.[SCHEMA_FINGERPRINT_HEADER]?.toString()).auditID]);
+  });
+/** The auditIDs of each key, in order. */
+const byKey = (events: readonly [string, string][]): Map<string, string[]> => {
+  const m = new Map<string, string[]>();
+  for (const [k, id] of events) m.set(k, [...(m.get(k) ?? []), id]);
+  return m;
+};
 const rawIds = (records: readonly IncomingRecord[]): string[] => records.map((r) => (JSON.parse(r.value?.toString() ?? '{}') as { auditID?: string }).auditID ?? '');
 
 describe('createEnrichHandler: the batches of one fetch are produced together', () => {
@@ -95,7 +118,14 @@ describe('createEnrichHandler: the batches of one fetch are produced together', 
     // One request for all three partitions (not one per partition, each a full acks=all round trip).
     expect(produced).toHaveLength(1);
     const expected = batches.flatMap((b) => rawIds(b.records.filter((_, i) => !(b.partition === 1 && i === 4))));
-    expect(auditIds(produced[0]?.records ?? [])).toEqual(expected);
+    const events = enrichedEvents(produced[0]?.records ?? []);
+    // Every event once; each key's events in the batches' order (enriched.v2 groups a batch's events per key).
+    expect(events.map(([, id]) => id).sort()).toEqual([...expected].sort());
+    for (const ids of byKey(events).values()) expect(ids).toEqual(expected.filter((id) => ids.includes(id)));
+    // One record per key of each batch: fewer records than events whenever a key repeats within a batch.
+    const keysPerBatch = batches.map((b) => new Set(b.records.filter((_, i) => !(b.partition === 1 && i === 4)).map((r) => enrichedKeyOf(r))).size);
+    expect(produced[0]?.records.length).toBe(keysPerBatch.reduce((a, n) => a + n, 0));
+    expect(produced[0]?.records.length).toBeLessThan(expected.length);
     const dead = sends.filter((s) => s.topic === DLQ).flatMap((s) => s.records);
     expect(dead).toHaveLength(1);
     expect(dead[0]?.value.toString()).toBe('{"kind":"Event","verb":"get"}');

@@ -1,4 +1,4 @@
-import { FetchGatherer, RAW_EVENT_INDEX_HEADER, splitRawRecord, type BatchHandler, type DeadLetterWriter, type IncomingRecord, type OutgoingRecord, type Producer, type RecordBatch } from '@kaudit/kafka';
+import { FetchGatherer, groupEnrichedRecords, RAW_EVENT_INDEX_HEADER, splitRawRecord, type BatchHandler, type DeadLetterWriter, type IncomingRecord, type OutgoingRecord, type Producer, type RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { EnrichMetrics } from './enrich-metrics.js';
 import type { EnrichOutcome, Enricher } from './enricher.js';
@@ -78,7 +78,10 @@ export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
     return { original: { value: raw.value, key: raw.key, headers: raw.headers, topic: raw.topic, partition: raw.partition, offset: raw.offset }, reason };
   };
 
-  const enrichSlice = async (fetched: readonly IncomingRecord[]): Promise<{ out: OutgoingRecord[]; dead: Dead[] }> => {
+  /** `out`: the enriched.v2 records; `events`: how many enriched events they carry. */
+  type Slice = { out: OutgoingRecord[]; events: number; dead: Dead[] };
+
+  const enrichSlice = async (fetched: readonly IncomingRecord[]): Promise<Slice> => {
     // A raw.v2 record carries many events: each is enriched (or dead-lettered, alone) as a v1 record would be,
     // in the record's order. `records` are the events; `eventIndex` says which of its record's events one is
     // (-1: a v1 record), for the DLQ. A damaged frame is dead-lettered whole: its event bounds are unknown.
@@ -147,23 +150,27 @@ export function createEnrichHandler(deps: EnrichHandlerDeps): BatchHandler {
       else out.push(slot);
     }
     for (const [operation, count] of operations) deps.metrics.operations.inc({ operation }, count);
-    return { out, dead };
+    // enriched.v2: one record per key of this batch (up to its bounds) instead of one per event, so the produce,
+    // the broker and the sink's and alert's consumers pay their per-record costs ~a key's events less often.
+    return { out: groupEnrichedRecords(out), events: out.length, dead };
   };
 
-  const send = async (blocks: readonly { out: OutgoingRecord[]; dead: Dead[] }[]): Promise<void> => {
+  const send = async (blocks: readonly Slice[]): Promise<void> => {
     const out = blocks.length === 1 ? (blocks[0]?.out ?? []) : blocks.flatMap((b) => b.out);
     const dead = blocks.length === 1 ? (blocks[0]?.dead ?? []) : blocks.flatMap((b) => b.dead);
     // Size-bounded chunks keep each produce request under the broker's message.max.bytes (a fetched
     // batch can hold more than one produce may carry); sent one after another to keep order.
     for (const chunk of chunkBySize(out, (r) => byteSize(r.value) + byteSize(r.key) + RECORD_OVERHEAD_BYTES, MAX_SEND_BYTES)) await deps.producer.send(deps.outputTopic, chunk);
     for (const chunk of chunkBySize(dead, (d) => byteSize(d.original.value) + 1024, MAX_SEND_BYTES)) await deps.deadLetters.sendMany(chunk);
-    deps.metrics.records.inc({ outcome: 'enriched' }, out.length);
+    let events = 0;
+    for (const b of blocks) events += b.events;
+    deps.metrics.records.inc({ outcome: 'enriched' }, events);
     deps.metrics.records.inc({ outcome: 'dead_lettered' }, dead.length);
   };
 
   // Never lingers: a block is cut once the burst of batches that brought it has been handed over, or at once when
   // every batch the consumer can hold is in it. Nothing waits beyond the batches in hand (Kafka keeps the backlog).
-  const gatherer = new FetchGatherer<{ out: OutgoingRecord[]; dead: Dead[] }>(
+  const gatherer = new FetchGatherer<Slice>(
     { maxRows: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER, lingerMs: 1, lingerBelowRows: 0, maxHeld: deps.gatherUpTo ?? 1 },
     async (blocks) => {
       await send(blocks);

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createKafkaClient, RAW_HEADERS } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { ServiceProcess, consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { ServiceProcess, consumeAll, silentLogger, testEndpoints, uniqueName, consumeEnrichedEvents } from '@kaudit/testkit';
 import { fixtureNames, loadFixture } from './fixtures/fixtures.js';
 
 describe('enrich main.ts as a process (real Kafka)', () => {
@@ -48,7 +48,7 @@ describe('enrich main.ts as a process (real Kafka)', () => {
     });
     await service.start(); // /readyz: the consumer runs
 
-    const [enriched] = await consumeAll(kafka, topics.enriched, 1, 60_000);
+    const [enriched] = await consumeEnrichedEvents(kafka, topics.enriched, 1, 60_000);
     const codec = new AuditRecordCodec();
     expect(codec.decode(enriched?.value as Buffer, enriched?.headers[SCHEMA_FINGERPRINT_HEADER]?.toString()).auditID).toBe(String(event.auditID));
     const dead = await consumeAll(kafka, topics.dlq, 1, 60_000);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createKafkaClient, RAW_HEADERS, type KafkaAdmin, type KafkaClient, type OutgoingRecord } from '@kaudit/kafka';
 import { Lifecycle } from '@kaudit/runtime';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { consumeAll, silentLogger, testEndpoints, uniqueName, consumeEnrichedEvents } from '@kaudit/testkit';
 import { buildEnrich } from './build-enrich.js';
 import { loadEnrichConfig } from './config.js';
 import { loadFixture } from './fixtures/fixtures.js';
@@ -72,7 +72,7 @@ describe('enrich keeps the order of a partition', () => {
     await lifecycle.start();
     try {
       const enrichedCount = records.filter((_, i) => i % 5 !== 4).length;
-      const enriched = await consumeAll(client, output, enrichedCount, 60_000);
+      const enriched = await consumeEnrichedEvents(client, output, enrichedCount, 60_000);
       const dead = await consumeAll(client, dlq, n - enrichedCount, 60_000);
       const codec = new AuditRecordCodec();
       const ids = enriched.map((r) => codec.decode(r.value as Buffer, r.headers[SCHEMA_FINGERPRINT_HEADER]?.toString()).auditID);
@@ -124,7 +124,7 @@ describe('enrich keeps the order of a partition', () => {
 
     await lifecycle.start();
     try {
-      const enriched = await consumeAll(client, output, records.length, 60_000);
+      const enriched = await consumeEnrichedEvents(client, output, records.length, 60_000);
       const codec = new AuditRecordCodec();
       const byUser = new Map<string, string[]>();
       for (const r of enriched) {

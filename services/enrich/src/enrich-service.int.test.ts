@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createKafkaClient, DLQ_HEADERS, RAW_HEADERS, type KafkaAdmin, type KafkaClient, type OutgoingRecord } from '@kaudit/kafka';
 import { Lifecycle } from '@kaudit/runtime';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { consumeAll, silentLogger, testEndpoints, uniqueName, consumeEnrichedEvents } from '@kaudit/testkit';
 import { loadEnrichConfig } from './config.js';
 import { buildEnrich } from './build-enrich.js';
 import { FIXTURE_SECRETS, fixtureNames, loadFixture } from './fixtures/fixtures.js';
@@ -85,7 +85,7 @@ describe('enrich service on the real broker', () => {
 
     await lifecycle.start();
     try {
-      const enriched = await consumeAll(client, output, good.length, 60_000);
+      const enriched = await consumeEnrichedEvents(client, output, good.length, 60_000);
       const dead = await consumeAll(client, dlq, bad.length, 60_000);
       expect(enriched).toHaveLength(good.length);
       expect(dead).toHaveLength(bad.length);

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { createKafkaClient, RAW_HEADERS } from '@kaudit/kafka';
 import { freePort } from '@kaudit/stack';
-import { ServiceProcess, consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { ServiceProcess, silentLogger, testEndpoints, uniqueName, consumeEnrichedEvents } from '@kaudit/testkit';
 import { fixtureNames, loadFixture } from './fixtures/fixtures.js';
 
 /**
@@ -84,7 +84,7 @@ describe('enrich warms up through its batch handler before /readyz, leaving no t
     await producer.start();
     await producer.send(topics.raw, [{ key: 'prod-eu-1', value: JSON.stringify(event), headers }]);
     await producer.stop();
-    const [enriched] = await consumeAll(kafka, topics.enriched, 1, 60_000);
+    const [enriched] = await consumeEnrichedEvents(kafka, topics.enriched, 1, 60_000);
     const codec = new AuditRecordCodec();
     expect(codec.decode(enriched?.value as Buffer, enriched?.headers[SCHEMA_FINGERPRINT_HEADER]?.toString()).auditID).toBe(String(event.auditID));
     expect(await written(topics.enriched)).toBe(1);

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { type AuditRecordCodec, type EventTimeWindow } from '@kaudit/audit-schema';
-import { DeadLetterWriter, type CodecWarmUpResult, type IncomingRecord, type OutgoingRecord, type ProduceAck, type Producer, type RecordBatch } from '@kaudit/kafka';
+import { DeadLetterWriter, decodeEnrichedBatch, type CodecWarmUpResult, type IncomingRecord, type OutgoingRecord, type ProduceAck, type Producer, type RecordBatch } from '@kaudit/kafka';
 import { createTelemetry, type Logger } from '@kaudit/logging';
 import type { WarmUpRound } from '@kaudit/runtime';
 import { createEnrichHandler } from './enrich-handler.js';
@@ -56,7 +56,11 @@ function encodingOnlyProducer(kafkaCodecs: EnrichWarmUpDeps['kafkaCodecs'], coun
     send: async (topic: string, records: readonly OutgoingRecord[]): Promise<ProduceAck[]> => {
       if (records.length === 0) return [];
       if (kafkaCodecs !== undefined) counts.requests += (await kafkaCodecs(records)).requests;
-      counts.records += records.length;
+      // Events, not records: an enriched.v2 record carries a key's events of the batch (a dead letter is one).
+      for (const r of records) {
+        const batch = typeof r.value === 'string' ? undefined : decodeEnrichedBatch(r.value);
+        counts.records += batch?.ok === true ? batch.events.length : 1;
+      }
       return [{ topic, partition: 0, baseOffset: '-1' }];
     },
   };

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaClient, RAW_HEADERS, type KafkaAdmin, type KafkaClient } from '@kaudit/kafka';
 import { Lifecycle } from '@kaudit/runtime';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { silentLogger, testEndpoints, uniqueName, consumeEnrichedEvents } from '@kaudit/testkit';
 import { buildEnrich } from './build-enrich.js';
 import { loadEnrichConfig } from './config.js';
 import { fixtureNames, loadFixture } from './fixtures/fixtures.js';
@@ -70,7 +70,7 @@ describe('enrich memory is bounded by its fetch byte limits', () => {
     })();
     await lifecycle.start();
     try {
-      const enriched = await consumeAll(client, output, total, 60_000);
+      const enriched = await consumeEnrichedEvents(client, output, total, 60_000);
       expect(enriched.length).toBe(total);
     } finally {
       sampling = false;

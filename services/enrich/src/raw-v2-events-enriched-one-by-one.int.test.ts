@@ -1,9 +1,9 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER, type AuditRecord } from '@kaudit/audit-schema';
-import { createKafkaClient, DLQ_HEADERS, encodeRawBatches, RAW_EVENT_INDEX_HEADER, RAW_HEADERS, type IncomingRecord, type KafkaAdmin, type KafkaClient, type OutgoingRecord, type RawBatchEvent } from '@kaudit/kafka';
+import { createKafkaClient, DLQ_HEADERS, encodeRawBatches, RAW_EVENT_INDEX_HEADER, RAW_HEADERS, splitEnrichedRecord, type IncomingRecord, type KafkaAdmin, type KafkaClient, type OutgoingRecord, type RawBatchEvent } from '@kaudit/kafka';
 import { Lifecycle } from '@kaudit/runtime';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { consumeAll, silentLogger, testEndpoints, uniqueName, consumeEnrichedEvents } from '@kaudit/testkit';
 import { loadEnrichConfig } from './config.js';
 import { buildEnrich } from './build-enrich.js';
 import { FIXTURE_SECRETS, fixtureNames, loadFixture } from './fixtures/fixtures.js';
@@ -88,6 +88,14 @@ const decodeAll = (records: IncomingRecord[]): AuditRecord[] => {
   return records.map((r) => codec.decode(r.value as Buffer, r.headers[SCHEMA_FINGERPRINT_HEADER]?.toString()));
 };
 
+/** The events of enriched records (either layout). */
+const splitEnriched = (records: IncomingRecord[]): IncomingRecord[] =>
+  records.flatMap((r) => {
+    const split = splitEnrichedRecord(r);
+    if (!split.ok) throw new Error(split.reason);
+    return split.events;
+  });
+
 describe('enrich on raw.v2 records', () => {
   it.each([
     ['on the event loop', '0'],
@@ -104,17 +112,24 @@ describe('enrich on raw.v2 records', () => {
 
     const lifecycle = await startEnrich([input], output, dlq, groupId, threads);
     try {
-      const enriched = await consumeAll(client, output, names.length, 60_000);
+      const enriched = await consumeEnrichedEvents(client, output, names.length, 60_000);
       const [dead] = await consumeAll(client, dlq, 1, 60_000);
       await expectCommittedToEnd(groupId, input);
       // Once: nothing beyond the good events was produced, the record's one offset is committed (0 → 1).
-      expect((await admin.fetchTopicOffsets(output)).reduce((n, p) => n + Number(p.high), 0)).toBe(names.length);
+      const outputRecords = (await admin.fetchTopicOffsets(output)).reduce((n, p) => n + Number(p.high), 0);
+      expect(splitEnriched(await consumeAll(client, output, outputRecords, 60_000))).toHaveLength(names.length);
       expect((await admin.fetchTopicOffsets(dlq)).reduce((n, p) => n + Number(p.high), 0)).toBe(1);
       expect((await admin.fetchCommittedOffsets(groupId, input)).map((c) => c.offset)).toEqual(['1']);
 
       const records = decodeAll(enriched);
-      expect(records.map((r) => r.auditID)).toEqual(names.map((n) => String(loadFixture(n).auditID)));
-      expect(records.map((r) => r.truncated)).toEqual(names.map((_, i) => i === before.length));
+      // enriched.v2 groups a batch's events per key: every event once, each key's in the record's order.
+      const expectedIds = names.map((n) => String(loadFixture(n).auditID));
+      expect(records.map((r) => r.auditID).sort()).toEqual([...expectedIds].sort());
+      for (const key of new Set(enriched.map((r) => r.key?.toString()))) {
+        const ids = records.filter((_, i) => enriched[i]?.key?.toString() === key).map((r) => r.auditID);
+        expect(ids).toEqual(expectedIds.filter((id) => ids.includes(id)));
+      }
+      expect(records.filter((r) => r.truncated).map((r) => r.auditID)).toEqual([expectedIds[before.length]]);
       for (const raw of enriched) {
         const bytes = Buffer.concat([raw.key ?? Buffer.alloc(0), raw.value ?? Buffer.alloc(0), ...Object.values(raw.headers)]);
         for (const secret of FIXTURE_SECRETS) expect(bytes.includes(secret), `${secret} leaked`).toBe(false);
@@ -148,7 +163,7 @@ describe('enrich on raw.v2 records', () => {
 
     const lifecycle = await startEnrich([v2Topic, v1Topic], output, dlq, groupId, '0');
     try {
-      const enriched = await consumeAll(client, output, names.length, 60_000);
+      const enriched = await consumeEnrichedEvents(client, output, names.length, 60_000);
       const dead = await consumeAll(client, dlq, 1, 60_000);
       await expectCommittedToEnd(groupId, v1Topic);
       await expectCommittedToEnd(groupId, v2Topic);

@@ -12,7 +12,7 @@ import { createClickHouse, runMigrations, type ClickHouse } from '@kaudit/clickh
 import { createKafkaClient, encodeRawBatches, RAW_BATCH_LIMITS, RAW_HEADERS, type KafkaAdmin, type KafkaClient, type OutgoingRecord } from '@kaudit/kafka';
 import { auditEventsTarget } from '@kaudit/sink';
 import { Lifecycle } from '@kaudit/runtime';
-import { consumeAll, silentLogger, testEndpoints, uniqueName } from '@kaudit/testkit';
+import { silentLogger, testEndpoints, uniqueName, consumeEnrichedEvents } from '@kaudit/testkit';
 import { loadEnrichConfig } from './config.js';
 import { buildEnrich } from './build-enrich.js';
 import { findLeaks } from './fixtures/leak-check.js';
@@ -95,7 +95,7 @@ describe('no credential value reaches ClickHouse (real Kafka, enrich service, Cl
     const lifecycle = new Lifecycle({ logger, shutdownTimeoutMs: config.shutdownTimeoutMs }).add(...service.components);
     await lifecycle.start();
     try {
-      const enriched = await consumeAll(kafka, topics.output, CASES, 120_000);
+      const enriched = await consumeEnrichedEvents(kafka, topics.output, CASES, 120_000);
       // Non-vacuous: every event was enriched (none dead-lettered: all audit IDs are stored, below),
       // each with its markers in the raw bytes. (A retried send may have produced a record twice.)
       expect(enriched.length).toBeGreaterThanOrEqual(CASES);

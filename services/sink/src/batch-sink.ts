@@ -5,11 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouse } from '@kaudit/clickhouse';
 import { toClickHouseError } from '@kaudit/clickhouse';
 import { isKauditError, KauditError } from '@kaudit/errors';
-import { FetchGatherer, type BatchContext, type DeadLetterWriter, type GatherLimits, type IncomingRecord, type RecordBatch } from '@kaudit/kafka';
+import { ENRICHED_EVENT_INDEX_HEADER, FetchGatherer, type BatchContext, type DeadLetterWriter, type GatherLimits, type IncomingRecord, type RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { AuditRow } from './audit-row.js';
 import { jsonLinesBody } from './json-lines-body.js';
-import { deduplicationToken, recordsNotStored, type StoredPositions } from './records-not-stored.js';
+import { deduplicationToken, recordsNotStored, type SinkItem, type StoredPositions } from './records-not-stored.js';
 import { SINK_BATCHING_DEFAULTS } from './sink-batching-defaults.js';
 import type { SinkTarget } from './sink-target.js';
 
@@ -40,8 +40,15 @@ const INSERT_SETTINGS = {
 const BODY_CHUNK_BYTES = 256 * 1024;
 
 interface Pending {
-  record: IncomingRecord;
+  record: SinkItem;
   row: AuditRow;
+}
+
+/** What is dead-lettered: a record, or one event of an enriched.v2 record (its index then goes in the headers). */
+interface Undecodable {
+  record: SinkItem;
+  message: string;
+  stage?: string;
 }
 
 /** The oldest Kafka timestamp (ms) of `records`. */
@@ -158,13 +165,45 @@ export class BatchSink {
    * whole block: a query per fetch was six round trips at once to ClickHouse on every insert, a tenth of the time
    * between a fetch's answer and its commit at 100 events/s (issue 16: that time delays the next fetch).
    */
-  async #notStored(table: string, batches: readonly RecordBatch[]): Promise<IncomingRecord[]> {
+  async #notStored(target: SinkTarget, batches: readonly RecordBatch[]): Promise<{ todo: SinkItem[]; broken: Undecodable[] }> {
+    const table = target.table;
     const stored = await this.#storedPositions(table, batches);
-    return batches.flatMap((batch) => this.#notStoredOf(table, batch, stored.get(`${batch.topic}:${batch.partition}`) ?? new Map()));
+    const todo: SinkItem[] = [];
+    const broken: Undecodable[] = [];
+    for (const batch of batches) {
+      const items: SinkItem[] = [];
+      for (const record of batch.records) {
+        const split = target.items(record);
+        if (split.ok) items.push(...split.items);
+        // A frame that cannot be cut: dead-lettered whole (its events' bounds are unknown), never guessed at.
+        else broken.push({ record, message: split.reason, stage: 'read-frame' });
+      }
+      todo.push(...(await this.#notStoredOf(target, batch, items, stored.get(`${batch.topic}:${batch.partition}`) ?? new Map())));
+    }
+    return { todo, broken };
   }
 
-  #notStoredOf(table: string, batch: RecordBatch, stored: StoredPositions): IncomingRecord[] {
-    const { todo, skipped, reused } = recordsNotStored(batch.records, stored);
+  async #notStoredOf(target: SinkTarget, batch: RecordBatch, items: readonly SinkItem[], stored: StoredPositions): Promise<SinkItem[]> {
+    const table = target.table;
+    const { todo: candidates, partial, skipped: whole, reused } = recordsNotStored(items, stored);
+    let todo = candidates;
+    let skipped = whole;
+    if (partial.size > 0) {
+      // Rare (after a crash or a rejected block): some rows of these records are stored. Their own rows decide.
+      const present = await this.#storedIdentities(target, batch, partial);
+      todo = candidates.filter((item) => {
+        if (!partial.has(item)) return true;
+        let row: AuditRow;
+        try {
+          row = target.toRow(item);
+        } catch {
+          return true; // undecodable: dead-lettered again by the slow path (the DLQ is at-least-once)
+        }
+        const stored = present.has(`${item.offset}@${item.timestamp}@${target.identity?.of(row) ?? ''}`);
+        if (stored) skipped++;
+        return !stored;
+      });
+    }
     if (skipped > 0) {
       this.#deps.telemetry.emit({
         event: 'already_stored_skipped',
@@ -182,6 +221,24 @@ export class BatchSink {
       this.#deps.onRows?.(table, 'offset_reused', reused);
     }
     return todo;
+  }
+
+  /** `offset@timestamp@identity` of the rows stored at the offsets of `items` (records stored in part). */
+  async #storedIdentities(target: SinkTarget, batch: RecordBatch, items: ReadonlySet<SinkItem>): Promise<Set<string>> {
+    if (target.identity === undefined) throw new KauditError('INTERNAL', `${target.table}: a record stored in part, but rows of it cannot be told apart`);
+    const offsets = [...new Set([...items].map((i) => i.offset))];
+    try {
+      const rs = await this.#deps.clickhouse.query({
+        query: `SELECT toString(_offset) AS o, toString(toUnixTimestamp64Milli(_timestamp)) AS t, ${target.identity.sql} AS id
+                FROM {db:Identifier}.{table:Identifier}
+                WHERE _topic = {topic:String} AND _partition = {partition:UInt16} AND has({offsets:Array(String)}, toString(_offset))`,
+        query_params: { db: this.#deps.database, table: target.table, topic: batch.topic, partition: batch.partition, offsets },
+        format: 'JSONEachRow',
+      });
+      return new Set((await rs.json<{ o: string; t: string; id: string }>()).map(({ o, t, id }) => `${o}@${t}@${id}`));
+    } catch (err) {
+      throw this.#asRetryable(toClickHouseError(err, `reading stored rows of ${target.table}`));
+    }
   }
 
   /** Inserts a block of fetches, one insert per table; a fetch whose partition was revoked meanwhile is left out. */
@@ -217,13 +274,15 @@ export class BatchSink {
     if (first === undefined) return;
     const target = first.target;
     const ctxs = group.map((g) => g.ctx);
-    const todo = await this.#notStored(target.table, group.map((g) => g.batch));
+    const { todo, broken } = await this.#notStored(target, group.map((g) => g.batch));
+    // Dead letters first: a crash before the rows are in re-sends them at worst (the DLQ is at-least-once).
+    await this.#deadLetter(target.table, broken, 'INPUT_INVALID', 'read-frame');
     if (todo.length === 0) return;
     if (await this.#insertStreaming(target, todo, ctxs)) return;
 
     // Slow path (a record that does not decode, or a block ClickHouse rejected): decode everything first.
     const pending: Pending[] = [];
-    const undecodable: { record: IncomingRecord; message: string }[] = [];
+    const undecodable: Undecodable[] = [];
     for (const record of todo) {
       try {
         pending.push({ record, row: target.toRow(record) });
@@ -340,7 +399,7 @@ export class BatchSink {
    * first and last offset (inclusive). A partition with nothing stored there has no entry.
    */
   async #storedPositions(table: string, batches: readonly Pick<RecordBatch, 'topic' | 'partition' | 'firstOffset' | 'lastOffset'>[]): Promise<ReadonlyMap<string, StoredPositions>> {
-    const byPartition = new Map<string, Map<string, Set<string>>>();
+    const byPartition = new Map<string, Map<string, Map<string, number>>>();
     if (batches.length === 0) return byPartition;
     const params: Record<string, string | number> = { db: this.#deps.database, table };
     const ranges = batches.map((b, i) => {
@@ -349,17 +408,17 @@ export class BatchSink {
     });
     try {
       const rs = await this.#deps.clickhouse.query({
-        query: `SELECT _topic AS k, toString(_partition) AS p, toString(_offset) AS o, toString(toUnixTimestamp64Milli(_timestamp)) AS t
-                FROM {db:Identifier}.{table:Identifier} WHERE ${ranges.join(' OR ')}`,
+        query: `SELECT _topic AS k, toString(_partition) AS p, toString(_offset) AS o, toString(toUnixTimestamp64Milli(_timestamp)) AS t, toString(count()) AS n
+                FROM {db:Identifier}.{table:Identifier} WHERE ${ranges.join(' OR ')} GROUP BY _topic, _partition, _offset, _timestamp`,
         query_params: params,
         format: 'JSONEachRow',
       });
-      for (const { k, p, o, t } of await rs.json<{ k: string; p: string; o: string; t: string }>()) {
+      for (const { k, p, o, t, n } of await rs.json<{ k: string; p: string; o: string; t: string; n: string }>()) {
         const key = `${k}:${p}`;
-        const stored = byPartition.get(key) ?? new Map<string, Set<string>>();
+        const stored = byPartition.get(key) ?? new Map<string, Map<string, number>>();
         byPartition.set(key, stored);
-        const timestamps = stored.get(o) ?? new Set<string>();
-        timestamps.add(t);
+        const timestamps = stored.get(o) ?? new Map<string, number>();
+        timestamps.set(t, (timestamps.get(t) ?? 0) + Number(n));
         stored.set(o, timestamps);
       }
       return byPartition;
@@ -407,14 +466,22 @@ export class BatchSink {
 
   async #deadLetter(
     table: string,
-    items: readonly { record: IncomingRecord; message: string }[],
+    items: readonly Undecodable[],
     code: 'INPUT_INVALID' | 'CLICKHOUSE_REJECTED',
     stage: string,
   ): Promise<void> {
     if (items.length === 0) return;
     await this.#deps.deadLetters.sendMany(
       items.map(({ record, message }) => ({
-        original: { value: record.value, key: record.key, headers: record.headers, topic: record.topic, partition: record.partition, offset: record.offset },
+        // An event of an enriched.v2 record: its own bytes, the record's headers and its index in the record.
+        original: {
+          value: record.value,
+          key: record.key,
+          headers: record.eventIndex === undefined ? record.headers : { ...record.headers, [ENRICHED_EVENT_INDEX_HEADER]: Buffer.from(String(record.eventIndex)) },
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+        },
         reason: { code, message, stage },
       })),
     );

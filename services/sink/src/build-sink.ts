@@ -55,8 +55,10 @@ export function buildSink(config: Readonly<SinkConfig>, deps: SinkDeps): BuiltSi
   const failure = new ServiceFailure();
   const kafka = superviseConsumers(deps.kafka ?? createKafkaClient({ brokers: config.kafka.brokers, ssl: config.kafka.ssl, sasl: config.kafka.sasl, clientId: config.kafka.clientId, logger }), { telemetry: telemetry.child('kafka'), failure });
   const producer = kafka.producer({ compression: config.kafka.compression });
+  // One target (one Avro codec) for every enriched topic: it tells v1 and v2 values apart by their magic.
+  const auditEvents = auditEventsTarget();
   const targets = new Map<string, SinkTarget>([
-    [config.kafka.enrichedTopic, auditEventsTarget()],
+    ...config.kafka.enrichedTopics.map((topic): [string, SinkTarget] => [topic, auditEvents]),
     [config.kafka.alertsTopic, alertsTarget()],
   ]);
   const onRows = deps.onRows;

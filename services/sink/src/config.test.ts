@@ -5,7 +5,7 @@ import { loadSinkConfig } from './config.js';
 describe('sink config', () => {
   it('reads the env npm start passes and fills the defaults', () => {
     const c = loadSinkConfig({ KAFKA_BROKERS: 'a:9092, b:9092', CLICKHOUSE_URL: 'http://127.0.0.1:8123', HTTP_PORT: '9102', CLICKHOUSE_PASSWORD: 's3cret' });
-    expect(c.kafka).toMatchObject({ brokers: ['a:9092', 'b:9092'], groupId: 'kaudit-sink', enrichedTopic: 'kaudit.audit.enriched.v1', alertsTopic: 'kaudit.alerts.v1', dlqTopic: 'kaudit.dlq.v1' });
+    expect(c.kafka).toMatchObject({ brokers: ['a:9092', 'b:9092'], groupId: 'kaudit-sink', enrichedTopics: ['kaudit.audit.enriched.v2', 'kaudit.audit.enriched.v1'], alertsTopic: 'kaudit.alerts.v1', dlqTopic: 'kaudit.dlq.v1' });
     expect(c.clickhouse).toMatchObject({ url: 'http://127.0.0.1:8123', database: 'kaudit' });
     expect(c.http.port).toBe(9102);
     expect(JSON.stringify(c)).not.toContain('s3cret');

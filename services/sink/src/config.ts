@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkClickHouseConnection, clickHouseConnectionEnv, clickHouseConnectionShape, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, type EnvMap } from '@kaudit/config';
+import { checkClickHouseConnection, clickHouseConnectionEnv, clickHouseConnectionShape, csvList, kafkaConnectionEnv, kafkaConnectionFields, loadConfig, type EnvMap } from '@kaudit/config';
 import { TOPICS } from '@kaudit/kafka';
 import { SINK_BATCHING_DEFAULTS } from './sink-batching-defaults.js';
 
@@ -9,7 +9,8 @@ export const sinkConfigSchema = z.object({
     clientId: z.string().default('kaudit-sink'),
     groupId: z.string().min(1).default('kaudit-sink'),
     /** Topic overrides exist for tests (unique topics on a shared broker); production keeps the defaults. */
-    enrichedTopic: z.string().min(1).default(TOPICS.enriched),
+    // Both enriched layouts by default (upgrade: sink and alert first, then enrich); a comma-separated list.
+    enrichedTopics: csvList().pipe(z.array(z.string().min(1)).min(1, 'at least one topic')).default([TOPICS.enriched, TOPICS.enrichedV1]),
     alertsTopic: z.string().min(1).default(TOPICS.alerts),
     dlqTopic: z.string().min(1).default(TOPICS.dlq),
     /**
@@ -71,7 +72,7 @@ export type SinkConfig = z.output<typeof sinkConfigSchema>;
 export const SINK_ENV: EnvMap = {
   ...kafkaConnectionEnv(),
   'kafka.groupId': 'SINK_GROUP_ID',
-  'kafka.enrichedTopic': 'SINK_ENRICHED_TOPIC',
+  'kafka.enrichedTopics': 'SINK_ENRICHED_TOPIC',
   'kafka.alertsTopic': 'SINK_ALERTS_TOPIC',
   'kafka.dlqTopic': 'SINK_DLQ_TOPIC',
   'kafka.maxBytesPerPartition': 'SINK_MAX_BYTES_PER_PARTITION',

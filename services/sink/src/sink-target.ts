@@ -1,21 +1,37 @@
 import { alertRecordSchema, AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
-import { headerString, type IncomingRecord } from '@kaudit/kafka';
+import { headerString, splitEnrichedRecord, type IncomingRecord } from '@kaudit/kafka';
 import { toAlertRow } from './alert-row.js';
 import { toAuditRow, type AuditRow } from './audit-row.js';
+import type { SinkItem } from './records-not-stored.js';
 
 /** What the sink does with one topic: which table its records go to and how a record becomes a row. */
 export interface SinkTarget {
   table: string;
   /** Pure; throws INPUT_INVALID for a record that can never become a row (it is dead-lettered). */
   toRow(record: IncomingRecord): AuditRow;
+  /** A record as the items that each become one row, in order; a frame that cannot be cut is refused whole. */
+  items(record: IncomingRecord): { ok: true; items: SinkItem[] } | { ok: false; reason: string };
+  /**
+   * What tells two rows of one record apart: a SQL expression over the table's columns and the same of a row. Asked
+   * only of records stored in part (an enriched.v2 record of which some rows landed).
+   */
+  identity?: { sql: string; of(row: AuditRow): string };
+}
+
+/** Each record is one item (one row). */
+function oneItem(record: IncomingRecord): { ok: true; items: SinkItem[] } {
+  return { ok: true, items: [record] };
 }
 
 function position(record: IncomingRecord) {
   return { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
 }
 
-/** `kaudit.audit.enriched.v1`: Avro AuditRecords → `audit_events`. */
+/**
+ * `kaudit.audit.enriched.v2` and `.v1`: Avro AuditRecords → `audit_events`, one row per event; the layouts are told
+ * apart by the value's magic (splitEnrichedRecord), never by the topic name.
+ */
 export function auditEventsTarget(codec: AuditRecordCodec = new AuditRecordCodec()): SinkTarget {
   return {
     table: 'audit_events',
@@ -24,6 +40,15 @@ export function auditEventsTarget(codec: AuditRecordCodec = new AuditRecordCodec
       const decoded = codec.decode(record.value, headerString(record.headers, SCHEMA_FINGERPRINT_HEADER));
       return toAuditRow(decoded, position(record));
     },
+    items(record) {
+      const split = splitEnrichedRecord(record);
+      if (!split.ok) return split;
+      if (split.layout === 'v1') return { ok: true, items: split.events };
+      const eventCount = split.events.length;
+      return { ok: true, items: split.events.map((e, eventIndex): SinkItem => ({ ...e, eventIndex, eventCount })) };
+    },
+    // The event's identity in the table (with the cluster, which one record's events share: it is in their key).
+    identity: { sql: "concat(audit_id, '/', stage)", of: (row) => `${String(row.audit_id)}/${String(row.stage)}` },
   };
 }
 
@@ -45,5 +70,6 @@ export function alertsTarget(): SinkTarget {
       }
       return toAlertRow(parsed.data, position(record));
     },
+    items: oneItem,
   };
 }

@@ -1,6 +1,6 @@
 import { type AlertRecord, type AuditRecord, type AuditRecordCodec, SCHEMA_FINGERPRINT_HEADER } from '@kaudit/audit-schema';
 import { KauditError } from '@kaudit/errors';
-import { headerString, type BatchConsumer, type DeadLetterWriter, type KafkaAdmin, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
+import { ENRICHED_EVENT_INDEX_HEADER, headerString, splitEnrichedRecord, type BatchConsumer, type DeadLetterWriter, type KafkaAdmin, type KafkaClient, type Producer, type RecordBatch } from '@kaudit/kafka';
 import type { Telemetry } from '@kaudit/logging';
 import type { Component } from '@kaudit/runtime';
 import type { CompiledRule } from '../rules/compiled-rule.js';
@@ -20,7 +20,8 @@ export interface AlertEvaluatorOptions {
   rules: readonly CompiledRule[];
   telemetry: Telemetry;
   metrics: AlertMetrics;
-  inputTopic: string;
+  /** The enriched topics read (both layouts by default: v2 and v1, told apart by the value's magic). */
+  inputTopics: readonly string[];
   alertsTopic: string;
   groupId: string;
   fromBeginning: boolean;
@@ -119,10 +120,10 @@ export class AlertEvaluator implements Component {
     // The first lookup finds the group's coordinator (hundreds of ms); done here, before any
     // record waits on it. Only a warm-up: a brand-new group's coordinator may still answer
     // NOT_COORDINATOR, which kafkajs' admin does not retry — a later lookup fails its batch, retried.
-    await admin.fetchCommittedOffsets(o.groupId, o.inputTopic).catch(() => undefined);
+    await admin.fetchCommittedOffsets(o.groupId, o.inputTopics[0] ?? '').catch(() => undefined);
     this.#consumer = o.kafka.consumer({
       groupId: o.groupId,
-      topics: [o.inputTopic],
+      topics: [...o.inputTopics],
       fromBeginning: o.fromBeginning,
       partitionsConsumedConcurrently: o.partitionsConcurrently ?? 1,
       onHandlerError: (err, batch, attempt) =>
@@ -229,27 +230,43 @@ export class AlertEvaluator implements Component {
     for (const rec of batch.records) {
       const offset = BigInt(rec.offset);
       if (offset < p.nextOffset) continue; // already folded into the restored state
-      let record: AuditRecord;
-      try {
-        if (rec.value === null) throw new KauditError('INPUT_INVALID', 'record has no value');
-        record = o.codec.decode(rec.value, headerString(rec.headers, SCHEMA_FINGERPRINT_HEADER));
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
+      // An enriched.v2 record holds several events (of one key, in order): each is folded, or dead-lettered alone
+      // with its index, as a v1 record would be. A record is folded whole within this synchronous loop, so the
+      // checkpoint's next offset (record-granular) never falls inside one.
+      const split = splitEnrichedRecord(rec);
+      if (!split.ok) {
         dead++;
         p.pendingDead.push({
           original: { value: rec.value, key: rec.key, headers: rec.headers, topic: rec.topic, partition: rec.partition, offset: rec.offset },
-          reason: { code: 'INPUT_INVALID', message: reason, stage: 'decode-avro' },
+          reason: { code: 'INPUT_INVALID', message: split.reason, stage: 'read-frame' },
         });
         p.nextOffset = offset + 1n;
         continue;
       }
-      p.pending.push(...p.engine.process(record, { facts: this.#facts }));
-      this.#learnRoleFact(p, record);
-      if (p.engine.usesRoleFacts) {
-        const held = heldBindingEntry(record, this.#facts, o.nowMs() + o.roleFactGraceMs);
-        if (held) p.facts.set(held.key, held.value);
+      for (let i = 0; i < split.events.length; i++) {
+        const ev = split.events[i] as typeof rec;
+        let record: AuditRecord;
+        try {
+          if (ev.value === null) throw new KauditError('INPUT_INVALID', 'record has no value');
+          record = o.codec.decode(ev.value, headerString(ev.headers, SCHEMA_FINGERPRINT_HEADER));
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          dead++;
+          const headers = split.layout === 'v1' ? ev.headers : { ...ev.headers, [ENRICHED_EVENT_INDEX_HEADER]: Buffer.from(String(i)) };
+          p.pendingDead.push({
+            original: { value: ev.value, key: ev.key, headers, topic: ev.topic, partition: ev.partition, offset: ev.offset },
+            reason: { code: 'INPUT_INVALID', message: reason, stage: 'decode-avro' },
+          });
+          continue;
+        }
+        p.pending.push(...p.engine.process(record, { facts: this.#facts }));
+        this.#learnRoleFact(p, record);
+        if (p.engine.usesRoleFacts) {
+          const held = heldBindingEntry(record, this.#facts, o.nowMs() + o.roleFactGraceMs);
+          if (held) p.facts.set(held.key, held.value);
+        }
+        evaluated++;
       }
-      evaluated++;
       p.nextOffset = offset + 1n;
     }
     p.pending.push(...p.engine.flush());
