@@ -26,7 +26,7 @@ import { createKafkaClient, decodeRawBatch, groupEnrichedRecords, type KafkaAdmi
 import { buildEnrich, loadEnrichConfig } from '@kaudit/enrich';
 import { buildRawRecords } from '@kaudit/ingest';
 import { Lifecycle } from '@kaudit/runtime';
-import { consumeEnrichedEvents } from '@kaudit/testkit';
+import { consumeAll, consumeEnrichedEvents } from '@kaudit/testkit';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 import { cpuFloor } from './stage-cpu.js';
 import { threadCpu } from './thread-cpu.js';
@@ -47,8 +47,22 @@ function sampleEvents(): Record<string, unknown>[] {
   return [...events, ...Array.from({ length: 10 }, () => metadataOnly).flat()];
 }
 
-async function outputCount(admin: KafkaAdmin, topic: string): Promise<number> {
-  return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+/**
+ * Events per raw offset: partition → events in the records before each offset (index = offset). Enrich writes
+ * enriched.v2, several events a record grouped per fetch, so records out no longer count events out; both loops
+ * commit a raw record only after what they made of it was acknowledged, so the events before the committed offsets
+ * are the events done — counted the same way for enrich and for the baseline.
+ */
+type EventsBefore = ReadonlyMap<number, readonly number[]>;
+
+async function eventsDone(admin: KafkaAdmin, groupId: string, topic: string, before: EventsBefore): Promise<number> {
+  let done = 0;
+  for (const { partition, offset } of await admin.fetchCommittedOffsets(groupId, topic)) {
+    const sums = before.get(partition);
+    if (sums === undefined || offset === '-1') continue;
+    done += sums[Math.min(Number(offset), sums.length - 1)] ?? 0;
+  }
+  return done;
 }
 
 /** Enrich's bound of one produce request (services/enrich/src/enrich-handler.ts). */
@@ -72,15 +86,15 @@ interface Measured {
 /** The main thread's CPU so far, µs (/proc's 10 ms ticks). */
 const loopMicros = (): number => threadCpu(process.pid, String(process.pid)) * 1e6;
 
-/** Polls the output topic; returns events/s between the first record out and the n-th, and CPU per event. */
-async function measure(admin: KafkaAdmin, topic: string, n: number, timeoutMs: number, cpuFrom: NodeJS.CpuUsage): Promise<Measured> {
+/** Polls the events done (committed input); returns events/s between the first and the n-th, and CPU per event. */
+async function measure(admin: KafkaAdmin, input: { groupId: string; topic: string; before: EventsBefore }, n: number, timeoutMs: number, cpuFrom: NodeJS.CpuUsage): Promise<Measured> {
   const deadline = Date.now() + timeoutMs;
   let first: { at: number; count: number; cpu: NodeJS.CpuUsage; loop: number } | undefined;
   const micros = (u: NodeJS.CpuUsage) => u.user + u.system;
   let rss = 0;
   for (;;) {
     rss = Math.max(rss, process.memoryUsage.rss());
-    const count = await outputCount(admin, topic);
+    const count = await eventsDone(admin, input.groupId, input.topic, input.before);
     const at = performance.now();
     if (first === undefined && count > 0) first = { at, count, cpu: process.cpuUsage(), loop: loopMicros() };
     if (first !== undefined && count >= n) {
@@ -88,7 +102,7 @@ async function measure(admin: KafkaAdmin, topic: string, n: number, timeoutMs: n
       const loop = count > first.count ? (loopMicros() - first.loop) / (count - first.count) : Number.NaN;
       return { eventsPerSecond: (count - first.count) / ((at - first.at) / 1000), cpuUsPerEvent: steady, cpuUsPerEventWhole: micros(process.cpuUsage(cpuFrom)) / count, loopUsPerEvent: loop, rssPeakMiB: rss / 2 ** 20 };
     }
-    if (Date.now() > deadline) throw new Error(`only ${count}/${n} records reached ${topic} in time`);
+    if (Date.now() > deadline) throw new Error(`only ${count}/${n} events of ${input.topic} done (committed by ${input.groupId}) in time`);
     await sleep(100);
   }
 }
@@ -134,6 +148,24 @@ export const run: BenchRun = async (ctx) => {
       await producer.send(raw, records);
     }
     await producer.stop();
+    // Read back once, before anything is measured: how many events each raw record holds, where it landed.
+    const counted = new Map<number, number[]>();
+    for (const r of await consumeAll(client, raw, rawRecords, 60_000)) {
+      const decoded = decodeRawBatch(r.value ?? Buffer.alloc(0));
+      if (!decoded.ok) throw new Error(`bench raw record ${r.offset}: ${decoded.reason}`);
+      const perOffset = counted.get(r.partition) ?? [];
+      counted.set(r.partition, perOffset);
+      perOffset[Number(r.offset)] = decoded.events.length;
+    }
+    const before = new Map<number, number[]>();
+    let rawEvents = 0;
+    for (const [partition, perOffset] of counted) {
+      const sums = [0];
+      for (let o = 0; o < perOffset.length; o++) sums.push((sums[o] ?? 0) + (perOffset[o] ?? 0));
+      before.set(partition, sums);
+      rawEvents += sums[sums.length - 1] ?? 0;
+    }
+    if (rawEvents !== n) throw new Error(`the raw topic holds ${rawEvents} events of the ${n} produced`);
 
     // Enrich's settings, for the baseline to use the same.
     const config = loadEnrichConfig({
@@ -163,7 +195,8 @@ export const run: BenchRun = async (ctx) => {
         queue = sending.catch(() => undefined);
         return sending;
       };
-      const rawConsumer = kafka.consumer({ groupId: uniqueName('bench_enrich_baseline'), maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition, maxBytes: config.kafka.fetchMaxBytes });
+      const baselineGroup = uniqueName('bench_enrich_baseline');
+      const rawConsumer = kafka.consumer({ groupId: baselineGroup, maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition, maxBytes: config.kafka.fetchMaxBytes });
       await rawConsumer.connect();
       await rawConsumer.subscribe({ topics: [raw], fromBeginning: true });
       await rawConsumer.run({
@@ -201,7 +234,7 @@ export const run: BenchRun = async (ctx) => {
         },
       });
       try {
-        return await measure(admin, out, n, 120_000, cpuFrom);
+        return await measure(admin, { groupId: baselineGroup, topic: raw, before }, n, 120_000, cpuFrom);
       } finally {
         await rawConsumer.disconnect();
         await rawProducer.disconnect();
@@ -217,7 +250,7 @@ export const run: BenchRun = async (ctx) => {
       const service = new Lifecycle({ logger: ctx.logger, shutdownTimeoutMs: cfg.shutdownTimeoutMs }).add(...buildEnrich(cfg, { logger: ctx.logger, registry: new Registry(), kafka: client }).components);
       await service.start();
       try {
-        return await measure(admin, out, n, 180_000, cpuFrom);
+        return await measure(admin, { groupId: cfg.kafka.groupId, topic: raw, before }, n, 180_000, cpuFrom);
       } finally {
         await service.stop();
       }
