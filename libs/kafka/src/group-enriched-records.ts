@@ -10,7 +10,9 @@ function sameHeaders(a: OutgoingRecord['headers'], b: OutgoingRecord['headers'])
     const y = b?.[k];
     if (x === y) continue;
     if (x === undefined || y === undefined) return false;
-    if (!Buffer.from(x).equals(Buffer.from(y))) return false;
+    // Per event on enrich's hot path: strings compare as strings, Buffers without a copy; only a mix converts.
+    if (typeof x === 'string' && typeof y === 'string') return false; // not ===, so different
+    if (!(typeof x === 'string' ? Buffer.from(x) : x).equals(typeof y === 'string' ? Buffer.from(y) : y)) return false;
   }
   return true;
 }

@@ -45,7 +45,8 @@ export function auditEventsTarget(codec: AuditRecordCodec = new AuditRecordCodec
       if (!split.ok) return split;
       if (split.layout === 'v1') return { ok: true, items: split.events };
       const eventCount = split.events.length;
-      return { ok: true, items: split.events.map((e, eventIndex): SinkItem => ({ ...e, eventIndex, eventCount })) };
+      // The split's events are fresh objects: given their place in the record as they are, not copied again.
+      return { ok: true, items: split.events.map((e, eventIndex): SinkItem => Object.assign(e, { eventIndex, eventCount })) };
     },
     // The event's identity in the table (with the cluster, which one record's events share: it is in their key).
     identity: { sql: "concat(audit_id, '/', stage)", of: (row) => `${String(row.audit_id)}/${String(row.stage)}` },
