@@ -34,7 +34,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -242,11 +242,29 @@ export const run: BenchRun = async (ctx) => {
     return total;
   };
 
-  const ingestBase = `http://127.0.0.1:${ingestPort}/v1/clusters`;
-  const post = (cluster: string, body: string) =>
-    fetch(`${ingestBase}/${cluster}/audit`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[cluster] ?? ''}` }, body }).then(async (res) => {
-      await res.arrayBuffer();
-      return res.ok;
+  // node:http with keep-alive sockets and bodies already in bytes: fetch() (undici, web streams) encoded each 0.5 MB
+  // body string again per send, and the load generator's CPU is taken from the machine the services share (it was
+  // 22 CPU-s per million events at 5k/s in bench/results/2026-12-02T18-14-39.json). An apiserver is elsewhere.
+  const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+  const post = (cluster: string, body: Buffer): Promise<boolean> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: ingestPort,
+          path: `/v1/clusters/${cluster}/audit`,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${tokens[cluster] ?? ''}` },
+        },
+        (res) => {
+          res.on('error', reject);
+          res.on('end', () => resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300));
+          res.resume();
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
     });
   const rng = createRng(29);
   const markerEvent = (seq: number, dedup: boolean): Record<string, unknown> => {
@@ -263,7 +281,7 @@ export const run: BenchRun = async (ctx) => {
   {
     const probe = markerEvent(9_999_999, false);
     const began = Date.now();
-    if (!(await post(CLUSTERS[0] as string, JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', metadata: {}, items: [probe] })))) throw new Error('ingest refused the probe batch');
+    if (!(await post(CLUSTERS[0] as string, Buffer.from(JSON.stringify({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1', metadata: {}, items: [probe] }))))) throw new Error('ingest refused the probe batch');
     while (!notified.has(markName(9_999_999))) {
       if (Date.now() - began > 90_000) throw new Error('the probe alert never reached the notifier');
       await sleep(100);
@@ -277,7 +295,7 @@ export const run: BenchRun = async (ctx) => {
     const at = rng.int(BATCH - 1);
     const before = json.slice(0, at).join(',');
     const after = json.slice(at).join(',');
-    return { head: `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[${before}${before ? ',' : ''}`, tail: `${after ? ',' : ''}${after}]}` };
+    return { head: Buffer.from(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[${before}${before ? ',' : ''}`), tail: Buffer.from(`${after ? ',' : ''}${after}]}`) };
   });
 
   const markers = new Map<string, Marker>();
@@ -373,11 +391,11 @@ export const run: BenchRun = async (ctx) => {
       const dedup = seq % 2 === 0;
       const event = markerEvent(seq, dedup);
       const name = markName(seq++);
-      const template = templates[batchNo % templates.length] as { head: string; tail: string };
+      const template = templates[batchNo % templates.length] as { head: Buffer; tail: Buffer };
       const sentAt = Date.now();
       const marker: Marker = { phase: phase.name, dedup, sentAt, inPhase: sentAt - began, auditID: String(event.auditID) };
       markers.set(name, marker);
-      const request = post(cluster, `${template.head}${JSON.stringify(event)}${template.tail}`)
+      const request = post(cluster, Buffer.concat([template.head, Buffer.from(JSON.stringify(event)), template.tail]))
         .then((ok) => {
           if (!ok) return void refused++;
           marker.ackAt = Date.now();
@@ -458,6 +476,7 @@ export const run: BenchRun = async (ctx) => {
   stopPolling = true;
   await poller;
 
+  agent.destroy();
   for (const proc of [...procs.values()].reverse()) await proc.stop();
   await admin.stop();
   server.close();
