@@ -41,6 +41,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, RAW_CODECS } from './raw-kafkajs.js';
 import { warmBroker } from './broker-warm.js';
+import { webhookPoster } from './webhook-poster.js';
 import { AuditRecordCodec, sampleAuditRecord, type AuditRecord } from '@kaudit/audit-schema';
 import { loadRuleSources, readRuleSources, RuleEngine } from '@kaudit/alert';
 import { auditTraffic, createRng, scenarioEvents, toEventList } from '@kaudit/audit-generator';
@@ -356,6 +357,8 @@ export const run: BenchRun = async (ctx) => {
   while (!rawJoined) await sleep(100);
 
   const ingestBase = `http://127.0.0.1:${ingestPort}/v1/clusters`;
+  // The load's posts (bench/webhook-poster.ts: keep-alive node:http, bodies in bytes); the probe below is one fetch.
+  const poster = webhookPoster(ingestPort, 8);
   const rng = createRng(23);
   // One marker through the whole path first: the load starts on a path known to deliver (each
   // service's /readyz already waited for its warm-up and its consumers' first assignment).
@@ -388,7 +391,7 @@ export const run: BenchRun = async (ctx) => {
     const json = (items: Record<string, unknown>[]) => items.map((e) => JSON.stringify(e)).join(',');
     const before = json(events.slice(0, at));
     const after = json(events.slice(at));
-    return { head: `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[${before}${before ? ',' : ''}`, tail: `${after ? ',' : ''}${after}]}` };
+    return { head: Buffer.from(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[${before}${before ? ',' : ''}`), tail: Buffer.from(`${after ? ',' : ''}${after}]}`) };
   });
   // CPU per event of enrich and alert over the load, from their own /metrics every 2 s: what cold
   // code costs, in CPU time (meaningful on a loaded machine, where wall-clock latencies are not).
@@ -436,16 +439,16 @@ export const run: BenchRun = async (ctx) => {
     const name = markName(batchNo);
     marker.objectRef = { ...(marker.objectRef as object), name };
     marker.auditID = `${name}-${randomBytes(4).toString('hex')}`;
-    const template = templates[batchNo % templates.length] as { head: string; tail: string };
-    const body = `${template.head}${JSON.stringify(marker)}${template.tail}`;
+    const template = templates[batchNo % templates.length] as { head: Buffer; tail: Buffer };
+    const body = Buffer.concat([template.head, Buffer.from(JSON.stringify(marker)), template.tail]);
     const at = Date.now();
     const mark = { at, warm: at - began < warmupMs, dedup, ackAt: undefined as number | undefined };
     posted.set(name, mark);
-    const request = fetch(`${ingestBase}/${cluster}/audit`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[cluster] ?? ''}` }, body })
-      .then(async (res) => {
-        mark.ackAt = Date.now();
-        await res.arrayBuffer();
-        if (!res.ok) refused++;
+    const request = poster
+      .post(`/v1/clusters/${cluster}/audit`, { authorization: `Bearer ${tokens[cluster] ?? ''}` }, body)
+      .then((res) => {
+        mark.ackAt = res.headersAt;
+        if (res.status < 200 || res.status >= 300) refused++;
       })
       .catch(() => void refused++)
       .finally(() => inflight.delete(request));
@@ -456,6 +459,7 @@ export const run: BenchRun = async (ctx) => {
     if (ahead > 0) await sleep(ahead);
   }
   await Promise.all(inflight);
+  poster.close();
   const offered = sent / ((Date.now() - began) / 1000);
   const deadline = Date.now() + 30_000;
   while (notified.size < posted.size && Date.now() < deadline) await sleep(200);

@@ -28,7 +28,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -43,6 +42,7 @@ import { freePort, rssMiB, serviceNodeArgs } from '@kaudit/stack';
 import { ServiceProcess } from '@kaudit/testkit';
 import { BATCH, benchBatches, BODY_HEADER, CLUSTERS, rawRecordsOf } from './ingest-bench-load.js';
 import type { BenchFigure, BenchRun } from './bench-types.js';
+import { webhookPoster } from './webhook-poster.js';
 import { cpuFloor, processCpuSeconds } from './stage-cpu.js';
 import { cpuSplit, perEvent, threadCpu, threadGroups, type CpuSplit } from './thread-cpu.js';
 
@@ -249,24 +249,12 @@ async function startIngest(opts: { brokers: string; bodies: Buffer[]; recordsPer
   let split: CpuSplit = { main: 0, workers: 0, loaders: 0, other: 0 };
   // node:http with keep-alive, like an apiserver's webhook client; fetch (undici) spent more CPU
   // than the service itself on this 2-core box, which would have measured the client.
-  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-  const postOnce = (path: string, token: string, body: Buffer, k: number) =>
-    new Promise<{ status: number; accepted: number }>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': String(body.length), [BODY_HEADER]: String(k) } },
-        (res) => {
-          const parts: Buffer[] = [];
-          res.on('data', (c: Buffer) => parts.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const json = JSON.parse(Buffer.concat(parts).toString('utf8')) as { accepted?: number };
-            resolve({ status: res.statusCode ?? 0, accepted: json.accepted ?? 0 });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const poster = webhookPoster(port, CLIENTS);
+  const postOnce = async (path: string, token: string, body: Buffer, k: number): Promise<{ status: number; accepted: number }> => {
+    const res = await poster.post(path, { authorization: `Bearer ${token}`, [BODY_HEADER]: String(k) }, body);
+    const json = JSON.parse(res.body.toString('utf8')) as { accepted?: number };
+    return { status: res.status, accepted: json.accepted ?? 0 };
+  };
   // Raw records the measured, acknowledged posts made (raw.v2: fewer than their events), for the broker's cross-check.
   let measuredRecords = 0;
   const post = async (client: number, i: number): Promise<number> => {
@@ -329,7 +317,7 @@ async function startIngest(opts: { brokers: string; bodies: Buffer[]; recordsPer
     non200: () => non200,
     async stop() {
       clearInterval(sampler);
-      agent.destroy();
+      poster.close();
       await service.stop();
       await opts.admin.deleteTopics([rawTopic, dlqTopic]).catch(() => undefined);
     },

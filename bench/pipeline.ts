@@ -34,7 +34,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,7 @@ import { z } from 'zod';
 import type { BenchFigure, BenchRun } from './bench-types.js';
 import { warmBroker } from './broker-warm.js';
 import { RAW_CODECS } from './raw-kafkajs.js';
+import { webhookPoster } from './webhook-poster.js';
 import { KAFKA_THREAD_PARTS, machineBusySeconds, threadCpuBetween, threadCpuSnapshot, type ThreadSample } from './thread-cpu.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -242,30 +243,11 @@ export const run: BenchRun = async (ctx) => {
     return total;
   };
 
-  // node:http with keep-alive sockets and bodies already in bytes: fetch() (undici, web streams) encoded each 0.5 MB
-  // body string again per send, and the load generator's CPU is taken from the machine the services share (it was
-  // 22 CPU-s per million events at 5k/s in bench/results/2026-12-02T18-14-39.json). An apiserver is elsewhere.
-  const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
-  const post = (cluster: string, body: Buffer): Promise<boolean> =>
-    new Promise((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port: ingestPort,
-          path: `/v1/clusters/${cluster}/audit`,
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${tokens[cluster] ?? ''}` },
-        },
-        (res) => {
-          res.on('error', reject);
-          res.on('end', () => resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300));
-          res.resume();
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const poster = webhookPoster(ingestPort, IN_FLIGHT);
+  const post = async (cluster: string, body: Buffer): Promise<boolean> => {
+    const res = await poster.post(`/v1/clusters/${cluster}/audit`, { authorization: `Bearer ${tokens[cluster] ?? ''}` }, body);
+    return res.status >= 200 && res.status < 300;
+  };
   const rng = createRng(29);
   const markerEvent = (seq: number, dedup: boolean): Record<string, unknown> => {
     const name = markName(seq);
@@ -476,7 +458,7 @@ export const run: BenchRun = async (ctx) => {
   stopPolling = true;
   await poller;
 
-  agent.destroy();
+  poster.close();
   for (const proc of [...procs.values()].reverse()) await proc.stop();
   await admin.stop();
   server.close();
