@@ -20,7 +20,8 @@
  * — over the whole phase, and beside it for the warm-up and the steady part —, split at the alert's
  * createdUs into "until the rule fired" and "until delivered", markers never
  * notified (must be 0), freshness (webhook 200 → row queryable in ClickHouse, polled every 250 ms),
- * the consumer backlog, RSS and CPU-seconds per million events of each service (/proc utime+stime),
+ * the consumer backlog, RSS and CPU-seconds per million events of each service (/proc utime+stime; per event
+ * offered, and per event the service handled by its own counters, which differ when it falls behind),
  * and beside RSS the main thread's V8 heap (used and committed) and external memory (Buffers outside
  * the heap), scraped from each service's /metrics: RSS minus those is worker threads' heaps, code and
  * native allocations (issue 16: every service < 300 MiB).
@@ -131,6 +132,8 @@ interface PhaseRecord {
   backlogEnd: number;
   /** Wall time over which `cpu` was measured. */
   seconds: number;
+  /** Per service: the events it handled over the phase (HANDLED), NaN when unreadable. */
+  handled: Map<string, number>;
 }
 
 interface ServiceMemory {
@@ -142,6 +145,24 @@ interface ServiceMemory {
 const MEMORY_METRICS = { nodejs_heap_size_used_bytes: 'heapUsed', nodejs_heap_size_total_bytes: 'heapTotal', nodejs_external_memory_bytes: 'external' } as const;
 
 /** The main thread's heap and external memory from a service's /metrics (prom-client's default metrics), MiB. */
+/**
+ * What each service counts as an event it handled, from its /metrics: the phase's CPU per event is also given per
+ * event each one actually handled — when a service falls behind, "per event offered" understates what an event costs it.
+ */
+const HANDLED: Record<(typeof SERVICES)[number], RegExp> = {
+  ingest: /^kaudit_ingest_events_total\{[^}]*outcome="accepted"[^}]*\} (\S+)$/gm,
+  enrich: /^kaudit_enrich_records_total\{outcome="enriched"\} (\S+)$/gm,
+  sink: /^kaudit_sink_rows_total\{[^}]*table="audit_events"[^}]*outcome="inserted"[^}]*\} (\S+)$/gm,
+  alert: /^kaudit_alert_records_evaluated_total (\S+)$/gm,
+};
+
+/** The sum of a service's HANDLED counter series, or NaN when its /metrics could not be read. */
+async function scrapeHandled(service: (typeof SERVICES)[number], port: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  if (!res?.ok) return Number.NaN;
+  return [...(await res.text()).matchAll(HANDLED[service])].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
 async function scrapeMemory(port: number): Promise<ServiceMemory | undefined> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
   if (!res?.ok) return undefined;
@@ -353,8 +374,10 @@ export const run: BenchRun = async (ctx) => {
     ]);
   };
 
+  const handledNow = async () => new Map(await Promise.all(SERVICES.map(async (s): Promise<[string, number]> => [s, await scrapeHandled(s, metricsPorts.get(s) ?? 0)])));
   const runPhase = async (phase: Phase): Promise<PhaseRecord> => {
     if (phase.clickhouseDown) await ctx.stopEngine?.('clickhouse');
+    const handled0 = await handledNow();
     const pids0 = enginePids();
     const cpu0 = cpuNow(pids0);
     const threads0 = engineThreadsNow();
@@ -398,12 +421,14 @@ export const run: BenchRun = async (ctx) => {
     await mid;
     const pids1 = enginePids();
     const cpu1 = cpuNow(pids1);
+    const handled1 = await handledNow();
+    const handled = new Map([...handled1].map(([s, n]) => [s, n - (handled0.get(s) ?? Number.NaN)]));
     const cpu = new Map([...cpu1].map(([s, c]) => [s, c - (cpu0.get(s) ?? 0)]));
     for (const e of ENGINES) if (pids1[e] !== pids0[e]) cpu.set(e, cpu1.get(e) ?? 0);
     const threads1 = engineThreadsNow();
     const engineThreads = new Map(ENGINES.map((e) => [e, threadCpuBetween(threads0.get(e) ?? new Map(), threads1.get(e) ?? new Map())]));
     const seconds = (Date.now() - began) / 1000;
-    const record: PhaseRecord = { phase, offered, sent, refused, cpu, engineThreads, seconds, rss: new Map(rssNow), memory: new Map(memoryNow), backlogMid, backlogEnd: await backlog().catch(() => Number.NaN) };
+    const record: PhaseRecord = { phase, offered, sent, refused, cpu, engineThreads, seconds, rss: new Map(rssNow), memory: new Map(memoryNow), handled, backlogMid, backlogEnd: await backlog().catch(() => Number.NaN) };
     if (phase.clickhouseDown) await ctx.startEngines?.();
     process.stderr.write(`  ${phase.name}: offered ${Math.round(offered)}/s, backlog mid ${backlogMid} end ${record.backlogEnd}\n`);
     for (const [e, groups] of engineThreads) {
@@ -528,6 +553,9 @@ export const run: BenchRun = async (ctx) => {
     figures.push({ name: `${name}: consumer backlog at mid-phase / at end`, value: r.backlogEnd, unit: `records (mid ${r.backlogMid})`, goal: 'not growing' });
     for (const s of SERVICES) {
       figures.push({ name: `${name}: CPU ${s}`, value: ((r.cpu.get(s) ?? 0) / events) * 1e6, unit: 'CPU-s per 1M events' });
+      const handled = r.handled.get(s) ?? Number.NaN;
+      // Not where it handled almost nothing (the sink while ClickHouse is down): that would be a ratio of nothing.
+      if (handled >= 1000) figures.push({ name: `${name}: CPU ${s} per event it handled`, value: ((r.cpu.get(s) ?? 0) / handled) * 1e6, unit: `CPU-s per 1M events handled (${Math.round(handled)} in the phase)` });
       figures.push({ name: `${name}: RSS ${s} (max)`, value: r.rss.get(s) ?? Number.NaN, unit: 'MiB', goal: '< 300 MiB' });
       const m = r.memory.get(s);
       figures.push({ name: `${name}: V8 heap used ${s} (max, main thread)`, value: m?.heapUsed ?? Number.NaN, unit: `MiB (committed max ${m?.heapTotal ?? Number.NaN} MiB)` });
