@@ -4,6 +4,7 @@ import { RAW_HEADERS } from '@kaudit/kafka';
 import type { IdentityResolver } from './identity/identity-resolver.js';
 import { buildAuditRecord, type BuildOptions } from './normalize/build-audit-record.js';
 import { decodeRawRecord, type DecodedRaw } from './normalize/decode-raw-record.js';
+import { RawHeaderMemo } from './normalize/raw-header-memo.js';
 import type { Actor } from './identity/actor.js';
 
 export type EnrichOutcome = { ok: true; record: AuditRecord; out: OutgoingRecord } | { ok: false; error: unknown };
@@ -26,6 +27,8 @@ export class Enricher {
   readonly #deps: EnricherDeps;
   /** The fingerprint header's bytes, made once: as a string, Kafka encoding measures and writes 64 characters per record. */
   readonly #fingerprint: Buffer;
+  /** The last cluster and received-at headers decoded: a raw.v2 record's events all carry the same. */
+  readonly #headers = new RawHeaderMemo();
 
   constructor(deps: EnricherDeps) {
     this.#deps = deps;
@@ -41,7 +44,7 @@ export class Enricher {
     let decoded: DecodedRaw;
     let actor: Actor | Promise<Actor>;
     try {
-      decoded = decodeRawRecord(raw, this.#deps.window);
+      decoded = decodeRawRecord(raw, this.#deps.window, this.#headers);
       const user = decoded.event.user;
       actor = this.#deps.identity.resolve({ username: user.username, groups: user.groups ?? [], extra: user.extra ?? {} });
     } catch (error) {
