@@ -29,6 +29,12 @@ export class Enricher {
   readonly #fingerprint: Buffer;
   /** The last cluster and received-at headers decoded: a raw.v2 record's events all carry the same. */
   readonly #headers = new RawHeaderMemo();
+  /**
+   * The last enriched record's headers, frozen, for the next records of the same cluster: groupEnrichedRecords
+   * compares each record's headers with its group's, and the same object is the one comparison that neither lists
+   * both objects' keys nor compares their values (issue 16); the producer only reads them.
+   */
+  #out: { cluster: string; headers: Readonly<Record<string, string | Buffer>> } | undefined;
 
   constructor(deps: EnricherDeps) {
     this.#deps = deps;
@@ -54,6 +60,13 @@ export class Enricher {
     return this.#finish(decoded, actor);
   }
 
+  #outHeaders(cluster: string): Readonly<Record<string, string | Buffer>> {
+    if (this.#out === undefined || this.#out.cluster !== cluster) {
+      this.#out = { cluster, headers: Object.freeze({ [SCHEMA_FINGERPRINT_HEADER]: this.#fingerprint, [RAW_HEADERS.cluster]: cluster }) };
+    }
+    return this.#out.headers;
+  }
+
   #finish({ event, meta }: DecodedRaw, actor: Actor): EnrichOutcome {
     try {
       const ownerTeam = this.#deps.identity.ownerTeam(event.objectRef?.namespace ?? null);
@@ -61,7 +74,7 @@ export class Enricher {
       const out: OutgoingRecord = {
         key: enrichedKey(record),
         value: this.#deps.codec.encode(record),
-        headers: { [SCHEMA_FINGERPRINT_HEADER]: this.#fingerprint, [RAW_HEADERS.cluster]: record.cluster },
+        headers: this.#outHeaders(record.cluster),
       };
       return { ok: true, record, out };
     } catch (error) {
