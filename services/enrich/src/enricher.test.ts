@@ -227,4 +227,24 @@ describe('Enricher over realistic fixtures', () => {
       expect(outcome.out.headers).toEqual({ [SCHEMA_FINGERPRINT_HEADER]: Buffer.from(codec.fingerprint), [RAW_HEADERS.cluster]: cluster });
     }
   });
+
+  it('one Enricher over records of alternating clusters and actors: each is keyed by its own cluster and actor', async () => {
+    const { enricher } = makeEnricher();
+    const cases = [
+      ['prod-eu-1', 'eks-delete-deployment'],
+      ['prod-eu-1', 'eks-delete-deployment'],
+      ['prod-us-2', 'eks-delete-deployment'],
+      ['prod-us-2', 'aks-exec-metadata'],
+      ['prod-eu-1', 'aks-exec-metadata'],
+      ['prod-eu-1', 'eks-delete-deployment'],
+    ] as const;
+    const keys: string[] = [];
+    for (const [cluster, fixture] of cases) {
+      const outcome = await enricher.enrich(rawRecord(loadFixture(fixture), { cluster }));
+      if (!outcome.ok) throw outcome.error;
+      expect(outcome.out.key).toBe(`${cluster}/${outcome.record.actor.id}`);
+      keys.push(String(outcome.out.key));
+    }
+    expect(new Set(keys).size).toBe(4);
+  });
 });

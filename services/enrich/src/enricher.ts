@@ -35,6 +35,11 @@ export class Enricher {
    * both objects' keys nor compares their values (issue 16); the producer only reads them.
    */
   #out: { cluster: string; headers: Readonly<Record<string, string | Buffer>> } | undefined;
+  /**
+   * The last enriched key and what it was made of: the events of a raw.v2 record are one user's, so mostly one
+   * actor's. The same string again spares building it, and the grouping's Map flattening and hashing it, per event.
+   */
+  #key: { cluster: string; actorId: string; key: string } | undefined;
 
   constructor(deps: EnricherDeps) {
     this.#deps = deps;
@@ -67,12 +72,20 @@ export class Enricher {
     return this.#out.headers;
   }
 
+  #keyOf(record: AuditRecord): string {
+    const last = this.#key;
+    if (last !== undefined && last.cluster === record.cluster && last.actorId === record.actor.id) return last.key;
+    const key = enrichedKey(record);
+    this.#key = { cluster: record.cluster, actorId: record.actor.id, key };
+    return key;
+  }
+
   #finish({ event, meta }: DecodedRaw, actor: Actor): EnrichOutcome {
     try {
       const ownerTeam = this.#deps.identity.ownerTeam(event.objectRef?.namespace ?? null);
       const record = buildAuditRecord(event, meta, { actor, ownerTeam }, this.#deps.options);
       const out: OutgoingRecord = {
-        key: enrichedKey(record),
+        key: this.#keyOf(record),
         value: this.#deps.codec.encode(record),
         headers: this.#outHeaders(record.cluster),
       };
