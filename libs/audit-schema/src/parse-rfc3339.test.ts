@@ -34,4 +34,37 @@ describe('parseRfc3339', () => {
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.reason).toMatch(why);
   });
+
+  it('gives Date’s instant for every day of a whole 400-year cycle (years 0–399, where Date.UTC would read 0–99 as 1900s), 1900–2100 and 9600–9999', () => {
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    let checked = 0;
+    const wrong: string[] = [];
+    for (const [from, to] of [[0, 399], [1900, 2100], [9600, 9999]] as const) {
+      // Day by day through Date itself (its setUTCDate rolls months and years over as the calendar does).
+      const d = new Date(0);
+      d.setUTCFullYear(from, 0, 1);
+      for (let n = 0; d.getUTCFullYear() <= to; n++, d.setUTCDate(d.getUTCDate() + 1)) {
+        const date = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+        const time = `${pad(n % 24, 2)}:${pad((n * 7) % 60, 2)}:${pad((n * 13) % 60, 2)}`;
+        const fraction = (n * 7919) % 1_000_000;
+        // The same arithmetic as the parser's (whole seconds, then µs): beyond 2^53 µs (year ~2255) the order rounds.
+        const expected = Date.parse(`${date}T${time}Z`) * 1000 + fraction;
+        const ts = `${date}T${time}.${pad(fraction, 6)}Z`;
+        const parsed = parseRfc3339(ts);
+        if (!parsed.ok || parsed.micros !== expected) wrong.push(ts);
+        checked++;
+      }
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(checked).toBeGreaterThan(290_000);
+  });
+
+  it('reads zone offsets and fractions of every length as before', () => {
+    const base = Date.parse('2026-03-01T00:30:00Z') * 1000;
+    expect(parseRfc3339('2026-03-01T01:30:00+01:00')).toEqual({ ok: true, micros: base });
+    expect(parseRfc3339('2026-02-28T23:45:00-00:45')).toEqual({ ok: true, micros: base });
+    expect(parseRfc3339('2026-03-01t00:30:00z')).toEqual({ ok: true, micros: base });
+    const fractions = ['1', '12', '123', '1234', '12345', '123456', '1234567', '12345678', '123456789'];
+    fractions.forEach((f) => expect(parseRfc3339(`2026-03-01T00:30:00.${f}Z`)).toEqual({ ok: true, micros: base + Number(f.slice(0, 6).padEnd(6, '0')) }));
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuditRecordCodec, PROVIDER_ANNOTATION, SCHEMA_FINGERPRINT_HEADER, type AuditRecord } from '@kaudit/audit-schema';
 import { isKauditError } from '@kaudit/errors';
+import { RAW_HEADERS } from '@kaudit/kafka';
 import { Enricher } from './enricher.js';
 import { FIXTURE_SECRETS, FIXTURE_WINDOW, fixtureNames, loadFixture, rawRecord } from './fixtures/fixtures.js';
 import { parseDirectory } from './identity/directory.js';
@@ -214,5 +215,36 @@ describe('Enricher over realistic fixtures', () => {
     if (outcome.ok) return;
     expect(isKauditError(outcome.error, 'INPUT_INVALID')).toBe(true);
     expect((outcome.error as { stage: string }).stage).toBe(stage);
+  });
+
+  it('one Enricher over records of several clusters, and of the same again: each enriched record carries its own cluster and the fingerprint', async () => {
+    const { enricher, codec } = makeEnricher();
+    const clusters = ['prod-eu-1', 'prod-eu-1', 'prod-us-2', 'prod-eu-1', 'prod-us-2', 'prod-us-2'];
+    for (const cluster of clusters) {
+      const outcome = await enricher.enrich(rawRecord(loadFixture('eks-delete-deployment'), { cluster }));
+      if (!outcome.ok) throw outcome.error;
+      expect(outcome.record.cluster).toBe(cluster);
+      expect(outcome.out.headers).toEqual({ [SCHEMA_FINGERPRINT_HEADER]: Buffer.from(codec.fingerprint), [RAW_HEADERS.cluster]: cluster });
+    }
+  });
+
+  it('one Enricher over records of alternating clusters and actors: each is keyed by its own cluster and actor', async () => {
+    const { enricher } = makeEnricher();
+    const cases = [
+      ['prod-eu-1', 'eks-delete-deployment'],
+      ['prod-eu-1', 'eks-delete-deployment'],
+      ['prod-us-2', 'eks-delete-deployment'],
+      ['prod-us-2', 'aks-exec-metadata'],
+      ['prod-eu-1', 'aks-exec-metadata'],
+      ['prod-eu-1', 'eks-delete-deployment'],
+    ] as const;
+    const keys: string[] = [];
+    for (const [cluster, fixture] of cases) {
+      const outcome = await enricher.enrich(rawRecord(loadFixture(fixture), { cluster }));
+      if (!outcome.ok) throw outcome.error;
+      expect(outcome.out.key).toBe(`${cluster}/${outcome.record.actor.id}`);
+      keys.push(String(outcome.out.key));
+    }
+    expect(new Set(keys).size).toBe(4);
   });
 });

@@ -31,6 +31,12 @@ function cacheKey(user: UserRef): string | undefined {
   return key;
 }
 
+/** Whether any of the user.extra values cacheKey reads is there (most users have none: their key is the username alone). */
+function hasBuiltinExtras(user: UserRef): boolean {
+  for (const k of BUILTIN_EXTRA_KEYS) if (user.extra[k]?.[0] !== undefined) return true;
+  return false;
+}
+
 /** Identities whose actor is kept; past it the cache starts over (a bound on memory whatever the traffic). */
 const CACHE_ENTRIES = 10_000;
 
@@ -47,6 +53,11 @@ export class IdentityResolver {
    * Valid for one directory index only: a reload (a new index) empties it. Actors are never mutated downstream.
    */
   readonly #cache = new Map<string, Actor>();
+  /**
+   * The same for users without any extra value cacheKey reads, by username alone: their cacheKey (the username and
+   * four '|') was built, flattened and hashed per event (issue 16). Kept apart, so the two forms never meet.
+   */
+  readonly #byUsername = new Map<string, Actor>();
   #cachedFor: DirectoryIndex | undefined;
 
   constructor(deps: IdentityResolverDeps) {
@@ -60,13 +71,16 @@ export class IdentityResolver {
    */
   resolve(user: UserRef): Actor | Promise<Actor> {
     const directory = this.#deps.directory();
-    const key = cacheKey(user);
+    const plain = user.username !== undefined && !hasBuiltinExtras(user);
+    const cache = plain ? this.#byUsername : this.#cache;
+    const key = plain ? user.username : cacheKey(user);
     if (key !== undefined) {
       if (this.#cachedFor !== directory) {
         this.#cache.clear();
+        this.#byUsername.clear();
         this.#cachedFor = directory;
       }
-      const cached = this.#cache.get(key);
+      const cached = cache.get(key);
       if (cached !== undefined) return this.#done(cached, 'skipped');
     }
     const builtin = parseBuiltinIdentity(user);
@@ -75,8 +89,11 @@ export class IdentityResolver {
     if (!fromFile && builtin.remote && remote) return this.#remote(remote, builtin.actor, user.username ?? '');
     const actor = fromFile ? applyEntry(builtin.actor, fromFile, 'directory-file') : builtin.actor;
     if (key !== undefined) {
-      if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
-      this.#cache.set(key, actor);
+      if (this.#cache.size + this.#byUsername.size >= CACHE_ENTRIES) {
+        this.#cache.clear();
+        this.#byUsername.clear();
+      }
+      cache.set(key, actor);
     }
     return this.#done(actor, 'skipped');
   }
