@@ -5,7 +5,7 @@ import type { RoleFacts } from '../rules/role-fact.js';
 import { fieldAccessor, valueText, type FieldAccessor } from '../rules/field-path.js';
 import { alertId } from './alert-id.js';
 import { countGroupChanges, GroupState, mergeGroupChanges } from './group-state.js';
-import { foldedSuffix, followUpSuffix, renderTemplate } from './render-template.js';
+import { compileTemplate, foldedSuffix, followUpSuffix } from './render-template.js';
 
 /** An alert being folded inside a dedup window (also what a snapshot stores). */
 interface OpenAlert {
@@ -151,6 +151,8 @@ export class RuleEngine {
   readonly #candidates = new Map<string, readonly CompiledRule[]>();
   /** Group-key fields compiled once: keys are built for every event a stateful rule matches. */
   readonly #accessors = new Map<string, FieldAccessor>();
+  /** Rules' outputs compiled once (compileTemplate), when the rule first raises an alert. */
+  readonly #templates = new Map<CompiledRule, (record: unknown) => string>();
 
   constructor(options: RuleEngineOptions) {
     this.#rules = options.rules;
@@ -191,6 +193,15 @@ export class RuleEngine {
       this.#accessors.set(path, get);
     }
     return valueText(get(record));
+  }
+
+  #render(rule: CompiledRule, record: unknown): string {
+    let render = this.#templates.get(rule);
+    if (!render) {
+      render = compileTemplate(rule.output);
+      this.#templates.set(rule, render);
+    }
+    return render(record);
   }
 
   #keyOf(record: AuditRecord, fields: readonly string[]): string {
@@ -404,7 +415,7 @@ export class RuleEngine {
       count: hit.count,
       firstSeenUs: hit.firstSeenUs,
       lastSeenUs: r.requestReceivedUs,
-      summary: renderTemplate(hit.rule.output, { ...r, count: hit.count }),
+      summary: this.#render(hit.rule, { ...r, count: hit.count }),
       cluster: r.cluster,
       actor: { id: r.actor.id, displayName: r.actor.displayName, team: r.actor.team },
       objectRef: { resource: r.objectRef.resource, namespace: r.objectRef.namespace, name: r.objectRef.name },

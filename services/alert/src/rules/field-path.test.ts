@@ -54,7 +54,11 @@ describe('fieldAccessor', () => {
         'verb.length',
         'sourceIPs.0',
       ];
-      for (const path of paths) expect({ path, value: fieldAccessor(path)(record) }).toEqual({ path, value: reference(record, path) });
+      for (const path of paths) {
+        expect({ path, value: fieldAccessor(path)(record) }).toEqual({ path, value: reference(record, path) });
+        // The one-off read (not generated) means the same.
+        expect({ path, value: getField(record, path) }).toEqual({ path, value: reference(record, path) });
+      }
     }
   });
 
@@ -70,6 +74,7 @@ describe('fieldAccessor', () => {
   it('never reads an inherited property', () => {
     for (const path of ['constructor', 'objectRef.constructor', 'annotations.toString', 'user.extra.__proto__', 'objectRef.hasOwnProperty']) {
       expect({ path, value: getField(sampleAuditRecord(), path) }).toEqual({ path, value: undefined });
+      expect({ path, value: fieldAccessor(path)(sampleAuditRecord()) }).toEqual({ path, value: undefined });
     }
   });
 });

@@ -11,38 +11,52 @@ export type FieldAccessor = (record: unknown) => FieldValue;
  */
 const MAP_FIELDS = ['annotations', 'user.extra', 'impersonatedUser.extra'];
 
-/** The own property `key` of an object (not of an array, not inherited), else undefined. */
-function ownValue(value: unknown, key: string): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  return Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+/**
+ * The steps of a path: below a map-valued field (MAP_FIELDS) the whole rest of the path is one key; above it,
+ * or without one, each dot is a step into a fixed-shape object. Each step reads the own property of an object
+ * (not of an array, not inherited), else the path is undefined.
+ */
+function stepsOf(path: string): string[] {
+  const map = MAP_FIELDS.find((m) => path.startsWith(`${m}.`));
+  return map === undefined ? path.split('.') : [...map.split('.'), path.slice(map.length + 1)];
 }
 
 /**
  * Compiles `objectRef.resource`, `user.extra.sessionName` or `annotations.pod-security.kubernetes.io/enforce`
- * into an accessor. Below a map-valued field (MAP_FIELDS) the whole rest of the path is one key; above it,
- * or without one, each dot is a step into a fixed-shape object. The steps are found here, not per record:
- * per-record string slicing was 40% of the alert service's CPU, and trying every remaining path as a key at
- * each level (a failed lookup of `objectRef.resource` on the record, then the step) was a sixth of rule
- * evaluation at 5,000 events/s (issue 15 §1).
+ * into an accessor (see stepsOf). The steps are found here, not per record: per-record string slicing was 40%
+ * of the alert service's CPU, and trying every remaining path as a key at each level (a failed lookup of
+ * `objectRef.resource` on the record, then the step) was a sixth of rule evaluation at 5,000 events/s (issue 15 §1).
+ * Each path gets a function of its own, generated with its keys as constants (as avsc generates readers): one
+ * shared helper taking the key as an argument made every property read of every path one megamorphic keyed
+ * lookup — that helper (`ownValue`) and its closures were 11% of the alert service's CPU at 5,000 events/s
+ * (issue 16). Generating costs far more than one read: for a one-off read use getField.
  */
 export function fieldAccessor(path: string): FieldAccessor {
-  const map = MAP_FIELDS.find((m) => path.startsWith(`${m}.`));
-  const steps = map === undefined ? path.split('.') : [...map.split('.'), path.slice(map.length + 1)];
-  const [a, b, c] = steps as [string, string | undefined, string | undefined];
-  // The canonical record's paths are one to three steps long: those without a loop.
-  if (steps.length === 1) return (record) => ownValue(record, a) as FieldValue;
-  if (steps.length === 2) return (record) => ownValue(ownValue(record, a), b as string) as FieldValue;
-  if (steps.length === 3) return (record) => ownValue(ownValue(ownValue(record, a), b as string), c as string) as FieldValue;
-  return (record) => {
-    let value: unknown = record;
-    for (const step of steps) value = ownValue(value, step);
-    return value as FieldValue;
-  };
+  return new Function('hasOwn', `return function get(record) {\n  let v = record;\n  ${fieldReadSource(path)}\n  return v;\n};`)(Object.hasOwn) as FieldAccessor;
 }
 
-/** Resolves one path on one record (see fieldAccessor; compile it instead when reading many records). */
+/**
+ * Statements that replace `v`, a record, by the path's value in it (see fieldAccessor), for generated code that
+ * binds `hasOwn` to Object.hasOwn: inlined where a value is tested (compileCondition), as a generated call
+ * through a constant was not inlined.
+ */
+export function fieldReadSource(path: string): string {
+  const steps = stepsOf(path).map((step) => {
+    // Keys come from rule files: embedded as JSON string literals, never as code.
+    const key = JSON.stringify(step);
+    return `if (typeof v !== 'object' || v === null || Array.isArray(v) || !hasOwn(v, ${key})) { v = undefined; break read; }\n    v = v[${key}];`;
+  });
+  return `read: {\n    ${steps.join('\n    ')}\n  }`;
+}
+
+/** Resolves one path on one record, as fieldAccessor's accessor does (compile that instead when reading many records). */
 export function getField(record: unknown, path: string): FieldValue {
-  return fieldAccessor(path)(record);
+  let value: unknown = record;
+  for (const step of stepsOf(path)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, step)) return undefined;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return value as FieldValue;
 }
 
 /** A field value as text for templates and group keys: arrays joined by `,`, null as empty. */
