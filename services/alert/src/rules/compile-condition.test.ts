@@ -191,3 +191,20 @@ describe('compiled conditions (generated code, issue 16)', () => {
     }
   });
 });
+
+describe('generated code and hostile rule text', () => {
+  // Map-valued fields (annotations, user.extra) accept any key, and rule files come from users: a key or a value
+  // crafted to end a string literal must stay data in the generated function, never become code.
+  const hostile = ['"); globalThis.__kauditInjected = 1; ("', "'); globalThis.__kauditInjected = 1; ('", '`${globalThis.__kauditInjected = 1}`', '\\"); globalThis.__kauditInjected = 1; //', '\u2028globalThis.__kauditInjected = 1'];
+  it('embeds keys and values as data: the condition reads exactly that key, and nothing runs', () => {
+    const scope: CompileScope = { lists: {}, macros: {}, problems: [] };
+    for (const text of hostile) {
+      const predicate = compileCondition({ field: `annotations.${text}`, equals: text }, scope, ['condition']);
+      const record = sampleAuditRecord({ annotations: { [text]: text } });
+      expect(predicate(record)).toBe(true);
+      expect(predicate(sampleAuditRecord({ annotations: { other: text } }))).toBe(false);
+      expect(compileCondition({ field: 'verb', in: [text], prefix: text, contains: text }, scope, ['condition'])(record)).toBe(false);
+    }
+    expect((globalThis as Record<string, unknown>).__kauditInjected).toBeUndefined();
+  });
+});
